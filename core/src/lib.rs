@@ -1,0 +1,24 @@
+//! Orrery's simulation core: one deterministic engine contract and every lab built on it.
+//!
+//! The crate is sans-IO: it never reads a clock, never draws ambient randomness and never
+//! touches a browser or the OS. Time comes in from the caller as integer simulated
+//! milliseconds ([`Time`]); randomness comes from the run's own [`rng::Rng`].
+//!
+//! * [`sim`] holds the [`Simulation`] contract every lab implements.
+//! * [`run`] wraps any simulation in a [`Run`]: record inputs, replay, step, seek, fork.
+//! * [`link`] encodes and decodes share links.
+//! * [`registry`] lists every lab behind an object-safe [`registry::LabRun`] so that
+//!   cross-cutting tests, the command-line runner and the web app treat labs uniformly.
+//! * [`elevator`] is the first lab.
+
+pub mod elevator;
+pub mod link;
+pub mod metrics;
+pub mod registry;
+pub mod rng;
+pub mod run;
+pub mod sim;
+
+pub use metrics::Metrics;
+pub use run::Run;
+pub use sim::{Refusal, Simulation, Time, Violation};
