@@ -26,6 +26,9 @@ pub struct Lab {
     pub open: fn(&Payload) -> Result<Box<dyn LabRun>, LinkError>,
     /// The default scenario as JSON.
     pub default_scenario: fn() -> serde_json::Value,
+    /// A representative script of commands `(time_ms, command)` that exercises the lab's
+    /// inputs and faults; cross-cutting tests replay it.
+    pub sample_inputs: fn() -> Vec<(Time, serde_json::Value)>,
 }
 
 /// Every lab, in the order the home page shows them.
@@ -33,6 +36,7 @@ pub fn labs() -> Vec<Lab> {
     vec![lab::<crate::elevator::Elevator>(
         "Elevator",
         "A building of cars, hall and car calls, door and motion state machines, dispatchers and faults.",
+        crate::elevator::sample_inputs,
     )]
 }
 
@@ -50,7 +54,11 @@ pub fn open_link(s: &str) -> Result<(Box<dyn LabRun>, BTreeMap<String, String>),
     Ok((run, payload.view))
 }
 
-fn lab<S: Simulation>(title: &'static str, summary: &'static str) -> Lab {
+fn lab<S: Simulation>(
+    title: &'static str,
+    summary: &'static str,
+    sample_inputs: fn() -> Vec<(Time, serde_json::Value)>,
+) -> Lab {
     Lab {
         id: S::LAB,
         title,
@@ -61,6 +69,7 @@ fn lab<S: Simulation>(title: &'static str, summary: &'static str) -> Lab {
         },
         open: |payload| Ok(Box::new(run_from_payload::<S>(payload)?) as Box<dyn LabRun>),
         default_scenario: || serde_json::to_value(S::Scenario::default()).unwrap_or_default(),
+        sample_inputs,
     }
 }
 

@@ -79,7 +79,7 @@ pub fn requests(el: &Elevator, c: usize) -> (Vec<Request>, bool) {
         if el.dispatcher == DispatcherKind::Destination && (car.riders.len() as u32) < car.capacity {
             for &p in &h.waiting {
                 let pass = &el.passengers[p as usize];
-                if pass.assigned == Some(c as u32) {
+                if pass.assigned == Some(c as u32) && el.could_ride(c, p) {
                     let r = Request { floor: f, dir: Some(pass.dir()) };
                     if !out.contains(&r) {
                         out.push(r);
@@ -339,7 +339,7 @@ pub fn assign_destination(el: &mut Elevator, p: Pid, out: &mut dyn Emit<Event>) 
         if !r.iter().any(|x| x.floor == g) {
             cost += (load + 1) * stop;
         }
-        if car.riders.len() as u32 + promised >= car.capacity {
+        if car.riders.len() as u32 + promised >= car.capacity || !el.could_ride(c, p) {
             cost += UNAVAILABLE_MS;
         }
         if best.is_none_or(|(b, _)| cost < b) {
@@ -370,7 +370,9 @@ mod tests {
         assert_eq!(look_target(3, up, &req[2..], false), Some(9));
         assert_eq!(look_target(3, up, &req[3..], false), Some(1));
         assert_eq!(look_target(3, down, &req, false), Some(1));
-        assert_eq!(look_target(3, None, &req, false), Some(5));
+        // Idle: the nearest request wins; on a tie, the lower floor.
+        assert_eq!(look_target(3, None, &req, false), Some(1));
+        assert_eq!(look_target(3, None, &req[..3], false), Some(5));
         assert_eq!(look_target(3, up, &[], false), None);
         // A down call below while going down, with an up call further below: the down call first.
         assert_eq!(look_target(8, down, &[r(2, up), r(5, down)], false), Some(5));

@@ -380,6 +380,30 @@ pub struct Elevator {
     fault: Option<Violation>,
 }
 
+/// A script of commands touching every input and fault, for the cross-cutting tests and as
+/// an example: spawns, buttons, a jam, cargo, a breakdown and repair, maintenance, a dispatcher
+/// change and a fire recall.
+pub fn sample_inputs() -> Vec<(Time, serde_json::Value)> {
+    use serde_json::json;
+    vec![
+        (2_000, json!({"spawn": {"from": 0, "to": 9}})),
+        (2_000, json!({"spawn": {"from": 5, "to": 1}})),
+        (3_500, json!({"call": {"floor": 7, "dir": "down"}})),
+        (6_000, json!({"car_call": {"car": 1, "floor": 11}})),
+        (9_000, json!({"door_jam": {"car": 0}})),
+        (12_000, json!({"add_cargo": {"car": 2, "kg": 400}})),
+        (20_000, json!({"breakdown": {"car": 1}})),
+        (45_000, json!({"repair": {"car": 1}})),
+        (50_000, json!({"maintenance": {"car": 2, "on": true}})),
+        (80_000, json!({"set_dispatcher": {"dispatcher": "destination"}})),
+        (95_000, json!({"maintenance": {"car": 2, "on": false}})),
+        (120_000, json!({"fire_recall": {"on": true}})),
+        (150_000, json!({"fire_recall": {"on": false}})),
+        (151_000, json!({"spawn": {"from": 3, "to": 0}})),
+        (160_000, json!({"call": {"floor": 0, "dir": "down"}})),
+    ]
+}
+
 /// A passenger may wait this long, in normal service, before the lab reports starvation.
 pub const STARVATION_MS: Time = 20 * 60 * 1000;
 
@@ -519,6 +543,7 @@ impl Elevator {
         }
         if to == car.floor {
             if open {
+                self.cars[c].dir = self.direction_after_stop(c);
                 self.begin_open(c, out);
             }
             return;
@@ -712,6 +737,11 @@ impl Elevator {
         let s = &cfg.scenario;
         // Recall: everybody out, doors stay open.
         if self.cars[c].recalled {
+            if floor != s.recall_floor {
+                // Away from the recall floor nobody gets in or out: close and go.
+                self.begin_close(c, out);
+                return;
+            }
             let n = self.unload_all(c, true);
             if n > 0 {
                 self.emit(out, Event::Evacuated { count: n, floor });
@@ -768,7 +798,12 @@ impl Elevator {
                 }
                 self.cars[c].transfer = Transfer::In(p);
                 self.cars[c].until = now + s.board_ms as u64;
-                self.cars[c].dwell_started = None;
+                // A late boarder restarts the dwell, or (Saga) adds one whole period to it.
+                self.cars[c].dwell_started = match self.cars[c].dwell_started {
+                    Some(t) if s.dwell_in_periods && t <= now => Some(t + s.dwell_ms as u64),
+                    Some(t) if s.dwell_in_periods => Some(t),
+                    _ => None,
+                };
                 return;
             }
         }
@@ -788,12 +823,18 @@ impl Elevator {
     /// Whether passenger `p` could step into car `c` now: room, rated load, a destination the
     /// car serves, and (under destination dispatch) the car they were told to take.
     pub fn can_ride(&self, c: usize, p: Pid) -> bool {
+        self.could_ride(c, p)
+            && (self.dispatcher != DispatcherKind::Destination
+                || self.passengers[p as usize].assigned == Some(c as u32))
+    }
+
+    /// Whether car `c` has room and rated load for passenger `p` and serves their floor.
+    pub fn could_ride(&self, c: usize, p: Pid) -> bool {
         let car = &self.cars[c];
         let pass = &self.passengers[p as usize];
         (car.riders.len() as u32) < car.capacity
             && self.load_kg(car).saturating_add(pass.weight_kg) <= self.cfg.scenario.capacity_kg
             && self.cfg.serves(c as u32, pass.to)
-            && (self.dispatcher != DispatcherKind::Destination || pass.assigned == Some(c as u32))
     }
 
     /// The first waiting passenger at the car's floor who may board it.
@@ -912,7 +953,7 @@ impl Elevator {
         if car.doors != Doors::Closed || car.recalled {
             return;
         }
-        if matches!(car.service, Service::Broken | Service::OutOfService) {
+        if matches!(car.service, Service::Broken | Service::OutOfService | Service::BreakingDown) {
             return;
         }
         let here = self.car_floor_now(&car);
@@ -1029,6 +1070,9 @@ impl Elevator {
                 if self.cars[c].recalled {
                     self.cars[c].recalled = false;
                     self.cars[c].dir = None;
+                    // Riders still aboard press their floors again.
+                    let dests: Vec<u32> = self.cars[c].riders.iter().map(|&p| self.passengers[p as usize].to).collect();
+                    self.cars[c].car_calls.extend(dests);
                     if self.cars[c].doors == Doors::Open {
                         self.cars[c].until = self.now;
                         self.cars[c].dwell_started = Some(self.now);
@@ -1407,5 +1451,53 @@ impl Simulation for Elevator {
             m.counters.insert("throughput_per_hour".into(), self.delivered * 3_600_000 / self.now);
         }
         m
+    }
+}
+
+impl Elevator {
+    /// A deep consistency check for tests and fuzzers: every passenger is exactly where its
+    /// state says, every rider is in one car, lamps and loads agree. Slower than
+    /// [`Simulation::check`], which runs after every step.
+    pub fn dbg_check(&self) -> Result<(), String> {
+        let mut seen = vec![0u8; self.passengers.len()];
+        for (f, h) in self.halls.iter().enumerate() {
+            for &p in &h.waiting {
+                seen[p as usize] += 1;
+                if self.passengers[p as usize].at != Whereabouts::Waiting(f as u32) {
+                    return Err(format!("passenger {p} is in the floor {f} queue but {:?}", self.passengers[p as usize].at));
+                }
+            }
+        }
+        for car in &self.cars {
+            if car.riders.len() as u32 > car.capacity {
+                return Err(format!("car {} over capacity", car.id));
+            }
+            for &p in &car.riders {
+                seen[p as usize] += 1;
+                if self.passengers[p as usize].at != Whereabouts::Riding(car.id) {
+                    return Err(format!("passenger {p} is in car {} but {:?}", car.id, self.passengers[p as usize].at));
+                }
+                let to = self.passengers[p as usize].to;
+                let alighting = !car.is_moving() && to == car.floor;
+                if !car.car_calls.contains(&to) && car.service == Service::Normal && !alighting && !car.recalled {
+                    return Err(format!("car {} carries passenger {p} without a car call", car.id));
+                }
+            }
+            if car.is_moving() && car.doors != Doors::Closed {
+                return Err(format!("car {} moves with doors {}", car.id, car.doors));
+            }
+            if let Some(t) = car.trip {
+                if t.from == t.to || t.t0 > self.now {
+                    return Err(format!("car {} has a degenerate trip {t:?}", car.id));
+                }
+            }
+        }
+        for (p, pass) in self.passengers.iter().enumerate() {
+            let expected = matches!(pass.at, Whereabouts::Waiting(_) | Whereabouts::Riding(_)) as u8;
+            if seen[p] != expected {
+                return Err(format!("passenger {p} ({:?}) appears {} times", pass.at, seen[p]));
+            }
+        }
+        Ok(())
     }
 }

@@ -144,28 +144,28 @@ mod tests {
             [
                 (
                     1,
-                    1165,
-                    644,
+                    1312,
+                    726,
                 ),
                 (
                     2,
-                    1648,
-                    911,
+                    1856,
+                    1026,
                 ),
                 (
                     3,
-                    2046,
-                    1162,
+                    2273,
+                    1273,
                 ),
                 (
                     5,
-                    2812,
-                    1812,
+                    3042,
+                    2042,
                 ),
                 (
                     10,
-                    4735,
-                    3735,
+                    4965,
+                    3965,
                 ),
             ]
         "#]]
@@ -176,7 +176,7 @@ mod tests {
     fn trips_share_a_curve_until_the_shorter_brakes() {
         let k = Kinematics::new(3500, 2500, 1000, 1000, 40);
         for d in 1..20 {
-            let t = k.trip(d).brake_ms;
+            let t = k.trip(d).brake_ms - 1;
             let a = k.distance_at(d, t);
             let b = k.distance_at(d + 7, t);
             assert!((a - b).abs() < 1e-9, "d={d}: {a} vs {b}");

@@ -134,6 +134,10 @@ pub struct Scenario {
     pub door_close_ms: u32,
     /// How long doors stay open after the last person moved.
     pub dwell_ms: u32,
+    /// When someone boards during the dwell, keep the doors open for one more whole `dwell_ms`
+    /// after the current one ends (Elevator Saga's "re-arrival"), instead of `dwell_ms` from
+    /// that moment.
+    pub dwell_in_periods: bool,
     pub board_ms: u32,
     pub alight_ms_min: u32,
     pub alight_ms_max: u32,
@@ -165,6 +169,7 @@ impl Default for Scenario {
             door_open_ms: 1_500,
             door_close_ms: 2_000,
             dwell_ms: 2_000,
+            dwell_in_periods: false,
             board_ms: 1_000,
             alight_ms_min: 1_000,
             alight_ms_max: 1_500,
@@ -204,8 +209,11 @@ pub fn parse_floor_set(s: &str, floors: u32) -> Result<Vec<u32>, String> {
 }
 
 impl Scenario {
-    /// Elevator Saga's physics: floors of unit height, 2.6 floors/s, 2.1 and 2.6 floors/s²,
-    /// instant doors, one second to enter, 1 to 1.5 seconds to leave, capacity by people only.
+    /// Elevator Saga's physics and stop rules (see [`super::saga`] for the sources): floors of
+    /// unit height, 2.6 floors/s, 2.1 and 2.6 floors/s²; a car that stops stands one second,
+    /// and a passenger who arrives meanwhile makes it stand one more whole second; everyone
+    /// gets in and out at once when it stops (walking takes the passenger time, not the car's);
+    /// capacity by people only; evenly spaced spawns from time zero.
     pub fn saga(floors: u32, cars: u32, capacities: Vec<u32>, per_hour: u32) -> Scenario {
         Scenario {
             floors,
@@ -218,10 +226,11 @@ impl Scenario {
             decel_mm_s2: 2_600,
             door_open_ms: 0,
             door_close_ms: 0,
-            dwell_ms: 0,
-            board_ms: 1_000,
-            alight_ms_min: 1_000,
-            alight_ms_max: 1_500,
+            dwell_ms: 1_000,
+            dwell_in_periods: true,
+            board_ms: 0,
+            alight_ms_min: 0,
+            alight_ms_max: 0,
             traffic: Traffic {
                 pattern: Pattern::Saga,
                 per_hour,
