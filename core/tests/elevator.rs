@@ -24,7 +24,9 @@ fn check(scenario: Scenario, commands: &[(Time, &str)], until: Time, expect: Exp
         let _ = run.apply(cmd);
     }
     run.advance_to(until);
-    let mut text = run.log_text();
+    // Lines are right-aligned on time; snapshots drop the padding so that expect-test's
+    // indentation trimming cannot change them.
+    let mut text: String = run.log().iter().map(|e| e.line().trim_start().to_string() + "\n").collect();
     if let Some((t, _, v)) = run.violation() {
         text.push_str(&format!("VIOLATION at {t}: {v}\n"));
     }
@@ -38,24 +40,24 @@ fn one_passenger_one_car() {
         &[(1_000, r#"{"spawn":{"from":3,"to":1}}"#)],
         40_000,
         expect![[r#"
-                1.000s > {"spawn":{"from":3,"to":1}}
-                1.000s passenger 0 arrives at floor 3, going to 1
-                1.000s hall call down at floor 3
-                1.000s car 0 assigned to hall call down at floor 3
-                1.000s car 0 leaves floor 0 for floor 3
-                7.700s car 0 stops at floor 3
-                7.700s car 0 doors opening at floor 3
-                9.200s car 0 doors open at floor 3
-               10.200s passenger 0 boards car 0 at floor 3
-               12.200s car 0 doors closing at floor 3
-               14.200s car 0 doors closed at floor 3
-               14.200s car 0 leaves floor 3 for floor 1
-               19.500s car 0 stops at floor 1
-               19.500s car 0 doors opening at floor 1
-               21.000s car 0 doors open at floor 1
-               22.087s passenger 0 leaves car 0 at floor 1 (waited 8.200s, journey 21.087s)
-               24.087s car 0 doors closing at floor 1
-               26.087s car 0 doors closed at floor 1
+            1.000s > {"spawn":{"from":3,"to":1}}
+            1.000s passenger 0 arrives at floor 3, going to 1
+            1.000s hall call down at floor 3
+            1.000s car 0 assigned to hall call down at floor 3
+            1.000s car 0 leaves floor 0 for floor 3
+            7.700s car 0 stops at floor 3
+            7.700s car 0 doors opening at floor 3
+            9.200s car 0 doors open at floor 3
+            10.200s passenger 0 boards car 0 at floor 3
+            12.200s car 0 doors closing at floor 3
+            14.200s car 0 doors closed at floor 3
+            14.200s car 0 leaves floor 3 for floor 1
+            19.500s car 0 stops at floor 1
+            19.500s car 0 doors opening at floor 1
+            21.000s car 0 doors open at floor 1
+            22.087s passenger 0 leaves car 0 at floor 1 (waited 8.200s, journey 21.087s)
+            24.087s car 0 doors closing at floor 1
+            26.087s car 0 doors closed at floor 1
         "#]],
     );
 }
@@ -72,45 +74,45 @@ fn a_full_car_leaves_people_behind_and_they_press_again() {
         ],
         60_000,
         expect![[r#"
-                0.000s > {"spawn":{"from":0,"to":3}}
-                0.000s passenger 0 arrives at floor 0, going to 3
-                0.000s hall call up at floor 0
-                0.000s car 0 assigned to hall call up at floor 0
-                0.000s car 0 doors opening at floor 0
-                0.000s > {"spawn":{"from":0,"to":3}}
-                0.000s passenger 1 arrives at floor 0, going to 3
-                0.000s > {"spawn":{"from":0,"to":2}}
-                0.000s passenger 2 arrives at floor 0, going to 2
-                1.500s car 0 doors open at floor 0
-                2.500s passenger 0 boards car 0 at floor 0
-                3.500s passenger 1 boards car 0 at floor 0
-                5.500s car 0 doors closing at floor 0
-                7.500s car 0 doors closed at floor 0
-                7.500s hall call up at floor 0 pressed again
-                7.500s car 0 is full: 1 left waiting at floor 0
-                7.500s car 0 leaves floor 0 for floor 3
-               14.200s car 0 stops at floor 3
-               14.200s car 0 doors opening at floor 3
-               15.700s car 0 doors open at floor 3
-               17.057s passenger 0 leaves car 0 at floor 3 (waited 1.500s, journey 17.057s)
-               17.057s car 0 assigned to hall call up at floor 0
-               18.144s passenger 1 leaves car 0 at floor 3 (waited 2.500s, journey 18.144s)
-               20.144s car 0 doors closing at floor 3
-               22.144s car 0 doors closed at floor 3
-               22.144s car 0 leaves floor 3 for floor 0
-               28.844s car 0 stops at floor 0
-               28.844s car 0 doors opening at floor 0
-               30.344s car 0 doors open at floor 0
-               31.344s passenger 2 boards car 0 at floor 0
-               33.344s car 0 doors closing at floor 0
-               35.344s car 0 doors closed at floor 0
-               35.344s car 0 leaves floor 0 for floor 2
-               40.644s car 0 stops at floor 2
-               40.644s car 0 doors opening at floor 2
-               42.144s car 0 doors open at floor 2
-               43.349s passenger 2 leaves car 0 at floor 2 (waited 30.344s, journey 43.349s)
-               45.349s car 0 doors closing at floor 2
-               47.349s car 0 doors closed at floor 2
+            0.000s > {"spawn":{"from":0,"to":3}}
+            0.000s passenger 0 arrives at floor 0, going to 3
+            0.000s hall call up at floor 0
+            0.000s car 0 assigned to hall call up at floor 0
+            0.000s car 0 doors opening at floor 0
+            0.000s > {"spawn":{"from":0,"to":3}}
+            0.000s passenger 1 arrives at floor 0, going to 3
+            0.000s > {"spawn":{"from":0,"to":2}}
+            0.000s passenger 2 arrives at floor 0, going to 2
+            1.500s car 0 doors open at floor 0
+            2.500s passenger 0 boards car 0 at floor 0
+            3.500s passenger 1 boards car 0 at floor 0
+            5.500s car 0 doors closing at floor 0
+            7.500s car 0 doors closed at floor 0
+            7.500s hall call up at floor 0 pressed again
+            7.500s car 0 is full: 1 left waiting at floor 0
+            7.500s car 0 leaves floor 0 for floor 3
+            14.200s car 0 stops at floor 3
+            14.200s car 0 doors opening at floor 3
+            15.700s car 0 doors open at floor 3
+            17.057s passenger 0 leaves car 0 at floor 3 (waited 1.500s, journey 17.057s)
+            17.057s car 0 assigned to hall call up at floor 0
+            18.144s passenger 1 leaves car 0 at floor 3 (waited 2.500s, journey 18.144s)
+            20.144s car 0 doors closing at floor 3
+            22.144s car 0 doors closed at floor 3
+            22.144s car 0 leaves floor 3 for floor 0
+            28.844s car 0 stops at floor 0
+            28.844s car 0 doors opening at floor 0
+            30.344s car 0 doors open at floor 0
+            31.344s passenger 2 boards car 0 at floor 0
+            33.344s car 0 doors closing at floor 0
+            35.344s car 0 doors closed at floor 0
+            35.344s car 0 leaves floor 0 for floor 2
+            40.644s car 0 stops at floor 2
+            40.644s car 0 doors opening at floor 2
+            42.144s car 0 doors open at floor 2
+            43.349s passenger 2 leaves car 0 at floor 2 (waited 30.344s, journey 43.349s)
+            45.349s car 0 doors closing at floor 2
+            47.349s car 0 doors closed at floor 2
         "#]],
     );
 }
@@ -126,36 +128,36 @@ fn breakdown_mid_trip_stops_at_the_next_floor_and_rescues() {
         ],
         70_000,
         expect![[r#"
-                0.000s > {"spawn":{"from":0,"to":9}}
-                0.000s passenger 0 arrives at floor 0, going to 9
-                0.000s hall call up at floor 0
-                0.000s car 0 assigned to hall call up at floor 0
-                0.000s car 0 doors opening at floor 0
-                1.500s car 0 doors open at floor 0
-                2.500s passenger 0 boards car 0 at floor 0
-                4.500s car 0 doors closing at floor 0
-                6.500s car 0 doors closed at floor 0
-                6.500s car 0 leaves floor 0 for floor 9
-                8.000s > {"breakdown":{"car":0}}
-                8.000s car 0 now stops at floor 1
-               10.242s car 0 stops at floor 1
-               10.242s car 0 broken down at floor 1, 1 rescued
-               10.242s hall call up at floor 1 pressed again
-               30.000s > {"repair":{"car":0}}
-               30.000s car 0 repaired and back in service
-               30.000s car 0 assigned to hall call up at floor 1
-               30.000s car 0 doors opening at floor 1
-               31.500s car 0 doors open at floor 1
-               32.500s passenger 0 boards car 0 at floor 1
-               34.500s car 0 doors closing at floor 1
-               36.500s car 0 doors closed at floor 1
-               36.500s car 0 leaves floor 1 for floor 9
-               50.200s car 0 stops at floor 9
-               50.200s car 0 doors opening at floor 9
-               51.700s car 0 doors open at floor 9
-               52.787s passenger 0 leaves car 0 at floor 9 (waited 31.500s, journey 52.787s)
-               54.787s car 0 doors closing at floor 9
-               56.787s car 0 doors closed at floor 9
+            0.000s > {"spawn":{"from":0,"to":9}}
+            0.000s passenger 0 arrives at floor 0, going to 9
+            0.000s hall call up at floor 0
+            0.000s car 0 assigned to hall call up at floor 0
+            0.000s car 0 doors opening at floor 0
+            1.500s car 0 doors open at floor 0
+            2.500s passenger 0 boards car 0 at floor 0
+            4.500s car 0 doors closing at floor 0
+            6.500s car 0 doors closed at floor 0
+            6.500s car 0 leaves floor 0 for floor 9
+            8.000s > {"breakdown":{"car":0}}
+            8.000s car 0 now stops at floor 1
+            10.242s car 0 stops at floor 1
+            10.242s car 0 broken down at floor 1, 1 rescued
+            10.242s hall call up at floor 1 pressed again
+            30.000s > {"repair":{"car":0}}
+            30.000s car 0 repaired and back in service
+            30.000s car 0 assigned to hall call up at floor 1
+            30.000s car 0 doors opening at floor 1
+            31.500s car 0 doors open at floor 1
+            32.500s passenger 0 boards car 0 at floor 1
+            34.500s car 0 doors closing at floor 1
+            36.500s car 0 doors closed at floor 1
+            36.500s car 0 leaves floor 1 for floor 9
+            50.200s car 0 stops at floor 9
+            50.200s car 0 doors opening at floor 9
+            51.700s car 0 doors open at floor 9
+            52.787s passenger 0 leaves car 0 at floor 9 (waited 31.500s, journey 52.787s)
+            54.787s car 0 doors closing at floor 9
+            56.787s car 0 doors closed at floor 9
         "#]],
     );
 }
@@ -173,42 +175,42 @@ fn overload_keeps_the_doors_open_until_someone_steps_out() {
         ],
         40_000,
         expect![[r#"
-                0.000s > {"spawn":{"from":0,"to":2}}
-                0.000s passenger 0 arrives at floor 0, going to 2
-                0.000s hall call up at floor 0
-                0.000s car 0 assigned to hall call up at floor 0
-                0.000s car 0 doors opening at floor 0
-                0.000s > {"spawn":{"from":0,"to":3}}
-                0.000s passenger 1 arrives at floor 0, going to 3
-                1.500s car 0 doors open at floor 0
-                2.500s passenger 0 boards car 0 at floor 0
-                2.600s > {"add_cargo":{"car":0,"kg":150}}
-                2.600s 150 kg of cargo loaded into car 0
-                2.600s > {"add_cargo":{"car":0,"kg":5000}} refused: 5000 kg: cargo alone must stay within the rated 300 kg
-                3.500s passenger 1 boards car 0 at floor 0
-                3.500s car 0 overloaded (330 kg of 300 kg): passenger 1 steps out
-                6.500s car 0 doors closing at floor 0
-                8.500s car 0 doors closed at floor 0
-                8.500s hall call up at floor 0 pressed again
-                8.500s car 0 leaves floor 0 for floor 2
-               13.800s car 0 stops at floor 2
-               13.800s car 0 doors opening at floor 2
-               15.300s car 0 doors open at floor 2
-               16.571s passenger 0 leaves car 0 at floor 2 (waited 1.500s, journey 16.571s)
-               16.571s car 0 assigned to hall call up at floor 0
-               18.571s car 0 doors closing at floor 2
-               20.571s car 0 doors closed at floor 2
-               20.571s car 0 leaves floor 2 for floor 3
-               24.313s car 0 stops at floor 3
-               24.313s car 0 doors opening at floor 3
-               25.813s car 0 doors open at floor 3
-               27.813s car 0 doors closing at floor 3
-               29.813s car 0 doors closed at floor 3
-               29.813s car 0 leaves floor 3 for floor 0
-               36.513s car 0 stops at floor 0
-               36.513s car 0 doors opening at floor 0
-               38.013s car 0 doors open at floor 0
-               39.013s passenger 1 boards car 0 at floor 0
+            0.000s > {"spawn":{"from":0,"to":2}}
+            0.000s passenger 0 arrives at floor 0, going to 2
+            0.000s hall call up at floor 0
+            0.000s car 0 assigned to hall call up at floor 0
+            0.000s car 0 doors opening at floor 0
+            0.000s > {"spawn":{"from":0,"to":3}}
+            0.000s passenger 1 arrives at floor 0, going to 3
+            1.500s car 0 doors open at floor 0
+            2.500s passenger 0 boards car 0 at floor 0
+            2.600s > {"add_cargo":{"car":0,"kg":150}}
+            2.600s 150 kg of cargo loaded into car 0
+            2.600s > {"add_cargo":{"car":0,"kg":5000}} refused: 5000 kg: cargo alone must stay within the rated 300 kg
+            3.500s passenger 1 boards car 0 at floor 0
+            3.500s car 0 overloaded (330 kg of 300 kg): passenger 1 steps out
+            6.500s car 0 doors closing at floor 0
+            8.500s car 0 doors closed at floor 0
+            8.500s hall call up at floor 0 pressed again
+            8.500s car 0 leaves floor 0 for floor 2
+            13.800s car 0 stops at floor 2
+            13.800s car 0 doors opening at floor 2
+            15.300s car 0 doors open at floor 2
+            16.571s passenger 0 leaves car 0 at floor 2 (waited 1.500s, journey 16.571s)
+            16.571s car 0 assigned to hall call up at floor 0
+            18.571s car 0 doors closing at floor 2
+            20.571s car 0 doors closed at floor 2
+            20.571s car 0 leaves floor 2 for floor 3
+            24.313s car 0 stops at floor 3
+            24.313s car 0 doors opening at floor 3
+            25.813s car 0 doors open at floor 3
+            27.813s car 0 doors closing at floor 3
+            29.813s car 0 doors closed at floor 3
+            29.813s car 0 leaves floor 3 for floor 0
+            36.513s car 0 stops at floor 0
+            36.513s car 0 doors opening at floor 0
+            38.013s car 0 doors open at floor 0
+            39.013s passenger 1 boards car 0 at floor 0
         "#]],
     );
 }
@@ -226,43 +228,43 @@ fn fire_recall_takes_riders_to_the_recall_floor_and_refuses_calls() {
         ],
         60_000,
         expect![[r#"
-                0.000s > {"spawn":{"from":0,"to":7}}
-                0.000s passenger 0 arrives at floor 0, going to 7
-                0.000s hall call up at floor 0
-                0.000s car 0 assigned to hall call up at floor 0
-                0.000s car 0 doors opening at floor 0
-                0.000s > {"spawn":{"from":6,"to":2}}
-                0.000s passenger 1 arrives at floor 6, going to 2
-                0.000s hall call down at floor 6
-                0.000s car 1 assigned to hall call down at floor 6
-                0.000s car 1 leaves floor 0 for floor 6
-                1.500s car 0 doors open at floor 0
-                2.500s passenger 0 boards car 0 at floor 0
-                4.500s car 0 doors closing at floor 0
-                6.500s car 0 doors closed at floor 0
-                6.500s car 0 leaves floor 0 for floor 7
-                9.000s > {"fire_recall":{"on":true}}
-                9.000s fire recall: every car to floor 0
-                9.000s 1 evacuated at floor 6
-                9.000s car 0 now stops at floor 2
-               10.000s > {"call":{"floor":3,"dir":"up"}} refused: fire recall is on: calls are refused, use the stairs
-               10.900s car 1 stops at floor 6
-               10.900s car 1 leaves floor 6 for floor 0
-               11.800s car 0 stops at floor 2
-               11.800s car 0 leaves floor 2 for floor 0
-               17.100s car 0 stops at floor 0
-               17.100s car 0 doors opening at floor 0
-               18.600s car 0 doors open at floor 0
-               18.600s 1 evacuated at floor 0
-               21.800s car 1 stops at floor 0
-               21.800s car 1 doors opening at floor 0
-               23.300s car 1 doors open at floor 0
-               40.000s > {"fire_recall":{"on":false}}
-               40.000s fire recall over: normal service
-               42.000s car 0 doors closing at floor 0
-               42.000s car 1 doors closing at floor 0
-               44.000s car 0 doors closed at floor 0
-               44.000s car 1 doors closed at floor 0
+            0.000s > {"spawn":{"from":0,"to":7}}
+            0.000s passenger 0 arrives at floor 0, going to 7
+            0.000s hall call up at floor 0
+            0.000s car 0 assigned to hall call up at floor 0
+            0.000s car 0 doors opening at floor 0
+            0.000s > {"spawn":{"from":6,"to":2}}
+            0.000s passenger 1 arrives at floor 6, going to 2
+            0.000s hall call down at floor 6
+            0.000s car 1 assigned to hall call down at floor 6
+            0.000s car 1 leaves floor 0 for floor 6
+            1.500s car 0 doors open at floor 0
+            2.500s passenger 0 boards car 0 at floor 0
+            4.500s car 0 doors closing at floor 0
+            6.500s car 0 doors closed at floor 0
+            6.500s car 0 leaves floor 0 for floor 7
+            9.000s > {"fire_recall":{"on":true}}
+            9.000s fire recall: every car to floor 0
+            9.000s 1 evacuated at floor 6
+            9.000s car 0 now stops at floor 2
+            10.000s > {"call":{"floor":3,"dir":"up"}} refused: fire recall is on: calls are refused, use the stairs
+            10.900s car 1 stops at floor 6
+            10.900s car 1 leaves floor 6 for floor 0
+            11.800s car 0 stops at floor 2
+            11.800s car 0 leaves floor 2 for floor 0
+            17.100s car 0 stops at floor 0
+            17.100s car 0 doors opening at floor 0
+            18.600s car 0 doors open at floor 0
+            18.600s 1 evacuated at floor 0
+            21.800s car 1 stops at floor 0
+            21.800s car 1 doors opening at floor 0
+            23.300s car 1 doors open at floor 0
+            40.000s > {"fire_recall":{"on":false}}
+            40.000s fire recall over: normal service
+            42.000s car 0 doors closing at floor 0
+            42.000s car 1 doors closing at floor 0
+            44.000s car 0 doors closed at floor 0
+            44.000s car 1 doors closed at floor 0
         "#]],
     );
 }
@@ -281,41 +283,41 @@ fn door_jam_and_maintenance() {
         ],
         50_000,
         expect![[r#"
-                0.000s > {"door_jam":{"car":0}}
-                0.000s > {"spawn":{"from":0,"to":5}}
-                0.000s passenger 0 arrives at floor 0, going to 5
-                0.000s hall call up at floor 0
-                0.000s car 0 assigned to hall call up at floor 0
-                0.000s car 0 doors opening at floor 0
-                1.000s > {"maintenance":{"car":1,"on":true}}
-                1.000s car 1 out of service at floor 0
-                1.500s car 0 doors open at floor 0
-                2.000s > {"car_call":{"car":1,"floor":4}} refused: car 1 is out of service
-                2.000s > {"car_call":{"car":7,"floor":4}} refused: there is no car 7; cars are 0 to 1
-                2.500s passenger 0 boards car 0 at floor 0
-                4.500s car 0 doors closing at floor 0
-                6.500s car 0 doors jammed at floor 0, reopening
-                6.500s car 0 doors opening at floor 0
-                8.000s car 0 doors open at floor 0
-               10.000s car 0 doors closing at floor 0
-               12.000s car 0 doors jammed at floor 0, reopening
-               12.000s car 0 doors opening at floor 0
-               13.500s car 0 doors open at floor 0
-               15.500s car 0 doors closing at floor 0
-               17.500s car 0 doors jammed at floor 0, reopening
-               17.500s car 0 doors opening at floor 0
-               19.000s car 0 doors open at floor 0
-               21.000s car 0 doors closing at floor 0
-               23.000s car 0 doors closed at floor 0
-               23.000s car 0 leaves floor 0 for floor 5
-               32.500s car 0 stops at floor 5
-               32.500s car 0 doors opening at floor 5
-               34.000s car 0 doors open at floor 5
-               35.087s passenger 0 leaves car 0 at floor 5 (waited 1.500s, journey 35.087s)
-               37.087s car 0 doors closing at floor 5
-               39.087s car 0 doors closed at floor 5
-               40.000s > {"maintenance":{"car":1,"on":false}}
-               40.000s car 1 back in service
+            0.000s > {"door_jam":{"car":0}}
+            0.000s > {"spawn":{"from":0,"to":5}}
+            0.000s passenger 0 arrives at floor 0, going to 5
+            0.000s hall call up at floor 0
+            0.000s car 0 assigned to hall call up at floor 0
+            0.000s car 0 doors opening at floor 0
+            1.000s > {"maintenance":{"car":1,"on":true}}
+            1.000s car 1 out of service at floor 0
+            1.500s car 0 doors open at floor 0
+            2.000s > {"car_call":{"car":1,"floor":4}} refused: car 1 is out of service
+            2.000s > {"car_call":{"car":7,"floor":4}} refused: there is no car 7; cars are 0 to 1
+            2.500s passenger 0 boards car 0 at floor 0
+            4.500s car 0 doors closing at floor 0
+            6.500s car 0 doors jammed at floor 0, reopening
+            6.500s car 0 doors opening at floor 0
+            8.000s car 0 doors open at floor 0
+            10.000s car 0 doors closing at floor 0
+            12.000s car 0 doors jammed at floor 0, reopening
+            12.000s car 0 doors opening at floor 0
+            13.500s car 0 doors open at floor 0
+            15.500s car 0 doors closing at floor 0
+            17.500s car 0 doors jammed at floor 0, reopening
+            17.500s car 0 doors opening at floor 0
+            19.000s car 0 doors open at floor 0
+            21.000s car 0 doors closing at floor 0
+            23.000s car 0 doors closed at floor 0
+            23.000s car 0 leaves floor 0 for floor 5
+            32.500s car 0 stops at floor 5
+            32.500s car 0 doors opening at floor 5
+            34.000s car 0 doors open at floor 5
+            35.087s passenger 0 leaves car 0 at floor 5 (waited 1.500s, journey 35.087s)
+            37.087s car 0 doors closing at floor 5
+            39.087s car 0 doors closed at floor 5
+            40.000s > {"maintenance":{"car":1,"on":false}}
+            40.000s car 1 back in service
         "#]],
     );
 }
