@@ -45,6 +45,24 @@ pub fn find(id: &str) -> Option<Lab> {
     labs().into_iter().find(|l| l.id == id)
 }
 
+/// A run of `lab`'s default scenario with `seed`, driven to `until` with the lab's sample
+/// inputs applied at their times: the reference run of the cross-cutting tests and of the
+/// golden digests checked natively and in wasm.
+pub fn sample_run(lab: &Lab, seed: u64, until: Time) -> Result<Box<dyn LabRun>, String> {
+    let mut scenario = (lab.default_scenario)();
+    scenario["seed"] = seed.into();
+    let mut run = (lab.create)(&scenario)?;
+    for (t, cmd) in (lab.sample_inputs)() {
+        if t > until {
+            break;
+        }
+        run.advance_to(t);
+        let _ = run.apply_json(&cmd);
+    }
+    run.advance_to(until);
+    Ok(run)
+}
+
 /// Opens a whole URL, a fragment or a bare `/lab?s=…` as a run at the link's cursor, with the
 /// link's view options.
 pub fn open_link(s: &str) -> Result<(Box<dyn LabRun>, BTreeMap<String, String>), LinkError> {

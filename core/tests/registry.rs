@@ -14,22 +14,8 @@ fn fresh(lab: &Lab, seed: u64) -> Box<dyn LabRun> {
     (lab.create)(&scenario).unwrap_or_else(|e| panic!("{}: default scenario refused: {e}", lab.id))
 }
 
-/// Advances `run` to `until`, applying the lab's sample inputs at their times.
-fn drive(lab: &Lab, run: &mut dyn LabRun, until: u64) {
-    for (t, cmd) in (lab.sample_inputs)() {
-        if t > until {
-            break;
-        }
-        run.advance_to(t);
-        let _ = run.apply_json(&cmd);
-    }
-    run.advance_to(until);
-}
-
 fn driven(lab: &Lab, seed: u64, until: u64) -> Box<dyn LabRun> {
-    let mut run = fresh(lab, seed);
-    drive(lab, run.as_mut(), until);
-    run
+    registry::sample_run(lab, seed, until).unwrap_or_else(|e| panic!("{}: {e}", lab.id))
 }
 
 #[test]

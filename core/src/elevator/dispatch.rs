@@ -36,6 +36,10 @@ fn eligible(el: &Elevator, c: usize, f: u32, d: Dir) -> bool {
     if car.riders.len() as u32 >= car.capacity {
         return false;
     }
+    if car.floor == f && car.trip.is_none() && car.doors != super::Doors::Opening && !admits_late(el, c) {
+        // Done loading here and about to leave: latecomers wait for another car.
+        return false;
+    }
     let mut waiting = el.halls[f as usize].waiting.iter().filter(|&&p| el.passengers[p as usize].dir() == d).peekable();
     if waiting.peek().is_none() {
         return true;
@@ -96,6 +100,20 @@ pub fn requests(el: &Elevator, c: usize) -> (Vec<Request>, bool) {
 pub fn takes_call(el: &Elevator, c: usize, f: u32, d: Dir) -> bool {
     el.halls[f as usize].call(d).is_some()
         && requests(el, c).0.iter().any(|r| r.floor == f && r.dir == Some(d))
+}
+
+/// Whether car `c`, standing with its doors still, lets one more passenger in (which keeps
+/// it at the floor longer). Experimental knob.
+pub fn admits_late(el: &Elevator, c: usize) -> bool {
+    let car = &el.cars[c];
+    let lim: u64 = std::env::var("ORR_LATE").ok().and_then(|v| v.parse().ok()).unwrap_or(u64::MAX);
+    car.riders.is_empty() || el.now.saturating_sub(car.opened_at) < lim
+}
+
+/// Until when car `c`, whose dwell is over, keeps its doors open to collect more passengers.
+pub fn hold_until(el: &Elevator, c: usize) -> Option<crate::sim::Time> {
+    let _ = (el, c);
+    None
 }
 
 /// LOOK: the next floor to stop at from `here`, going `dir` if set. While moving, `here` is
@@ -159,7 +177,8 @@ pub fn eta_ms(el: &Elevator, c: usize, f: u32, d: Dir, req: &[Request]) -> u64 {
             .count() as u64
     };
     for leg in 0..3 {
-        let reaches = d == dir && (dir.ahead(pos, f) || (f == pos && (leg > 0 || car.trip.is_none())));
+        // While moving, `pos` is the first floor the car can still stop at: reachable too.
+        let reaches = d == dir && (dir.ahead(pos, f) || f == pos);
         if reaches {
             return t + kin.travel_ms(pos, f) + between(pos, f, dir) * stop;
         }

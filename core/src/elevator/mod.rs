@@ -172,6 +172,8 @@ pub struct Car {
     recalled: bool,
     /// When the doors last became still (nobody moving through them).
     dwell_started: Option<Time>,
+    /// When the doors last finished opening.
+    opened_at: Time,
 }
 
 impl Car {
@@ -777,8 +779,10 @@ impl Elevator {
                 return;
             }
         }
-        // 3. Waiting passengers going our way board, single file.
-        if self.cars[c].in_service() {
+        // 3. Waiting passengers going our way board, single file; once the doors stand still,
+        // the dispatcher may turn latecomers away (its lamp goes dark).
+        let late = self.cars[c].dwell_started.is_some();
+        if self.cars[c].in_service() && (!late || dispatch::admits_late(self, c)) {
             if let Some(p) = self.next_boarder(c) {
                 let pass = &self.passengers[p as usize];
                 if self.cars[c].dir.is_none() {
@@ -807,12 +811,22 @@ impl Elevator {
                 return;
             }
         }
-        // 4. Nobody moves: dwell, then close.
+        // 4. Nobody moves: dwell, then close, unless the dispatcher holds the car here.
         let dwell = s.dwell_ms as u64;
+        let hold = |el: &Elevator| dispatch::hold_until(el, c).filter(|&h| h > now);
         match self.cars[c].dwell_started {
-            Some(t) if now >= t + dwell => self.begin_close(c, out),
+            Some(t) if now >= t + dwell => match hold(self) {
+                Some(h) => self.cars[c].until = h,
+                None => self.begin_close(c, out),
+            },
             Some(t) => self.cars[c].until = t + dwell,
-            None if dwell == 0 => self.begin_close(c, out),
+            None if dwell == 0 => match hold(self) {
+                Some(h) => {
+                    self.cars[c].dwell_started = Some(now);
+                    self.cars[c].until = h;
+                }
+                None => self.begin_close(c, out),
+            },
             None => {
                 self.cars[c].dwell_started = Some(now);
                 self.cars[c].until = now + dwell;
@@ -858,6 +872,7 @@ impl Elevator {
                 self.set_doors(c, Doors::Open, out);
                 self.cars[c].transfer = Transfer::Dwell;
                 self.cars[c].dwell_started = None;
+                self.cars[c].opened_at = self.now;
                 let floor = self.cars[c].floor;
                 if let Some(d) = self.cars[c].dir {
                     self.halls[floor as usize].calls[d.idx()] = None;
@@ -1187,6 +1202,7 @@ impl Simulation for Elevator {
                     open_on_arrival: false,
                     recalled: false,
                     dwell_started: None,
+                    opened_at: 0,
                 }
             })
             .collect();
