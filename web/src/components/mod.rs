@@ -1,0 +1,10 @@
+//! The controls and panels every lab page shares; none of them knows which lab it serves.
+
+pub mod compare;
+pub mod controls;
+pub mod faults;
+pub mod invariants;
+pub mod log;
+pub mod metrics;
+pub mod scenario;
+pub mod share;

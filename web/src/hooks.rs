@@ -1,0 +1,161 @@
+//! Effects at the edge of the page: animation frames, the keyboard, the address bar and the
+//! reduced-motion preference. Each hook turns a browser event into a callback or an action.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use gloo::events::{EventListener, EventListenerOptions};
+use gloo::render::{request_animation_frame, AnimationFrame};
+use wasm_bindgen::JsCast;
+use yew::prelude::*;
+
+/// Whether the person asked the system for less motion.
+pub fn prefers_reduced_motion() -> bool {
+    web_sys::window()
+        .and_then(|w| {
+            w.match_media("(prefers-reduced-motion: reduce)")
+                .ok()
+                .flatten()
+        })
+        .is_some_and(|m| m.matches())
+}
+
+/// The address bar's fragment without the leading `#`.
+pub fn current_hash() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .map(|h| h.trim_start_matches('#').to_string())
+        .unwrap_or_default()
+}
+
+/// The page's address without its fragment: origin and path (and query, if any).
+pub fn base_url() -> String {
+    let Some(location) = web_sys::window().map(|w| w.location()) else {
+        return String::new();
+    };
+    let origin = location.origin().unwrap_or_default();
+    let path = location.pathname().unwrap_or_default();
+    let search = location.search().unwrap_or_default();
+    format!("{origin}{path}{search}")
+}
+
+/// Calls `on_frame` with the wall milliseconds since the previous frame, on every animation
+/// frame while `active`. The first frame after activation reports 0.
+#[hook]
+pub fn use_animation_frame(active: bool, on_frame: Callback<f64>) {
+    let latest = use_mut_ref(|| on_frame.clone());
+    *latest.borrow_mut() = on_frame;
+    use_effect_with(active, move |&active| {
+        let alive = Rc::new(Cell::new(active));
+        let slot: Rc<RefCell<Option<AnimationFrame>>> = Rc::new(RefCell::new(None));
+        if active {
+            schedule(Rc::clone(&slot), Rc::clone(&alive), latest, None);
+        }
+        move || {
+            alive.set(false);
+            slot.borrow_mut().take();
+        }
+    });
+}
+
+fn schedule(
+    slot: Rc<RefCell<Option<AnimationFrame>>>,
+    alive: Rc<Cell<bool>>,
+    on_frame: Rc<RefCell<Callback<f64>>>,
+    last: Option<f64>,
+) {
+    let next_slot = Rc::clone(&slot);
+    let frame = request_animation_frame(move |now| {
+        if !alive.get() {
+            return;
+        }
+        let dt = last.map_or(0.0, |last| (now - last).max(0.0));
+        let callback = on_frame.borrow().clone();
+        callback.emit(dt);
+        if alive.get() {
+            schedule(next_slot, alive, on_frame, Some(now));
+        }
+    });
+    *slot.borrow_mut() = Some(frame);
+}
+
+/// A keyboard shortcut of the lab page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Shortcut {
+    PlayPause,
+    Step,
+    StepBack,
+    Slower,
+    Faster,
+}
+
+/// Listens for the lab page's shortcuts on the whole document, except while the person types
+/// in a field or presses a focused button (which keeps its own meaning for space).
+#[hook]
+pub fn use_shortcuts(on_key: Callback<Shortcut>) {
+    let latest = use_mut_ref(|| on_key.clone());
+    *latest.borrow_mut() = on_key;
+    use_effect_with((), move |_| {
+        let listener = web_sys::window()
+            .and_then(|w| w.document())
+            .map(|document| {
+                let options = EventListenerOptions::enable_prevent_default();
+                EventListener::new_with_options(&document, "keydown", options, move |event| {
+                    let Some(event) = event.dyn_ref::<web_sys::KeyboardEvent>() else {
+                        return;
+                    };
+                    if event.ctrl_key() || event.meta_key() || event.alt_key() || is_typing(event) {
+                        return;
+                    }
+                    let shortcut = match event.key().as_str() {
+                        " " | "Spacebar" => Shortcut::PlayPause,
+                        "." => Shortcut::Step,
+                        "," => Shortcut::StepBack,
+                        "[" => Shortcut::Slower,
+                        "]" => Shortcut::Faster,
+                        _ => return,
+                    };
+                    event.prevent_default();
+                    let callback = latest.borrow().clone();
+                    callback.emit(shortcut);
+                })
+            });
+        move || drop(listener)
+    });
+}
+
+/// True when the key goes to a text field, a select or a focused button.
+fn is_typing(event: &web_sys::KeyboardEvent) -> bool {
+    let Some(target) = event
+        .target()
+        .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+    else {
+        return false;
+    };
+    let tag = target.tag_name().to_ascii_lowercase();
+    let editable = target
+        .get_attribute("contenteditable")
+        .is_some_and(|v| v != "false");
+    let is_button = matches!(tag.as_str(), "button" | "summary" | "a");
+    let is_range = tag == "input" && target.get_attribute("type").as_deref() == Some("range");
+    editable
+        || matches!(tag.as_str(), "textarea" | "select")
+        || (tag == "input" && !is_range)
+        || (is_button && event.key() == " ")
+}
+
+/// The address bar's fragment, kept current as it changes.
+#[hook]
+pub fn use_hash() -> String {
+    let hash = use_state(current_hash);
+    {
+        let hash = hash.clone();
+        use_effect_with((), move |_| {
+            let listener = web_sys::window().map(|window| {
+                EventListener::new(&window, "hashchange", move |_| hash.set(current_hash()))
+            });
+            move || drop(listener)
+        });
+    }
+    (*hash).clone()
+}

@@ -1,0 +1,291 @@
+//! A lab's page: the shared controls and panels around the lab's own picture, wired to the
+//! [`Page`] reducer, with the effects (animation frames, keys, clipboard, timers) as hooks.
+
+use std::collections::BTreeSet;
+use std::rc::Rc;
+
+use gloo::timers::callback::Timeout;
+use orrery_core::registry::{self, Lab};
+use orrery_core::Time;
+use serde_json::Value;
+use yew::prelude::*;
+
+use crate::components::compare::CompareBar;
+use crate::components::controls::{Controls, Tick};
+use crate::components::faults::FaultPalette;
+use crate::components::invariants::Invariants;
+use crate::components::log::Log;
+use crate::components::metrics::MetricsPanel;
+use crate::components::scenario::ScenarioForm;
+use crate::components::share::Share;
+use crate::hooks::{base_url, use_animation_frame, use_shortcuts, Shortcut};
+use crate::labs;
+use crate::state::{Action, Marker, Page, Session, SessionRef, Side};
+
+/// How many positions the seek bar's ticks snap to.
+const TICK_BINS: u64 = 400;
+/// How long a notice stays, in milliseconds.
+const NOTICE_MS: u32 = 5_000;
+
+#[derive(Properties, PartialEq)]
+pub struct LabPageProps {
+    pub lab: String,
+    /// The whole fragment when the address is a share link.
+    pub link: Option<String>,
+}
+
+/// Opens the run (from the link or the default scenario) once, then hands it to the body.
+#[function_component(LabPage)]
+pub fn lab_page(props: &LabPageProps) -> Html {
+    let opened = {
+        let id = props.lab.clone();
+        let link = props.link.clone();
+        use_memo((), move |_| {
+            let lab =
+                registry::find(&id).ok_or_else(|| format!("There is no lab called “{id}”."))?;
+            Page::open(lab, link.as_deref()).map(|page| (lab, page))
+        })
+    };
+    match &*opened {
+        Ok((lab, page)) => {
+            html! { <LabBody lab={LabKey(*lab)} initial={Initial(Rc::new(page.clone()))} /> }
+        }
+        Err(e) => html! {
+            <main class="lab-page">
+                <div class="error-banner" role="alert">{ format!("This lab could not start: {e}") }</div>
+            </main>
+        },
+    }
+}
+
+/// A lab as a property; labs are equal when their ids are.
+#[derive(Clone, Copy)]
+struct LabKey(Lab);
+
+impl PartialEq for LabKey {
+    fn eq(&self, other: &LabKey) -> bool {
+        self.0.id == other.0.id
+    }
+}
+
+/// The page state the body starts from; read once.
+#[derive(Clone)]
+struct Initial(Rc<Page>);
+
+impl PartialEq for Initial {
+    fn eq(&self, other: &Initial) -> bool {
+        Rc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct LabBodyProps {
+    lab: LabKey,
+    initial: Initial,
+}
+
+/// The seek bar's ticks: inputs, refusals and the first violation, snapped to bins so a
+/// long run draws a bounded number of them.
+fn ticks(s: &Session) -> Rc<Vec<(f64, Tick)>> {
+    let end = s.horizon.max(s.a.now()).max(1);
+    let bin = |t: Time| (t.min(end) * TICK_BINS / end).min(TICK_BINS);
+    let mut set: BTreeSet<(u64, Tick)> = s
+        .markers
+        .iter()
+        .map(|(&(t, _), kind)| {
+            let tick = match kind {
+                Marker::Input => Tick::Input,
+                Marker::Refusal => Tick::Refusal,
+            };
+            (bin(t), tick)
+        })
+        .collect();
+    if let Some((t, _)) = &s.first_violation {
+        set.insert((bin(*t), Tick::Violation));
+    }
+    Rc::new(
+        set.into_iter()
+            .map(|(b, k)| (b as f64 / TICK_BINS as f64, k))
+            .collect(),
+    )
+}
+
+#[function_component(LabBody)]
+fn lab_body(props: &LabBodyProps) -> Html {
+    let lab = props.lab.0;
+    let ui = labs::ui(lab.id);
+    let page = {
+        let initial = Rc::clone(&props.initial.0);
+        use_reducer(move || (*initial).clone())
+    };
+    let dispatch = {
+        let dispatcher = page.dispatcher();
+        use_memo((), move |_| {
+            Callback::from(move |a: Action| dispatcher.dispatch(a))
+        })
+    };
+    let dispatch: Callback<Action> = (*dispatch).clone();
+    let on_command = {
+        let d = dispatch.clone();
+        use_memo((), move |_| {
+            Callback::from(move |v: Value| d.emit(Action::Command(v)))
+        })
+    };
+    let on_command: Callback<Value> = (*on_command).clone();
+    {
+        let d = dispatch.clone();
+        use_animation_frame(
+            page.playing,
+            Callback::from(move |dt: f64| d.emit(Action::Tick(dt))),
+        );
+    }
+    {
+        let d = dispatch.clone();
+        use_shortcuts(Callback::from(move |key: Shortcut| {
+            d.emit(match key {
+                Shortcut::PlayPause => Action::TogglePlay,
+                Shortcut::Step => Action::Step,
+                Shortcut::StepBack => Action::StepBack,
+                Shortcut::Slower => Action::Slower,
+                Shortcut::Faster => Action::Faster,
+            })
+        }));
+    }
+    {
+        let d = dispatch.clone();
+        use_effect_with(page.notice.as_ref().map(|n| n.id), move |id| {
+            let timer =
+                id.map(|id| Timeout::new(NOTICE_MS, move || d.emit(Action::DismissNotice(id))));
+            move || drop(timer)
+        });
+    }
+    let on_share = {
+        let d = dispatch.clone();
+        let page = page.clone();
+        Callback::from(move |_: ()| {
+            let url = format!("{}#{}", base_url(), page.fragment());
+            d.emit(Action::Shared(url.clone()));
+            let d = d.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let copied = match web_sys::window().map(|w| w.navigator().clipboard()) {
+                    Some(clipboard) => {
+                        wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&url))
+                            .await
+                            .is_ok()
+                    }
+                    None => false,
+                };
+                let text = if copied {
+                    "Link copied. Whoever opens it sees this run at this moment."
+                } else {
+                    "The browser did not allow copying; copy the link from the field instead."
+                };
+                d.emit(Action::Notify {
+                    text: text.into(),
+                    error: !copied,
+                });
+            });
+        })
+    };
+    let on_jump = {
+        let d = dispatch.clone();
+        Callback::from(move |t: Time| {
+            d.emit(Action::Pause);
+            d.emit(Action::Seek(t));
+        })
+    };
+    let on_compare = {
+        let d = dispatch.clone();
+        Callback::from(move |spec| d.emit(Action::Compare(spec)))
+    };
+    let on_scenario = {
+        let d = dispatch.clone();
+        Callback::from(move |v: Value| d.emit(Action::Scenario(v)))
+    };
+
+    let session_ref = SessionRef(Rc::clone(&page.session));
+    let s = page.session.borrow();
+    let now = s.a.now();
+    let scenario = s.a.scenario_json();
+    let scenario_key = scenario.to_string();
+    let compare = s.b.is_some();
+    let stage = |side: Side| -> Html {
+        let Some(run) = s.run(side) else {
+            return Html::default();
+        };
+        let violation = run.violation().map(|(t, _, v)| (t, v.to_string()));
+        let seen = if side == Side::A {
+            s.first_violation.clone()
+        } else {
+            violation.clone()
+        };
+        let label = if compare {
+            format!(
+                "{} · {}",
+                if side == Side::A { "A" } else { "B" },
+                s.label(side)
+            )
+        } else {
+            String::new()
+        };
+        html! {
+            <div key={if side == Side::A { "a" } else { "b" }}
+                class={classes!("stage", compare.then_some(if side == Side::A { "side-a" } else { "side-b" }))}>
+                <Invariants label={label.clone()} current={violation} {seen} on_jump={on_jump.clone()} />
+                if compare {
+                    <h3 class="stage-label">{ label }</h3>
+                }
+                { (ui.view)(run, &on_command) }
+            </div>
+        }
+    };
+    let views = if compare {
+        html! { <div class="stages two">{ stage(Side::A) }{ stage(Side::B) }</div> }
+    } else {
+        html! { <div class="stages">{ stage(Side::A) }</div> }
+    };
+    html! {
+        <main class="lab-page">
+            <div class="lab-head">
+                <div class="lab-title">
+                    <h1>{ lab.title }</h1>
+                    <p class="muted">{ lab.summary }</p>
+                </div>
+                <Share url={page.share_url.clone()} on_share={on_share} />
+            </div>
+            if let Some(e) = &page.link_error {
+                <div class="error-banner" role="alert">
+                    <strong>{ "This link could not be opened. " }</strong>
+                    <span class="message">{ e }</span>
+                    <span>{ " Showing the lab's default scenario instead." }</span>
+                </div>
+            }
+            <Controls playing={page.playing} speed={page.speed} now={now} end={s.horizon}
+                ticks={ticks(&s)} digest={(!page.playing).then(|| s.a.digest())}
+                dispatch={dispatch.clone()} />
+            if let Some(n) = &page.notice {
+                <div class={classes!("notice", n.error.then_some("error"))} role="status">{ &n.text }</div>
+            }
+            <CompareBar lab={lab.id} spec={s.compare.clone()} scenario={scenario.clone()}
+                on_change={on_compare} />
+            <div class={classes!("lab-grid", compare.then_some("comparing"))}>
+                <div class="main-col">
+                    <FaultPalette palette={(ui.palette)(s.a.as_ref())} on_command={on_command.clone()} />
+                    { views }
+                </div>
+                <aside class="side-col">
+                    <MetricsPanel session={session_ref.clone()} rev={page.slow_rev} />
+                    <Log session={session_ref} rev={page.rev} lab={lab.id} />
+                </aside>
+            </div>
+            <ScenarioForm key={scenario_key} scenario={scenario} lab={lab.id}
+                error={page.form_error.clone()} on_apply={on_scenario} />
+            <footer class="keys muted">
+                <span><kbd>{ "space" }</kbd>{ " play/pause" }</span>
+                <span><kbd>{ "." }</kbd>{ " step" }</span>
+                <span><kbd>{ "," }</kbd>{ " back" }</span>
+                <span><kbd>{ "[" }</kbd>{ " " }<kbd>{ "]" }</kbd>{ " speed" }</span>
+            </footer>
+        </main>
+    }
+}
