@@ -31,7 +31,9 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
             if matches!(name, "json" | "log") {
                 flags.insert(name.to_string(), String::new());
             } else {
-                let v = raw.get(i + 1).ok_or_else(|| format!("--{name} needs a value"))?;
+                let v = raw
+                    .get(i + 1)
+                    .ok_or_else(|| format!("--{name} needs a value"))?;
                 flags.insert(name.to_string(), v.clone());
                 i += 1;
             }
@@ -46,7 +48,10 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
 fn num<T: std::str::FromStr>(args: &Args, name: &str) -> Result<Option<T>, String> {
     match args.flags.get(name) {
         None => Ok(None),
-        Some(v) => v.parse().map(Some).map_err(|_| format!("--{name}: {v:?} is not a number")),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| format!("--{name}: {v:?} is not a number")),
     }
 }
 
@@ -55,7 +60,10 @@ fn build_run(lab_id: &str, args: &Args) -> Result<Box<dyn LabRun>, String> {
     if let Some(link) = args.flags.get("link") {
         let (run, _) = registry::open_link(link).map_err(|e| e.to_string())?;
         if run.lab() != lab_id {
-            return Err(format!("the link is for the {} lab, not {lab_id}", run.lab()));
+            return Err(format!(
+                "the link is for the {} lab, not {lab_id}",
+                run.lab()
+            ));
         }
         return Ok(run);
     }
@@ -84,7 +92,10 @@ fn build_run(lab_id: &str, args: &Args) -> Result<Box<dyn LabRun>, String> {
 fn until_ms(args: &Args, default_s: u64) -> Result<u64, String> {
     let s: f64 = num(args, "until")?.unwrap_or(default_s as f64);
     if !(0.0..=31.0 * 86400.0).contains(&s) {
-        return Err(format!("--until must be between 0 and {} seconds", 31 * 86400));
+        return Err(format!(
+            "--until must be between 0 and {} seconds",
+            31 * 86400
+        ));
     }
     Ok((s * 1000.0).round() as u64)
 }
@@ -150,7 +161,10 @@ fn parse_seeds(s: &str) -> Result<Vec<u64>, String> {
 }
 
 fn cmd_saga(args: &Args) -> Result<(), String> {
-    let which = args.words.get(2).ok_or("elevator saga: which challenge (1-18 or all)?")?;
+    let which = args
+        .words
+        .get(2)
+        .ok_or("elevator saga: which challenge (1-18 or all)?")?;
     let default_data = "../shared/data/elevator/elevator-saga-challenges.json".to_string();
     let path = args.flags.get("data").unwrap_or(&default_data);
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -158,13 +172,20 @@ fn cmd_saga(args: &Args) -> Result<(), String> {
     let chosen: Vec<&Challenge> = if which == "all" {
         all.iter().collect()
     } else {
-        let id: u32 = which.parse().map_err(|_| format!("{which:?} is not a challenge number"))?;
-        vec![all.iter().find(|c| c.id == id).ok_or(format!("no challenge {id}"))?]
+        let id: u32 = which
+            .parse()
+            .map_err(|_| format!("{which:?} is not a challenge number"))?;
+        vec![all
+            .iter()
+            .find(|c| c.id == id)
+            .ok_or(format!("no challenge {id}"))?]
     };
     let dispatchers: Vec<DispatcherKind> = match args.flags.get("dispatcher").map(String::as_str) {
         None => vec![DispatcherKind::Eta],
         Some("all") => DispatcherKind::ALL.to_vec(),
-        Some(name) => vec![DispatcherKind::from_name(name).ok_or(format!("no dispatcher {name:?}"))?],
+        Some(name) => {
+            vec![DispatcherKind::from_name(name).ok_or(format!("no dispatcher {name:?}"))?]
+        }
     };
     let seeds = parse_seeds(args.flags.get("seeds").map_or("0..10", String::as_str))?;
     let mut rows = Vec::new();
@@ -202,7 +223,11 @@ fn cmd_saga(args: &Args) -> Result<(), String> {
             }));
         }
         if !args.flags.contains_key("json") {
-            println!("{}: {passed} of {} challenges passed", d.name(), chosen.len());
+            println!(
+                "{}: {passed} of {} challenges passed",
+                d.name(),
+                chosen.len()
+            );
         }
     }
     if args.flags.contains_key("json") {
@@ -222,7 +247,9 @@ fn main() -> ExitCode {
         }
         Some("run") => cmd_run(&args),
         Some("link") => cmd_link(&args),
-        Some("elevator") if args.words.get(1).map(String::as_str) == Some("saga") => cmd_saga(&args),
+        Some("elevator") if args.words.get(1).map(String::as_str) == Some("saga") => {
+            cmd_saga(&args)
+        }
         _ => Err(USAGE.to_string()),
     });
     match result {

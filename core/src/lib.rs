@@ -10,13 +10,16 @@
 //! * [`registry`] lists every lab behind an object-safe [`registry::LabRun`] so that
 //!   cross-cutting tests, the command-line runner and the web app treat labs uniformly.
 //! * [`elevator`] is the first lab.
+//! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
+pub mod bench;
 pub mod elevator;
 pub mod link;
 pub mod metrics;
 pub mod registry;
 pub mod rng;
 pub mod run;
+pub mod script;
 pub mod sim;
 
 pub use metrics::Metrics;

@@ -112,9 +112,9 @@ pub fn decode(s: &str) -> Result<Payload, LinkError> {
         .map_err(|e| LinkError::Corrupt(format!("not base64url ({e})")))?;
     let json = miniz_oxide::inflate::decompress_to_vec_with_limit(&packed, MAX_JSON_BYTES)
         .map_err(|e| match e.status {
-            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => LinkError::TooLarge(format!(
-                "it inflates past {MAX_JSON_BYTES} bytes"
-            )),
+            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => {
+                LinkError::TooLarge(format!("it inflates past {MAX_JSON_BYTES} bytes"))
+            }
             _ => LinkError::Corrupt("the compressed data is incomplete or invalid".into()),
         })?;
     let payload: Payload = serde_json::from_slice(&json)
@@ -147,9 +147,9 @@ pub fn parse(link: &str) -> Result<(String, Payload), LinkError> {
         Some(i) => &link[i + 1..],
         None => link,
     };
-    let frag = frag.strip_prefix('/').ok_or_else(|| {
-        LinkError::Shape("expected a fragment like #/elevator?s=…".into())
-    })?;
+    let frag = frag
+        .strip_prefix('/')
+        .ok_or_else(|| LinkError::Shape("expected a fragment like #/elevator?s=…".into()))?;
     let (lab, query) = frag
         .split_once('?')
         .ok_or_else(|| LinkError::Shape("the link has no ?s= part".into()))?;
@@ -179,9 +179,14 @@ mod tests {
             v: VERSION,
             lab: "elevator".into(),
             scenario: serde_json::json!({"seed": 7}),
-            inputs: vec![(1500, serde_json::json!({"hall_call": {"floor": 3, "up": true}}))],
+            inputs: vec![(
+                1500,
+                serde_json::json!({"hall_call": {"floor": 3, "up": true}}),
+            )],
             cursor: 4000,
-            view: [("speed".to_string(), "4".to_string())].into_iter().collect(),
+            view: [("speed".to_string(), "4".to_string())]
+                .into_iter()
+                .collect(),
         }
     }
 
@@ -189,7 +194,11 @@ mod tests {
     fn round_trips_through_every_accepted_shape() {
         let p = sample();
         let frag = fragment(&p);
-        for link in [frag.clone(), format!("#{frag}"), format!("https://example.org/#{frag}")] {
+        for link in [
+            frag.clone(),
+            format!("#{frag}"),
+            format!("https://example.org/#{frag}"),
+        ] {
             assert_eq!(parse(&link), Ok(("elevator".to_string(), p.clone())));
         }
     }
@@ -213,9 +222,15 @@ mod tests {
             let err = parse(link).expect_err(link).to_string();
             assert!(err.contains(want), "{link:?}: {err}");
         }
-        let other = fragment(&Payload { lab: "cache".into(), ..sample() });
+        let other = fragment(&Payload {
+            lab: "cache".into(),
+            ..sample()
+        });
         let swapped = other.replacen("/cache", "/elevator", 1);
-        assert!(parse(&swapped).unwrap_err().to_string().contains("payload is for \"cache\""));
+        assert!(parse(&swapped)
+            .unwrap_err()
+            .to_string()
+            .contains("payload is for \"cache\""));
     }
 
     #[test]
@@ -228,7 +243,10 @@ mod tests {
         let s = format!("1.{}", URL_SAFE_NO_PAD.encode(packed));
         assert!(s.len() < MAX_PAYLOAD_CHARS);
         assert!(matches!(decode(&s), Err(LinkError::TooLarge(_))));
-        assert!(matches!(decode(&"x".repeat(MAX_PAYLOAD_CHARS + 1)), Err(LinkError::TooLarge(_))));
+        assert!(matches!(
+            decode(&"x".repeat(MAX_PAYLOAD_CHARS + 1)),
+            Err(LinkError::TooLarge(_))
+        ));
     }
 
     proptest::proptest! {

@@ -104,15 +104,24 @@ impl Metrics {
     }
 
     pub fn gauge(&mut self, name: &str, time: Time, value: i64) {
-        self.gauges.entry(name.to_string()).or_default().set(time, value);
+        self.gauges
+            .entry(name.to_string())
+            .or_default()
+            .set(time, value);
     }
 
     pub fn record(&mut self, name: &str, value: u64) {
-        self.histograms.entry(name.to_string()).or_default().record(value);
+        self.histograms
+            .entry(name.to_string())
+            .or_default()
+            .record(value);
     }
 
     pub fn summary(&self, name: &str) -> Summary {
-        self.histograms.get(name).map(Histogram::summary).unwrap_or_default()
+        self.histograms
+            .get(name)
+            .map(Histogram::summary)
+            .unwrap_or_default()
     }
 
     /// A JSON object: counters as numbers, gauges as `{last, max}`, histograms as summaries.
@@ -122,7 +131,10 @@ impl Metrics {
             obj.insert(k.clone(), (*v).into());
         }
         for (k, g) in &self.gauges {
-            obj.insert(k.clone(), serde_json::json!({ "last": g.last(), "max": g.max() }));
+            obj.insert(
+                k.clone(),
+                serde_json::json!({ "last": g.last(), "max": g.max() }),
+            );
         }
         for (k, h) in &self.histograms {
             let s = h.summary();

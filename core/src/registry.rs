@@ -63,9 +63,12 @@ pub fn sample_run(lab: &Lab, seed: u64, until: Time) -> Result<Box<dyn LabRun>, 
     Ok(run)
 }
 
+/// View options carried by a link (speed, panels, compare mode): never simulation state.
+pub type ViewOptions = BTreeMap<String, String>;
+
 /// Opens a whole URL, a fragment or a bare `/lab?s=…` as a run at the link's cursor, with the
 /// link's view options.
-pub fn open_link(s: &str) -> Result<(Box<dyn LabRun>, BTreeMap<String, String>), LinkError> {
+pub fn open_link(s: &str) -> Result<(Box<dyn LabRun>, ViewOptions), LinkError> {
     let (lab, payload) = link::parse(s)?;
     let lab = find(&lab).ok_or(LinkError::UnknownLab(lab))?;
     let run = (lab.open)(&payload)?;
@@ -93,7 +96,11 @@ fn lab<S: Simulation>(
 
 /// Reads a scenario from JSON; absent fields take their defaults.
 pub fn scenario_from_json<S: Simulation>(json: &serde_json::Value) -> Result<S::Scenario, String> {
-    let json = if json.is_null() { serde_json::json!({}) } else { json.clone() };
+    let json = if json.is_null() {
+        serde_json::json!({})
+    } else {
+        json.clone()
+    };
     serde_json::from_value(json).map_err(|e| format!("scenario: {e}"))
 }
 
@@ -107,7 +114,10 @@ pub fn run_from_payload<S: Simulation>(p: &Payload) -> Result<Run<S>, LinkError>
     for (i, (time, cmd)) in p.inputs.iter().enumerate() {
         let command: S::Command = serde_json::from_value(cmd.clone())
             .map_err(|e| LinkError::Invalid(format!("input {}: {e}", i + 1)))?;
-        inputs.push(Input { time: *time, command });
+        inputs.push(Input {
+            time: *time,
+            command,
+        });
     }
     if p.cursor > MAX_TIME {
         return Err(LinkError::Invalid(format!(

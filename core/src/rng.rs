@@ -89,7 +89,11 @@ impl Rng {
         let u = 1.0 - self.unit(); // (0, 1]
         let x = -libm::log(u) * mean_ms as f64;
         // Cap at 50 means: the tail beyond it has probability e^-50.
-        let capped = if x > 50.0 * mean_ms as f64 { 50.0 * mean_ms as f64 } else { x };
+        let capped = if x > 50.0 * mean_ms as f64 {
+            50.0 * mean_ms as f64
+        } else {
+            x
+        };
         libm::round(capped) as u64
     }
 }

@@ -97,7 +97,12 @@ impl<S: Simulation> Run<S> {
             log: Vec::new(),
             inputs: Vec::new(),
             applied: 0,
-            checkpoints: vec![Checkpoint { sim, log_len: 0, applied: 0, violation: None }],
+            checkpoints: vec![Checkpoint {
+                sim,
+                log_len: 0,
+                applied: 0,
+                violation: None,
+            }],
             violation: None,
             buf: Vec::new(),
         };
@@ -115,7 +120,10 @@ impl<S: Simulation> Run<S> {
         }
         if let Some(last) = inputs.last() {
             if last.time > MAX_TIME {
-                return Err(format!("an input is at {}, past the limit", fmt_time(last.time)));
+                return Err(format!(
+                    "an input is at {}, past the limit",
+                    fmt_time(last.time)
+                ));
             }
         }
         let mut run = Run::new(scenario)?;
@@ -173,7 +181,11 @@ impl<S: Simulation> Run<S> {
         }
         loop {
             let deadline = self.sim.next_deadline().filter(|&d| d <= t);
-            let input = self.inputs.get(self.applied).map(|i| i.time).filter(|&i| i <= t);
+            let input = self
+                .inputs
+                .get(self.applied)
+                .map(|i| i.time)
+                .filter(|&i| i <= t);
             match (deadline, input) {
                 (Some(d), Some(i)) if i < d => {
                     self.sim_advance(i);
@@ -286,10 +298,16 @@ impl<S: Simulation> Run<S> {
         let mut buf = std::mem::take(&mut self.buf);
         let result = self.sim.apply(&input.command, &mut buf);
         match &result {
-            Ok(()) => self.log.push(Entry { time: now, kind: EntryKind::Command(command) }),
+            Ok(()) => self.log.push(Entry {
+                time: now,
+                kind: EntryKind::Command(command),
+            }),
             Err(r) => self.log.push(Entry {
                 time: now,
-                kind: EntryKind::Refused { command, reason: r.0.clone() },
+                kind: EntryKind::Refused {
+                    command,
+                    reason: r.0.clone(),
+                },
             }),
         }
         self.drain(&mut buf);
@@ -309,7 +327,10 @@ impl<S: Simulation> Run<S> {
 
     fn drain(&mut self, buf: &mut Vec<(Time, S::Event)>) {
         for (time, event) in buf.drain(..) {
-            self.log.push(Entry { time, kind: EntryKind::Event(event) });
+            self.log.push(Entry {
+                time,
+                kind: EntryKind::Event(event),
+            });
         }
     }
 
@@ -322,7 +343,10 @@ impl<S: Simulation> Run<S> {
     }
 
     fn maybe_checkpoint(&mut self) {
-        let last = self.checkpoints.last().expect("the t=0 checkpoint is never removed");
+        let last = self
+            .checkpoints
+            .last()
+            .expect("the t=0 checkpoint is never removed");
         let due = self.sim.now() >= last.sim.now() + CHECKPOINT_EVERY_MS
             || self.log.len() >= last.log_len + CHECKPOINT_EVERY_ENTRIES;
         if due && self.sim.now() > last.sim.now() {

@@ -10,7 +10,11 @@ use orrery_core::sim::Time;
 
 /// A quiet building: no traffic of its own, one car unless the test says otherwise.
 fn quiet(floors: u32, cars: u32) -> Scenario {
-    let mut s = Scenario { floors, cars, ..Scenario::default() };
+    let mut s = Scenario {
+        floors,
+        cars,
+        ..Scenario::default()
+    };
     s.traffic.pattern = Pattern::None;
     s
 }
@@ -26,7 +30,11 @@ fn check(scenario: Scenario, commands: &[(Time, &str)], until: Time, expect: Exp
     run.advance_to(until);
     // Lines are right-aligned on time; snapshots drop the padding so that expect-test's
     // indentation trimming cannot change them.
-    let mut text: String = run.log().iter().map(|e| e.line().trim_start().to_string() + "\n").collect();
+    let mut text: String = run
+        .log()
+        .iter()
+        .map(|e| e.line().trim_start().to_string() + "\n")
+        .collect();
     if let Some((t, _, v)) = run.violation() {
         text.push_str(&format!("VIOLATION at {t}: {v}\n"));
     }
@@ -64,7 +72,10 @@ fn one_passenger_one_car() {
 
 #[test]
 fn a_full_car_leaves_people_behind_and_they_press_again() {
-    let s = Scenario { capacities: vec![2], ..quiet(4, 1) };
+    let s = Scenario {
+        capacities: vec![2],
+        ..quiet(4, 1)
+    };
     check(
         s,
         &[
@@ -164,7 +175,12 @@ fn breakdown_mid_trip_stops_at_the_next_floor_and_rescues() {
 
 #[test]
 fn overload_keeps_the_doors_open_until_someone_steps_out() {
-    let s = Scenario { capacity_kg: 300, weight_kg_min: 90, weight_kg_max: 90, ..quiet(4, 1) };
+    let s = Scenario {
+        capacity_kg: 300,
+        weight_kg_min: 90,
+        weight_kg_max: 90,
+        ..quiet(4, 1)
+    };
     check(
         s,
         &[
@@ -335,12 +351,25 @@ fn random_case(seed: u64) -> (Scenario, Vec<(Time, Command)>) {
         dispatcher: DispatcherKind::ALL[r.below(5) as usize],
         ..Scenario::default()
     };
-    s.parking = [orrery_core::elevator::Parking::Stay, orrery_core::elevator::Parking::Lobby, orrery_core::elevator::Parking::Spread][r.below(3) as usize];
-    s.traffic.pattern = [Pattern::UpPeak, Pattern::DownPeak, Pattern::Lunch, Pattern::InterFloor, Pattern::Saga][r.below(5) as usize];
+    s.parking = [
+        orrery_core::elevator::Parking::Stay,
+        orrery_core::elevator::Parking::Lobby,
+        orrery_core::elevator::Parking::Spread,
+    ][r.below(3) as usize];
+    s.traffic.pattern = [
+        Pattern::UpPeak,
+        Pattern::DownPeak,
+        Pattern::Lunch,
+        Pattern::InterFloor,
+        Pattern::Saga,
+    ][r.below(5) as usize];
     s.traffic.per_hour = 100 + r.below(2000) as u32;
     if r.chance(1, 3) && cars > 1 {
         let top = floors - 1;
-        s.served = vec![orrery_core::elevator::scenario::Served { car: 0, floors: format!("0,{}-{}", top / 2, top) }];
+        s.served = vec![orrery_core::elevator::scenario::Served {
+            car: 0,
+            floors: format!("0,{}-{}", top / 2, top),
+        }];
     }
     if r.chance(1, 4) {
         s.door_open_ms = 0;
@@ -356,14 +385,32 @@ fn random_case(seed: u64) -> (Scenario, Vec<(Time, Command)>) {
         let cmd = match r.below(12) {
             0 => Command::Breakdown { car },
             1 => Command::Repair { car },
-            2 => Command::Maintenance { car, on: r.chance(1, 2) },
+            2 => Command::Maintenance {
+                car,
+                on: r.chance(1, 2),
+            },
             3 => Command::DoorJam { car },
             4 => Command::FireRecall { on: r.chance(1, 2) },
-            5 => Command::SetDispatcher { dispatcher: DispatcherKind::ALL[r.below(5) as usize] },
-            6 => Command::AddCargo { car, kg: r.below(700) as u32 },
+            5 => Command::SetDispatcher {
+                dispatcher: DispatcherKind::ALL[r.below(5) as usize],
+            },
+            6 => Command::AddCargo {
+                car,
+                kg: r.below(700) as u32,
+            },
             7 => Command::CarCall { car, floor },
-            8 => Command::Call { floor, dir: if r.chance(1, 2) { orrery_core::elevator::Dir::Up } else { orrery_core::elevator::Dir::Down } },
-            _ => Command::Spawn { from: floor, to: r.below(floors as u64) as u32 },
+            8 => Command::Call {
+                floor,
+                dir: if r.chance(1, 2) {
+                    orrery_core::elevator::Dir::Up
+                } else {
+                    orrery_core::elevator::Dir::Down
+                },
+            },
+            _ => Command::Spawn {
+                from: floor,
+                to: r.below(floors as u64) as u32,
+            },
         };
         cmds.push((t, cmd));
     }
@@ -372,30 +419,80 @@ fn random_case(seed: u64) -> (Scenario, Vec<(Time, Command)>) {
 
 #[test]
 fn fuzz_invariants_hold_and_state_stays_consistent() {
-    let n: u64 = if std::env::var_os("RUN_SLOW_TESTS").is_some() { 2_000 } else { 150 };
-    let first: u64 = std::env::var("FUZZ_FROM").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+    let n: u64 = if std::env::var_os("RUN_SLOW_TESTS").is_some() {
+        2_000
+    } else {
+        150
+    };
+    let first: u64 = std::env::var("FUZZ_FROM")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
     for seed in first..first + n {
         let (s, cmds) = random_case(seed);
-        let inputs = cmds.iter().map(|(time, command)| orrery_core::run::Input { time: *time, command: command.clone() }).collect();
-        let mut run: Run<Elevator> = Run::with_inputs(s.clone(), inputs).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let inputs = cmds
+            .iter()
+            .map(|(time, command)| orrery_core::run::Input {
+                time: *time,
+                command: command.clone(),
+            })
+            .collect();
+        let mut run: Run<Elevator> =
+            Run::with_inputs(s.clone(), inputs).unwrap_or_else(|e| panic!("seed {seed}: {e}"));
         let until = 900_000;
         let tail = |run: &Run<Elevator>| {
             let log = run.log();
-            let lines = log[log.len().saturating_sub(12)..].iter().map(|e| e.line()).collect::<Vec<_>>().join("\n");
+            let lines = log[log.len().saturating_sub(12)..]
+                .iter()
+                .map(|e| e.line())
+                .collect::<Vec<_>>()
+                .join("\n");
             let el = run.sim();
             let cars: Vec<String> = el.cars.iter().map(|c| format!("car {} floor {} dir {:?} doors {:?} calls {:?} riders {:?} service {:?} cargo {}", c.id, c.floor, c.dir, c.doors, c.car_calls, c.riders, c.service, c.cargo_kg)).collect();
-            let halls: Vec<String> = el.halls.iter().enumerate().filter(|(_, h)| !h.waiting.is_empty() || h.calls.iter().any(|c| c.is_some())).map(|(f, h)| format!("floor {f} calls {:?} waiting {:?}", h.calls, h.waiting.iter().map(|&p| (p, el.passengers[p as usize].to, el.passengers[p as usize].weight_kg, el.passengers[p as usize].assigned)).collect::<Vec<_>>())).collect();
-            format!("{lines}\n{}\n{}\ndispatcher {:?}", cars.join("\n"), halls.join("\n"), el.dispatcher)
+            let halls: Vec<String> = el
+                .halls
+                .iter()
+                .enumerate()
+                .filter(|(_, h)| !h.waiting.is_empty() || h.calls.iter().any(|c| c.is_some()))
+                .map(|(f, h)| {
+                    format!(
+                        "floor {f} calls {:?} waiting {:?}",
+                        h.calls,
+                        h.waiting
+                            .iter()
+                            .map(|&p| (
+                                p,
+                                el.passengers[p as usize].to,
+                                el.passengers[p as usize].weight_kg,
+                                el.passengers[p as usize].assigned
+                            ))
+                            .collect::<Vec<_>>()
+                    )
+                })
+                .collect();
+            format!(
+                "{lines}\n{}\n{}\ndispatcher {:?}",
+                cars.join("\n"),
+                halls.join("\n"),
+                el.dispatcher
+            )
         };
         while run.now() < until && run.step() {
             if let Err(e) = run.sim().dbg_check() {
-                panic!("seed {seed} at {}: {e}\nscenario {s:?}\ncommands {cmds:?}\n{}", run.now(), tail(&run));
+                panic!(
+                    "seed {seed} at {}: {e}\nscenario {s:?}\ncommands {cmds:?}\n{}",
+                    run.now(),
+                    tail(&run)
+                );
             }
             if let Some((t, _, v)) = run.violation() {
                 // Starvation can be legitimate in a saturated building with cars out; anything
                 // else is a bug.
                 if v.invariant != "every passenger delivered" {
-                    panic!("seed {seed} at {t}: {v}\nscenario {s:?}\ncommands {cmds:?}\n{}", tail(&run));
+                    panic!(
+                        "seed {seed} at {t}: {v}\nscenario {s:?}\ncommands {cmds:?}\n{}",
+                        tail(&run)
+                    );
                 }
             }
         }
@@ -433,13 +530,17 @@ fn everyone_is_delivered_once_traffic_stops() {
 
 #[test]
 fn saga_challenges_parse_and_run() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/data/elevator/elevator-saga-challenges.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../shared/data/elevator/elevator-saga-challenges.json"
+    );
     let Ok(text) = std::fs::read_to_string(path) else {
         eprintln!("skipping: {path} is absent (CI has ../shared)");
         return;
     };
     let challenges = orrery_core::elevator::saga::parse_challenges(&text).expect("parses");
     assert_eq!(challenges.len(), 18);
-    let o = orrery_core::elevator::saga::run_challenge(&challenges[0], DispatcherKind::Eta, 0).expect("runs");
+    let o = orrery_core::elevator::saga::run_challenge(&challenges[0], DispatcherKind::Eta, 0)
+        .expect("runs");
     assert!(o.transported > 0);
 }

@@ -25,9 +25,19 @@ fn same_scenario_and_inputs_give_the_same_log() {
             let a = driven(&lab, seed, UNTIL);
             let b = driven(&lab, seed, UNTIL);
             assert_eq!(a.log_text(), b.log_text(), "{} seed {seed}", lab.id);
-            assert!(a.log_len() > 50, "{} seed {seed}: only {} log lines", lab.id, a.log_len());
+            assert!(
+                a.log_len() > 50,
+                "{} seed {seed}: only {} log lines",
+                lab.id,
+                a.log_len()
+            );
         }
-        assert_ne!(driven(&lab, 1, UNTIL).digest(), driven(&lab, 2, UNTIL).digest(), "{}: seeds differ", lab.id);
+        assert_ne!(
+            driven(&lab, 1, UNTIL).digest(),
+            driven(&lab, 2, UNTIL).digest(),
+            "{}: seeds differ",
+            lab.id
+        );
     }
 }
 
@@ -128,12 +138,20 @@ fn a_fork_is_a_new_timeline_and_leaves_the_original_alone() {
         let digest = original.digest();
         original.seek(60_000);
         let mut fork = original.fork();
-        assert_eq!(fork.inputs_len(), original.inputs_len().min(fork.inputs_len()));
+        assert_eq!(
+            fork.inputs_len(),
+            original.inputs_len().min(fork.inputs_len())
+        );
         fork.advance_to(UNTIL);
         // The fork forgot the recorded future, so it differs from the original.
         assert_ne!(fork.digest(), digest, "{}", lab.id);
         original.seek(UNTIL);
-        assert_eq!(original.digest(), digest, "{}: original kept its future", lab.id);
+        assert_eq!(
+            original.digest(),
+            digest,
+            "{}: original kept its future",
+            lab.id
+        );
         // Applying a command after seeking back drops the recorded future.
         let mut rewound = driven(&lab, 6, UNTIL);
         rewound.seek(60_000);
@@ -165,7 +183,11 @@ fn damaged_links_are_errors_never_panics() {
                 errors += 1;
             }
         }
-        assert!(errors > bytes.len() / 4, "{}: truncated links mostly fail", lab.id);
+        assert!(
+            errors > bytes.len() / 4,
+            "{}: truncated links mostly fail",
+            lab.id
+        );
         let alphabet = b"ABCXYZabcxyz0189-_.?=/#";
         for i in (link.find("s=").unwrap_or(0)..bytes.len()).step_by(2) {
             let mut b = bytes.to_vec();
@@ -173,9 +195,13 @@ fn damaged_links_are_errors_never_panics() {
             let s = String::from_utf8_lossy(&b).into_owned();
             let _ = registry::open_link(&s);
         }
-        let err = registry::open_link(&format!("/{}?s=2.AAAA", lab.id)).err().map(|e| e.to_string());
+        let err = registry::open_link(&format!("/{}?s=2.AAAA", lab.id))
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some_and(|e| e.contains("unknown version")));
-        let err = registry::open_link("/nosuchlab?s=1.AAAA").err().map(|e| e.to_string());
+        let err = registry::open_link("/nosuchlab?s=1.AAAA")
+            .err()
+            .map(|e| e.to_string());
         assert!(err.is_some());
     }
 }
@@ -189,7 +215,10 @@ fn out_of_range_scenarios_are_refused_with_the_field_named() {
         (serde_json::json!({"cars": 0}), "cars"),
         (serde_json::json!({"cars": 33}), "cars"),
         (serde_json::json!({"capacities": []}), "capacities"),
-        (serde_json::json!({"served": [{"car": 0, "floors": "3-99"}]}), "served floors"),
+        (
+            serde_json::json!({"served": [{"car": 0, "floors": "3-99"}]}),
+            "served floors",
+        ),
         (serde_json::json!({"floors": "ten"}), "scenario"),
     ] {
         let err = (elevator.create)(&json).err().unwrap_or_default();
@@ -215,5 +244,8 @@ fn golden_digests() {
         std::fs::write(path, &want).expect("write golden digests");
     }
     let have = std::fs::read_to_string(path).unwrap_or_default();
-    assert_eq!(have, want, "golden digests changed; rerun with UPDATE_GOLDEN=1 if deliberate");
+    assert_eq!(
+        have, want,
+        "golden digests changed; rerun with UPDATE_GOLDEN=1 if deliberate"
+    );
 }

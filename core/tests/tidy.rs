@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 fn rust_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     let mut entries: Vec<_> = entries.flatten().map(|e| e.path()).collect();
     entries.sort();
     for p in entries {
@@ -24,7 +26,15 @@ fn root() -> PathBuf {
 #[test]
 fn every_source_file_starts_with_a_doc_line() {
     let mut files = Vec::new();
-    for dir in ["core/src", "core/tests", "core/benches", "core/examples", "cli/src", "web/src", "web/tests"] {
+    for dir in [
+        "core/src",
+        "core/tests",
+        "core/benches",
+        "core/examples",
+        "cli/src",
+        "web/src",
+        "web/tests",
+    ] {
         rust_files(&root().join(dir), &mut files);
     }
     assert!(files.len() > 10);
@@ -36,7 +46,10 @@ fn every_source_file_starts_with_a_doc_line() {
         })
         .map(|p| p.display().to_string())
         .collect();
-    assert!(missing.is_empty(), "files without a //! doc line: {missing:#?}");
+    assert!(
+        missing.is_empty(),
+        "files without a //! doc line: {missing:#?}"
+    );
 }
 
 #[test]

@@ -218,6 +218,8 @@ impl Passenger {
 pub struct Call {
     pub since: Time,
     pub assigned: Option<u32>,
+    /// Idle cars sent as well because more wait than the assigned car can take (bit per car).
+    pub helpers: u32,
 }
 
 #[derive(Clone, Debug, Default)]
@@ -268,94 +270,258 @@ impl Config {
 #[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Press a hall button (with nobody behind it).
-    Call { floor: u32, dir: Dir },
+    Call {
+        floor: u32,
+        dir: Dir,
+    },
     /// Press a floor button inside a car.
-    CarCall { car: u32, floor: u32 },
+    CarCall {
+        car: u32,
+        floor: u32,
+    },
     /// A passenger appears.
-    Spawn { from: u32, to: u32 },
+    Spawn {
+        from: u32,
+        to: u32,
+    },
     /// The car breaks down: it stops at the next floor it can and its riders are rescued.
-    Breakdown { car: u32 },
-    Repair { car: u32 },
+    Breakdown {
+        car: u32,
+    },
+    Repair {
+        car: u32,
+    },
     /// Maintenance on: deliver riders, then leave service. Off: back in service.
-    Maintenance { car: u32, on: bool },
+    Maintenance {
+        car: u32,
+        on: bool,
+    },
     /// The next three attempts to close the doors fail.
-    DoorJam { car: u32 },
-    FireRecall { on: bool },
-    SetDispatcher { dispatcher: DispatcherKind },
+    DoorJam {
+        car: u32,
+    },
+    FireRecall {
+        on: bool,
+    },
+    SetDispatcher {
+        dispatcher: DispatcherKind,
+    },
     /// Load freight into a car standing with open doors.
-    AddCargo { car: u32, kg: u32 },
+    AddCargo {
+        car: u32,
+        kg: u32,
+    },
 }
 
 /// Something that happened in the building.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Event {
-    Arrive { p: Pid, from: u32, to: u32 },
-    HallCall { floor: u32, dir: Dir, again: bool },
-    Assign { car: u32, floor: u32, dir: Dir },
-    AssignPassenger { p: Pid, car: u32 },
-    Depart { car: u32, from: u32, to: u32 },
-    Retarget { car: u32, to: u32 },
-    ArriveAt { car: u32, floor: u32 },
-    Doors { car: u32, floor: u32, doors: Doors },
-    Board { p: Pid, car: u32, floor: u32 },
-    Alight { p: Pid, car: u32, floor: u32, wait_ms: u64, journey_ms: u64 },
-    LeftBehind { car: u32, floor: u32, waiting: u32 },
-    Overload { car: u32, load_kg: u32, capacity_kg: u32, p: Pid },
-    DoorJam { car: u32, floor: u32 },
-    BrokenDown { car: u32, floor: u32, rescued: u32 },
-    Repaired { car: u32 },
-    OutOfService { car: u32, floor: u32 },
-    BackInService { car: u32 },
-    FireRecall { on: bool, floor: u32 },
-    Evacuated { count: u32, floor: u32 },
-    CallRefused { floor: u32, reason: &'static str },
-    DispatcherChanged { dispatcher: DispatcherKind },
-    Cargo { car: u32, kg: u32 },
-    Park { car: u32, floor: u32 },
-    IllegalTransition { car: u32, what: String },
+    Arrive {
+        p: Pid,
+        from: u32,
+        to: u32,
+    },
+    HallCall {
+        floor: u32,
+        dir: Dir,
+        again: bool,
+    },
+    Assign {
+        car: u32,
+        floor: u32,
+        dir: Dir,
+    },
+    AssignPassenger {
+        p: Pid,
+        car: u32,
+    },
+    Depart {
+        car: u32,
+        from: u32,
+        to: u32,
+    },
+    Retarget {
+        car: u32,
+        to: u32,
+    },
+    ArriveAt {
+        car: u32,
+        floor: u32,
+    },
+    Doors {
+        car: u32,
+        floor: u32,
+        doors: Doors,
+    },
+    Board {
+        p: Pid,
+        car: u32,
+        floor: u32,
+    },
+    Alight {
+        p: Pid,
+        car: u32,
+        floor: u32,
+        wait_ms: u64,
+        journey_ms: u64,
+    },
+    LeftBehind {
+        car: u32,
+        floor: u32,
+        waiting: u32,
+    },
+    Overload {
+        car: u32,
+        load_kg: u32,
+        capacity_kg: u32,
+        p: Pid,
+    },
+    DoorJam {
+        car: u32,
+        floor: u32,
+    },
+    BrokenDown {
+        car: u32,
+        floor: u32,
+        rescued: u32,
+    },
+    Repaired {
+        car: u32,
+    },
+    OutOfService {
+        car: u32,
+        floor: u32,
+    },
+    BackInService {
+        car: u32,
+    },
+    FireRecall {
+        on: bool,
+        floor: u32,
+    },
+    Evacuated {
+        count: u32,
+        floor: u32,
+    },
+    CallRefused {
+        floor: u32,
+        reason: &'static str,
+    },
+    DispatcherChanged {
+        dispatcher: DispatcherKind,
+    },
+    Cargo {
+        car: u32,
+        kg: u32,
+    },
+    Park {
+        car: u32,
+        floor: u32,
+    },
+    IllegalTransition {
+        car: u32,
+        what: String,
+    },
 }
 
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Event::Arrive { p, from, to } => write!(f, "passenger {p} arrives at floor {from}, going to {to}"),
-            Event::HallCall { floor, dir, again: false } => write!(f, "hall call {dir} at floor {floor}"),
-            Event::HallCall { floor, dir, again: true } => write!(f, "hall call {dir} at floor {floor} pressed again"),
-            Event::Assign { car, floor, dir } => write!(f, "car {car} assigned to hall call {dir} at floor {floor}"),
-            Event::AssignPassenger { p, car } => write!(f, "passenger {p} is told to take car {car}"),
-            Event::Depart { car, from, to } => write!(f, "car {car} leaves floor {from} for floor {to}"),
+            Event::Arrive { p, from, to } => {
+                write!(f, "passenger {p} arrives at floor {from}, going to {to}")
+            }
+            Event::HallCall {
+                floor,
+                dir,
+                again: false,
+            } => write!(f, "hall call {dir} at floor {floor}"),
+            Event::HallCall {
+                floor,
+                dir,
+                again: true,
+            } => write!(f, "hall call {dir} at floor {floor} pressed again"),
+            Event::Assign { car, floor, dir } => {
+                write!(f, "car {car} assigned to hall call {dir} at floor {floor}")
+            }
+            Event::AssignPassenger { p, car } => {
+                write!(f, "passenger {p} is told to take car {car}")
+            }
+            Event::Depart { car, from, to } => {
+                write!(f, "car {car} leaves floor {from} for floor {to}")
+            }
             Event::Retarget { car, to } => write!(f, "car {car} now stops at floor {to}"),
             Event::ArriveAt { car, floor } => write!(f, "car {car} stops at floor {floor}"),
-            Event::Doors { car, floor, doors } => write!(f, "car {car} doors {doors} at floor {floor}"),
-            Event::Board { p, car, floor } => write!(f, "passenger {p} boards car {car} at floor {floor}"),
-            Event::Alight { p, car, floor, wait_ms, journey_ms } => write!(
+            Event::Doors { car, floor, doors } => {
+                write!(f, "car {car} doors {doors} at floor {floor}")
+            }
+            Event::Board { p, car, floor } => {
+                write!(f, "passenger {p} boards car {car} at floor {floor}")
+            }
+            Event::Alight {
+                p,
+                car,
+                floor,
+                wait_ms,
+                journey_ms,
+            } => write!(
                 f,
                 "passenger {p} leaves car {car} at floor {floor} (waited {}, journey {})",
                 fmt_time(*wait_ms),
                 fmt_time(*journey_ms)
             ),
-            Event::LeftBehind { car, floor, waiting } => {
-                write!(f, "car {car} is full: {waiting} left waiting at floor {floor}")
+            Event::LeftBehind {
+                car,
+                floor,
+                waiting,
+            } => {
+                write!(
+                    f,
+                    "car {car} is full: {waiting} left waiting at floor {floor}"
+                )
             }
-            Event::Overload { car, load_kg, capacity_kg, p } => write!(
+            Event::Overload {
+                car,
+                load_kg,
+                capacity_kg,
+                p,
+            } => write!(
                 f,
                 "car {car} overloaded ({load_kg} kg of {capacity_kg} kg): passenger {p} steps out"
             ),
-            Event::DoorJam { car, floor } => write!(f, "car {car} doors jammed at floor {floor}, reopening"),
-            Event::BrokenDown { car, floor, rescued } => {
-                write!(f, "car {car} broken down at floor {floor}, {rescued} rescued")
+            Event::DoorJam { car, floor } => {
+                write!(f, "car {car} doors jammed at floor {floor}, reopening")
+            }
+            Event::BrokenDown {
+                car,
+                floor,
+                rescued,
+            } => {
+                write!(
+                    f,
+                    "car {car} broken down at floor {floor}, {rescued} rescued"
+                )
             }
             Event::Repaired { car } => write!(f, "car {car} repaired and back in service"),
-            Event::OutOfService { car, floor } => write!(f, "car {car} out of service at floor {floor}"),
+            Event::OutOfService { car, floor } => {
+                write!(f, "car {car} out of service at floor {floor}")
+            }
             Event::BackInService { car } => write!(f, "car {car} back in service"),
-            Event::FireRecall { on: true, floor } => write!(f, "fire recall: every car to floor {floor}"),
+            Event::FireRecall { on: true, floor } => {
+                write!(f, "fire recall: every car to floor {floor}")
+            }
             Event::FireRecall { on: false, .. } => write!(f, "fire recall over: normal service"),
             Event::Evacuated { count, floor } => write!(f, "{count} evacuated at floor {floor}"),
-            Event::CallRefused { floor, reason } => write!(f, "call at floor {floor} refused: {reason}"),
-            Event::DispatcherChanged { dispatcher } => write!(f, "dispatcher is now {}", dispatcher.name()),
+            Event::CallRefused { floor, reason } => {
+                write!(f, "call at floor {floor} refused: {reason}")
+            }
+            Event::DispatcherChanged { dispatcher } => {
+                write!(f, "dispatcher is now {}", dispatcher.name())
+            }
             Event::Cargo { car, kg } => write!(f, "{kg} kg of cargo loaded into car {car}"),
             Event::Park { car, floor } => write!(f, "car {car} parks at floor {floor}"),
-            Event::IllegalTransition { car, what } => write!(f, "car {car} illegal transition: {what}"),
+            Event::IllegalTransition { car, what } => {
+                write!(f, "car {car} illegal transition: {what}")
+            }
         }
     }
 }
@@ -380,6 +546,8 @@ pub struct Elevator {
     evacuated: u64,
     /// An illegal transition or a livelock, reported by [`Simulation::check`].
     fault: Option<Violation>,
+    /// When the dispatcher last reconsidered its assignments (`eta` does it once a second).
+    reassigned_at: Option<Time>,
 }
 
 /// A script of commands touching every input and fault, for the cross-cutting tests and as
@@ -397,7 +565,10 @@ pub fn sample_inputs() -> Vec<(Time, serde_json::Value)> {
         (20_000, json!({"breakdown": {"car": 1}})),
         (45_000, json!({"repair": {"car": 1}})),
         (50_000, json!({"maintenance": {"car": 2, "on": true}})),
-        (80_000, json!({"set_dispatcher": {"dispatcher": "destination"}})),
+        (
+            80_000,
+            json!({"set_dispatcher": {"dispatcher": "destination"}}),
+        ),
         (95_000, json!({"maintenance": {"car": 2, "on": false}})),
         (120_000, json!({"fire_recall": {"on": true}})),
         (150_000, json!({"fire_recall": {"on": false}})),
@@ -444,7 +615,12 @@ impl Elevator {
     }
 
     fn load_kg(&self, car: &Car) -> u32 {
-        car.cargo_kg + car.riders.iter().map(|&p| self.passengers[p as usize].weight_kg).sum::<u32>()
+        car.cargo_kg
+            + car
+                .riders
+                .iter()
+                .map(|&p| self.passengers[p as usize].weight_kg)
+                .sum::<u32>()
     }
 
     fn emit(&mut self, out: &mut dyn Emit<Event>, e: Event) {
@@ -453,7 +629,10 @@ impl Elevator {
 
     fn violate(&mut self, invariant: &str, detail: String) {
         if self.fault.is_none() {
-            self.fault = Some(Violation { invariant: invariant.into(), detail });
+            self.fault = Some(Violation {
+                invariant: invariant.into(),
+                detail,
+            });
         }
     }
 
@@ -469,19 +648,43 @@ impl Elevator {
                 | (Doors::Closing, Doors::Opening)
         );
         if !legal || self.cars[c].is_moving() {
-            let what = format!("doors {from} → {to}{}", if self.cars[c].is_moving() { " while moving" } else { "" });
+            let what = format!(
+                "doors {from} → {to}{}",
+                if self.cars[c].is_moving() {
+                    " while moving"
+                } else {
+                    ""
+                }
+            );
             self.violate("legal transitions", format!("car {c}: {what}"));
-            self.emit(out, Event::IllegalTransition { car: c as u32, what });
+            self.emit(
+                out,
+                Event::IllegalTransition {
+                    car: c as u32,
+                    what,
+                },
+            );
         }
         self.cars[c].doors = to;
         let floor = self.cars[c].floor;
-        self.emit(out, Event::Doors { car: c as u32, floor, doors: to });
+        self.emit(
+            out,
+            Event::Doors {
+                car: c as u32,
+                floor,
+                doors: to,
+            },
+        );
     }
 
     fn register_call(&mut self, floor: u32, dir: Dir, again: bool, out: &mut dyn Emit<Event>) {
         let h = &mut self.halls[floor as usize];
         if h.calls[dir.idx()].is_none() {
-            h.calls[dir.idx()] = Some(Call { since: self.now, assigned: None });
+            h.calls[dir.idx()] = Some(Call {
+                since: self.now,
+                assigned: None,
+                helpers: 0,
+            });
             self.emit(out, Event::HallCall { floor, dir, again });
             if again {
                 self.metrics.add("pressed_again", 1);
@@ -491,7 +694,9 @@ impl Elevator {
 
     fn spawn(&mut self, from: u32, to: u32, out: &mut dyn Emit<Event>) -> Pid {
         let s = &self.cfg.scenario;
-        let weight = self.rng.range(s.weight_kg_min as u64, s.weight_kg_max as u64) as u32;
+        let weight = self
+            .rng
+            .range(s.weight_kg_min as u64, s.weight_kg_max as u64) as u32;
         let p = self.passengers.len() as Pid;
         self.passengers.push(Passenger {
             from,
@@ -510,28 +715,32 @@ impl Elevator {
             dispatch::assign_destination(self, p, out);
         }
         self.register_call(from, dir, false, out);
-        // A car standing here with open doors, going this way, takes them at once; one whose
-        // doors are closing reopens, as if the passenger pressed the button in time.
-        for c in 0..self.cars.len() {
-            let car = &self.cars[c];
-            if car.floor == from
-                && car.doors == Doors::Closing
+        // A car standing here with open doors, going this way, takes them at once. If none is
+        // open, one whose doors are closing reopens, as if the passenger pressed in time.
+        let fits = |el: &Elevator, c: usize| {
+            let car = &el.cars[c];
+            !car.is_moving()
+                && car.floor == from
                 && car.in_service()
                 && !car.recalled
-                && car.jams == 0
                 && (car.dir == Some(dir) || car.dir.is_none())
-                && self.can_ride(c, p)
-            {
-                self.begin_open(c, out);
-                continue;
+                && el.can_ride(c, p)
+        };
+        let mut taken = false;
+        for c in 0..self.cars.len() {
+            if fits(self, c) && matches!(self.cars[c].doors, Doors::Open | Doors::Opening) {
+                taken = true;
+                if self.cars[c].doors == Doors::Open && self.cars[c].transfer == Transfer::Dwell {
+                    self.cars[c].until = self.now;
+                }
+                break;
             }
-            if !car.is_moving()
-                && car.floor == from
-                && car.doors == Doors::Open
-                && car.transfer == Transfer::Dwell
-                && (car.dir == Some(dir) || car.dir.is_none())
-            {
-                self.cars[c].until = self.now;
+        }
+        if !taken {
+            if let Some(c) = (0..self.cars.len()).find(|&c| {
+                fits(self, c) && self.cars[c].doors == Doors::Closing && self.cars[c].jams == 0
+            }) {
+                self.begin_open(c, out);
             }
         }
         p
@@ -551,13 +760,24 @@ impl Elevator {
             return;
         }
         let from = car.floor;
-        self.cars[c].trip = Some(Trip { t0: self.now, from, to });
+        self.cars[c].trip = Some(Trip {
+            t0: self.now,
+            from,
+            to,
+        });
         self.cars[c].open_on_arrival = open;
         if self.cars[c].dir.is_none() || !self.cars[c].dir.is_some_and(|d| d.ahead(from, to)) {
             self.cars[c].dir = Some(Dir::of(from, to));
         }
         self.metrics.add("moves", 1);
-        self.emit(out, Event::Depart { car: c as u32, from, to });
+        self.emit(
+            out,
+            Event::Depart {
+                car: c as u32,
+                from,
+                to,
+            },
+        );
     }
 
     fn begin_open(&mut self, c: usize, out: &mut dyn Emit<Event>) {
@@ -583,25 +803,38 @@ impl Elevator {
 
     /// A car reaches the end of its trip.
     fn arrive(&mut self, c: usize, out: &mut dyn Emit<Event>) {
-        let Some(trip) = self.cars[c].trip.take() else { return };
+        let Some(trip) = self.cars[c].trip.take() else {
+            return;
+        };
         let floor = trip.to;
         self.cars[c].floor = floor;
-        self.metrics.add("floors_travelled", trip.from.abs_diff(trip.to) as u64);
-        self.emit(out, Event::ArriveAt { car: c as u32, floor });
-        match self.cars[c].service {
-            Service::BreakingDown => {
-                let rescued = self.unload_all(c, false);
-                self.cars[c].service = Service::Broken;
-                self.cars[c].dir = None;
-                self.emit(out, Event::BrokenDown { car: c as u32, floor, rescued });
-                self.metrics.add("rescued", rescued as u64);
-                for p in self.halls[floor as usize].waiting.clone() {
-                    let d = self.passengers[p as usize].dir();
-                    self.register_call(floor, d, true, out);
-                }
-                return;
+        self.metrics
+            .add("floors_travelled", trip.from.abs_diff(trip.to) as u64);
+        self.emit(
+            out,
+            Event::ArriveAt {
+                car: c as u32,
+                floor,
+            },
+        );
+        if self.cars[c].service == Service::BreakingDown {
+            let rescued = self.unload_all(c, false);
+            self.cars[c].service = Service::Broken;
+            self.cars[c].dir = None;
+            self.emit(
+                out,
+                Event::BrokenDown {
+                    car: c as u32,
+                    floor,
+                    rescued,
+                },
+            );
+            self.metrics.add("rescued", rescued as u64);
+            for p in self.halls[floor as usize].waiting.clone() {
+                let d = self.passengers[p as usize].dir();
+                self.register_call(floor, d, true, out);
             }
-            _ => {}
+            return;
         }
         if self.cars[c].recalled {
             if floor == self.cfg.scenario.recall_floor {
@@ -612,8 +845,17 @@ impl Elevator {
         if self.cars[c].open_on_arrival || self.wants_stop_here(c) {
             self.cars[c].dir = self.direction_after_stop(c);
             self.begin_open(c, out);
-        } else if self.cars[c].service == Service::Normal && self.cars[c].riders.is_empty() && self.is_park_floor(c, floor) {
-            self.emit(out, Event::Park { car: c as u32, floor });
+        } else if self.cars[c].service == Service::Normal
+            && self.cars[c].riders.is_empty()
+            && self.is_park_floor(c, floor)
+        {
+            self.emit(
+                out,
+                Event::Park {
+                    car: c as u32,
+                    floor,
+                },
+            );
             self.cars[c].dir = None;
         }
     }
@@ -635,7 +877,9 @@ impl Elevator {
         if served[f as usize] {
             Some(f)
         } else {
-            (0..s.floors).filter(|&g| served[g as usize]).min_by_key(|&g| g.abs_diff(f))
+            (0..s.floors)
+                .filter(|&g| served[g as usize])
+                .min_by_key(|&g| g.abs_diff(f))
         }
     }
 
@@ -643,13 +887,20 @@ impl Elevator {
     fn wants_stop_here(&self, c: usize) -> bool {
         let car = &self.cars[c];
         let f = car.floor;
-        if car.car_calls.contains(&f) || car.riders.iter().any(|&p| self.passengers[p as usize].to == f) {
+        if car.car_calls.contains(&f)
+            || car
+                .riders
+                .iter()
+                .any(|&p| self.passengers[p as usize].to == f)
+        {
             return true;
         }
         if !car.in_service() || car.riders.len() as u32 >= car.capacity {
             return false;
         }
-        [Dir::Up, Dir::Down].into_iter().any(|d| dispatch::takes_call(self, c, f, d))
+        [Dir::Up, Dir::Down]
+            .into_iter()
+            .any(|d| dispatch::takes_call(self, c, f, d))
     }
 
     /// The direction lamp a car shows when it opens at its floor.
@@ -720,7 +971,16 @@ impl Elevator {
                 self.delivered += 1;
                 self.metrics.add("delivered", 1);
                 self.metrics.record("saga_wait_ms", journey);
-                self.emit(out, Event::Alight { p, car: c as u32, floor, wait_ms: wait, journey_ms: journey });
+                self.emit(
+                    out,
+                    Event::Alight {
+                        p,
+                        car: c as u32,
+                        floor,
+                        wait_ms: wait,
+                        journey_ms: journey,
+                    },
+                );
             }
             Transfer::In(p) => {
                 let car = c as u32;
@@ -752,13 +1012,22 @@ impl Elevator {
             return;
         }
         // 1. Riders for this floor leave.
-        if let Some(i) = self.cars[c].riders.iter().position(|&p| self.passengers[p as usize].to == floor) {
+        if let Some(i) = self.cars[c]
+            .riders
+            .iter()
+            .position(|&p| self.passengers[p as usize].to == floor)
+        {
             let p = self.cars[c].riders[i];
             self.cars[c].car_calls.remove(&floor);
             let journey = now - self.passengers[p as usize].spawned;
             self.metrics.record("journey_ms", journey);
             let span = (s.alight_ms_max - s.alight_ms_min) as u64;
-            let d = s.alight_ms_min as u64 + if span > 0 { self.rng.below(span + 1) } else { 0 };
+            let d = s.alight_ms_min as u64
+                + if span > 0 {
+                    self.rng.below(span + 1)
+                } else {
+                    0
+                };
             self.cars[c].transfer = Transfer::Out(p);
             self.cars[c].until = now + d;
             self.cars[c].dwell_started = None;
@@ -771,7 +1040,15 @@ impl Elevator {
             if let Some(&p) = self.cars[c].riders.last() {
                 let cap = s.capacity_kg;
                 self.metrics.add("overloads", 1);
-                self.emit(out, Event::Overload { car: c as u32, load_kg: load, capacity_kg: cap, p });
+                self.emit(
+                    out,
+                    Event::Overload {
+                        car: c as u32,
+                        load_kg: load,
+                        capacity_kg: cap,
+                        p,
+                    },
+                );
                 let d = s.alight_ms_min as u64;
                 self.cars[c].transfer = Transfer::StepOut(p);
                 self.cars[c].until = now + d;
@@ -894,7 +1171,13 @@ impl Elevator {
                 if self.cars[c].jams > 0 {
                     self.cars[c].jams -= 1;
                     let floor = self.cars[c].floor;
-                    self.emit(out, Event::DoorJam { car: c as u32, floor });
+                    self.emit(
+                        out,
+                        Event::DoorJam {
+                            car: c as u32,
+                            floor,
+                        },
+                    );
                     self.begin_open(c, out);
                     return;
                 }
@@ -915,30 +1198,56 @@ impl Elevator {
             if self.cars[c].dir == Some(d) {
                 left += 1;
             }
-            if self.dispatcher == DispatcherKind::Destination && self.passengers[p as usize].assigned == Some(c as u32) {
+            if self.dispatcher == DispatcherKind::Destination
+                && self.passengers[p as usize].assigned == Some(c as u32)
+            {
                 self.passengers[p as usize].assigned = None;
                 dispatch::assign_destination(self, p, out);
             }
             let served_here = self.cars.iter().any(|o| {
-                o.id != c as u32 && !o.is_moving() && o.floor == floor && o.doors != Doors::Closed && o.dir == Some(d)
+                o.id != c as u32
+                    && !o.is_moving()
+                    && o.floor == floor
+                    && o.doors != Doors::Closed
+                    && o.dir == Some(d)
             });
             if !served_here {
                 self.register_call(floor, d, true, out);
             }
         }
         if left > 0 && self.cars[c].riders.len() as u32 >= self.cars[c].capacity {
-            self.emit(out, Event::LeftBehind { car: c as u32, floor, waiting: left });
+            self.emit(
+                out,
+                Event::LeftBehind {
+                    car: c as u32,
+                    floor,
+                    waiting: left,
+                },
+            );
         }
         match self.cars[c].service {
             Service::Maintenance if self.cars[c].riders.is_empty() => {
                 self.cars[c].service = Service::OutOfService;
                 self.cars[c].dir = None;
-                self.emit(out, Event::OutOfService { car: c as u32, floor });
+                self.emit(
+                    out,
+                    Event::OutOfService {
+                        car: c as u32,
+                        floor,
+                    },
+                );
             }
             Service::BreakingDown => {
                 self.cars[c].service = Service::Broken;
                 self.cars[c].dir = None;
-                self.emit(out, Event::BrokenDown { car: c as u32, floor, rescued: 0 });
+                self.emit(
+                    out,
+                    Event::BrokenDown {
+                        car: c as u32,
+                        floor,
+                        rescued: 0,
+                    },
+                );
             }
             _ => {}
         }
@@ -968,7 +1277,10 @@ impl Elevator {
         if car.doors != Doors::Closed || car.recalled {
             return;
         }
-        if matches!(car.service, Service::Broken | Service::OutOfService | Service::BreakingDown) {
+        if matches!(
+            car.service,
+            Service::Broken | Service::OutOfService | Service::BreakingDown
+        ) {
             return;
         }
         let here = self.car_floor_now(&car);
@@ -979,7 +1291,13 @@ impl Elevator {
             (None, None) => {
                 if car.service == Service::Maintenance && car.riders.is_empty() {
                     self.cars[c].service = Service::OutOfService;
-                    self.emit(out, Event::OutOfService { car: c as u32, floor: car.floor });
+                    self.emit(
+                        out,
+                        Event::OutOfService {
+                            car: c as u32,
+                            floor: car.floor,
+                        },
+                    );
                 } else if let Some(p) = self.park_floor(c) {
                     if p != car.floor && car.service == Service::Normal {
                         self.go(c, p, false, out);
@@ -997,7 +1315,13 @@ impl Elevator {
                 if ok {
                     self.cars[c].trip = Some(Trip { to: t, ..trip });
                     self.cars[c].open_on_arrival = true;
-                    self.emit(out, Event::Retarget { car: c as u32, to: t });
+                    self.emit(
+                        out,
+                        Event::Retarget {
+                            car: c as u32,
+                            to: t,
+                        },
+                    );
                 }
             }
             (Some(trip), Some(_)) => {
@@ -1028,10 +1352,22 @@ impl Elevator {
                 let d_old = trip.from.abs_diff(trip.to);
                 if toward && elapsed <= self.cfg.kin.trip(d_new.min(d_old)).brake_ms {
                     self.cars[c].trip = Some(Trip { to: home, ..trip });
-                    self.emit(out, Event::Retarget { car: c as u32, to: home });
+                    self.emit(
+                        out,
+                        Event::Retarget {
+                            car: c as u32,
+                            to: home,
+                        },
+                    );
                 } else if here != trip.to {
                     self.cars[c].trip = Some(Trip { to: here, ..trip });
-                    self.emit(out, Event::Retarget { car: c as u32, to: here });
+                    self.emit(
+                        out,
+                        Event::Retarget {
+                            car: c as u32,
+                            to: here,
+                        },
+                    );
                 }
                 continue;
             }
@@ -1050,7 +1386,13 @@ impl Elevator {
         let home = self.cfg.scenario.recall_floor;
         if on {
             self.mode = Mode::FireRecall;
-            self.emit(out, Event::FireRecall { on: true, floor: home });
+            self.emit(
+                out,
+                Event::FireRecall {
+                    on: true,
+                    floor: home,
+                },
+            );
             for h in &mut self.halls {
                 h.calls = [None, None];
             }
@@ -1062,7 +1404,13 @@ impl Elevator {
                         self.passengers[p as usize].at = Whereabouts::Evacuated;
                     }
                     self.evacuated += waiting.len() as u64;
-                    self.emit(out, Event::Evacuated { count: waiting.len() as u32, floor: f as u32 });
+                    self.emit(
+                        out,
+                        Event::Evacuated {
+                            count: waiting.len() as u32,
+                            floor: f as u32,
+                        },
+                    );
                 }
             }
             for c in 0..self.cars.len() {
@@ -1073,20 +1421,31 @@ impl Elevator {
                 car.recalled = true;
                 car.car_calls.clear();
                 // Open doors away from the recall floor close at once.
-                if car.doors == Doors::Open && car.floor != home && car.transfer == Transfer::Dwell {
+                if car.doors == Doors::Open && car.floor != home && car.transfer == Transfer::Dwell
+                {
                     car.until = self.now;
                 }
             }
             self.recall_plan(out);
         } else {
             self.mode = Mode::Normal;
-            self.emit(out, Event::FireRecall { on: false, floor: home });
+            self.emit(
+                out,
+                Event::FireRecall {
+                    on: false,
+                    floor: home,
+                },
+            );
             for c in 0..self.cars.len() {
                 if self.cars[c].recalled {
                     self.cars[c].recalled = false;
                     self.cars[c].dir = None;
                     // Riders still aboard press their floors again.
-                    let dests: Vec<u32> = self.cars[c].riders.iter().map(|&p| self.passengers[p as usize].to).collect();
+                    let dests: Vec<u32> = self.cars[c]
+                        .riders
+                        .iter()
+                        .map(|&p| self.passengers[p as usize].to)
+                        .collect();
                     self.cars[c].car_calls.extend(dests);
                     if self.cars[c].doors == Doors::Open {
                         self.cars[c].until = self.now;
@@ -1098,7 +1457,10 @@ impl Elevator {
     }
 
     fn breakdown(&mut self, c: usize, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
-        if matches!(self.cars[c].service, Service::Broken | Service::BreakingDown) {
+        if matches!(
+            self.cars[c].service,
+            Service::Broken | Service::BreakingDown
+        ) {
             return Err(Refusal(format!("car {c} is already broken down")));
         }
         self.cars[c].service = Service::BreakingDown;
@@ -1107,7 +1469,13 @@ impl Elevator {
             let here = self.car_floor_now(&self.cars[c]);
             if here != trip.to {
                 self.cars[c].trip = Some(Trip { to: here, ..trip });
-                self.emit(out, Event::Retarget { car: c as u32, to: here });
+                self.emit(
+                    out,
+                    Event::Retarget {
+                        car: c as u32,
+                        to: here,
+                    },
+                );
             }
             return Ok(());
         }
@@ -1121,7 +1489,14 @@ impl Elevator {
         if self.cars[c].doors == Doors::Closed {
             self.cars[c].service = Service::Broken;
             self.cars[c].dir = None;
-            self.emit(out, Event::BrokenDown { car: c as u32, floor, rescued });
+            self.emit(
+                out,
+                Event::BrokenDown {
+                    car: c as u32,
+                    floor,
+                    rescued,
+                },
+            );
         } else if self.cars[c].doors == Doors::Open {
             // The doors close; the car is broken once they are shut.
             self.cars[c].transfer = Transfer::Dwell;
@@ -1135,7 +1510,10 @@ impl Elevator {
         if car < self.cars.len() as u32 {
             Ok(car as usize)
         } else {
-            Err(Refusal(format!("there is no car {car}; cars are 0 to {}", self.cars.len() - 1)))
+            Err(Refusal(format!(
+                "there is no car {car}; cars are 0 to {}",
+                self.cars.len() - 1
+            )))
         }
     }
 
@@ -1143,7 +1521,10 @@ impl Elevator {
         if floor < self.halls.len() as u32 {
             Ok(())
         } else {
-            Err(Refusal(format!("there is no floor {floor}; floors are 0 to {}", self.halls.len() - 1)))
+            Err(Refusal(format!(
+                "there is no floor {floor}; floors are 0 to {}",
+                self.halls.len() - 1
+            )))
         }
     }
 
@@ -1164,7 +1545,13 @@ impl Simulation for Elevator {
 
     fn new(s: &Scenario) -> Result<Elevator, String> {
         s.validate()?;
-        let kin = Kinematics::new(s.floor_height_mm, s.speed_mm_s, s.accel_mm_s2, s.decel_mm_s2, s.floors);
+        let kin = Kinematics::new(
+            s.floor_height_mm,
+            s.speed_mm_s,
+            s.accel_mm_s2,
+            s.decel_mm_s2,
+            s.floors,
+        );
         let mut served = vec![vec![true; s.floors as usize]; s.cars as usize];
         for sv in &s.served {
             let floors = scenario::parse_floor_set(&sv.floors, s.floors)?;
@@ -1175,7 +1562,12 @@ impl Simulation for Elevator {
             }
         }
         let zones = Elevator::zones(s);
-        let cfg = Rc::new(Config { scenario: s.clone(), kin, served, zones });
+        let cfg = Rc::new(Config {
+            scenario: s.clone(),
+            kin,
+            served,
+            zones,
+        });
         let root = Rng::new(s.seed);
         let cars = (0..s.cars)
             .map(|i| {
@@ -1183,7 +1575,9 @@ impl Simulation for Elevator {
                 let floor = if cfg.served[i as usize][s.lobby as usize] {
                     s.lobby
                 } else {
-                    (0..s.floors).find(|&f| cfg.served[i as usize][f as usize]).unwrap_or(0)
+                    (0..s.floors)
+                        .find(|&f| cfg.served[i as usize][f as usize])
+                        .unwrap_or(0)
                 };
                 Car {
                     id: i,
@@ -1222,6 +1616,7 @@ impl Simulation for Elevator {
             delivered: 0,
             evacuated: 0,
             fault: None,
+            reassigned_at: None,
         };
         el.next_spawn = traffic::next_arrival(&mut el);
         Ok(el)
@@ -1240,10 +1635,18 @@ impl Simulation for Elevator {
     }
 
     fn next_deadline(&self) -> Option<Time> {
-        if self.fault.as_ref().is_some_and(|f| f.invariant == "progress") {
+        if self
+            .fault
+            .as_ref()
+            .is_some_and(|f| f.invariant == "progress")
+        {
             return None;
         }
-        let cars = self.cars.iter().filter_map(|c| self.car_deadline(c)).filter(|&t| t != Time::MAX);
+        let cars = self
+            .cars
+            .iter()
+            .filter_map(|c| self.car_deadline(c))
+            .filter(|&t| t != Time::MAX);
         cars.chain(self.next_spawn).min()
     }
 
@@ -1253,7 +1656,13 @@ impl Simulation for Elevator {
             if d == self.now {
                 same_time_steps += 1;
                 if same_time_steps > 50_000 {
-                    self.violate("progress", format!("more than 50,000 steps at {} without time passing", fmt_time(d)));
+                    self.violate(
+                        "progress",
+                        format!(
+                            "more than 50,000 steps at {} without time passing",
+                            fmt_time(d)
+                        ),
+                    );
                     break;
                 }
             } else {
@@ -1263,7 +1672,9 @@ impl Simulation for Elevator {
             if self.next_spawn == Some(d) {
                 traffic::arrival(self, out);
                 self.next_spawn = traffic::next_arrival(self);
-            } else if let Some(c) = (0..self.cars.len()).find(|&c| self.car_deadline(&self.cars[c]) == Some(d)) {
+            } else if let Some(c) =
+                (0..self.cars.len()).find(|&c| self.car_deadline(&self.cars[c]) == Some(d))
+            {
                 self.step_car(c, out);
             }
             if self.mode == Mode::FireRecall {
@@ -1277,14 +1688,20 @@ impl Simulation for Elevator {
 
     fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
         let fire = self.mode == Mode::FireRecall;
-        let refuse_fire = || Err(Refusal("fire recall is on: calls are refused, use the stairs".into()));
+        let refuse_fire = || {
+            Err(Refusal(
+                "fire recall is on: calls are refused, use the stairs".into(),
+            ))
+        };
         match *command {
             Command::Call { floor, dir } => {
                 self.check_floor(floor)?;
                 if fire {
                     return refuse_fire();
                 }
-                if (floor == 0 && dir == Dir::Down) || (floor + 1 == self.halls.len() as u32 && dir == Dir::Up) {
+                if (floor == 0 && dir == Dir::Down)
+                    || (floor + 1 == self.halls.len() as u32 && dir == Dir::Up)
+                {
                     return Err(Refusal(format!("floor {floor} has no {dir} button")));
                 }
                 self.register_call(floor, dir, false, out);
@@ -1312,8 +1729,12 @@ impl Simulation for Elevator {
                 if fire {
                     return refuse_fire();
                 }
-                if !(0..self.cars.len() as u32).any(|c| self.cfg.serves(c, from) && self.cfg.serves(c, to)) {
-                    return Err(Refusal(format!("no car serves both floor {from} and floor {to}")));
+                if !(0..self.cars.len() as u32)
+                    .any(|c| self.cfg.serves(c, from) && self.cfg.serves(c, to))
+                {
+                    return Err(Refusal(format!(
+                        "no car serves both floor {from} and floor {to}"
+                    )));
                 }
                 self.spawn(from, to, out);
             }
@@ -1323,11 +1744,16 @@ impl Simulation for Elevator {
             }
             Command::Repair { car } => {
                 let c = self.check_car(car)?;
-                if !matches!(self.cars[c].service, Service::Broken | Service::BreakingDown) {
+                if !matches!(
+                    self.cars[c].service,
+                    Service::Broken | Service::BreakingDown
+                ) {
                     return Err(Refusal(format!("car {car} is not broken")));
                 }
                 if self.cars[c].service == Service::BreakingDown {
-                    return Err(Refusal(format!("car {car} is still stopping; repair it once it is down")));
+                    return Err(Refusal(format!(
+                        "car {car} is still stopping; repair it once it is down"
+                    )));
                 }
                 self.cars[c].service = Service::Normal;
                 self.emit(out, Event::Repaired { car });
@@ -1346,7 +1772,9 @@ impl Simulation for Elevator {
                             self.cars[c].recalled = true;
                         }
                     }
-                    (true, _) => return Err(Refusal(format!("car {car} is not in normal service"))),
+                    (true, _) => {
+                        return Err(Refusal(format!("car {car} is not in normal service")))
+                    }
                     (false, _) => return Err(Refusal(format!("car {car} is not in maintenance"))),
                 }
             }
@@ -1356,13 +1784,19 @@ impl Simulation for Elevator {
             }
             Command::FireRecall { on } => {
                 if on == fire {
-                    return Err(Refusal(format!("fire recall is already {}", if on { "on" } else { "off" })));
+                    return Err(Refusal(format!(
+                        "fire recall is already {}",
+                        if on { "on" } else { "off" }
+                    )));
                 }
                 self.set_fire_recall(on, out);
             }
             Command::SetDispatcher { dispatcher } => {
                 if dispatcher == self.dispatcher {
-                    return Err(Refusal(format!("the dispatcher is already {}", dispatcher.name())));
+                    return Err(Refusal(format!(
+                        "the dispatcher is already {}",
+                        dispatcher.name()
+                    )));
                 }
                 self.dispatcher = dispatcher;
                 for h in &mut self.halls {
@@ -1375,7 +1809,11 @@ impl Simulation for Elevator {
                 }
                 self.emit(out, Event::DispatcherChanged { dispatcher });
                 if dispatcher == DispatcherKind::Destination {
-                    let waiting: Vec<Pid> = self.halls.iter().flat_map(|h| h.waiting.iter().copied()).collect();
+                    let waiting: Vec<Pid> = self
+                        .halls
+                        .iter()
+                        .flat_map(|h| h.waiting.iter().copied())
+                        .collect();
                     for p in waiting {
                         dispatch::assign_destination(self, p, out);
                     }
@@ -1383,10 +1821,16 @@ impl Simulation for Elevator {
             }
             Command::AddCargo { car, kg } => {
                 let c = self.check_car(car)?;
-                if self.cars[c].is_moving() || !matches!(self.cars[c].doors, Doors::Open | Doors::Opening) {
-                    return Err(Refusal(format!("car {car} must stand with open doors to load cargo")));
+                if self.cars[c].is_moving()
+                    || !matches!(self.cars[c].doors, Doors::Open | Doors::Opening)
+                {
+                    return Err(Refusal(format!(
+                        "car {car} must stand with open doors to load cargo"
+                    )));
                 }
-                if kg == 0 || self.cars[c].cargo_kg.saturating_add(kg) > self.cfg.scenario.capacity_kg {
+                if kg == 0
+                    || self.cars[c].cargo_kg.saturating_add(kg) > self.cfg.scenario.capacity_kg
+                {
                     return Err(Refusal(format!(
                         "{kg} kg: cargo alone must stay within the rated {} kg",
                         self.cfg.scenario.capacity_kg
@@ -1411,18 +1855,37 @@ impl Simulation for Elevator {
         if let Some(f) = &self.fault {
             return Some(f.clone());
         }
-        let v = |inv: &str, detail: String| Some(Violation { invariant: inv.into(), detail });
+        let v = |inv: &str, detail: String| {
+            Some(Violation {
+                invariant: inv.into(),
+                detail,
+            })
+        };
         let cap_kg = self.cfg.scenario.capacity_kg;
         for car in &self.cars {
             if car.is_moving() && car.doors != Doors::Closed {
-                return v("never moves with doors open", format!("car {} is moving with doors {}", car.id, car.doors));
+                return v(
+                    "never moves with doors open",
+                    format!("car {} is moving with doors {}", car.id, car.doors),
+                );
             }
             if car.riders.len() as u32 > car.capacity {
-                return v("load within capacity", format!("car {} holds {} of {}", car.id, car.riders.len(), car.capacity));
+                return v(
+                    "load within capacity",
+                    format!(
+                        "car {} holds {} of {}",
+                        car.id,
+                        car.riders.len(),
+                        car.capacity
+                    ),
+                );
             }
             let load = self.load_kg(car);
             if car.is_moving() && load > cap_kg {
-                return v("load within capacity", format!("car {} moves with {load} kg of {cap_kg} kg", car.id));
+                return v(
+                    "load within capacity",
+                    format!("car {} moves with {load} kg of {cap_kg} kg", car.id),
+                );
             }
         }
         let waiting: usize = self.halls.iter().map(|h| h.waiting.len()).sum();
@@ -1441,15 +1904,22 @@ impl Simulation for Elevator {
         }
         if self.mode == Mode::Normal {
             for (f, h) in self.halls.iter().enumerate() {
-                let Some(&p) = h.waiting.first() else { continue };
+                let Some(&p) = h.waiting.first() else {
+                    continue;
+                };
                 let pass = &self.passengers[p as usize];
                 let served = self.cars.iter().any(|c| {
-                    c.service == Service::Normal && self.cfg.serves(c.id, pass.from) && self.cfg.serves(c.id, pass.to)
+                    c.service == Service::Normal
+                        && self.cfg.serves(c.id, pass.from)
+                        && self.cfg.serves(c.id, pass.to)
                 });
                 if served && self.now.saturating_sub(pass.spawned) > STARVATION_MS {
                     return v(
                         "every passenger delivered",
-                        format!("passenger {p} has waited at floor {f} for over {} minutes", STARVATION_MS / 60_000),
+                        format!(
+                            "passenger {p} has waited at floor {f} for over {} minutes",
+                            STARVATION_MS / 60_000
+                        ),
                     );
                 }
             }
@@ -1463,8 +1933,8 @@ impl Simulation for Elevator {
         m.add("spawned", 0);
         m.add("moves", 0);
         m.counters.insert("evacuated".into(), self.evacuated);
-        if self.now > 0 {
-            m.counters.insert("throughput_per_hour".into(), self.delivered * 3_600_000 / self.now);
+        if let Some(per_hour) = (self.delivered * 3_600_000).checked_div(self.now) {
+            m.counters.insert("throughput_per_hour".into(), per_hour);
         }
         m
     }
@@ -1480,7 +1950,10 @@ impl Elevator {
             for &p in &h.waiting {
                 seen[p as usize] += 1;
                 if self.passengers[p as usize].at != Whereabouts::Waiting(f as u32) {
-                    return Err(format!("passenger {p} is in the floor {f} queue but {:?}", self.passengers[p as usize].at));
+                    return Err(format!(
+                        "passenger {p} is in the floor {f} queue but {:?}",
+                        self.passengers[p as usize].at
+                    ));
                 }
             }
         }
@@ -1491,12 +1964,22 @@ impl Elevator {
             for &p in &car.riders {
                 seen[p as usize] += 1;
                 if self.passengers[p as usize].at != Whereabouts::Riding(car.id) {
-                    return Err(format!("passenger {p} is in car {} but {:?}", car.id, self.passengers[p as usize].at));
+                    return Err(format!(
+                        "passenger {p} is in car {} but {:?}",
+                        car.id, self.passengers[p as usize].at
+                    ));
                 }
                 let to = self.passengers[p as usize].to;
                 let alighting = !car.is_moving() && to == car.floor;
-                if !car.car_calls.contains(&to) && car.service == Service::Normal && !alighting && !car.recalled {
-                    return Err(format!("car {} carries passenger {p} without a car call", car.id));
+                if !car.car_calls.contains(&to)
+                    && car.service == Service::Normal
+                    && !alighting
+                    && !car.recalled
+                {
+                    return Err(format!(
+                        "car {} carries passenger {p} without a car call",
+                        car.id
+                    ));
                 }
             }
             if car.is_moving() && car.doors != Doors::Closed {
@@ -1509,9 +1992,13 @@ impl Elevator {
             }
         }
         for (p, pass) in self.passengers.iter().enumerate() {
-            let expected = matches!(pass.at, Whereabouts::Waiting(_) | Whereabouts::Riding(_)) as u8;
+            let expected =
+                matches!(pass.at, Whereabouts::Waiting(_) | Whereabouts::Riding(_)) as u8;
             if seen[p] != expected {
-                return Err(format!("passenger {p} ({:?}) appears {} times", pass.at, seen[p]));
+                return Err(format!(
+                    "passenger {p} ({:?}) appears {} times",
+                    pass.at, seen[p]
+                ));
             }
         }
         Ok(())

@@ -82,12 +82,18 @@ impl Kinematics {
 
     fn compute(&self, d: u32) -> TripTimes {
         let (_, _, brake, total) = self.profile(d);
-        TripTimes { total_ms: ms(total), brake_ms: ms(brake) }
+        TripTimes {
+            total_ms: ms(total),
+            brake_ms: ms(brake),
+        }
     }
 
     /// Times for a trip of `d` floors.
     pub fn trip(&self, d: u32) -> TripTimes {
-        self.table.get(d as usize).copied().unwrap_or_else(|| self.compute(d))
+        self.table
+            .get(d as usize)
+            .copied()
+            .unwrap_or_else(|| self.compute(d))
     }
 
     /// Travel time between two floors, from rest to rest.
@@ -127,7 +133,9 @@ impl Kinematics {
     /// The nearest floor, counted from the trip's origin, at which a car on a trip of `d`
     /// floors can still stop `elapsed` ms after departure.
     pub fn first_stoppable(&self, d: u32, elapsed: u64) -> u32 {
-        (1..d).find(|&k| elapsed <= self.trip(k).brake_ms).unwrap_or(d)
+        (1..d)
+            .find(|&k| elapsed <= self.trip(k).brake_ms)
+            .unwrap_or(d)
     }
 }
 
@@ -139,7 +147,10 @@ mod tests {
     fn saga_physics_trip_times() {
         // Elevator Saga: 2.6 floors/s, 2.1 up, 2.6 down, unit floors.
         let k = Kinematics::new(1000, 2600, 2100, 2600, 30);
-        let got: Vec<_> = [1, 2, 3, 5, 10].iter().map(|&d| (d, k.trip(d).total_ms, k.trip(d).brake_ms)).collect();
+        let got: Vec<_> = [1, 2, 3, 5, 10]
+            .iter()
+            .map(|&d| (d, k.trip(d).total_ms, k.trip(d).brake_ms))
+            .collect();
         expect_test::expect![[r#"
             [
                 (

@@ -20,12 +20,22 @@
 //! | end of a challenge | at the first frame where the time limit, the move limit or the wait limit is reached, or enough are transported; passed if all hold | the same, decided between events |
 //!
 //! Deliberate differences: trip times follow an exact trapezoid (the game's controller is
-//! a few frames slower on some distances); time is continuous, not 1/60 s frames; the game's
-//! player code sees a passenger's floor button one second after boarding, here the dispatcher
-//! knows at once (it is then standing still for that second anyway).
+//! a few frames slower on some distances); time is continuous, not 1/60 s frames (the game's
+//! "1 s" wait is 61 frames, 1.017 s); the game's player code sees a passenger's floor button
+//! one second after boarding, here the dispatcher knows at once (the car stands still for
+//! that second anyway); a passenger who arrives while a car stands at the floor boards at
+//! once here, at the end of the car's current second in the game (the car leaves at the same
+//! time either way).
 //!
-//! The built-in dispatchers run these challenges as they are; no policy is keyed on a
-//! challenge.
+//! What a dispatcher knows is ours, not the game's: the game's player code sees only hall
+//! buttons, car buttons and load; `eta` also counts the people waiting at a hall, and
+//! `destination` (destination dispatch) knows each passenger's destination before boarding,
+//! which no Elevator Saga program can.
+//!
+//! The built-in dispatchers run every challenge as it is; nothing is keyed on a challenge.
+//! The one configuration the runner derives from a goal is by its kind: where the goal counts
+//! moves, the building runs in energy-saving mode ([`ENERGY_HOLD_MS`]), the same for every
+//! dispatcher.
 
 use serde::Deserialize;
 
@@ -82,16 +92,30 @@ pub fn parse_challenges(json: &str) -> Result<Vec<Challenge>, String> {
 }
 
 impl Challenge {
-    /// The scenario Elevator Saga would run for this challenge.
+    /// The scenario Elevator Saga would run for this challenge. Where the goal counts moves,
+    /// the building runs in energy-saving mode (see [`ENERGY_HOLD_MS`]).
     pub fn scenario(&self, dispatcher: DispatcherKind, seed: u64) -> Scenario {
         let per_hour = libm::round(self.spawn_per_s * 3600.0) as u32;
+        let energy = self.goal.max_moves.is_some();
         Scenario {
             seed,
             dispatcher,
+            hold_riders: if energy {
+                self.capacities.iter().copied().max().unwrap_or(4)
+            } else {
+                0
+            },
+            hold_ms: if energy { ENERGY_HOLD_MS } else { 0 },
             ..Scenario::saga(self.floors, self.cars, self.capacities.clone(), per_hour)
         }
     }
 }
+
+/// Energy saving where a goal counts moves: a car that stops with riders aboard waits for a
+/// full load, up to this long after opening ([`Scenario::hold_riders`]), as an operator would
+/// set a building up where every trip costs. It depends on the goal's kind only, never on a
+/// challenge, and is the same for every dispatcher.
+pub const ENERGY_HOLD_MS: u32 = 10_000;
 
 /// How one run of a challenge went.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,7 +144,11 @@ fn crossed(el: &Elevator, d: u32, elapsed: u64) -> u64 {
 }
 
 /// Runs one challenge with one dispatcher and seed until the goal is met or failed.
-pub fn run_challenge(ch: &Challenge, dispatcher: DispatcherKind, seed: u64) -> Result<Outcome, String> {
+pub fn run_challenge(
+    ch: &Challenge,
+    dispatcher: DispatcherKind,
+    seed: u64,
+) -> Result<Outcome, String> {
     let mut el = Elevator::new(&ch.scenario(dispatcher, seed))?;
     let g = &ch.goal;
     let limit: Time = g.within_s.map_or(4 * 3600 * 1000, |s| s * 1000);
@@ -148,7 +176,10 @@ pub fn run_challenge(ch: &Challenge, dispatcher: DispatcherKind, seed: u64) -> R
             .sum();
         let moves = floors_done + in_flight;
         while oldest < el.passengers.len()
-            && !matches!(el.passengers[oldest].at, Whereabouts::Waiting(_) | Whereabouts::Riding(_))
+            && !matches!(
+                el.passengers[oldest].at,
+                Whereabouts::Waiting(_) | Whereabouts::Riding(_)
+            )
         {
             oldest += 1;
         }
@@ -160,7 +191,9 @@ pub fn run_challenge(ch: &Challenge, dispatcher: DispatcherKind, seed: u64) -> R
         });
         let inside = el.passengers.get(oldest).map(|p| p.spawned);
         let done = |pass: bool, at: Time| {
-            let walkers = walking.iter().map(|&(s, gone)| gone.min(at).saturating_sub(s));
+            let walkers = walking
+                .iter()
+                .map(|&(s, gone)| gone.min(at).saturating_sub(s));
             let waiting = inside.map(|s| at.saturating_sub(s));
             Outcome {
                 pass,
@@ -174,14 +207,22 @@ pub fn run_challenge(ch: &Challenge, dispatcher: DispatcherKind, seed: u64) -> R
         // The earliest moment someone in the building (waiting, riding or walking out)
         // reaches the wait limit.
         let wait_hit: Option<Time> = max_wait.and_then(|w| {
-            let walkers = walking.iter().filter(|&&(s, gone)| gone - s >= w).map(|&(s, _)| s);
+            let walkers = walking
+                .iter()
+                .filter(|&&(s, gone)| gone - s >= w)
+                .map(|&(s, _)| s);
             walkers.chain(inside).min().map(|s| s + w)
         });
-        if wait_hit.is_some_and(|t| t < now) || (g.max_moves.is_some_and(|m| moves >= m) && transported < g.transport) {
+        if wait_hit.is_some_and(|t| t < now)
+            || (g.max_moves.is_some_and(|m| moves >= m) && transported < g.transport)
+        {
             return Ok(done(false, now));
         }
         if transported >= g.transport {
-            return Ok(done(now <= limit && g.max_moves.is_none_or(|m| moves <= m), now));
+            return Ok(done(
+                now <= limit && g.max_moves.is_none_or(|m| moves <= m),
+                now,
+            ));
         }
         let stop = limit.min(wait_hit.unwrap_or(Time::MAX));
         match el.next_deadline() {
@@ -207,5 +248,89 @@ pub fn run_challenge(ch: &Challenge, dispatcher: DispatcherKind, seed: u64) -> R
             // Nothing more happens before the time or wait limit: the challenge ends there.
             _ => return Ok(done(false, stop)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn challenge(goal: Goal) -> Challenge {
+        Challenge {
+            id: 0,
+            floors: 5,
+            cars: 1,
+            spawn_per_s: 0.4,
+            capacities: vec![4],
+            goal,
+        }
+    }
+
+    #[test]
+    fn moves_are_floors_crossed_half_way() {
+        let el = Elevator::new(
+            &challenge(Goal {
+                transport: 1,
+                within_s: None,
+                max_moves: None,
+                max_wait_s: None,
+            })
+            .scenario(DispatcherKind::Eta, 0),
+        )
+        .expect("valid");
+        let trip = el.cfg.kin.trip(3);
+        assert_eq!(crossed(&el, 3, 0), 0);
+        assert_eq!(crossed(&el, 3, trip.total_ms), 3);
+        let half = (1..trip.total_ms)
+            .find(|&t| el.cfg.kin.distance_at(3, t) >= 1.5)
+            .expect("passes 1.5");
+        assert_eq!(crossed(&el, 3, half - 1), 1);
+        assert_eq!(crossed(&el, 3, half), 2);
+    }
+
+    #[test]
+    fn energy_saving_only_where_the_goal_counts_moves() {
+        let moves = challenge(Goal {
+            transport: 10,
+            within_s: None,
+            max_moves: Some(30),
+            max_wait_s: None,
+        });
+        let time = challenge(Goal {
+            transport: 10,
+            within_s: Some(60),
+            max_moves: None,
+            max_wait_s: None,
+        });
+        let s = moves.scenario(DispatcherKind::Eta, 0);
+        assert_eq!((s.hold_riders, s.hold_ms), (4, ENERGY_HOLD_MS));
+        let s = time.scenario(DispatcherKind::Eta, 0);
+        assert_eq!((s.hold_riders, s.hold_ms), (0, 0));
+    }
+
+    #[test]
+    fn a_waiting_passenger_fails_the_wait_limit_before_being_delivered() {
+        // Nobody can be delivered within 1 s of spawning: the first passenger fails it at 1 s.
+        let ch = challenge(Goal {
+            transport: 5,
+            within_s: None,
+            max_moves: None,
+            max_wait_s: Some(1),
+        });
+        let o = run_challenge(&ch, DispatcherKind::Eta, 0).expect("runs");
+        assert!(!o.pass);
+        assert_eq!(
+            (o.elapsed_ms, o.transported, o.max_wait_ms),
+            (1_000, 0, 1_000)
+        );
+        // A generous goal passes, and the ride counts in the wait.
+        let ch = challenge(Goal {
+            transport: 5,
+            within_s: Some(60),
+            max_moves: None,
+            max_wait_s: None,
+        });
+        let o = run_challenge(&ch, DispatcherKind::Eta, 0).expect("runs");
+        assert!(o.pass && o.transported >= 5 && o.moves > 0 && o.max_wait_ms >= o.avg_wait_ms);
     }
 }

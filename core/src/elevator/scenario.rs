@@ -105,7 +105,12 @@ pub struct Traffic {
 
 impl Default for Traffic {
     fn default() -> Traffic {
-        Traffic { pattern: Pattern::UpPeak, per_hour: 600, arrivals: Arrivals::Poisson, matrix: Vec::new() }
+        Traffic {
+            pattern: Pattern::UpPeak,
+            per_hour: 600,
+            arrivals: Arrivals::Poisson,
+            matrix: Vec::new(),
+        }
     }
 }
 
@@ -148,6 +153,10 @@ pub struct Scenario {
     pub served: Vec<Served>,
     pub dispatcher: DispatcherKind,
     pub parking: Parking,
+    /// Energy saving: a car that stopped with riders aboard but fewer than this many keeps its
+    /// doors open (up to `hold_ms` after opening) for more passengers. 0 turns it off.
+    pub hold_riders: u32,
+    pub hold_ms: u32,
     /// Where fire recall sends every car.
     pub recall_floor: u32,
     pub lobby: u32,
@@ -178,6 +187,8 @@ impl Default for Scenario {
             served: Vec::new(),
             dispatcher: DispatcherKind::Eta,
             parking: Parking::Stay,
+            hold_riders: 0,
+            hold_ms: 0,
             recall_floor: 0,
             lobby: 0,
             traffic: Traffic::default(),
@@ -193,8 +204,12 @@ pub fn parse_floor_set(s: &str, floors: u32) -> Result<Vec<u32>, String> {
             Some((a, b)) => (a.trim(), b.trim()),
             None => (part, part),
         };
-        let lo: u32 = lo.parse().map_err(|_| format!("{part:?} is not a floor or range"))?;
-        let hi: u32 = hi.parse().map_err(|_| format!("{part:?} is not a floor or range"))?;
+        let lo: u32 = lo
+            .parse()
+            .map_err(|_| format!("{part:?} is not a floor or range"))?;
+        let hi: u32 = hi
+            .parse()
+            .map_err(|_| format!("{part:?} is not a floor or range"))?;
         if lo > hi || hi >= floors {
             return Err(format!("{part:?} is outside floors 0-{}", floors - 1));
         }
@@ -258,7 +273,12 @@ impl Scenario {
         for &c in &self.capacities {
             range("capacities", c, 1, 100)?;
         }
-        range("capacity_kg", self.capacity_kg.min(1_000_000), 50, 1_000_000)?;
+        range(
+            "capacity_kg",
+            self.capacity_kg.min(1_000_000),
+            50,
+            1_000_000,
+        )?;
         range("floor_height_mm", self.floor_height_mm, 500, 20_000)?;
         range("speed_mm_s", self.speed_mm_s, 100, 20_000)?;
         range("accel_mm_s2", self.accel_mm_s2, 100, 10_000)?;
@@ -268,15 +288,23 @@ impl Scenario {
         range("dwell_ms", self.dwell_ms, 0, 60_000)?;
         range("board_ms", self.board_ms, 0, 30_000)?;
         range("alight_ms_min", self.alight_ms_min, 0, 30_000)?;
-        range("alight_ms_max", self.alight_ms_max, self.alight_ms_min, 30_000)?;
+        range(
+            "alight_ms_max",
+            self.alight_ms_max,
+            self.alight_ms_min,
+            30_000,
+        )?;
         range("weight_kg_min", self.weight_kg_min, 1, 500)?;
         range("weight_kg_max", self.weight_kg_max, self.weight_kg_min, 500)?;
+        range("hold_riders", self.hold_riders, 0, 100)?;
+        range("hold_ms", self.hold_ms, 0, 600_000)?;
         range("recall_floor", self.recall_floor, 0, self.floors - 1)?;
         range("lobby", self.lobby, 0, self.floors - 1)?;
         range("traffic.per_hour", self.traffic.per_hour, 0, 100_000)?;
         for s in &self.served {
             range("served.car", s.car, 0, self.cars - 1)?;
-            parse_floor_set(&s.floors, self.floors).map_err(|e| format!("served floors of car {}: {e}", s.car))?;
+            parse_floor_set(&s.floors, self.floors)
+                .map_err(|e| format!("served floors of car {}: {e}", s.car))?;
         }
         if self.traffic.pattern == Pattern::Custom {
             let n = self.floors as usize;
@@ -284,7 +312,10 @@ impl Scenario {
             if m.len() != n || m.iter().any(|row| row.len() != n) {
                 return Err(format!("traffic.matrix must be {n}×{n} for {n} floors"));
             }
-            if m.iter().enumerate().all(|(i, row)| row.iter().enumerate().all(|(j, &w)| i == j || w == 0)) {
+            if m.iter()
+                .enumerate()
+                .all(|(i, row)| row.iter().enumerate().all(|(j, &w)| i == j || w == 0))
+            {
                 return Err("traffic.matrix has no trips between different floors".into());
             }
         }

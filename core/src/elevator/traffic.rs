@@ -78,7 +78,13 @@ fn draw_trip(el: &mut Elevator) -> Option<(u32, u32)> {
                 let total: u64 = m
                     .iter()
                     .enumerate()
-                    .map(|(i, row)| row.iter().enumerate().filter(|&(j, _)| i != j).map(|(_, &w)| w as u64).sum::<u64>())
+                    .map(|(i, row)| {
+                        row.iter()
+                            .enumerate()
+                            .filter(|&(j, _)| i != j)
+                            .map(|(_, &w)| w as u64)
+                            .sum::<u64>()
+                    })
                     .sum();
                 let mut x = r.below(total.max(1));
                 let mut pick = (0, 1);
@@ -111,10 +117,18 @@ fn draw_trip(el: &mut Elevator) -> Option<(u32, u32)> {
 /// The traffic arrival due now.
 pub(super) fn arrival(el: &mut Elevator, out: &mut dyn Emit<Event>) {
     el.spawned_by_traffic += 1;
-    let Some((from, to)) = draw_trip(el) else { return };
+    let Some((from, to)) = draw_trip(el) else {
+        return;
+    };
     if el.mode == super::Mode::FireRecall {
         el.metrics.add("turned_away", 1);
-        out.emit(el.now, Event::CallRefused { floor: from, reason: "fire recall, take the stairs" });
+        out.emit(
+            el.now,
+            Event::CallRefused {
+                floor: from,
+                reason: "fire recall, take the stairs",
+            },
+        );
         return;
     }
     el.spawn(from, to, out);

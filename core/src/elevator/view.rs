@@ -121,7 +121,11 @@ impl Elevator {
                         Some(super::Dir::Down) => -1,
                         None => 0,
                     },
-                    riders: c.riders.iter().map(|&p| self.passengers[p as usize].to).collect(),
+                    riders: c
+                        .riders
+                        .iter()
+                        .map(|&p| self.passengers[p as usize].to)
+                        .collect(),
                     capacity: c.capacity,
                     load_kg: load,
                     capacity_kg: cap_kg,
@@ -138,7 +142,11 @@ impl Elevator {
             .map(|h| HallView {
                 up: h.calls[0].is_some(),
                 down: h.calls[1].is_some(),
-                waiting: h.waiting.iter().map(|&p| self.passengers[p as usize].to).collect(),
+                waiting: h
+                    .waiting
+                    .iter()
+                    .map(|&p| self.passengers[p as usize].to)
+                    .collect(),
             })
             .collect();
         View {
