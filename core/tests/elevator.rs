@@ -66,6 +66,9 @@ fn one_passenger_one_car() {
             22.087s passenger 0 leaves car 0 at floor 1 (waited 8.200s, journey 21.087s)
             24.087s car 0 doors closing at floor 1
             26.087s car 0 doors closed at floor 1
+            26.087s car 0 leaves floor 1 for floor 0
+            29.829s car 0 stops at floor 0
+            29.829s car 0 parks at floor 0
         "#]],
     );
 }
@@ -124,6 +127,9 @@ fn a_full_car_leaves_people_behind_and_they_press_again() {
             43.349s passenger 2 leaves car 0 at floor 2 (waited 30.344s, journey 43.349s)
             45.349s car 0 doors closing at floor 2
             47.349s car 0 doors closed at floor 2
+            47.349s car 0 leaves floor 2 for floor 0
+            52.649s car 0 stops at floor 0
+            52.649s car 0 parks at floor 0
         "#]],
     );
 }
@@ -169,6 +175,7 @@ fn breakdown_mid_trip_stops_at_the_next_floor_and_rescues() {
             52.787s passenger 0 leaves car 0 at floor 9 (waited 31.500s, journey 52.787s)
             54.787s car 0 doors closing at floor 9
             56.787s car 0 doors closed at floor 9
+            56.787s car 0 leaves floor 9 for floor 0
         "#]],
     );
 }
@@ -332,8 +339,11 @@ fn door_jam_and_maintenance() {
             35.087s passenger 0 leaves car 0 at floor 5 (waited 1.500s, journey 35.087s)
             37.087s car 0 doors closing at floor 5
             39.087s car 0 doors closed at floor 5
+            39.087s car 0 leaves floor 5 for floor 0
             40.000s > {"maintenance":{"car":1,"on":false}}
             40.000s car 1 back in service
+            48.587s car 0 stops at floor 0
+            48.587s car 0 parks at floor 0
         "#]],
     );
 }

@@ -52,7 +52,7 @@ const DD_WAIT_PCT: u64 = 150;
 
 /// Whether hall call `(f, d)` is one car `c` may answer: the car serves the floor, has room,
 /// and someone waiting there could ride it (or nobody waits: a bare button press).
-fn eligible(el: &Elevator, c: usize, f: u32, d: Dir) -> bool {
+pub(super) fn eligible(el: &Elevator, c: usize, f: u32, d: Dir) -> bool {
     eligible_as(el, c, f, d, true)
 }
 
@@ -526,7 +526,7 @@ pub fn route(el: &Elevator, c: usize, jobs: &[Job]) -> Plan {
 
 /// The jobs car `c` has now under a hall-call dispatcher: its riders and car calls, and the
 /// hall calls it answers (as many people as wait there that way).
-fn hall_jobs(el: &Elevator, c: usize, req: &[Request]) -> Vec<Job> {
+pub(super) fn hall_jobs(el: &Elevator, c: usize, req: &[Request]) -> Vec<Job> {
     let car = &el.cars[c];
     req.iter()
         .map(|r| match r.dir {
@@ -562,7 +562,7 @@ fn hall_jobs(el: &Elevator, c: usize, req: &[Request]) -> Vec<Job> {
 /// also answer the hall call `(f, d)` with `n` people behind it: their wait, plus the delay
 /// the extra stop brings everyone served after it. The stop goes where LOOK would make it:
 /// on a leg already heading that way, or after the last stop.
-fn insertion_cost(el: &Elevator, plan: &Plan, f: u32, d: Dir, n: u32) -> u64 {
+pub(super) fn insertion_cost(el: &Elevator, plan: &Plan, f: u32, d: Dir, n: u32) -> u64 {
     let s = &el.cfg.scenario;
     let kin = &el.cfg.kin;
     let fixed = (s.door_open_ms + s.door_close_ms + s.dwell_ms) as u64;
@@ -620,7 +620,7 @@ fn zone_holds(el: &Elevator, c: usize, f: u32) -> bool {
 }
 
 /// Whether car `c` is already committed to opening at `f`: braking for it or opening there.
-fn committed(el: &Elevator, c: usize, f: u32) -> bool {
+pub(super) fn committed(el: &Elevator, c: usize, f: u32) -> bool {
     let car = &el.cars[c];
     match car.trip {
         Some(t) => t.to == f && el.now - t.t0 > el.cfg.kin.trip(t.from.abs_diff(t.to)).brake_ms,
@@ -638,8 +638,12 @@ pub fn assign_calls(el: &mut Elevator, out: &mut dyn Emit<Event>) {
     if review {
         el.reassigned_at = Some(el.now);
     }
+    let mut script_error: Option<String> = None;
     for f in 0..el.halls.len() as u32 {
         for d in [Dir::Up, Dir::Down] {
+            if let Some(message) = script_error.take() {
+                el.script_failed(message, out);
+            }
             let Some(call) = el.halls[f as usize].call(d) else {
                 continue;
             };
@@ -653,7 +657,7 @@ pub fn assign_calls(el: &mut Elevator, out: &mut dyn Emit<Event>) {
             }
             let current = call.assigned.filter(|&a| eligible(el, a as usize, f, d));
             let keep = match kind {
-                DispatcherKind::Eta | DispatcherKind::Destination => {
+                DispatcherKind::Eta | DispatcherKind::Destination | DispatcherKind::Script => {
                     current.is_some_and(|a| !review || committed(el, a as usize, f))
                 }
                 _ => current.is_some(),
@@ -709,6 +713,14 @@ pub fn assign_calls(el: &mut Elevator, out: &mut dyn Emit<Event>) {
                         })
                     }
                 }
+                DispatcherKind::Script => {
+                    let (best, error) =
+                        super::script_dispatch::choose(el, &candidates, f, d, current, &mut plans);
+                    if let Some(message) = error {
+                        script_error = Some(message);
+                    }
+                    best
+                }
                 DispatcherKind::Eta | DispatcherKind::Destination => {
                     let n_wait = (el.halls[f as usize]
                         .waiting
@@ -756,6 +768,9 @@ pub fn assign_calls(el: &mut Elevator, out: &mut dyn Emit<Event>) {
                 }
             }
         }
+    }
+    if let Some(message) = script_error.take() {
+        el.script_failed(message, out);
     }
     if kind == DispatcherKind::Eta {
         send_helpers(el);

@@ -27,6 +27,7 @@ pub mod dispatch;
 pub mod motion;
 pub mod saga;
 pub mod scenario;
+pub mod script_dispatch;
 mod traffic;
 mod view;
 
@@ -311,6 +312,10 @@ pub enum Command {
         car: u32,
         kg: u32,
     },
+    /// Replace the dispatcher script (used when the dispatcher is `script`).
+    SetScript {
+        source: String,
+    },
 }
 
 /// Something that happened in the building.
@@ -422,6 +427,10 @@ pub enum Event {
         car: u32,
         what: String,
     },
+    ScriptLoaded,
+    ScriptError {
+        message: String,
+    },
 }
 
 impl fmt::Display for Event {
@@ -519,6 +528,8 @@ impl fmt::Display for Event {
             }
             Event::Cargo { car, kg } => write!(f, "{kg} kg of cargo loaded into car {car}"),
             Event::Park { car, floor } => write!(f, "car {car} parks at floor {floor}"),
+            Event::ScriptLoaded => write!(f, "dispatcher script loaded"),
+            Event::ScriptError { message } => write!(f, "dispatcher script error: {message}"),
             Event::IllegalTransition { car, what } => {
                 write!(f, "car {car} illegal transition: {what}")
             }
@@ -548,6 +559,10 @@ pub struct Elevator {
     fault: Option<Violation>,
     /// When the dispatcher last reconsidered its assignments (`eta` does it once a second).
     reassigned_at: Option<Time>,
+    /// The compiled dispatcher script (see [`script_dispatch`]).
+    script: Rc<crate::script::Program>,
+    /// The last script runtime error reported, so that a repeating error is reported once.
+    last_script_error: Option<String>,
 }
 
 /// A script of commands touching every input and fault, for the cross-cutting tests and as
@@ -574,6 +589,16 @@ pub fn sample_inputs() -> Vec<(Time, serde_json::Value)> {
         (150_000, json!({"fire_recall": {"on": false}})),
         (151_000, json!({"spawn": {"from": 3, "to": 0}})),
         (160_000, json!({"call": {"floor": 0, "dir": "down"}})),
+        (165_000, json!({"set_dispatcher": {"dispatcher": "script"}})),
+        (170_000, json!({"set_script": {"source": "let x = ;"}})),
+        (
+            175_000,
+            json!({"set_script": {"source": "1_000 / (distance - distance)"}}),
+        ),
+        (
+            200_000,
+            json!({"set_script": {"source": "distance * 1_000 + car_riders"}}),
+        ),
     ]
 }
 
@@ -1617,6 +1642,10 @@ impl Simulation for Elevator {
             evacuated: 0,
             fault: None,
             reassigned_at: None,
+            script: Rc::new(
+                script_dispatch::compile(&s.script).map_err(|e| format!("script: {e}"))?,
+            ),
+            last_script_error: None,
         };
         el.next_spawn = traffic::next_arrival(&mut el);
         Ok(el)
@@ -1819,6 +1848,13 @@ impl Simulation for Elevator {
                     }
                 }
             }
+            Command::SetScript { ref source } => {
+                let program = script_dispatch::compile(source)
+                    .map_err(|e| Refusal(format!("script: {e}")))?;
+                self.script = Rc::new(program);
+                self.last_script_error = None;
+                self.emit(out, Event::ScriptLoaded);
+            }
             Command::AddCargo { car, kg } => {
                 let c = self.check_car(car)?;
                 if self.cars[c].is_moving()
@@ -2002,5 +2038,17 @@ impl Elevator {
             }
         }
         Ok(())
+    }
+}
+
+impl Elevator {
+    /// Records a dispatcher script runtime error: counted always, reported once per distinct
+    /// message in a row.
+    fn script_failed(&mut self, message: String, out: &mut dyn Emit<Event>) {
+        self.metrics.add("script_errors", 1);
+        if self.last_script_error.as_deref() != Some(message.as_str()) {
+            self.last_script_error = Some(message.clone());
+            self.emit(out, Event::ScriptError { message });
+        }
     }
 }

@@ -20,15 +20,19 @@ pub enum DispatcherKind {
     Eta,
     /// Destination dispatch: the passenger enters the destination at the hall and is told a car.
     Destination,
+    /// The user's own cost function in Orrery script ([`Scenario::script`]): for each hall call
+    /// the car with the lowest cost answers; reconsidered like `eta`.
+    Script,
 }
 
 impl DispatcherKind {
-    pub const ALL: [DispatcherKind; 5] = [
+    pub const ALL: [DispatcherKind; 6] = [
         DispatcherKind::NearestCar,
         DispatcherKind::Collective,
         DispatcherKind::Zoning,
         DispatcherKind::Eta,
         DispatcherKind::Destination,
+        DispatcherKind::Script,
     ];
 
     pub fn name(self) -> &'static str {
@@ -38,6 +42,7 @@ impl DispatcherKind {
             DispatcherKind::Zoning => "zoning",
             DispatcherKind::Eta => "eta",
             DispatcherKind::Destination => "destination",
+            DispatcherKind::Script => "script",
         }
     }
 
@@ -157,6 +162,9 @@ pub struct Scenario {
     /// doors open (up to `hold_ms` after opening) for more passengers. 0 turns it off.
     pub hold_riders: u32,
     pub hold_ms: u32,
+    /// The user-written dispatcher's cost function, in Orrery script (see
+    /// [`super::script_dispatch`] for the variables). Used when `dispatcher` is `script`.
+    pub script: String,
     /// Where fire recall sends every car.
     pub recall_floor: u32,
     pub lobby: u32,
@@ -186,9 +194,10 @@ impl Default for Scenario {
             weight_kg_max: 100,
             served: Vec::new(),
             dispatcher: DispatcherKind::Eta,
-            parking: Parking::Stay,
+            parking: Parking::Lobby,
             hold_riders: 0,
             hold_ms: 0,
+            script: super::script_dispatch::EXAMPLE.to_string(),
             recall_floor: 0,
             lobby: 0,
             traffic: Traffic::default(),
@@ -298,6 +307,7 @@ impl Scenario {
         range("weight_kg_max", self.weight_kg_max, self.weight_kg_min, 500)?;
         range("hold_riders", self.hold_riders, 0, 100)?;
         range("hold_ms", self.hold_ms, 0, 600_000)?;
+        super::script_dispatch::compile(&self.script).map_err(|e| format!("script: {e}"))?;
         range("recall_floor", self.recall_floor, 0, self.floors - 1)?;
         range("lobby", self.lobby, 0, self.floors - 1)?;
         range("traffic.per_hour", self.traffic.per_hour, 0, 100_000)?;
