@@ -1,12 +1,15 @@
 //! Effects at the edge of the page: animation frames, the keyboard, the address bar and the
 //! reduced-motion preference. Each hook turns a browser event into a callback or an action.
+//!
+//! Every animation frame also records its cost (advance plus render) in
+//! `window.__orreryFrameMs`, which `scripts/bench-frame.mjs` reads.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
-use wasm_bindgen::JsCast;
+use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
 
 /// Whether the person asked the system for less motion.
@@ -69,14 +72,64 @@ fn schedule(
         if !alive.get() {
             return;
         }
+        let started = performance_now();
         let dt = last.map_or(0.0, |last| (now - last).max(0.0));
         let callback = on_frame.borrow().clone();
         callback.emit(dt);
+        record_frame_cost(started);
         if alive.get() {
             schedule(next_slot, alive, on_frame, Some(now));
         }
     });
     *slot.borrow_mut() = Some(frame);
+}
+
+/// How many of the latest frame costs `window.__orreryFrameMs` keeps.
+const FRAME_COSTS_KEPT: u32 = 600;
+
+/// The page's monotonic clock in milliseconds, or NaN where there is none.
+fn performance_now() -> f64 {
+    thread_local! {
+        static PERFORMANCE: Option<web_sys::Performance> =
+            web_sys::window().and_then(|w| w.performance());
+    }
+    PERFORMANCE.with(|p| p.as_ref().map_or(f64::NAN, |p| p.now()))
+}
+
+/// Appends the wall milliseconds from `started` to the end of this frame's rendering to the
+/// array `window.__orreryFrameMs` (created on first use; a reader may replace or empty it),
+/// keeping the latest [`FRAME_COSTS_KEPT`]. The callback's reducer (the advance) runs at once,
+/// but Yew renders in a microtask it queues then; a task spawned now runs after it in the same
+/// FIFO microtask queue, so it sees the render done. (Should Yew's scheduler yield to the
+/// browser mid-render, which it does only after 16 ms, the rest is not counted.)
+fn record_frame_cost(started: f64) {
+    wasm_bindgen_futures::spawn_local(async move {
+        let cost = performance_now() - started;
+        let Some(window) = web_sys::window() else {
+            return;
+        };
+        thread_local! {
+            static KEY: JsValue = JsValue::from_str("__orreryFrameMs");
+        }
+        let key = KEY.with(JsValue::clone);
+        let costs = match js_sys::Reflect::get(&window, &key)
+            .ok()
+            .and_then(|v| v.dyn_into::<js_sys::Array>().ok())
+        {
+            Some(costs) => costs,
+            None => {
+                let costs = js_sys::Array::new();
+                if js_sys::Reflect::set(&window, &key, &costs).is_err() {
+                    return;
+                }
+                costs
+            }
+        };
+        costs.push(&JsValue::from_f64(cost));
+        while costs.length() > FRAME_COSTS_KEPT {
+            costs.shift();
+        }
+    });
 }
 
 /// A keyboard shortcut of the lab page.

@@ -8,6 +8,7 @@ use gloo::timers::callback::Timeout;
 use orrery_core::registry::{self, Lab};
 use orrery_core::Time;
 use serde_json::Value;
+use wasm_bindgen::JsCast;
 use yew::prelude::*;
 
 use crate::components::compare::CompareBar;
@@ -167,7 +168,13 @@ fn lab_body(props: &LabBodyProps) -> Html {
             d.emit(Action::Shared(url.clone()));
             let d = d.clone();
             wasm_bindgen_futures::spawn_local(async move {
-                let copied = match web_sys::window().map(|w| w.navigator().clipboard()) {
+                // `navigator.clipboard` is undefined outside secure contexts (plain http from
+                // another host), so it is read as a plain property before use.
+                let clipboard = web_sys::window()
+                    .and_then(|w| js_sys::Reflect::get(&w.navigator(), &"clipboard".into()).ok())
+                    .filter(|c| c.is_object())
+                    .map(|c| c.unchecked_into::<web_sys::Clipboard>());
+                let copied = match clipboard {
                     Some(clipboard) => {
                         wasm_bindgen_futures::JsFuture::from(clipboard.write_text(&url))
                             .await
@@ -256,7 +263,7 @@ fn lab_body(props: &LabBodyProps) -> Html {
             if let Some(e) = &page.link_error {
                 <div class="error-banner" role="alert">
                     <strong>{ "This link could not be opened. " }</strong>
-                    <span class="message">{ e }</span>
+                    <span class="message">{ format!("{}.", e.trim_end_matches('.')) }</span>
                     <span>{ " Showing the lab's default scenario instead." }</span>
                 </div>
             }
