@@ -675,6 +675,43 @@ test('fault palette: a car broken down mid-run is logged, the invariants hold, a
   }
 });
 
+test('user-written dispatcher: a broken script is refused in place, a good one runs and is shared', TEST_OPTS, async () => {
+  const opened = await open('#/elevator');
+  const { page } = opened;
+  try {
+    await byId(page, 'dispatcher').selectOption('script');
+    await waitLogContains(page, 'You switched the dispatcher to script');
+    const source = byId(page, 'script-source');
+    await source.waitFor();
+    // A compile error is shown next to the editor, with its line and column, and not sent.
+    await source.fill('let x = distanse;\nx');
+    await byId(page, 'script-load').click();
+    const err = await byId(page, 'script-error').textContent();
+    assert.match(err, /line 1, column 9/);
+    assert.match(err, /distance/);
+    assert.ok(!(await logHas(page, 'You loaded a new dispatcher script')));
+    // A good script is loaded into the run, and the run goes on under it.
+    await source.fill('// nearest car first\ndistance * 1_000 + car_riders');
+    await byId(page, 'script-load').click();
+    await waitLogContains(page, 'You loaded a new dispatcher script');
+    assert.equal(await byId(page, 'script-error').count(), 0);
+    await setSpeed(page, SPEED_10X);
+    await playPast(page, 8_000);
+    await assertInvariantsOk(page);
+    // The script travels in the share link: the reopened page shows it in its editor.
+    const link = await share(page);
+    const other = await open(link.slice(link.indexOf('#')));
+    try {
+      const text = await byId(other.page, 'script-source').inputValue();
+      assert.match(text, /distance \* 1_000 \+ car_riders/);
+    } finally {
+      await finish(other);
+    }
+  } finally {
+    await finish(opened);
+  }
+});
+
 // ---------------------------------------------------------------------------------------------
 // 8: phone layout and screenshots
 

@@ -277,8 +277,8 @@ fn lab_body(props: &LabBodyProps) -> Html {
                 on_change={on_compare} />
             <div class={classes!("lab-grid", compare.then_some("comparing"))}>
                 <div class="main-col">
-                    <FaultPalette palette={(ui.palette)(s.a.as_ref())} on_command={on_command.clone()} />
                     { views }
+                    <FaultPalette palette={(ui.palette)(s.a.as_ref())} on_command={on_command.clone()} />
                 </div>
                 <aside class="side-col">
                     <MetricsPanel session={session_ref.clone()} rev={page.slow_rev} />

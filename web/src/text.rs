@@ -50,6 +50,11 @@ pub fn label(name: &str) -> String {
             }
         }
     }
+    // Acronyms stay in capitals.
+    let words: Vec<&str> = words
+        .into_iter()
+        .map(|w| if w == "eta" { "ETA" } else { w })
+        .collect();
     let mut text = words.join(" ");
     if let Some(first) = text.get(..1) {
         let upper = first.to_uppercase();

@@ -561,6 +561,8 @@ pub struct Elevator {
     reassigned_at: Option<Time>,
     /// The compiled dispatcher script (see [`script_dispatch`]).
     script: Rc<crate::script::Program>,
+    /// The source of [`Elevator::script`], for the page's editor.
+    pub script_source: Rc<str>,
     /// The last script runtime error reported, so that a repeating error is reported once.
     last_script_error: Option<String>,
 }
@@ -1646,6 +1648,7 @@ impl Simulation for Elevator {
                 script_dispatch::compile(&s.script).map_err(|e| format!("script: {e}"))?,
             ),
             last_script_error: None,
+            script_source: Rc::from(s.script.as_str()),
         };
         el.next_spawn = traffic::next_arrival(&mut el);
         Ok(el)
@@ -1852,6 +1855,7 @@ impl Simulation for Elevator {
                 let program = script_dispatch::compile(source)
                     .map_err(|e| Refusal(format!("script: {e}")))?;
                 self.script = Rc::new(program);
+                self.script_source = Rc::from(source.as_str());
                 self.last_script_error = None;
                 self.emit(out, Event::ScriptLoaded);
             }

@@ -42,6 +42,8 @@ pub struct View {
     pub halls: Vec<HallView>,
     pub mode: String,
     pub dispatcher: String,
+    /// The dispatcher script's source (used when `dispatcher` is `script`).
+    pub script: std::rc::Rc<str>,
 }
 
 impl Elevator {
@@ -159,6 +161,7 @@ impl Elevator {
                 Mode::FireRecall => "fire recall".into(),
             },
             dispatcher: self.dispatcher.name().into(),
+            script: self.script_source.clone(),
         }
     }
 }

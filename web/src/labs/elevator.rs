@@ -25,7 +25,14 @@ use crate::components::faults::{Fault, Palette};
 use crate::text::{floor_colour, label};
 
 /// The dispatchers the lab offers, in the order the menus list them.
-pub const DISPATCHERS: &[&str] = &["nearest_car", "collective", "zoning", "eta", "destination"];
+pub const DISPATCHERS: &[&str] = &[
+    "nearest_car",
+    "collective",
+    "zoning",
+    "eta",
+    "destination",
+    "script",
+];
 const PARKING: &[&str] = &["stay", "lobby", "spread"];
 const PATTERNS: &[&str] = &[
     "up_peak",
@@ -75,6 +82,7 @@ struct Snapshot {
     halls: Vec<HallSnap>,
     mode: String,
     dispatcher: String,
+    script: Rc<str>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -141,6 +149,7 @@ fn snapshot(run: &dyn LabRun) -> Option<Snapshot> {
             .collect(),
         mode: v.mode,
         dispatcher: v.dispatcher,
+        script: v.script,
     })
 }
 
@@ -202,6 +211,7 @@ fn describe(command: &Value) -> Option<String> {
             "You switched the dispatcher to {}",
             args.get("dispatcher").and_then(Value::as_str)?
         ),
+        "set_script" => "You loaded a new dispatcher script".to_string(),
         "add_cargo" => format!(
             "You loaded {} kg of cargo into car {}",
             num("kg")?,
@@ -763,6 +773,9 @@ fn building(props: &BuildingProps) -> Html {
                     <span class="mode-badge" role="status">{ format!("Mode: {}", snap.mode) }</span>
                 }
             </div>
+            if snap.dispatcher == "script" {
+                <ScriptPanel source={snap.script.clone()} on_command={props.on_command.clone()} />
+            }
             <div class="elevator-body">
             <div class="section-scroll" ref={scroll_ref}>
                 { section_svg(snap, &geo, Some((&props.on_command, &on_open))) }
@@ -808,6 +821,78 @@ fn building(props: &BuildingProps) -> Html {
             </div>
             </div>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ScriptPanelProps {
+    source: Rc<str>,
+    on_command: Callback<Value>,
+}
+
+/// The user-written dispatcher's editor: the script, a button that loads it into the running
+/// simulation (as a recorded `set_script` command, so links replay it), the compile error if
+/// any, and the reference of variables and builtins.
+#[function_component(ScriptPanel)]
+fn script_panel(props: &ScriptPanelProps) -> Html {
+    use orrery_core::elevator::script_dispatch::SCHEMA;
+    use orrery_core::script::BUILTINS;
+    let area = use_node_ref();
+    let error = use_state(|| None::<String>);
+    let on_load = {
+        let area = area.clone();
+        let error = error.clone();
+        let cmd = props.on_command.clone();
+        Callback::from(move |_: MouseEvent| {
+            let Some(text) = area
+                .cast::<web_sys::HtmlTextAreaElement>()
+                .map(|t| t.value())
+            else {
+                return;
+            };
+            match orrery_core::elevator::script_dispatch::compile(&text) {
+                Ok(_) => {
+                    error.set(None);
+                    cmd.emit(json!({"set_script": {"source": text}}));
+                }
+                Err(e) => error.set(Some(e.to_string())),
+            }
+        })
+    };
+    html! {
+        <details class="script-panel" open=true data-testid="script-panel">
+            <summary>{ "Dispatcher script" }</summary>
+            <p class="muted">
+                { "For every hall call, each car's cost is computed by this script; the lowest wins. \
+                   Integers and booleans, let, if/else, min/max/abs/clamp; no loops. \
+                   Load applies it from now on and is part of the share link." }
+            </p>
+            <textarea ref={area} rows="8" spellcheck="false" data-testid="script-source"
+                value={props.source.to_string()} aria-label="Dispatcher script" />
+            <div class="script-actions">
+                <button onclick={on_load} data-testid="script-load">{ "Load script" }</button>
+                if let Some(e) = &*error {
+                    <span class="script-error" role="alert" data-testid="script-error">{ e }</span>
+                }
+            </div>
+            <details class="script-reference">
+                <summary>{ "Variables and builtins" }</summary>
+                <dl>
+                    { for SCHEMA.iter().map(|(name, ty, doc)| html! {
+                        <>
+                            <dt><code>{ *name }</code>{ format!(" ({})", ty.name()) }</dt>
+                            <dd>{ *doc }</dd>
+                        </>
+                    }) }
+                    { for BUILTINS.iter().map(|b| html! {
+                        <>
+                            <dt><code>{ b.signature }</code></dt>
+                            <dd>{ b.doc }</dd>
+                        </>
+                    }) }
+                </dl>
+            </details>
+        </details>
     }
 }
 
