@@ -1561,6 +1561,8 @@ impl Elevator {
         let now = self.now;
         self.metrics.gauge("waiting", now, waiting as i64);
         self.metrics.gauge("riding", now, riding as i64);
+        let longest = self.halls.iter().map(|h| h.waiting.len()).max().unwrap_or(0);
+        self.metrics.gauge("longest_queue", now, longest as i64);
     }
 }
 
