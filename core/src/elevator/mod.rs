@@ -845,22 +845,7 @@ impl Elevator {
             },
         );
         if self.cars[c].service == Service::BreakingDown {
-            let rescued = self.unload_all(c, false);
-            self.cars[c].service = Service::Broken;
-            self.cars[c].dir = None;
-            self.emit(
-                out,
-                Event::BrokenDown {
-                    car: c as u32,
-                    floor,
-                    rescued,
-                },
-            );
-            self.metrics.add("rescued", rescued as u64);
-            for p in self.halls[floor as usize].waiting.clone() {
-                let d = self.passengers[p as usize].dir();
-                self.register_call(floor, d, true, out);
-            }
+            self.break_down_here(c, out);
             return;
         }
         if self.cars[c].recalled {
@@ -975,6 +960,7 @@ impl Elevator {
                 if pass.to == floor {
                     pass.at = Whereabouts::Delivered;
                     self.delivered += 1;
+                    self.metrics.add("delivered", 1);
                 } else {
                     self.halls[floor as usize].waiting.push(p);
                 }
@@ -1264,18 +1250,7 @@ impl Elevator {
                     },
                 );
             }
-            Service::BreakingDown => {
-                self.cars[c].service = Service::Broken;
-                self.cars[c].dir = None;
-                self.emit(
-                    out,
-                    Event::BrokenDown {
-                        car: c as u32,
-                        floor,
-                        rescued: 0,
-                    },
-                );
-            }
+            Service::BreakingDown => self.break_down_here(c, out),
             _ => {}
         }
         if self.cars[c].riders.is_empty() && self.dispatch_requests_empty(c) {
@@ -1483,6 +1458,28 @@ impl Elevator {
         }
     }
 
+    /// The car stops for good where it stands: its riders step out to wait here for another
+    /// car and press the hall buttons again.
+    fn break_down_here(&mut self, c: usize, out: &mut dyn Emit<Event>) {
+        let floor = self.cars[c].floor;
+        let rescued = self.unload_all(c, false);
+        self.cars[c].service = Service::Broken;
+        self.cars[c].dir = None;
+        self.metrics.add("rescued", rescued as u64);
+        self.emit(
+            out,
+            Event::BrokenDown {
+                car: c as u32,
+                floor,
+                rescued,
+            },
+        );
+        for p in self.halls[floor as usize].waiting.clone() {
+            let d = self.passengers[p as usize].dir();
+            self.register_call(floor, d, true, out);
+        }
+    }
+
     fn breakdown(&mut self, c: usize, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
         if matches!(
             self.cars[c].service,
@@ -1506,24 +1503,8 @@ impl Elevator {
             }
             return Ok(());
         }
-        let floor = self.cars[c].floor;
-        let rescued = self.unload_all(c, false);
-        self.metrics.add("rescued", rescued as u64);
-        for p in self.halls[floor as usize].waiting.clone() {
-            let d = self.passengers[p as usize].dir();
-            self.register_call(floor, d, true, out);
-        }
         if self.cars[c].doors == Doors::Closed {
-            self.cars[c].service = Service::Broken;
-            self.cars[c].dir = None;
-            self.emit(
-                out,
-                Event::BrokenDown {
-                    car: c as u32,
-                    floor,
-                    rescued,
-                },
-            );
+            self.break_down_here(c, out);
         } else if self.cars[c].doors == Doors::Open {
             // The doors close; the car is broken once they are shut.
             self.cars[c].transfer = Transfer::Dwell;
@@ -1561,7 +1542,12 @@ impl Elevator {
         let now = self.now;
         self.metrics.gauge("waiting", now, waiting as i64);
         self.metrics.gauge("riding", now, riding as i64);
-        let longest = self.halls.iter().map(|h| h.waiting.len()).max().unwrap_or(0);
+        let longest = self
+            .halls
+            .iter()
+            .map(|h| h.waiting.len())
+            .max()
+            .unwrap_or(0);
         self.metrics.gauge("longest_queue", now, longest as i64);
     }
 }
