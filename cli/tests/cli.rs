@@ -19,7 +19,15 @@ fn digest(args: &[&str]) -> String {
     let (code, out, err) = orrery(args);
     assert_eq!(code, 0, "{args:?}: {err}");
     let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
-    for key in ["lab", "seed", "until_s", "events", "digest", "metrics", "violations"] {
+    for key in [
+        "lab",
+        "seed",
+        "until_s",
+        "events",
+        "digest",
+        "metrics",
+        "violations",
+    ] {
         assert!(v.get(key).is_some(), "missing {key} in {out}");
     }
     v["digest"].as_str().expect("digest").to_string()
