@@ -14,6 +14,7 @@
 
 pub mod bench;
 pub mod elevator;
+pub mod hash;
 pub mod link;
 pub mod metrics;
 pub mod registry;
