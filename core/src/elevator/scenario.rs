@@ -237,7 +237,7 @@ impl Scenario {
     /// unit height, 2.6 floors/s, 2.1 and 2.6 floors/s²; a car that stops stands one second,
     /// and a passenger who arrives meanwhile makes it stand one more whole second; everyone
     /// gets in and out at once when it stops (walking takes the passenger time, not the car's);
-    /// capacity by people only; evenly spaced spawns from time zero.
+    /// capacity by people only; evenly spaced spawns from time zero; idle cars stay put.
     pub fn saga(floors: u32, cars: u32, capacities: Vec<u32>, per_hour: u32) -> Scenario {
         Scenario {
             floors,
@@ -255,6 +255,8 @@ impl Scenario {
             board_ms: 0,
             alight_ms_min: 0,
             alight_ms_max: 0,
+            // In the game an idle car stays where it is unless the player's code moves it.
+            parking: Parking::Stay,
             traffic: Traffic {
                 pattern: Pattern::Saga,
                 per_hour,
