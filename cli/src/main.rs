@@ -1,5 +1,6 @@
 //! `orrery`: the headless runner. Runs any lab to a time and prints a JSON summary, prints share
-//! links, and runs Elevator Saga's challenges. Bad input exits with status 2 and a message.
+//! links, runs Elevator Saga's challenges and replays cache traces. Bad input exits with status
+//! 2 and a message.
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -13,7 +14,8 @@ usage:
   orrery labs
   orrery run <lab> [--seed N] [--scenario FILE.json | --link LINK] [--until SECONDS] [--json] [--log]
   orrery link <lab> [--seed N] [--scenario FILE.json] [--until SECONDS]
-  orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]";
+  orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
+  orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]";
 
 /// Parsed `--flag value` options and positional words.
 struct Args {
@@ -236,6 +238,84 @@ fn cmd_saga(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
+/// Replays a trace file through each policy at each capacity; one row per pair.
+fn cmd_cache_sim(args: &Args) -> Result<(), String> {
+    use orrery_core::cache::{policy, replay, trace};
+    let path = args
+        .flags
+        .get("trace")
+        .ok_or("cache sim: --trace FILE is required")?;
+    let format_name = args
+        .flags
+        .get("format")
+        .ok_or("cache sim: --format arc|lirs|lines is required")?;
+    let format = trace::Format::from_name(format_name).ok_or_else(|| {
+        format!(
+            "no trace format {format_name:?}; formats: {}",
+            trace::Format::NAMES.join(", ")
+        )
+    })?;
+    let policies: Vec<&str> = args
+        .flags
+        .get("policies")
+        .ok_or("cache sim: --policies lru,arc,... is required")?
+        .split(',')
+        .collect();
+    for name in &policies {
+        if !policy::NAMES.contains(name) {
+            return Err(format!(
+                "no eviction policy {name:?}; policies: {}",
+                policy::NAMES.join(", ")
+            ));
+        }
+    }
+    let capacities = args
+        .flags
+        .get("capacity")
+        .ok_or("cache sim: --capacity N[,N...] is required")?
+        .split(',')
+        .map(|c| {
+            c.parse::<u64>()
+                .map_err(|_| format!("--capacity: {c:?} is not a number"))
+        })
+        .collect::<Result<Vec<u64>, String>>()?;
+    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+    let keys = trace::parse(&bytes, format).map_err(|e| format!("{path}: {e}"))?;
+    let json = args.flags.contains_key("json");
+    let mut rows = Vec::new();
+    if !json {
+        println!(
+            "{:<8} {:>10} {:>12} {:>12} {:>9}",
+            "policy", "capacity", "requests", "hits", "hit_ratio"
+        );
+    }
+    for name in &policies {
+        for &capacity in &capacities {
+            let mut p = policy::by_name(name, capacity)?;
+            let s = replay::replay(&mut *p, &keys);
+            if json {
+                rows.push(serde_json::json!({
+                    "policy": name, "capacity": capacity, "requests": s.requests,
+                    "hits": s.hits, "hit_ratio": s.hit_ratio_bp() as f64 / 100.0,
+                }));
+            } else {
+                println!(
+                    "{:<8} {:>10} {:>12} {:>12} {:>9}",
+                    name,
+                    capacity,
+                    s.requests,
+                    s.hits,
+                    s.percent()
+                );
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::Value::Array(rows));
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let result = parse_args(&raw).and_then(|args| match args.words.first().map(String::as_str) {
@@ -249,6 +329,9 @@ fn main() -> ExitCode {
         Some("link") => cmd_link(&args),
         Some("elevator") if args.words.get(1).map(String::as_str) == Some("saga") => {
             cmd_saga(&args)
+        }
+        Some("cache") if args.words.get(1).map(String::as_str) == Some("sim") => {
+            cmd_cache_sim(&args)
         }
         _ => Err(USAGE.to_string()),
     });

@@ -76,3 +76,141 @@ fn labs_lists_the_elevator() {
     assert_eq!(code, 0);
     assert!(out.contains("elevator"));
 }
+
+#[test]
+fn cache_sim_replays_a_small_trace() {
+    let dir = std::env::temp_dir().join(format!("orrery-cache-sim-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let lines = dir.join("abacab.txt");
+    std::fs::write(&lines, "a\nb\na\nc\na\nb\n").expect("written");
+    let lis = dir.join("small.lis");
+    std::fs::write(&lis, "1 2 0 0\n1 2 0 1\n").expect("written");
+    let path = lines.to_str().expect("utf-8");
+    let (code, out, err) = orrery(&[
+        "cache",
+        "sim",
+        "--trace",
+        path,
+        "--format",
+        "lines",
+        "--policies",
+        "lru,fifo",
+        "--capacity",
+        "2,3",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(
+        rows[0],
+        ["policy", "capacity", "requests", "hits", "hit_ratio"]
+    );
+    assert_eq!(rows[1], ["lru", "2", "6", "2", "33.33"]);
+    assert_eq!(rows[4], ["fifo", "3", "6", "3", "50.00"]);
+    let (code, out, err) = orrery(&[
+        "cache",
+        "sim",
+        "--trace",
+        lis.to_str().expect("utf-8"),
+        "--format",
+        "arc",
+        "--policies",
+        "arc",
+        "--capacity",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON array");
+    assert_eq!(v[0]["policy"], "arc");
+    assert_eq!(v[0]["requests"], 4);
+    assert_eq!(v[0]["hits"], 2);
+    assert_eq!(v[0]["hit_ratio"], 50.0);
+
+    let bad = dir.join("bad.lis");
+    std::fs::write(&bad, "1 2 0 0\nx 1 0 0\n").expect("written");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec![
+                "--trace",
+                path,
+                "--format",
+                "lines",
+                "--policies",
+                "nope",
+                "--capacity",
+                "2",
+            ],
+            "no eviction policy \"nope\"",
+        ),
+        (
+            vec![
+                "--trace",
+                "/nonexistent.lis",
+                "--format",
+                "arc",
+                "--policies",
+                "lru",
+                "--capacity",
+                "2",
+            ],
+            "/nonexistent.lis",
+        ),
+        (
+            vec![
+                "--trace",
+                path,
+                "--format",
+                "csv",
+                "--policies",
+                "lru",
+                "--capacity",
+                "2",
+            ],
+            "no trace format \"csv\"",
+        ),
+        (
+            vec![
+                "--trace",
+                path,
+                "--format",
+                "lines",
+                "--policies",
+                "lru",
+                "--capacity",
+                "two",
+            ],
+            "--capacity",
+        ),
+        (
+            vec![
+                "--trace",
+                bad.to_str().expect("utf-8"),
+                "--format",
+                "arc",
+                "--policies",
+                "lru",
+                "--capacity",
+                "2",
+            ],
+            "line 2:",
+        ),
+        (
+            vec!["--format", "arc", "--policies", "lru", "--capacity", "2"],
+            "--trace",
+        ),
+    ];
+    for (args, needle) in cases {
+        let args: Vec<&str> = ["cache", "sim"].into_iter().chain(args).collect();
+        let (code, _, err) = orrery(&args);
+        assert_eq!(code, 2, "{args:?}");
+        assert!(
+            err.starts_with("orrery: ") && err.contains(needle),
+            "{args:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,98 @@
+//! FIFO: evict the object that entered the cache first; hits change nothing.
+//!
+//! A queue holds the resident objects in admission order and a hash set answers "is it
+//! cached?". A miss pushes at the back and pops from the front until the new object fits.
+//!
+//! Capacity 3 (unit sizes), requests `a b c a d a`:
+//!
+//! | request | result | queue, oldest → newest | evicted |
+//! |---|---|---|---|
+//! | a | miss | a | |
+//! | b | miss | a b | |
+//! | c | miss | a b c | |
+//! | a | hit | a b c | |
+//! | d | miss | b c d | a |
+//! | a | miss | c d a | b |
+//!
+//! Sizes: the capacity counts units and each object occupies its size; an object larger than
+//! the whole capacity is not admitted.
+
+use std::collections::VecDeque;
+
+use crate::cache::{Access, Policy};
+use crate::hash::FixedSet;
+
+pub struct Fifo {
+    capacity: u64,
+    used: u64,
+    set: FixedSet<u64>,
+    /// `(key, size)`, oldest at the front.
+    queue: VecDeque<(u64, u64)>,
+    scratch: Vec<u64>,
+}
+
+impl Fifo {
+    pub fn new(capacity: u64) -> Fifo {
+        let hint = capacity.min(1 << 20) as usize;
+        let mut set = FixedSet::default();
+        set.reserve(hint);
+        Fifo {
+            capacity,
+            used: 0,
+            set,
+            queue: VecDeque::with_capacity(hint),
+            scratch: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn serve(&mut self, key: u64, size: u64, evicted: &mut Vec<u64>) -> Option<bool> {
+        if self.set.contains(&key) {
+            return None;
+        }
+        if size > self.capacity {
+            return Some(false);
+        }
+        while self.used + size > self.capacity {
+            let Some((k, s)) = self.queue.pop_front() else {
+                break;
+            };
+            self.used -= s;
+            self.set.remove(&k);
+            evicted.push(k);
+        }
+        self.queue.push_back((key, size));
+        self.set.insert(key);
+        self.used += size;
+        Some(true)
+    }
+}
+
+impl Policy for Fifo {
+    fn name(&self) -> &'static str {
+        "fifo"
+    }
+    fn access(&mut self, key: u64, size: u64) -> Access {
+        let mut evicted = Vec::new();
+        match self.serve(key, size, &mut evicted) {
+            None => Access::Hit,
+            Some(admitted) => Access::Miss { admitted, evicted },
+        }
+    }
+    fn request(&mut self, key: u64, size: u64) -> bool {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        let hit = self.serve(key, size, &mut scratch).is_none();
+        self.scratch = scratch;
+        hit
+    }
+    fn used(&self) -> u64 {
+        self.used
+    }
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+    fn contains(&self, key: u64) -> bool {
+        self.set.contains(&key)
+    }
+}

@@ -1,0 +1,319 @@
+//! LIRS, the Low Inter-reference Recency Set policy (Song Jiang and Xiaodong Zhang, "LIRS: An
+//! Efficient Low Inter-reference Recency Set Replacement Policy to Improve Buffer Cache
+//! Performance", SIGMETRICS 2002).
+//!
+//! LRU ranks a block by its *recency* (how long since its last use); LIRS ranks it by its
+//! *inter-reference recency* (IRR: how many other distinct blocks were used between its last two
+//! uses). Blocks with a low IRR are **LIR** blocks and always stay cached; the others are **HIR**
+//! blocks, of which only a small portion is resident.
+//!
+//! * The cache of `c` blocks is split into `c - h` LIR blocks and `h` resident HIR blocks, with
+//!   `h` 1% of `c` (at least 1, as in the paper). A cache of one block has no LIR part at all
+//!   and is a one-slot FIFO.
+//! * **Stack S** holds, most recent first, the LIR blocks and the HIR blocks (resident or not)
+//!   whose recency is below the oldest LIR block's. It is *pruned* so its bottom is always a LIR
+//!   block: HIR blocks that sink to the bottom are dropped from S (non-resident ones are
+//!   forgotten).
+//! * **Queue Q** holds the resident HIR blocks in FIFO order; the victim of a miss is Q's front.
+//!
+//! A request for block X:
+//!
+//! | X is                    | what happens                                                        |
+//! |-------------------------|---------------------------------------------------------------------|
+//! | LIR                     | hit; X moves to the top of S; prune S if X was the bottom            |
+//! | resident HIR, in S      | hit; X becomes LIR (top of S, out of Q); S's bottom LIR becomes HIR and goes to the end of Q; prune |
+//! | resident HIR, not in S  | hit; X goes to the top of S and to the end of Q, still HIR           |
+//! | non-resident HIR, in S  | miss; evict Q's front; X becomes LIR as above (its IRR is low)       |
+//! | unknown                 | miss; evict Q's front; X is a resident HIR at the top of S and the end of Q |
+//!
+//! While fewer than `c - h` blocks are LIR (the cache warming up), a missed block becomes LIR
+//! directly. An evicted HIR block that is still in S stays there as a non-resident entry, so a
+//! quick return is recognised as a low IRR.
+//!
+//! **Bound on non-resident entries.** The paper lets S grow without limit (a scan can fill it
+//! with non-resident entries). Here at most `2c` non-resident entries are kept; beyond that the
+//! one deepest in S is forgotten, found in O(log n) through a B-tree keyed by the time each entry
+//! last reached the top of S (a non-resident entry never moves in S, so that key is stable).
+//!
+//! Worked example, `c = 3` (2 LIR + 1 HIR), trace `1 2 3 1 4 4 2`; S top first, `L` LIR, `H`
+//! resident HIR, `n` non-resident HIR:
+//!
+//! ```text
+//! req  result  S (top..bottom)        Q (front..end)  note
+//!  1   miss    1L                     -               warming up: LIR
+//!  2   miss    2L 1L                  -               LIR set full
+//!  3   miss    3H 2L 1L               3
+//!  1   hit     1L 3H 2L               3               1 was the bottom: prune (2 is LIR, stop)
+//!  4   miss    4H 1L 3n 2L            4               evict 3 (Q front), still in S
+//!  4   hit     4L 1L                  2               4 in S: LIR; 2 demoted; prune drops 3
+//!  2   hit     2H 4L 1L               2               resident HIR not in S: stays HIR
+//! ```
+//!
+//! Every request costs O(1), plus O(log n) when a non-resident entry is recorded or forgotten.
+//! Sizes are ignored: every object counts as one unit.
+
+use std::collections::BTreeMap;
+
+use super::index_list::IndexList;
+use crate::cache::{Access, Policy};
+use crate::hash::FixedMap;
+
+/// The status of a block that LIRS knows about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Status {
+    /// A low-IRR block: always resident.
+    Lir,
+    /// A high-IRR block that is resident (in queue Q).
+    HirResident,
+    /// A high-IRR block that was evicted but is still remembered in stack S.
+    HirNonResident,
+}
+
+#[derive(Clone, Debug)]
+struct Block {
+    key: u64,
+    status: Status,
+    /// When the block last reached the top of S: orders the non-resident entries by depth.
+    stamp: u64,
+}
+
+/// The LIRS policy. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct Lirs {
+    capacity: u64,
+    lir_cap: usize,
+    nonresident_cap: usize,
+    blocks: Vec<Block>,
+    free: Vec<u32>,
+    index: FixedMap<u64, u32>,
+    /// Stack S; the front is the top.
+    stack: IndexList,
+    /// Queue Q of resident HIR blocks; the front of the list is the newest, the back the victim.
+    queue: IndexList,
+    /// Non-resident entries by stamp, so the deepest is first.
+    nonresident: BTreeMap<u64, u32>,
+    lir_count: usize,
+    resident: usize,
+    tick: u64,
+}
+
+impl Lirs {
+    pub fn new(capacity: u64) -> Self {
+        let c = usize::try_from(capacity).unwrap_or(usize::MAX);
+        let hir_cap = (c / 100).max(1).min(c);
+        Lirs {
+            capacity,
+            lir_cap: c - hir_cap,
+            nonresident_cap: c.saturating_mul(2),
+            blocks: Vec::new(),
+            free: Vec::new(),
+            index: FixedMap::default(),
+            stack: IndexList::new(),
+            queue: IndexList::new(),
+            nonresident: BTreeMap::new(),
+            lir_count: 0,
+            resident: 0,
+            tick: 0,
+        }
+    }
+
+    /// Stack S from top to bottom, with each block's status (for drawing and tests).
+    pub fn stack(&self) -> Vec<(u64, Status)> {
+        let mut out = Vec::with_capacity(self.stack.len());
+        let mut at = self.stack.back();
+        while let Some(i) = at {
+            let b = &self.blocks[i as usize];
+            out.push((b.key, b.status));
+            at = self.stack.prev(i);
+        }
+        out.reverse();
+        out
+    }
+
+    /// Queue Q from its front (the next victim) to its end.
+    pub fn queue(&self) -> Vec<u64> {
+        let mut out = Vec::with_capacity(self.queue.len());
+        let mut at = self.queue.back();
+        while let Some(i) = at {
+            out.push(self.blocks[i as usize].key);
+            at = self.queue.prev(i);
+        }
+        out
+    }
+
+    fn alloc(&mut self, key: u64, status: Status) -> u32 {
+        let block = Block {
+            key,
+            status,
+            stamp: 0,
+        };
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.blocks[i as usize] = block;
+                i
+            }
+            None => {
+                self.blocks.push(block);
+                (self.blocks.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, i);
+        i
+    }
+
+    fn forget(&mut self, i: u32) {
+        self.index.remove(&self.blocks[i as usize].key);
+        self.free.push(i);
+    }
+
+    fn push_top(&mut self, i: u32) {
+        self.tick += 1;
+        self.blocks[i as usize].stamp = self.tick;
+        self.stack.move_to_front(i);
+    }
+
+    /// Drops HIR blocks from the bottom of S until a LIR block is there.
+    fn prune(&mut self) {
+        while let Some(b) = self.stack.back() {
+            let block = &self.blocks[b as usize];
+            match block.status {
+                Status::Lir => break,
+                Status::HirResident => {
+                    self.stack.remove(b);
+                }
+                Status::HirNonResident => {
+                    self.nonresident.remove(&block.stamp);
+                    self.stack.remove(b);
+                    self.forget(b);
+                }
+            }
+        }
+    }
+
+    /// Turns the bottom LIR block of S into a resident HIR block at the end of Q.
+    fn demote_bottom_lir(&mut self) {
+        if let Some(b) = self.stack.back() {
+            debug_assert_eq!(self.blocks[b as usize].status, Status::Lir);
+            self.stack.remove(b);
+            self.blocks[b as usize].status = Status::HirResident;
+            self.lir_count -= 1;
+            self.queue.push_front(b);
+            self.prune();
+        }
+    }
+
+    /// Evicts the front of Q, keeping it in S as a non-resident entry if it is there.
+    fn evict(&mut self) -> Option<u64> {
+        if self.queue.len() == 0 {
+            // Not reached while the split holds; kept so eviction always frees a slot.
+            self.demote_bottom_lir();
+        }
+        let v = self.queue.pop_back()?;
+        let key = self.blocks[v as usize].key;
+        self.resident -= 1;
+        if self.stack.contains(v) {
+            let stamp = self.blocks[v as usize].stamp;
+            self.blocks[v as usize].status = Status::HirNonResident;
+            self.nonresident.insert(stamp, v);
+            while self.nonresident.len() > self.nonresident_cap {
+                let Some((_, old)) = self.nonresident.pop_first() else {
+                    break;
+                };
+                self.stack.remove(old);
+                self.forget(old);
+            }
+        } else {
+            self.forget(v);
+        }
+        Some(key)
+    }
+}
+
+impl Policy for Lirs {
+    fn name(&self) -> &'static str {
+        "lirs"
+    }
+
+    fn access(&mut self, key: u64, _size: u64) -> Access {
+        if self.capacity == 0 {
+            return Access::Miss {
+                admitted: false,
+                evicted: Vec::new(),
+            };
+        }
+        let known = self.index.get(&key).copied();
+        if let Some(i) = known {
+            match self.blocks[i as usize].status {
+                Status::Lir => {
+                    let was_bottom = self.stack.back() == Some(i);
+                    self.push_top(i);
+                    if was_bottom {
+                        self.prune();
+                    }
+                    return Access::Hit;
+                }
+                Status::HirResident => {
+                    if self.stack.contains(i) {
+                        self.queue.remove(i);
+                        self.blocks[i as usize].status = Status::Lir;
+                        self.lir_count += 1;
+                        self.push_top(i);
+                        self.demote_bottom_lir();
+                    } else {
+                        if self.lir_cap > 0 {
+                            self.push_top(i);
+                        }
+                        self.queue.move_to_front(i);
+                    }
+                    return Access::Hit;
+                }
+                Status::HirNonResident => {
+                    // About to become resident: no longer a candidate for forgetting.
+                    let stamp = self.blocks[i as usize].stamp;
+                    self.nonresident.remove(&stamp);
+                }
+            }
+        }
+        let mut evicted = Vec::new();
+        if self.resident as u64 >= self.capacity {
+            evicted.extend(self.evict());
+        }
+        self.resident += 1;
+        if self.lir_count < self.lir_cap {
+            let i = known.unwrap_or_else(|| self.alloc(key, Status::Lir));
+            self.blocks[i as usize].status = Status::Lir;
+            self.lir_count += 1;
+            self.push_top(i);
+        } else if let Some(i) = known {
+            // A non-resident entry still in S: its IRR is below the oldest LIR block's recency.
+            self.blocks[i as usize].status = Status::Lir;
+            self.lir_count += 1;
+            self.push_top(i);
+            self.demote_bottom_lir();
+        } else {
+            let i = self.alloc(key, Status::HirResident);
+            if self.lir_cap > 0 {
+                self.push_top(i);
+            }
+            self.queue.push_front(i);
+        }
+        Access::Miss {
+            admitted: true,
+            evicted,
+        }
+    }
+
+    fn used(&self) -> u64 {
+        self.resident as u64
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.index
+            .get(&key)
+            .is_some_and(|&i| self.blocks[i as usize].status != Status::HirNonResident)
+    }
+}

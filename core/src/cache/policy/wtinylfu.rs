@@ -1,0 +1,341 @@
+//! W-TinyLFU, a small LRU window in front of a frequency-filtered segmented LRU (Gil Einziger,
+//! Roy Friedman and Ben Manes, "TinyLFU: A Highly Efficient Cache Admission Policy", ACM
+//! Transactions on Storage 13(4), 2017; the design of Caffeine).
+//!
+//! ```text
+//!  miss ──▶ [ window LRU, 1% ] ──candidate (window's LRU end)──┐
+//!                                                             ▼
+//!                       TinyLFU: admit if est(candidate) > est(victim), else drop candidate
+//!                                                             │
+//!           ┌──────────────── main SLRU, 99% ─────────────────▼───────┐
+//!           │ [ protected, 80% of main ] ◀─hit─ [ probation, 20% ]    │
+//!           │            └──overflow (LRU end)──▶ probation's MRU end │
+//!           └─────────────────────────────────────── victim: probation's LRU end
+//! ```
+//!
+//! * A miss enters the window's most recent end. When the window is over its share, its least
+//!   recent object is the *candidate*: if the main area has room it enters probation; otherwise
+//!   it competes with the *victim*, probation's least recent object, and is admitted (evicting
+//!   the victim) only if its estimated frequency is strictly higher. Ties reject the candidate,
+//!   which protects the main area from a scan.
+//! * A hit in the window refreshes it there; a hit in probation promotes to protected, whose
+//!   least recent object falls back to probation's most recent end when protected is over 80%
+//!   of the main area; a hit in protected refreshes it there.
+//!
+//! **Frequency estimates.** Every request (hit or miss) is recorded in a *doorkeeper* and a
+//! *count-min sketch*:
+//!
+//! * The doorkeeper is a Bloom filter (two hash functions over a bit set of `32 × width` bits).
+//!   A key's first request only sets its doorkeeper bits; later ones increment the sketch. This
+//!   keeps one-hit wonders out of the sketch.
+//! * The sketch has depth 4 and `width` 4-bit counters per row (`width` the capacity rounded up
+//!   to a power of two, at least 16), sixteen to a `u64` word. A request increments the key's
+//!   counter in every row (saturating at 15); the estimate is the minimum over the rows, plus
+//!   one if the doorkeeper has the key.
+//! * **Aging.** After `W = 10 × capacity` recorded requests, every counter is halved, the
+//!   doorkeeper is cleared and the sample count is halved (the TinyLFU "reset"), so the sketch
+//!   follows a changing popularity.
+//!
+//! The hash functions are fixed and portable: a key is premixed with a fixed multiply and
+//! xor-shift, then row `r` takes the top bits of the product with a fixed odd constant
+//! (multiply-shift hashing). Nothing is randomized, so two runs and two targets agree.
+//!
+//! Worked example, capacity 3 (window 1, main 2: protected 1, probation 1), trace `1 2 3 2 4`:
+//!
+//! ```text
+//! req  result  window  probation  protected  note
+//!  1   miss    1       -          -
+//!  2   miss    2       1          -          candidate 1: main has room
+//!  3   miss    3       2 1        -          candidate 2: main has room
+//!  2   hit     3       1          2          promoted to protected
+//!  4   miss    4       1          2          candidate 3 (est. 1) vs victim 1 (est. 1): tie, 3 dropped
+//! ```
+//!
+//! Every request is O(1). Sizes are ignored: every object counts as one unit.
+
+use super::index_list::IndexList;
+use crate::cache::{Access, Policy};
+use crate::hash::FixedMap;
+
+/// Fixed odd multipliers for the four sketch rows.
+const ROW_MULTIPLIERS: [u64; 4] = [
+    0x9E37_79B9_7F4A_7C15,
+    0xC2B2_AE3D_27D4_EB4F,
+    0x1656_67B1_9E37_79F9,
+    0xD6E8_FEB8_6659_FD93,
+];
+/// Fixed odd multipliers for the doorkeeper's two hash functions.
+const DOOR_MULTIPLIERS: [u64; 2] = [0xFF51_AFD7_ED55_8CCD, 0xC4CE_B9FE_1A85_EC53];
+
+/// A fixed premix so that consecutive keys spread before multiply-shift.
+fn premix(key: u64) -> u64 {
+    let x = (key ^ (key >> 32)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    x ^ (x >> 31)
+}
+
+/// Multiply-shift: the top `bits` bits of `x × a`.
+fn multiply_shift(x: u64, a: u64, bits: u32) -> usize {
+    (x.wrapping_mul(a) >> (64 - bits)) as usize
+}
+
+/// The doorkeeper and the 4-bit count-min sketch, with aging.
+#[derive(Clone, Debug)]
+struct FrequencySketch {
+    /// log2 of the counters per row.
+    row_bits: u32,
+    /// Four rows of 4-bit counters, sixteen to a word.
+    table: Vec<u64>,
+    door_bits: u32,
+    door: Vec<u64>,
+    samples: u64,
+    sample_size: u64,
+}
+
+impl FrequencySketch {
+    fn new(capacity: usize) -> Self {
+        let width = capacity.clamp(16, 1 << 26).next_power_of_two();
+        let row_bits = width.trailing_zeros();
+        let door_bits = row_bits + 5;
+        FrequencySketch {
+            row_bits,
+            table: vec![0; 4 * width / 16],
+            door_bits,
+            door: vec![0; (1usize << door_bits) / 64],
+            samples: 0,
+            sample_size: (capacity as u64).saturating_mul(10).max(1),
+        }
+    }
+
+    fn counter_slot(&self, row: usize, x: u64) -> (usize, u32) {
+        let i = (row << self.row_bits) + multiply_shift(x, ROW_MULTIPLIERS[row], self.row_bits);
+        (i / 16, (i % 16) as u32 * 4)
+    }
+
+    fn door_slot(&self, h: usize, x: u64) -> (usize, u64) {
+        let i = multiply_shift(x, DOOR_MULTIPLIERS[h], self.door_bits);
+        (i / 64, 1 << (i % 64))
+    }
+
+    fn in_door(&self, x: u64) -> bool {
+        (0..2).all(|h| {
+            let (w, bit) = self.door_slot(h, x);
+            self.door[w] & bit != 0
+        })
+    }
+
+    fn record(&mut self, key: u64) {
+        let x = premix(key);
+        if self.in_door(x) {
+            for row in 0..4 {
+                let (w, shift) = self.counter_slot(row, x);
+                if (self.table[w] >> shift) & 0xF < 15 {
+                    self.table[w] += 1 << shift;
+                }
+            }
+        } else {
+            for h in 0..2 {
+                let (w, bit) = self.door_slot(h, x);
+                self.door[w] |= bit;
+            }
+        }
+        self.samples += 1;
+        if self.samples >= self.sample_size {
+            for word in &mut self.table {
+                *word = (*word >> 1) & 0x7777_7777_7777_7777;
+            }
+            self.door.fill(0);
+            self.samples /= 2;
+        }
+    }
+
+    fn estimate(&self, key: u64) -> u8 {
+        let x = premix(key);
+        let min = (0..4)
+            .map(|row| {
+                let (w, shift) = self.counter_slot(row, x);
+                ((self.table[w] >> shift) & 0xF) as u8
+            })
+            .min()
+            .unwrap_or(0);
+        min + u8::from(self.in_door(x))
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Segment {
+    Window,
+    Probation,
+    Protected,
+}
+
+/// The W-TinyLFU policy. See the module documentation.
+#[derive(Clone, Debug)]
+pub struct WTinyLfu {
+    capacity: u64,
+    window_cap: usize,
+    main_cap: usize,
+    protected_cap: usize,
+    keys: Vec<u64>,
+    segments: Vec<Segment>,
+    free: Vec<u32>,
+    index: FixedMap<u64, u32>,
+    window: IndexList,
+    probation: IndexList,
+    protected: IndexList,
+    sketch: FrequencySketch,
+}
+
+impl WTinyLfu {
+    pub fn new(capacity: u64) -> Self {
+        let c = usize::try_from(capacity).unwrap_or(usize::MAX);
+        let window_cap = (c / 100).max(1).min(c);
+        let main_cap = c - window_cap;
+        WTinyLfu {
+            capacity,
+            window_cap,
+            main_cap,
+            protected_cap: main_cap / 100 * 80 + main_cap % 100 * 80 / 100,
+            keys: Vec::new(),
+            segments: Vec::new(),
+            free: Vec::new(),
+            index: FixedMap::default(),
+            window: IndexList::new(),
+            probation: IndexList::new(),
+            protected: IndexList::new(),
+            sketch: FrequencySketch::new(c),
+        }
+    }
+
+    /// The window from most to least recent.
+    pub fn window(&self) -> Vec<u64> {
+        self.list(&self.window)
+    }
+
+    /// Probation from most to least recent (the victim last).
+    pub fn probation(&self) -> Vec<u64> {
+        self.list(&self.probation)
+    }
+
+    /// Protected from most to least recent.
+    pub fn protected(&self) -> Vec<u64> {
+        self.list(&self.protected)
+    }
+
+    /// The admission filter's frequency estimate for `key` (sketch plus doorkeeper).
+    pub fn frequency(&self, key: u64) -> u8 {
+        self.sketch.estimate(key)
+    }
+
+    fn list(&self, list: &IndexList) -> Vec<u64> {
+        let mut out = Vec::with_capacity(list.len());
+        let mut at = list.back();
+        while let Some(i) = at {
+            out.push(self.keys[i as usize]);
+            at = list.prev(i);
+        }
+        out.reverse();
+        out
+    }
+
+    fn alloc(&mut self, key: u64) -> u32 {
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.keys[i as usize] = key;
+                self.segments[i as usize] = Segment::Window;
+                i
+            }
+            None => {
+                self.keys.push(key);
+                self.segments.push(Segment::Window);
+                (self.keys.len() - 1) as u32
+            }
+        };
+        self.index.insert(key, i);
+        i
+    }
+
+    fn release(&mut self, i: u32) -> u64 {
+        let key = self.keys[i as usize];
+        self.index.remove(&key);
+        self.free.push(i);
+        key
+    }
+}
+
+impl Policy for WTinyLfu {
+    fn name(&self) -> &'static str {
+        "wtinylfu"
+    }
+
+    fn access(&mut self, key: u64, _size: u64) -> Access {
+        if self.capacity == 0 {
+            return Access::Miss {
+                admitted: false,
+                evicted: Vec::new(),
+            };
+        }
+        self.sketch.record(key);
+        if let Some(&i) = self.index.get(&key) {
+            match self.segments[i as usize] {
+                Segment::Window => self.window.move_to_front(i),
+                Segment::Protected => self.protected.move_to_front(i),
+                Segment::Probation => {
+                    self.probation.remove(i);
+                    self.protected.push_front(i);
+                    self.segments[i as usize] = Segment::Protected;
+                    if self.protected.len() > self.protected_cap {
+                        if let Some(d) = self.protected.pop_back() {
+                            self.probation.push_front(d);
+                            self.segments[d as usize] = Segment::Probation;
+                        }
+                    }
+                }
+            }
+            return Access::Hit;
+        }
+        let i = self.alloc(key);
+        self.window.push_front(i);
+        let mut evicted = Vec::new();
+        if self.window.len() > self.window_cap {
+            let Some(candidate) = self.window.pop_back() else {
+                unreachable!("the window is over its share, so not empty");
+            };
+            if self.probation.len() + self.protected.len() < self.main_cap {
+                self.probation.push_front(candidate);
+                self.segments[candidate as usize] = Segment::Probation;
+            } else {
+                let victim = self.probation.back().or(self.protected.back());
+                let admit = victim.is_some_and(|v| {
+                    self.sketch.estimate(self.keys[candidate as usize])
+                        > self.sketch.estimate(self.keys[v as usize])
+                });
+                match victim {
+                    Some(v) if admit => {
+                        self.probation.remove(v);
+                        self.protected.remove(v);
+                        evicted.push(self.release(v));
+                        self.probation.push_front(candidate);
+                        self.segments[candidate as usize] = Segment::Probation;
+                    }
+                    _ => evicted.push(self.release(candidate)),
+                }
+            }
+        }
+        Access::Miss {
+            admitted: true,
+            evicted,
+        }
+    }
+
+    fn used(&self) -> u64 {
+        (self.window.len() + self.probation.len() + self.protected.len()) as u64
+    }
+
+    fn capacity(&self) -> u64 {
+        self.capacity
+    }
+
+    fn contains(&self, key: u64) -> bool {
+        self.index.contains_key(&key)
+    }
+}
