@@ -10,8 +10,8 @@
 //! * [`registry`] lists every lab behind an object-safe [`registry::LabRun`] so that
 //!   cross-cutting tests, the command-line runner and the web app treat labs uniformly.
 //! * [`elevator`] is the first lab.
-//! * [`cache`] holds the cache lab's eviction policies and trace replay (the lab itself is in
-//!   progress).
+//! * [`cache`] holds the cache lab: eviction policies, trace replay, and the live simulation
+//!   of requests over time ([`cache::lab::CacheLab`]).
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;

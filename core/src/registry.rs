@@ -33,11 +33,18 @@ pub struct Lab {
 
 /// Every lab, in the order the home page shows them.
 pub fn labs() -> Vec<Lab> {
-    vec![lab::<crate::elevator::Elevator>(
-        "Elevator",
-        "A building of cars, hall and car calls, door and motion state machines, dispatchers and faults.",
-        crate::elevator::sample_inputs,
-    )]
+    vec![
+        lab::<crate::elevator::Elevator>(
+            "Elevator",
+            "A building of cars, hall and car calls, door and motion state machines, dispatchers and faults.",
+            crate::elevator::sample_inputs,
+        ),
+        lab::<crate::cache::lab::CacheLab>(
+            "Cache",
+            "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
+            crate::cache::lab::sample_inputs,
+        ),
+    ]
 }
 
 /// The lab with this id.

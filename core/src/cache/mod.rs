@@ -1,15 +1,19 @@
-//! The cache lab (in progress): eviction policies written here, replayed on real traces.
+//! The cache lab: eviction policies written here, replayed on real traces, and a live
+//! simulation of requests over time.
 //!
 //! [`policy`] holds the eviction policies behind one [`Policy`] trait, [`trace`] reads the trace
 //! formats of `shared/data/cache`, and [`replay`] runs a policy over a trace and counts hits.
-//! [`list`] is the `Vec`-arena doubly linked list the recency-ordered policies share. The
-//! simulation of the lab (request streams over time, write policies, TTLs, distribution) will
-//! build on these.
+//! [`list`] is the `Vec`-arena doubly linked list the recency-ordered policies share.
+//! [`lab`] is the lab's [`crate::Simulation`] ([`lab::CacheLab`]): requests from a
+//! [`workload`] arrive over simulated time, miss to a slow origin, stampede or coalesce.
+//! Write policies, TTLs and distribution will build on these.
 
+pub mod lab;
 pub mod list;
 pub mod policy;
 pub mod replay;
 pub mod trace;
+pub mod workload;
 
 /// What a cache did with one request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,7 +29,9 @@ pub enum Access {
 /// requests carry sizes; a policy that does not support sizes treats every size as 1).
 ///
 /// Implementations are deterministic: no hashing with random state, no ambient randomness.
-pub trait Policy {
+/// They are `Clone` (through [`PolicyClone`]) so that a simulation holding one can be
+/// checkpointed and forked.
+pub trait Policy: PolicyClone {
     /// The stable name used on the command line and in links: `lru`, `arc`, …
     fn name(&self) -> &'static str;
     /// Serves one request for `key` of `size` units.
@@ -41,4 +47,45 @@ pub trait Policy {
     fn request(&mut self, key: u64, size: u64) -> bool {
         matches!(self.access(key, size), Access::Hit)
     }
+    /// The policy's internal lists for drawing, each named and listed most recent first (for
+    /// example `T1`, `T2`, `B1`, `B2` for ARC, where the `B` lists are ghosts: keys only, not
+    /// cached), with at most `limit` keys each. Empty for a policy without an inspection view.
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        let _ = limit;
+        Vec::new()
+    }
+    /// ARC's adaptation target `p` (the size `T1` aims for) in thousandths of an object; `None`
+    /// for policies without one.
+    fn target_milli(&self) -> Option<u64> {
+        None
+    }
+}
+
+/// Clones a boxed policy; implemented for every `Policy + Clone`.
+pub trait PolicyClone {
+    fn clone_box(&self) -> Box<dyn Policy>;
+}
+
+impl<T: Policy + Clone + 'static> PolicyClone for T {
+    fn clone_box(&self) -> Box<dyn Policy> {
+        Box::new(self.clone())
+    }
+}
+
+impl Clone for Box<dyn Policy> {
+    fn clone(&self) -> Self {
+        self.clone_box()
+    }
+}
+
+/// The keys of `list` in `arena` from its front (most recent), at most `limit`.
+pub(crate) fn list_keys(arena: &list::Arena, l: &list::List, limit: usize) -> Vec<u64> {
+    let mut out = Vec::with_capacity(limit.min(l.len as usize));
+    let mut at = l.head;
+    while at != list::NIL && out.len() < limit {
+        let n = arena.node(at);
+        out.push(n.key);
+        at = n.next;
+    }
+    out
 }

@@ -43,6 +43,7 @@ const B2: u32 = 3;
 /// Fractional bits of `p`.
 const FRAC: u32 = 32;
 
+#[derive(Clone)]
 pub struct Arc {
     capacity: u64,
     /// The target size of `T1`, in units of 2⁻³² objects.
@@ -194,6 +195,14 @@ impl Policy for Arc {
     }
     fn capacity(&self) -> u64 {
         self.capacity
+    }
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        let l = |tag: u32| crate::cache::list_keys(&self.arena, &self.lists[tag as usize], limit);
+        vec![("T1", l(T1)), ("T2", l(T2)), ("B1", l(B1)), ("B2", l(B2))]
+    }
+    fn target_milli(&self) -> Option<u64> {
+        let milli = (self.p * 1000) >> FRAC;
+        Some(u64::try_from(milli).unwrap_or(u64::MAX))
     }
     fn contains(&self, key: u64) -> bool {
         self.map

@@ -22,6 +22,7 @@
 use crate::cache::{Access, Policy};
 use crate::hash::FixedMap;
 
+#[derive(Clone)]
 pub struct Clock {
     capacity: u64,
     /// `(key, referenced)`; grows up to `capacity`.

@@ -22,6 +22,7 @@ use std::collections::VecDeque;
 use crate::cache::{Access, Policy};
 use crate::hash::FixedSet;
 
+#[derive(Clone)]
 pub struct Fifo {
     capacity: u64,
     used: u64,
@@ -91,6 +92,10 @@ impl Policy for Fifo {
     }
     fn capacity(&self) -> u64 {
         self.capacity
+    }
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        let keys = self.queue.iter().rev().take(limit).map(|&(k, _)| k);
+        vec![("FIFO", keys.collect())]
     }
     fn contains(&self, key: u64) -> bool {
         self.set.contains(&key)

@@ -23,6 +23,7 @@ use crate::cache::list::{Arena, List};
 use crate::cache::{Access, Policy};
 use crate::hash::FixedMap;
 
+#[derive(Clone)]
 pub struct Lfu {
     capacity: u64,
     /// Key to node; a node's `aux` is its count.

@@ -311,6 +311,18 @@ impl Policy for Lirs {
         self.capacity
     }
 
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        let stack = self
+            .stack()
+            .into_iter()
+            .take(limit)
+            .map(|(k, _)| k)
+            .collect();
+        let mut queue = self.queue();
+        queue.reverse();
+        queue.truncate(limit);
+        vec![("S", stack), ("Q", queue)]
+    }
     fn contains(&self, key: u64) -> bool {
         self.index
             .get(&key)

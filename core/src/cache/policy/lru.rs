@@ -23,6 +23,7 @@ use crate::cache::list::{Arena, List};
 use crate::cache::{Access, Policy};
 use crate::hash::FixedMap;
 
+#[derive(Clone)]
 pub struct Lru {
     capacity: u64,
     used: u64,
@@ -99,6 +100,12 @@ impl Policy for Lru {
     }
     fn capacity(&self) -> u64 {
         self.capacity
+    }
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        vec![(
+            "LRU",
+            crate::cache::list_keys(&self.arena, &self.list, limit),
+        )]
     }
     fn contains(&self, key: u64) -> bool {
         self.map.contains_key(&key)

@@ -226,6 +226,16 @@ impl Policy for S3Fifo {
         self.capacity
     }
 
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        let keys = |v: Vec<(u64, u8)>| v.into_iter().take(limit).map(|(k, _)| k).collect();
+        let mut ghost = self.ghost();
+        ghost.truncate(limit);
+        vec![
+            ("S", keys(self.small())),
+            ("M", keys(self.main())),
+            ("G", ghost),
+        ]
+    }
     fn contains(&self, key: u64) -> bool {
         self.resident.contains_key(&key)
     }

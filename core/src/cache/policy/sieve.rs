@@ -26,6 +26,7 @@ use crate::cache::list::{Arena, List, NIL};
 use crate::cache::{Access, Policy};
 use crate::hash::FixedMap;
 
+#[derive(Clone)]
 pub struct Sieve {
     capacity: u64,
     used: u64,

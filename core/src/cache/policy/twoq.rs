@@ -27,6 +27,7 @@ const A1IN: u32 = 0;
 const AM: u32 = 1;
 const A1OUT: u32 = 2;
 
+#[derive(Clone)]
 pub struct TwoQ {
     capacity: u64,
     kin: u64,
@@ -138,6 +139,14 @@ impl Policy for TwoQ {
     }
     fn capacity(&self) -> u64 {
         self.capacity
+    }
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        let l = |list: &List| crate::cache::list_keys(&self.arena, list, limit);
+        vec![
+            ("A1in", l(&self.a1in)),
+            ("Am", l(&self.am)),
+            ("A1out", l(&self.a1out)),
+        ]
     }
     fn contains(&self, key: u64) -> bool {
         self.map

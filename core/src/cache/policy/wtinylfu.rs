@@ -335,6 +335,17 @@ impl Policy for WTinyLfu {
         self.capacity
     }
 
+    fn segments(&self, limit: usize) -> Vec<(&'static str, Vec<u64>)> {
+        let l = |mut v: Vec<u64>| {
+            v.truncate(limit);
+            v
+        };
+        vec![
+            ("window", l(self.window())),
+            ("probation", l(self.probation())),
+            ("protected", l(self.protected())),
+        ]
+    }
     fn contains(&self, key: u64) -> bool {
         self.index.contains_key(&key)
     }
