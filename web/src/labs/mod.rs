@@ -4,6 +4,7 @@
 //! A lab without an entry here still works through [`generic`]: the shared controls, log,
 //! metrics and scenario form cover it, and its picture is the tail of its log.
 
+pub mod cache;
 pub mod elevator;
 
 use orrery_core::registry::LabRun;
@@ -35,6 +36,7 @@ pub struct LabUi {
 /// The drawing for a lab id; labs without their own fall back to [`generic`].
 pub fn ui(lab: &str) -> LabUi {
     match lab {
+        "cache" => cache::UI,
         "elevator" => elevator::UI,
         _ => generic(),
     }

@@ -1,0 +1,378 @@
+// The cache lab end to end in headless Chromium: play a workload, read the hit ratio, switch the
+// policy live, request a key, share link replayed in a new page, corrupted links, the phone layout
+// and screenshots.
+//
+// Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
+// Simulated times are compared as integers of milliseconds read from the `12.345s` time display.
+// The small helpers are copied from elevator.test.mjs rather than imported from it, so each test
+// file stands alone.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { ARTIFACTS_DIR, assertNoErrors, openPage, screenshot, url, useBrowser, waitForAppStart } from './helpers.mjs';
+
+const ctx = useBrowser();
+
+/** Generous, for a loaded CI machine: every wait below is for a condition, so this is only a cap. */
+const WAIT_MS = 60_000;
+const TEST_OPTS = { timeout: 180_000 };
+const DESKTOP = { width: 1280, height: 800 };
+const PHONE = { width: 390, height: 844 };
+/** Index of 10× in the speed menu (state.rs SPEEDS). */
+const SPEED_10X = '5';
+
+// ---------------------------------------------------------------------------------------------
+// Page helpers
+
+const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
+
+/** Reads `12.345s` as 12345 (milliseconds). */
+function parseTime(text) {
+  const m = /^\s*(\d+)\.(\d{3})s\s*$/.exec(text ?? '');
+  assert.ok(m, `not a time display: ${JSON.stringify(text)}`);
+  return Number(m[1]) * 1000 + Number(m[2]);
+}
+
+/** Opens a path and waits for the app and, on a lab page, its controls and the cache drawing. */
+async function open(path, { viewport = DESKTOP, reducedMotion } = {}) {
+  const opened = await openPage(ctx.browser, null, { viewport });
+  const { page, errors } = opened;
+  page.setDefaultTimeout(WAIT_MS);
+  if (reducedMotion) await page.emulateMedia({ reducedMotion });
+  await page.goto(url(path), { waitUntil: 'load' });
+  await waitForAppStart(page, errors);
+  if (path.includes('cache')) {
+    await byId(page, 'time').waitFor();
+    await byId(page, 'cache-view').waitFor();
+  }
+  return opened;
+}
+
+/** Closes the context and checks that the page reported no error and showed no panic banner. */
+async function finish({ context, page, errors }) {
+  try {
+    assert.equal(await page.locator('.panic-banner').count(), 0, 'a panic banner is shown');
+    assertNoErrors(errors);
+  } finally {
+    await context.close();
+  }
+}
+
+/** Waits until the run is paused and shows its fingerprint, then returns time and digest together. */
+async function pausedState(page) {
+  const handle = await page.waitForFunction(
+    () => {
+      const play = document.querySelector('[data-testid="play"]');
+      const time = document.querySelector('[data-testid="time"]')?.textContent;
+      const digest = document.querySelector('[data-testid="digest"]')?.textContent.trim();
+      if (play?.getAttribute('aria-pressed') !== 'false') return null;
+      if (!/^[0-9a-f]{64}$/.test(digest ?? '')) return null;
+      return { time, digest };
+    },
+    null,
+    { timeout: WAIT_MS },
+  );
+  const state = await handle.jsonValue();
+  return { ...state, ms: parseTime(state.time) };
+}
+
+/** Plays until the clock passes `ms`, then pauses; returns the paused state. */
+async function playPast(page, ms) {
+  await byId(page, 'play').click();
+  await page.waitForFunction(
+    () => document.querySelector('[data-testid="play"]')?.getAttribute('aria-pressed') === 'true',
+    null,
+    { timeout: WAIT_MS },
+  );
+  await page.waitForFunction(
+    (limit) => {
+      const m = /^(\d+)\.(\d{3})s$/.exec(document.querySelector('[data-testid="time"]')?.textContent ?? '');
+      return m && Number(m[1]) * 1000 + Number(m[2]) > limit;
+    },
+    ms,
+    { timeout: WAIT_MS },
+  );
+  await byId(page, 'play').click();
+  return pausedState(page);
+}
+
+/** One press of Step, returning the new paused state once the clock or the fingerprint changed. */
+async function step(page) {
+  const before = await page.evaluate(() => ({
+    time: document.querySelector('[data-testid="time"]')?.textContent,
+    digest: document.querySelector('[data-testid="digest"]')?.textContent.trim(),
+  }));
+  await byId(page, 'step').click();
+  await page.waitForFunction(
+    (prev) =>
+      document.querySelector('[data-testid="time"]')?.textContent !== prev.time ||
+      document.querySelector('[data-testid="digest"]')?.textContent.trim() !== prev.digest,
+    before,
+    { timeout: WAIT_MS },
+  );
+  return pausedState(page);
+}
+
+/** Waits until a rendered log row contains `text`. */
+async function waitLogContains(page, text) {
+  await page.waitForFunction(
+    (t) => [...document.querySelectorAll('[data-testid="log"] .log-row')].some((r) => r.textContent.includes(t)),
+    text,
+    { timeout: WAIT_MS },
+  );
+}
+
+/** A counter of the metrics panel, by its metric name, once it is shown. */
+async function counter(page, name) {
+  const dd = page.locator(`.counter[data-metric="${name}"] dd`);
+  await dd.waitFor();
+  return Number((await dd.textContent()).replace(/[^0-9]/g, ''));
+}
+
+/** Presses Share and returns the link the field shows. */
+async function share(page) {
+  await byId(page, 'share').click();
+  const field = page.locator('#share-url');
+  await field.waitFor();
+  const link = await field.inputValue();
+  assert.match(link, /#\/cache\?s=\d+\.[A-Za-z0-9_-]+$/, `an Orrery share link: ${link}`);
+  return link;
+}
+
+/** Splits a share link into its parts and decodes the payload (raw deflate, base64url JSON). */
+function decodeLink(link) {
+  const [prefix, s] = link.split('?s=');
+  const dot = s.indexOf('.');
+  const version = s.slice(0, dot);
+  const body = s.slice(dot + 1);
+  const payload = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8'));
+  return { prefix, version, body, payload };
+}
+
+function encodeLink(prefix, payload) {
+  const body = deflateRawSync(Buffer.from(JSON.stringify(payload), 'utf8'), { level: 9 }).toString('base64url');
+  return `${prefix}?s=${payload.v}.${body}`;
+}
+
+/** Swaps the case of the letters of `body` in [from, to). */
+function flipCase(body, from, to) {
+  const mid = [...body.slice(from, to)]
+    .map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()))
+    .join('');
+  return body.slice(0, from) + mid + body.slice(to);
+}
+
+async function assertNoHorizontalScroll(page, width, what) {
+  const sizes = await page.evaluate(() => ({
+    doc: document.documentElement.scrollWidth,
+    body: document.body.scrollWidth,
+  }));
+  assert.ok(sizes.doc <= width + 1, `${what}: the page scrolls sideways (documentElement.scrollWidth ${sizes.doc})`);
+  assert.ok(sizes.body <= width + 1, `${what}: the body scrolls sideways (body.scrollWidth ${sizes.body})`);
+}
+
+/** A path for a viewport-sized PNG in the (gitignored) artifacts directory. */
+async function artifact(name) {
+  await mkdir(ARTIFACTS_DIR, { recursive: true });
+  return join(ARTIFACTS_DIR, `${name}.png`);
+}
+
+// ---------------------------------------------------------------------------------------------
+
+test('play a workload, switch the policy live, request a key, and the share link replays the run', TEST_OPTS, async () => {
+  const a = await open('#/cache');
+  const { page } = a;
+  try {
+    const start = await pausedState(page);
+    assert.equal(start.ms, 0);
+    assert.equal(await page.locator('.error-banner').count(), 0);
+    await byId(page, 'origin').waitFor();
+    assert.ok((await page.locator('[data-testid^="cache-segment-"]').count()) >= 1, 'the policy draws its lists');
+
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    const played = await playPast(page, 5_000);
+    assert.ok(played.ms > 5_000);
+    assert.notEqual(played.digest, start.digest);
+
+    // Requests were served: the picture, its headline and the metrics panel say so.
+    const requests = Number(await byId(page, 'requests').textContent());
+    assert.ok(requests > 0, `requests served: ${requests}`);
+    assert.match(await byId(page, 'hit-ratio').textContent(), /^\d+\.\d%$/);
+    assert.ok((await counter(page, 'requests')) > 0, 'the metrics panel counts requests');
+    const chips = byId(page, 'request-chip');
+    assert.ok((await chips.count()) > 0, 'the request stream shows chips');
+    assert.match(await chips.last().getAttribute('class'), /\b(hit|miss|coalesced|failed)\b/);
+
+    // Switch the policy while paused: recorded, narrated, and the cache redraws as that policy.
+    const policy = byId(page, 'policy');
+    const current = await policy.inputValue();
+    const next = current === 'arc' ? 'lru' : 'arc';
+    const label = next.toUpperCase();
+    const beforeSwitch = await pausedState(page);
+    await policy.selectOption(next);
+    await waitLogContains(page, `You switched the policy to ${label}`);
+    const switched = await pausedState(page);
+    assert.equal(switched.ms, beforeSwitch.ms, 'switching does not move the clock');
+    assert.notEqual(switched.digest, beforeSwitch.digest, 'the switch is in the log');
+    await step(page);
+    await page.waitForFunction(
+      (want) => document.querySelector('[data-testid="policy"]')?.value === want,
+      next,
+      { timeout: WAIT_MS },
+    );
+
+    // Request one key by hand.
+    await byId(page, 'get-key').fill('7');
+    await byId(page, 'get-submit').click();
+    await waitLogContains(page, 'You requested key 7');
+
+    let state = await pausedState(page);
+    for (let i = 0; i < 3; i++) state = await step(page);
+
+    const link = await share(page);
+    const { payload } = decodeLink(link);
+    assert.equal(payload.lab, 'cache');
+    assert.equal(payload.cursor, state.ms, 'the link carries the current time');
+    assert.ok(payload.inputs.some(([, cmd]) => cmd?.set_policy?.policy === next), 'the link carries the switch');
+    assert.ok(payload.inputs.some(([, cmd]) => cmd?.get?.key === 7), 'the link carries the request');
+
+    const b = await open(link.slice(link.indexOf('#')));
+    try {
+      const other = await pausedState(b.page);
+      assert.equal(other.time, state.time, 'same time');
+      assert.equal(other.digest, state.digest, 'same run fingerprint');
+      assert.equal(await b.page.locator('.error-banner').count(), 0);
+      assert.equal(await byId(b.page, 'policy').inputValue(), next, 'same policy');
+      assert.equal(await byId(b.page, 'requests').textContent(), await byId(page, 'requests').textContent());
+      const nextB = await step(b.page);
+      const nextA = await step(page);
+      assert.deepEqual(nextB, nextA, 'both runs take the same next step');
+    } finally {
+      await finish(b);
+    }
+  } finally {
+    await finish(a);
+  }
+});
+
+test('faults: flush, a scan burst and the origin going down are narrated and drawn', TEST_OPTS, async () => {
+  const opened = await open('#/cache');
+  const { page } = opened;
+  try {
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await playPast(page, 2_000);
+    await byId(page, 'fault-flush').click();
+    await waitLogContains(page, 'You flushed the cache');
+    await byId(page, 'fault-burst').click();
+    await waitLogContains(page, 'You sent a scan of 200 new keys');
+    const down = byId(page, 'fault-origin-down');
+    await down.click();
+    await waitLogContains(page, 'You took the origin down');
+    await page.waitForFunction(
+      () =>
+        document.querySelector('[data-testid="fault-origin-down"]')?.getAttribute('aria-pressed') === 'true' &&
+        document.querySelector('[data-testid="origin"]')?.classList.contains('down'),
+      null,
+      { timeout: WAIT_MS },
+    );
+    // With the origin down, misses fail.
+    await playPast(page, 4_000);
+    await page.locator('[data-testid="request-chip"].failed').first().waitFor();
+    await down.click();
+    await waitLogContains(page, 'You brought the origin back up');
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('corrupted links show an error banner over the default scenario, which still plays', TEST_OPTS, async () => {
+  let link;
+  {
+    const opened = await open('#/cache');
+    try {
+      for (let i = 0; i < 6; i++) await step(opened.page);
+      link = await share(opened.page);
+    } finally {
+      await finish(opened);
+    }
+  }
+  const { prefix, version, body, payload } = decodeLink(link);
+  const fragment = (l) => l.slice(l.indexOf('#'));
+  const cases = [
+    ['truncated payload', `${prefix}?s=${version}.${body.slice(0, Math.floor(body.length / 2))}`, /damaged or truncated/],
+    ['letters flipped', `${prefix}?s=${version}.${flipCase(body, 8, 24)}`, /damaged or truncated/],
+    ['unknown version', `${prefix}?s=9.${body}`, /unknown version/],
+    ['unknown policy', encodeLink(prefix, { ...payload, scenario: { ...payload.scenario, policy: 'nope' } }), /cannot be set up|policy/],
+  ];
+  for (const [name, bad, message] of cases) {
+    const opened = await open(fragment(bad));
+    const { page } = opened;
+    try {
+      const banner = page.locator('.error-banner');
+      await banner.waitFor({ state: 'visible' });
+      const text = await banner.textContent();
+      assert.match(text, /This link could not be opened/, `${name}: ${text}`);
+      assert.match(text, message, `${name}: ${text}`);
+      const start = await pausedState(page);
+      assert.equal(start.ms, 0, `${name}: the default scenario starts at 0`);
+      const played = await playPast(page, 500);
+      assert.ok(played.ms > 500, `${name}: the default scenario plays`);
+    } finally {
+      await finish(opened);
+    }
+  }
+});
+
+test('on a 390×844 phone the cache lab fits the width', TEST_OPTS, async () => {
+  const opened = await open('#/cache', { viewport: PHONE });
+  const { page } = opened;
+  try {
+    const view = byId(page, 'cache-view');
+    const box = await view.boundingBox();
+    assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `the cache is on screen: ${JSON.stringify(box)}`);
+    await assertNoHorizontalScroll(page, PHONE.width, 'cache lab');
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await playPast(page, 5_000);
+    await byId(page, 'fault-burst').click();
+    await step(page);
+    await assertNoHorizontalScroll(page, PHONE.width, 'cache lab after playing');
+    await byId(page, 'compare').click();
+    await byId(page, 'compare-metrics').waitFor();
+    await assertNoHorizontalScroll(page, PHONE.width, 'cache lab in compare mode');
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('screenshots of the cache lab at 1280×800 and 390×844', TEST_OPTS, async () => {
+  // A link made here: the default scenario under ARC (whose ghost lists show) at 30 s, with the
+  // skew lowered at 10 s so p adapts: a busy and reproducible picture.
+  const inputs = [[10_000, { set_skew: { skew_milli: 700 } }]];
+  const link = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario: { policy: 'arc' }, inputs, cursor: 30_000, view: {} });
+  for (const [size, viewport] of [
+    ['1280', DESKTOP],
+    ['390', PHONE],
+  ]) {
+    const lab = await open(link.slice(link.indexOf('#')), { viewport });
+    try {
+      const state = await pausedState(lab.page);
+      assert.equal(state.ms, 30_000, 'a link made outside the page opens at its cursor');
+      assert.equal(await lab.page.locator('.error-banner').count(), 0);
+      await byId(lab.page, 'cache-segment-B1').waitFor();
+      await screenshot(lab.page, `cache-${size}`);
+      await lab.page.screenshot({ path: await artifact(`cache-${size}-viewport`) });
+    } finally {
+      await finish(lab);
+    }
+  }
+  const home = await open('#/', { reducedMotion: 'reduce' });
+  try {
+    await home.page.locator('[data-testid="lab-card-cache"] svg').waitFor({ state: 'visible' });
+    await home.page.screenshot({ path: await artifact('home-cache-1280-viewport') });
+  } finally {
+    await finish(home);
+  }
+});
