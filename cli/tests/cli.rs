@@ -214,3 +214,79 @@ fn cache_sim_replays_a_small_trace() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn cache_mrc_prints_a_curve_per_policy() {
+    let dir = std::env::temp_dir().join(format!("orrery-cache-mrc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temp dir");
+    let lines = dir.join("abacab.txt");
+    std::fs::write(&lines, "a\nb\na\nc\na\nb\n").expect("written");
+    let path = lines.to_str().expect("utf-8");
+    let base = ["cache", "mrc", "--trace", path, "--format", "lines"];
+    let run = |extra: &[&str]| {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        orrery(&args)
+    };
+    let (code, out, err) = run(&["--policies", "lru,fifo,opt", "--capacities", "1,2,3"]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(rows[0], ["capacity", "lru", "fifo", "opt"]);
+    assert_eq!(rows[1], ["1", "0.00", "0.00", "33.33"]);
+    assert_eq!(rows[2], ["2", "33.33", "16.67", "50.00"]);
+    assert_eq!(rows[3], ["3", "50.00", "50.00", "50.00"]);
+    let (code, out, err) = run(&["--policies", "lru", "--points", "2", "--max", "4", "--json"]);
+    assert_eq!(code, 0, "{err}");
+    let v: serde_json::Value = serde_json::from_str(out.trim()).expect("one JSON object");
+    assert_eq!(v["requests"], 6);
+    assert_eq!(v["capacities"], serde_json::json!([2, 4]));
+    assert_eq!(v["curves"][0]["policy"], "lru");
+    assert_eq!(v["curves"][0]["hits"], serde_json::json!([2, 3]));
+    assert_eq!(
+        v["curves"][0]["hit_ratio"],
+        serde_json::json!([33.33, 50.0])
+    );
+
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (
+            vec!["--policies", "nope", "--capacities", "2"],
+            "no eviction policy \"nope\"",
+        ),
+        (
+            vec!["--policies", "lru", "--capacities", "x"],
+            "--capacities",
+        ),
+        (vec!["--policies", "lru", "--points", "3"], "--max"),
+        (vec!["--policies", "lru"], "--capacities"),
+        (
+            vec!["--policies", "lru", "--capacities", "2", "--points", "3"],
+            "either",
+        ),
+    ];
+    for (extra, needle) in cases {
+        let (code, _, err) = run(&extra);
+        assert_eq!(code, 2, "{extra:?}");
+        assert!(
+            err.starts_with("orrery: ") && err.contains(needle),
+            "{extra:?}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{extra:?}: {err}");
+    }
+    let (code, _, err) = orrery(&[
+        "cache",
+        "mrc",
+        "--trace",
+        "/nonexistent.lis",
+        "--format",
+        "arc",
+        "--policies",
+        "lru",
+        "--capacities",
+        "2",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("/nonexistent.lis"), "{err}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

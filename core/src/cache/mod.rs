@@ -3,6 +3,7 @@
 //!
 //! [`policy`] holds the eviction policies behind one [`Policy`] trait, [`trace`] reads the trace
 //! formats of `shared/data/cache`, and [`replay`] runs a policy over a trace and counts hits.
+//! [`mrc`] computes miss-ratio curves (LRU in one pass by stack distances) in resumable slices.
 //! [`list`] is the `Vec`-arena doubly linked list the recency-ordered policies share.
 //! [`lab`] is the lab's [`crate::Simulation`] ([`lab::CacheLab`]): requests from a
 //! [`workload`] arrive over simulated time, miss to a slow origin, stampede or coalesce.
@@ -10,8 +11,10 @@
 
 pub mod lab;
 pub mod list;
+pub mod mrc;
 pub mod policy;
 pub mod replay;
+pub mod ring;
 pub mod trace;
 pub mod workload;
 
