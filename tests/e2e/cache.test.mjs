@@ -1,6 +1,6 @@
 // The cache lab end to end in headless Chromium: play a workload, read the hit ratio, switch the
-// policy live, request a key, share link replayed in a new page, corrupted links, the phone layout
-// and screenshots.
+// policy live, request a key, share link replayed in a new page, corrupted links, the phone layout,
+// miss-ratio curves from a trace file chosen from disk, and screenshots.
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
 // Simulated times are compared as integers of milliseconds read from the `12.345s` time display.
@@ -9,7 +9,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { ARTIFACTS_DIR, assertNoErrors, openPage, screenshot, url, useBrowser, waitForAppStart } from './helpers.mjs';
@@ -374,5 +375,99 @@ test('screenshots of the cache lab at 1280×800 and 390×844', TEST_OPTS, async 
     await home.page.screenshot({ path: await artifact('home-cache-1280-viewport') });
   } finally {
     await finish(home);
+  }
+});
+
+/**
+ * A one-key-per-line trace written for the test: a loop over 300 keys (which LRU at any smaller
+ * capacity never hits) interleaved with a skewed pick from 2,000 keys by a fixed LCG.
+ */
+function linesTrace(requests = 6_000) {
+  let x = 12345;
+  const keys = [];
+  for (let i = 0; i < requests; i++) {
+    if (i % 2 === 0) {
+      keys.push(i % 300);
+    } else {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      const u = x / 2 ** 31;
+      keys.push(1_000 + Math.floor(2_000 * u * u * u));
+    }
+  }
+  return `${keys.join('\n')}\n`;
+}
+
+/** Reads each curve's points from the chart: `{ policy: [[capacity, hitBp], ...] }`. */
+async function readCurves(page) {
+  return page.locator('[data-testid="mrc-chart"]').evaluate((svg) => {
+    const out = {};
+    for (const g of svg.querySelectorAll('g[data-policy]')) {
+      out[g.dataset.policy] = [...g.querySelectorAll('circle')].map((c) => [Number(c.dataset.capacity), Number(c.dataset.hitBp)]);
+    }
+    return out;
+  });
+}
+
+test('miss-ratio curves: a trace file from disk, LRU under OPT at every point, a garbage file shows an error', TEST_OPTS, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'orrery-mrc-'));
+  const opened = await open('#/cache');
+  const { page } = opened;
+  try {
+    const trace = join(dir, 'mixed.txt');
+    await writeFile(trace, linesTrace());
+    // An ARC `.lis` trace (start, count, ignored, reqno) whose third line is not one.
+    const garbage = join(dir, 'garbage.lis');
+    await writeFile(garbage, '1 1 0 0\n5 2 0 1\nthree blocks please\n');
+
+    assert.equal(await byId(page, 'mrc-run').isVisible(), false, 'the panel starts closed');
+    await byId(page, 'mrc-open').click();
+    await byId(page, 'mrc-file').setInputFiles(trace);
+    await byId(page, 'mrc-file-name').waitFor();
+    assert.equal(await byId(page, 'mrc-format').inputValue(), 'lines', 'a .txt file is read one key per line');
+    for (const p of ['lru', 'fifo', 'clock', 'lfu', '2q', 'arc', 'sieve', 'lirs', 's3fifo', 'wtinylfu', 'opt']) {
+      const box = byId(page, `mrc-policy-${p}`);
+      if ((await box.isChecked()) !== (p === 'lru' || p === 'opt')) await box.click();
+    }
+    await byId(page, 'mrc-max').fill('1000');
+    // The simulation keeps playing while the curves are computed.
+    await byId(page, 'play').click();
+    await byId(page, 'mrc-run').click();
+    await byId(page, 'mrc-chart').waitFor();
+    const curves = await readCurves(page);
+    assert.deepEqual(Object.keys(curves).sort(), ['lru', 'opt']);
+    assert.equal(curves.lru.length, 16, JSON.stringify(curves.lru));
+    assert.deepEqual(curves.lru.map(([c]) => c), curves.opt.map(([c]) => c), 'the same capacities');
+    assert.equal(curves.lru.at(-1)[0], 1000, 'up to the chosen maximum');
+    curves.lru.forEach(([cap, lru], i) => {
+      const opt = curves.opt[i][1];
+      assert.ok(opt >= lru, `OPT ${opt} ≥ LRU ${lru} at capacity ${cap}`);
+      if (i > 0) assert.ok(lru >= curves.lru[i - 1][1], 'LRU is monotone in capacity');
+    });
+    assert.ok(curves.opt.at(-1)[1] > curves.lru.at(-1)[1], 'OPT beats LRU on the loop');
+    assert.match(await byId(page, 'mrc-time').textContent(), /computed in \d+ ms/);
+    await byId(page, 'mrc').scrollIntoViewIfNeeded();
+    await page.screenshot({ path: await artifact('cache-mrc-1280-viewport') });
+
+    await byId(page, 'mrc-file').setInputFiles(garbage);
+    await byId(page, 'mrc-file-name').filter({ hasText: 'garbage.lis' }).waitFor();
+    assert.equal(await byId(page, 'mrc-format').inputValue(), 'arc', 'a .lis file is read as ARC');
+    await byId(page, 'mrc-run').click();
+    const error = byId(page, 'mrc-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /garbage\.lis, line 3/);
+    assert.equal(await byId(page, 'mrc-chart').count(), 0, 'the error replaces the chart');
+    // The page still works: the run is still playing and the time moves on.
+    const before = parseTime(await byId(page, 'time').textContent());
+    await page.waitForFunction(
+      (t0) => {
+        const m = /(\d+)\.(\d{3})s/.exec(document.querySelector('[data-testid="time"]')?.textContent ?? '');
+        return m && Number(m[1]) * 1000 + Number(m[2]) > t0;
+      },
+      before,
+      { timeout: WAIT_MS },
+    );
+  } finally {
+    await finish(opened);
+    await rm(dir, { recursive: true, force: true });
   }
 });

@@ -88,7 +88,7 @@ fn schedule(
 const FRAME_COSTS_KEPT: u32 = 600;
 
 /// The page's monotonic clock in milliseconds, or NaN where there is none.
-fn performance_now() -> f64 {
+pub fn performance_now() -> f64 {
     thread_local! {
         static PERFORMANCE: Option<web_sys::Performance> =
             web_sys::window().and_then(|w| w.performance());

@@ -25,6 +25,7 @@ use serde_json::{json, Value};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
+use super::cache_mrc::MrcPanel;
 use super::LabUi;
 use crate::components::faults::{Fault, Palette};
 
@@ -230,7 +231,19 @@ fn percent(x: f64) -> String {
 
 fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
     match snapshot(run) {
-        Some(snap) => html! { <CacheStage snap={Rc::new(snap)} on_command={on_command.clone()} /> },
+        Some(snap) => {
+            // The scenario as started (its seed, workload and capacity) for the curves panel;
+            // equal props every frame, so the panel is not redrawn while the run plays.
+            let scenario = cache_run(run).map(|r| Rc::new(r.sim().scenario().clone()));
+            html! {
+                <>
+                    <CacheStage snap={Rc::new(snap)} on_command={on_command.clone()} />
+                    if let Some(scenario) = scenario {
+                        <MrcPanel {scenario} />
+                    }
+                </>
+            }
+        }
         None => html! { <p class="muted">{ "This run is not a cache run." }</p> },
     }
 }

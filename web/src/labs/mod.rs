@@ -5,6 +5,7 @@
 //! metrics and scenario form cover it, and its picture is the tail of its log.
 
 pub mod cache;
+pub mod cache_mrc;
 pub mod elevator;
 
 use orrery_core::registry::LabRun;
