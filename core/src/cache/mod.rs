@@ -28,6 +28,29 @@ pub enum Access {
     Miss { admitted: bool, evicted: Vec<u64> },
 }
 
+impl Access {
+    /// The access for a policy that evicts at most one key per request and reports `Ok` on a
+    /// hit, `Err((admitted, victim))` on a miss.
+    pub(crate) fn from_single(outcome: Result<(), (bool, Option<u64>)>) -> Access {
+        match outcome {
+            Ok(()) => Access::Hit,
+            Err((admitted, victim)) => Access::Miss {
+                admitted,
+                evicted: victim.into_iter().collect(),
+            },
+        }
+    }
+
+    /// The access for a sized policy that reports `None` on a hit and `Some(admitted)` on a
+    /// miss, having pushed its victims onto `evicted`.
+    pub(crate) fn from_sized(outcome: Option<bool>, evicted: Vec<u64>) -> Access {
+        match outcome {
+            None => Access::Hit,
+            Some(admitted) => Access::Miss { admitted, evicted },
+        }
+    }
+}
+
 /// An eviction policy over integer keys with a capacity counted in objects (or in bytes when
 /// requests carry sizes; a policy that does not support sizes treats every size as 1).
 ///

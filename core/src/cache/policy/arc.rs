@@ -179,13 +179,7 @@ impl Policy for Arc {
         "arc"
     }
     fn access(&mut self, key: u64, _size: u64) -> Access {
-        match self.serve(key) {
-            Ok(()) => Access::Hit,
-            Err((admitted, victim)) => Access::Miss {
-                admitted,
-                evicted: victim.into_iter().collect(),
-            },
-        }
+        Access::from_single(self.serve(key))
     }
     fn request(&mut self, key: u64, _size: u64) -> bool {
         self.serve(key).is_ok()

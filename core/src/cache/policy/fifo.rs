@@ -29,7 +29,6 @@ pub struct Fifo {
     set: FixedSet<u64>,
     /// `(key, size)`, oldest at the front.
     queue: VecDeque<(u64, u64)>,
-    scratch: Vec<u64>,
 }
 
 impl Fifo {
@@ -42,12 +41,11 @@ impl Fifo {
             used: 0,
             set,
             queue: VecDeque::with_capacity(hint),
-            scratch: Vec::new(),
         }
     }
 
     #[inline]
-    fn serve(&mut self, key: u64, size: u64, evicted: &mut Vec<u64>) -> Option<bool> {
+    fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if self.set.contains(&key) {
             return None;
         }
@@ -60,7 +58,9 @@ impl Fifo {
             };
             self.used -= s;
             self.set.remove(&k);
-            evicted.push(k);
+            if let Some(e) = evicted.as_deref_mut() {
+                e.push(k);
+            }
         }
         self.queue.push_back((key, size));
         self.set.insert(key);
@@ -75,17 +75,11 @@ impl Policy for Fifo {
     }
     fn access(&mut self, key: u64, size: u64) -> Access {
         let mut evicted = Vec::new();
-        match self.serve(key, size, &mut evicted) {
-            None => Access::Hit,
-            Some(admitted) => Access::Miss { admitted, evicted },
-        }
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
     }
     fn request(&mut self, key: u64, size: u64) -> bool {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        let hit = self.serve(key, size, &mut scratch).is_none();
-        self.scratch = scratch;
-        hit
+        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used

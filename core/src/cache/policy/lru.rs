@@ -30,7 +30,6 @@ pub struct Lru {
     map: FixedMap<u64, u32>,
     arena: Arena,
     list: List,
-    scratch: Vec<u64>,
 }
 
 impl Lru {
@@ -44,14 +43,14 @@ impl Lru {
             map,
             arena: Arena::with_capacity(hint),
             list: List::default(),
-            scratch: Vec::new(),
         }
     }
 
-    /// Serves a request; evicted keys are appended to `evicted`. Returns `None` on a hit, else
+    /// Serves a request; evicted keys are appended to `evicted` when given (replay passes `None`
+    /// and so allocates nothing). Returns `None` on a hit, else
     /// whether the object was admitted.
     #[inline]
-    fn serve(&mut self, key: u64, size: u64, evicted: &mut Vec<u64>) -> Option<bool> {
+    fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if let Some(&i) = self.map.get(&key) {
             self.arena.move_to_front(&mut self.list, i);
             return None;
@@ -67,7 +66,9 @@ impl Lru {
             self.used -= n.aux;
             self.map.remove(&n.key);
             self.arena.release(v);
-            evicted.push(n.key);
+            if let Some(e) = evicted.as_deref_mut() {
+                e.push(n.key);
+            }
         }
         let i = self.arena.alloc(key, size, 0);
         self.arena.push_front(&mut self.list, i);
@@ -83,17 +84,11 @@ impl Policy for Lru {
     }
     fn access(&mut self, key: u64, size: u64) -> Access {
         let mut evicted = Vec::new();
-        match self.serve(key, size, &mut evicted) {
-            None => Access::Hit,
-            Some(admitted) => Access::Miss { admitted, evicted },
-        }
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
     }
     fn request(&mut self, key: u64, size: u64) -> bool {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        let hit = self.serve(key, size, &mut scratch).is_none();
-        self.scratch = scratch;
-        hit
+        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used

@@ -36,7 +36,6 @@ pub struct Sieve {
     list: List,
     /// The next node to examine, or `NIL` for the tail.
     hand: u32,
-    scratch: Vec<u64>,
 }
 
 impl Sieve {
@@ -51,7 +50,6 @@ impl Sieve {
             arena: Arena::with_capacity(hint),
             list: List::default(),
             hand: NIL,
-            scratch: Vec::new(),
         }
     }
 
@@ -87,7 +85,7 @@ impl Sieve {
     }
 
     #[inline]
-    fn serve(&mut self, key: u64, size: u64, evicted: &mut Vec<u64>) -> Option<bool> {
+    fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if let Some(&i) = self.map.get(&key) {
             self.arena.node_mut(i).tag = 1;
             return None;
@@ -97,7 +95,11 @@ impl Sieve {
         }
         while self.used + size > self.capacity {
             match self.evict() {
-                Some(k) => evicted.push(k),
+                Some(k) => {
+                    if let Some(e) = evicted.as_deref_mut() {
+                        e.push(k);
+                    }
+                }
                 None => break,
             }
         }
@@ -115,17 +117,11 @@ impl Policy for Sieve {
     }
     fn access(&mut self, key: u64, size: u64) -> Access {
         let mut evicted = Vec::new();
-        match self.serve(key, size, &mut evicted) {
-            None => Access::Hit,
-            Some(admitted) => Access::Miss { admitted, evicted },
-        }
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
     }
     fn request(&mut self, key: u64, size: u64) -> bool {
-        let mut scratch = std::mem::take(&mut self.scratch);
-        scratch.clear();
-        let hit = self.serve(key, size, &mut scratch).is_none();
-        self.scratch = scratch;
-        hit
+        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used
