@@ -4,181 +4,52 @@
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
 // Simulated times are compared as integers of milliseconds read from the `12.345s` time display.
-// The small helpers are copied from elevator.test.mjs rather than imported from it, so each test
-// file stands alone.
+// Page helpers shared with the other lab suites are in lab-page.mjs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { ARTIFACTS_DIR, assertNoErrors, openPage, screenshot, url, useBrowser, waitForAppStart } from './helpers.mjs';
+import { screenshot, url, useBrowser } from './helpers.mjs';
+import {
+  DESKTOP,
+  PHONE,
+  SPEED_10X,
+  TEST_OPTS,
+  WAIT_MS,
+  artifact,
+  assertNoHorizontalScroll,
+  byId,
+  decodeLink,
+  encodeLink,
+  finish,
+  flipCase,
+  openLab,
+  parseTime,
+  pausedState,
+  playPast,
+  share as shareLink,
+  step,
+  waitLogContains,
+} from './lab-page.mjs';
 
 const ctx = useBrowser();
-
-/** Generous, for a loaded CI machine: every wait below is for a condition, so this is only a cap. */
-const WAIT_MS = 60_000;
-const TEST_OPTS = { timeout: 180_000 };
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-/** Index of 10× in the speed menu (state.rs SPEEDS). */
-const SPEED_10X = '5';
 
 // ---------------------------------------------------------------------------------------------
 // Page helpers
 
-const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
+/** Opens a path; on the cache page, waits for its controls and its drawing. */
+const open = (path, opts = {}) =>
+  openLab(ctx.browser, path, { ...opts, ready: path.includes('cache') ? ['time', 'cache-view'] : [] });
 
-/** Reads `12.345s` as 12345 (milliseconds). */
-function parseTime(text) {
-  const m = /^\s*(\d+)\.(\d{3})s\s*$/.exec(text ?? '');
-  assert.ok(m, `not a time display: ${JSON.stringify(text)}`);
-  return Number(m[1]) * 1000 + Number(m[2]);
-}
-
-/** Opens a path and waits for the app and, on a lab page, its controls and the cache drawing. */
-async function open(path, { viewport = DESKTOP, reducedMotion } = {}) {
-  const opened = await openPage(ctx.browser, null, { viewport });
-  const { page, errors } = opened;
-  page.setDefaultTimeout(WAIT_MS);
-  if (reducedMotion) await page.emulateMedia({ reducedMotion });
-  await page.goto(url(path), { waitUntil: 'load' });
-  await waitForAppStart(page, errors);
-  if (path.includes('cache')) {
-    await byId(page, 'time').waitFor();
-    await byId(page, 'cache-view').waitFor();
-  }
-  return opened;
-}
-
-/** Closes the context and checks that the page reported no error and showed no panic banner. */
-async function finish({ context, page, errors }) {
-  try {
-    assert.equal(await page.locator('.panic-banner').count(), 0, 'a panic banner is shown');
-    assertNoErrors(errors);
-  } finally {
-    await context.close();
-  }
-}
-
-/** Waits until the run is paused and shows its fingerprint, then returns time and digest together. */
-async function pausedState(page) {
-  const handle = await page.waitForFunction(
-    () => {
-      const play = document.querySelector('[data-testid="play"]');
-      const time = document.querySelector('[data-testid="time"]')?.textContent;
-      const digest = document.querySelector('[data-testid="digest"]')?.textContent.trim();
-      if (play?.getAttribute('aria-pressed') !== 'false') return null;
-      if (!/^[0-9a-f]{64}$/.test(digest ?? '')) return null;
-      return { time, digest };
-    },
-    null,
-    { timeout: WAIT_MS },
-  );
-  const state = await handle.jsonValue();
-  return { ...state, ms: parseTime(state.time) };
-}
-
-/** Plays until the clock passes `ms`, then pauses; returns the paused state. */
-async function playPast(page, ms) {
-  await byId(page, 'play').click();
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid="play"]')?.getAttribute('aria-pressed') === 'true',
-    null,
-    { timeout: WAIT_MS },
-  );
-  await page.waitForFunction(
-    (limit) => {
-      const m = /^(\d+)\.(\d{3})s$/.exec(document.querySelector('[data-testid="time"]')?.textContent ?? '');
-      return m && Number(m[1]) * 1000 + Number(m[2]) > limit;
-    },
-    ms,
-    { timeout: WAIT_MS },
-  );
-  await byId(page, 'play').click();
-  return pausedState(page);
-}
-
-/** One press of Step, returning the new paused state once the clock or the fingerprint changed. */
-async function step(page) {
-  const before = await page.evaluate(() => ({
-    time: document.querySelector('[data-testid="time"]')?.textContent,
-    digest: document.querySelector('[data-testid="digest"]')?.textContent.trim(),
-  }));
-  await byId(page, 'step').click();
-  await page.waitForFunction(
-    (prev) =>
-      document.querySelector('[data-testid="time"]')?.textContent !== prev.time ||
-      document.querySelector('[data-testid="digest"]')?.textContent.trim() !== prev.digest,
-    before,
-    { timeout: WAIT_MS },
-  );
-  return pausedState(page);
-}
-
-/** Waits until a rendered log row contains `text`. */
-async function waitLogContains(page, text) {
-  await page.waitForFunction(
-    (t) => [...document.querySelectorAll('[data-testid="log"] .log-row')].some((r) => r.textContent.includes(t)),
-    text,
-    { timeout: WAIT_MS },
-  );
-}
+const share = (page) => shareLink(page, 'cache');
 
 /** A counter of the metrics panel, by its metric name, once it is shown. */
 async function counter(page, name) {
   const dd = page.locator(`.counter[data-metric="${name}"] dd`);
   await dd.waitFor();
   return Number((await dd.textContent()).replace(/[^0-9]/g, ''));
-}
-
-/** Presses Share and returns the link the field shows. */
-async function share(page) {
-  await byId(page, 'share').click();
-  const field = page.locator('#share-url');
-  await field.waitFor();
-  const link = await field.inputValue();
-  assert.match(link, /#\/cache\?s=\d+\.[A-Za-z0-9_-]+$/, `an Orrery share link: ${link}`);
-  return link;
-}
-
-/** Splits a share link into its parts and decodes the payload (raw deflate, base64url JSON). */
-function decodeLink(link) {
-  const [prefix, s] = link.split('?s=');
-  const dot = s.indexOf('.');
-  const version = s.slice(0, dot);
-  const body = s.slice(dot + 1);
-  const payload = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8'));
-  return { prefix, version, body, payload };
-}
-
-function encodeLink(prefix, payload) {
-  const body = deflateRawSync(Buffer.from(JSON.stringify(payload), 'utf8'), { level: 9 }).toString('base64url');
-  return `${prefix}?s=${payload.v}.${body}`;
-}
-
-/** Swaps the case of the letters of `body` in [from, to). */
-function flipCase(body, from, to) {
-  const mid = [...body.slice(from, to)]
-    .map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()))
-    .join('');
-  return body.slice(0, from) + mid + body.slice(to);
-}
-
-async function assertNoHorizontalScroll(page, width, what) {
-  const sizes = await page.evaluate(() => ({
-    doc: document.documentElement.scrollWidth,
-    body: document.body.scrollWidth,
-  }));
-  assert.ok(sizes.doc <= width + 1, `${what}: the page scrolls sideways (documentElement.scrollWidth ${sizes.doc})`);
-  assert.ok(sizes.body <= width + 1, `${what}: the body scrolls sideways (body.scrollWidth ${sizes.body})`);
-}
-
-/** A path for a viewport-sized PNG in the (gitignored) artifacts directory. */
-async function artifact(name) {
-  await mkdir(ARTIFACTS_DIR, { recursive: true });
-  return join(ARTIFACTS_DIR, `${name}.png`);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -7,64 +7,39 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { screenshot, url, useBrowser } from './helpers.mjs';
 import {
-  ARTIFACTS_DIR,
-  assertNoErrors,
-  openPage,
-  screenshot,
-  url,
-  useBrowser,
-  waitForAppStart,
-} from './helpers.mjs';
+  DESKTOP,
+  PHONE,
+  SPEED_10X,
+  TEST_OPTS,
+  WAIT_MS,
+  artifact,
+  assertNoHorizontalScroll,
+  byId,
+  decodeLink,
+  encodeLink,
+  finish,
+  flipCase,
+  openLab,
+  pausedState,
+  playPast,
+  share as shareLink,
+  shown,
+  step,
+  waitLogContains,
+} from './lab-page.mjs';
 
 const ctx = useBrowser();
 
-/** Generous, for a loaded CI machine: every wait below is for a condition, so this is only a cap. */
-const WAIT_MS = 60_000;
-/** A cap per test; a passing test takes a few seconds. */
-const TEST_OPTS = { timeout: 180_000 };
-const DESKTOP = { width: 1280, height: 800 };
-const PHONE = { width: 390, height: 844 };
-/** Index of 10× in the speed menu (state.rs SPEEDS). */
-const SPEED_10X = '5';
-
 // ---------------------------------------------------------------------------------------------
-// Page helpers
+// Page helpers (shared ones are in lab-page.mjs)
 
-const byId = (page, id) => page.locator(`[data-testid="${id}"]`);
+/** Opens a path; on the elevator page, waits for its controls. */
+const open = (path, opts = {}) =>
+  openLab(ctx.browser, path, { ...opts, ready: path.includes('elevator') ? ['time'] : [] });
 
-/** Reads `12.345s` as 12345 (milliseconds). */
-function parseTime(text) {
-  const m = /^\s*(\d+)\.(\d{3})s\s*$/.exec(text ?? '');
-  assert.ok(m, `not a time display: ${JSON.stringify(text)}`);
-  return Number(m[1]) * 1000 + Number(m[2]);
-}
-
-/** Opens a lab page (or any path) and waits for the app and, on a lab page, its controls. */
-async function open(path, { viewport = DESKTOP, reducedMotion, initScript } = {}) {
-  const opened = await openPage(ctx.browser, null, { viewport });
-  const { page, errors } = opened;
-  page.setDefaultTimeout(WAIT_MS);
-  if (reducedMotion) await page.emulateMedia({ reducedMotion });
-  if (initScript) await page.addInitScript(initScript);
-  await page.goto(url(path), { waitUntil: 'load' });
-  await waitForAppStart(page, errors);
-  if (path.includes('elevator')) await byId(page, 'time').waitFor();
-  return opened;
-}
-
-/** Closes the context and checks that the page reported no error and showed no panic banner. */
-async function finish({ context, page, errors }) {
-  try {
-    assert.equal(await page.locator('.panic-banner').count(), 0, 'a panic banner is shown');
-    assertNoErrors(errors);
-  } finally {
-    await context.close();
-  }
-}
+const share = (page) => shareLink(page, 'elevator');
 
 async function timeText(page) {
   return byId(page, 'time').textContent();
@@ -78,54 +53,9 @@ async function waitTimeNot(page, previous) {
   );
 }
 
-/** Waits until the run is paused and shows its fingerprint, then returns time and digest together. */
-async function pausedState(page) {
-  const handle = await page.waitForFunction(
-    () => {
-      const play = document.querySelector('[data-testid="play"]');
-      const time = document.querySelector('[data-testid="time"]')?.textContent;
-      const digest = document.querySelector('[data-testid="digest"]')?.textContent.trim();
-      if (play?.getAttribute('aria-pressed') !== 'false') return null;
-      if (!/^[0-9a-f]{64}$/.test(digest ?? '')) return null;
-      return { time, digest };
-    },
-    null,
-    { timeout: WAIT_MS },
-  );
-  const state = await handle.jsonValue();
-  return { ...state, ms: parseTime(state.time) };
-}
-
 /** The run's state in the seek bar: its position and end, in milliseconds. */
 async function seekState(page) {
   return byId(page, 'seek').evaluate((el) => ({ value: Number(el.value), max: Number(el.max) }));
-}
-
-/** The clock and the fingerprint as shown, read together. */
-async function shown(page) {
-  return page.evaluate(() => ({
-    time: document.querySelector('[data-testid="time"]')?.textContent,
-    digest: document.querySelector('[data-testid="digest"]')?.textContent.trim(),
-  }));
-}
-
-/**
- * One press of Step (button or `.` key), returning the new paused state. Step goes to the next
- * event, which may fall at the same millisecond as the current one (a call answered at once), so
- * this waits for the clock or the fingerprint to change.
- */
-async function step(page, { key = false } = {}) {
-  const before = await shown(page);
-  if (key) await page.keyboard.press('.');
-  else await byId(page, 'step').click();
-  await page.waitForFunction(
-    (prev) =>
-      document.querySelector('[data-testid="time"]')?.textContent !== prev.time ||
-      document.querySelector('[data-testid="digest"]')?.textContent.trim() !== prev.digest,
-    before,
-    { timeout: WAIT_MS },
-  );
-  return pausedState(page);
 }
 
 async function stepBack(page) {
@@ -153,26 +83,6 @@ async function setSpeed(page, index) {
   await byId(page, 'speed').selectOption(index);
 }
 
-/** Plays until the clock passes `ms`, then pauses; returns the paused state. */
-async function playPast(page, ms) {
-  await byId(page, 'play').click();
-  await page.waitForFunction(
-    () => document.querySelector('[data-testid="play"]')?.getAttribute('aria-pressed') === 'true',
-    null,
-    { timeout: WAIT_MS },
-  );
-  await page.waitForFunction(
-    (limit) => {
-      const m = /^(\d+)\.(\d{3})s$/.exec(document.querySelector('[data-testid="time"]')?.textContent ?? '');
-      return m && Number(m[1]) * 1000 + Number(m[2]) > limit;
-    },
-    ms,
-    { timeout: WAIT_MS },
-  );
-  await byId(page, 'play').click();
-  return pausedState(page);
-}
-
 /** The rendered rows of the event log in order, as `time text` lines (newest last). */
 async function logLines(page) {
   return page.$$eval('[data-testid="log"] .log-row', (rows) =>
@@ -183,15 +93,6 @@ async function logLines(page) {
       }))
       .sort((a, b) => a.top - b.top)
       .map((r) => r.line),
-  );
-}
-
-/** Waits until a rendered log row contains `text`. */
-async function waitLogContains(page, text) {
-  await page.waitForFunction(
-    (t) => [...document.querySelectorAll('[data-testid="log"] .log-row')].some((r) => r.textContent.includes(t)),
-    text,
-    { timeout: WAIT_MS },
   );
 }
 
@@ -227,42 +128,9 @@ async function assertInvariantsOk(page) {
   }
 }
 
-/** Presses Share and returns the link the field shows. */
-async function share(page) {
-  await byId(page, 'share').click();
-  const field = page.locator('#share-url');
-  await field.waitFor();
-  const link = await field.inputValue();
-  assert.match(link, /#\/elevator\?s=\d+\.[A-Za-z0-9_-]+$/, `an Orrery share link: ${link}`);
-  return link;
-}
-
-/** Splits a share link into its parts and decodes the payload (raw deflate, base64url JSON). */
-function decodeLink(link) {
-  const [prefix, s] = link.split('?s=');
-  const dot = s.indexOf('.');
-  const version = s.slice(0, dot);
-  const body = s.slice(dot + 1);
-  const payload = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8'));
-  return { prefix, version, body, payload };
-}
-
-function encodeLink(prefix, payload) {
-  const body = deflateRawSync(Buffer.from(JSON.stringify(payload), 'utf8'), { level: 9 }).toString('base64url');
-  return `${prefix}?s=${payload.v}.${body}`;
-}
-
 /** A link to the elevator lab's default scenario at `ms`, with these inputs, made here in node. */
 function linkAt(ms, inputs = []) {
   return encodeLink(url('#/elevator'), { v: 1, lab: 'elevator', scenario: {}, inputs, cursor: ms, view: {} });
-}
-
-/** Swaps the case of the letters of `body` in [from, to). */
-function flipCase(body, from, to) {
-  const mid = [...body.slice(from, to)]
-    .map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase()))
-    .join('');
-  return body.slice(0, from) + mid + body.slice(to);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -715,15 +583,6 @@ test('user-written dispatcher: a broken script is refused in place, a good one r
 // ---------------------------------------------------------------------------------------------
 // 8: phone layout and screenshots
 
-async function assertNoHorizontalScroll(page, width, what) {
-  const sizes = await page.evaluate(() => ({
-    doc: document.documentElement.scrollWidth,
-    body: document.body.scrollWidth,
-  }));
-  assert.ok(sizes.doc <= width + 1, `${what}: the page scrolls sideways (documentElement.scrollWidth ${sizes.doc})`);
-  assert.ok(sizes.body <= width + 1, `${what}: the body scrolls sideways (body.scrollWidth ${sizes.body})`);
-}
-
 test('on a 390×844 phone the lab fits the width and the building is visible', TEST_OPTS, async () => {
   const opened = await open('#/elevator', { viewport: PHONE });
   const { page } = opened;
@@ -789,9 +648,3 @@ test('screenshots of the home page and the elevator lab at 1280×800 and 390×84
     }
   }
 });
-
-/** A path for a viewport-sized PNG in the (gitignored) artifacts directory. */
-async function artifact(name) {
-  await mkdir(ARTIFACTS_DIR, { recursive: true });
-  return join(ARTIFACTS_DIR, `${name}.png`);
-}
