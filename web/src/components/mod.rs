@@ -4,6 +4,7 @@ pub mod compare;
 pub mod controls;
 pub mod faults;
 pub mod invariants;
+pub mod live_select;
 pub mod log;
 pub mod metrics;
 pub mod scenario;

@@ -28,6 +28,7 @@ use yew::prelude::*;
 use super::cache_mrc::MrcPanel;
 use super::LabUi;
 use crate::components::faults::{Fault, Palette};
+use crate::components::live_select::live_select;
 
 /// The policies the lab offers, in the order the menus list them: every online policy of
 /// `orrery_core::cache::policy::NAMES` (OPT needs the future, so it is not one of them).
@@ -338,14 +339,6 @@ fn cache_stage(props: &StageProps) -> Html {
     let snap = &props.snap;
     let key_ref = use_node_ref();
     let cmd = props.on_command.clone();
-    let on_policy = {
-        let cmd = cmd.clone();
-        Callback::from(move |e: Event| {
-            if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
-                cmd.emit(json!({"set_policy": {"policy": select.value()}}));
-            }
-        })
-    };
     let max_key = snap.keys.saturating_sub(1);
     let on_get = {
         let cmd = cmd.clone();
@@ -369,17 +362,15 @@ fn cache_stage(props: &StageProps) -> Html {
     html! {
         <div class="cache" data-testid="cache-view">
             <div class="view-bar">
-                <label class="inline">
-                    <span>{ "Policy" }</span>
-                    <select data-testid="policy" onchange={on_policy}>
-                        { for POLICIES.iter().map(|p| html! {
-                            <option value={*p} selected={snap.policy == *p}>{ policy_label(p) }</option>
-                        }) }
-                        if !POLICIES.contains(&snap.policy.as_str()) {
-                            <option value={snap.policy.clone()} selected=true>{ &snap.policy }</option>
-                        }
-                    </select>
-                </label>
+                { live_select(
+                    "Policy",
+                    "policy",
+                    POLICIES,
+                    &snap.policy,
+                    policy_label,
+                    |policy| json!({"set_policy": {"policy": policy}}),
+                    &props.on_command,
+                ) }
                 <form class="inline" onsubmit={on_get}>
                     <span>{ "Key" }</span>
                     <input ref={key_ref} type="number" min="0" max={max_key.to_string()} value="0"

@@ -22,6 +22,7 @@ use yew::prelude::*;
 
 use super::LabUi;
 use crate::components::faults::{Fault, Palette};
+use crate::components::live_select::live_select;
 use crate::text::{floor_colour, label};
 
 /// The dispatchers the lab offers, in the order the menus list them.
@@ -689,14 +690,6 @@ fn building(props: &BuildingProps) -> Html {
         })
     };
     let cmd = props.on_command.clone();
-    let on_dispatcher = {
-        let cmd = cmd.clone();
-        Callback::from(move |e: Event| {
-            if let Some(select) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
-                cmd.emit(json!({"set_dispatcher": {"dispatcher": select.value()}}));
-            }
-        })
-    };
     let top = snap.floors.saturating_sub(1);
     let on_send = {
         let cmd = cmd.clone();
@@ -749,17 +742,15 @@ fn building(props: &BuildingProps) -> Html {
     html! {
         <div class="elevator">
             <div class="view-bar">
-                <label class="inline">
-                    <span>{ "Dispatcher" }</span>
-                    <select data-testid="dispatcher" onchange={on_dispatcher}>
-                        { for DISPATCHERS.iter().map(|d| html! {
-                            <option value={*d} selected={snap.dispatcher == *d}>{ label(d) }</option>
-                        }) }
-                        if !DISPATCHERS.contains(&snap.dispatcher.as_str()) {
-                            <option value={snap.dispatcher.clone()} selected=true>{ &snap.dispatcher }</option>
-                        }
-                    </select>
-                </label>
+                { live_select(
+                    "Dispatcher",
+                    "dispatcher",
+                    DISPATCHERS,
+                    &snap.dispatcher,
+                    label,
+                    |dispatcher| json!({"set_dispatcher": {"dispatcher": dispatcher}}),
+                    &props.on_command,
+                ) }
                 <form class="inline send" onsubmit={on_send}>
                     <span>{ "Passenger from" }</span>
                     <input ref={from_ref} type="number" min="0" max={top.to_string()} value="0"
