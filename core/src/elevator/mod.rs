@@ -1275,33 +1275,35 @@ impl Elevator {
 
     /// LOOK planning for one car.
     fn plan(&mut self, c: usize, out: &mut dyn Emit<Event>) {
-        let car = self.cars[c].clone();
+        let car = &self.cars[c];
         if car.doors != Doors::Closed || car.recalled {
             return;
         }
+        let (service, trip, dir, floor) = (car.service, car.trip, car.dir, car.floor);
+        let empty = car.riders.is_empty();
         if matches!(
-            car.service,
+            service,
             Service::Broken | Service::OutOfService | Service::BreakingDown
         ) {
             return;
         }
-        let here = self.car_floor_now(&car);
+        let here = self.car_floor_now(car);
         let (req, _) = dispatch::requests(self, c);
-        let target = dispatch::look_target(here, car.dir, &req, car.trip.is_some());
-        match (car.trip, target) {
+        let target = dispatch::look_target(here, dir, &req, trip.is_some());
+        match (trip, target) {
             (None, Some(t)) => self.go(c, t, true, out),
             (None, None) => {
-                if car.service == Service::Maintenance && car.riders.is_empty() {
+                if service == Service::Maintenance && empty {
                     self.cars[c].service = Service::OutOfService;
                     self.emit(
                         out,
                         Event::OutOfService {
                             car: c as u32,
-                            floor: car.floor,
+                            floor,
                         },
                     );
                 } else if let Some(p) = self.park_floor(c) {
-                    if p != car.floor && car.service == Service::Normal {
+                    if p != floor && service == Service::Normal {
                         self.go(c, p, false, out);
                         self.cars[c].dir = None;
                     }
@@ -1326,10 +1328,7 @@ impl Elevator {
                     );
                 }
             }
-            (Some(trip), Some(_)) => {
-                self.cars[c].open_on_arrival = true;
-                let _ = trip;
-            }
+            (Some(_), Some(_)) => self.cars[c].open_on_arrival = true,
             (Some(_), None) => {}
         }
     }
