@@ -145,7 +145,7 @@ async function main() {
     page.on('pageerror', (err) => errors.push(err.message));
     await page.addInitScript(() => {
       window.__orreryStarted = false;
-      window.addEventListener('TrunkApplicationStarted', () => {
+      window.addEventListener('OrreryStarted', () => {
         window.__orreryStarted = true;
       });
       // Times the synchronous part of every animation-frame callback the app registers: the

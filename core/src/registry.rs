@@ -31,20 +31,51 @@ pub struct Lab {
     pub sample_inputs: fn() -> Vec<(Time, serde_json::Value)>,
 }
 
-/// Every lab, in the order the home page shows them.
+/// What the home page and the navigation know of a lab without any of its code: the web app
+/// is split into one bundle per lab, and the home page's bundle carries only this list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LabInfo {
+    /// Stable id used in links and on the command line.
+    pub id: &'static str,
+    pub title: &'static str,
+    /// One sentence for the home page and `orrery labs`.
+    pub summary: &'static str,
+}
+
+/// Every lab, in the order the home page shows them. [`labs`] lists the same ids in the same
+/// order (a test checks it).
+pub const CATALOG: &[LabInfo] = &[
+    LabInfo {
+        id: "elevator",
+        title: "Elevator",
+        summary: "A building of cars, hall and car calls, door and motion state machines, dispatchers and faults.",
+    },
+    LabInfo {
+        id: "cache",
+        title: "Cache",
+        summary: "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
+    },
+];
+
+/// The catalog entry of a lab id.
+pub fn info(id: &str) -> Option<&'static LabInfo> {
+    CATALOG.iter().find(|l| l.id == id)
+}
+
+/// The elevator lab.
+pub fn elevator() -> Lab {
+    lab::<crate::elevator::Elevator>(crate::elevator::sample_inputs)
+}
+
+/// The cache lab.
+pub fn cache() -> Lab {
+    lab::<crate::cache::lab::CacheLab>(crate::cache::lab::sample_inputs)
+}
+
+/// Every lab, in the order of [`CATALOG`]. Code that only needs one lab (a web bundle) calls
+/// that lab's own function instead, so that the others are not linked in.
 pub fn labs() -> Vec<Lab> {
-    vec![
-        lab::<crate::elevator::Elevator>(
-            "Elevator",
-            "A building of cars, hall and car calls, door and motion state machines, dispatchers and faults.",
-            crate::elevator::sample_inputs,
-        ),
-        lab::<crate::cache::lab::CacheLab>(
-            "Cache",
-            "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
-            crate::cache::lab::sample_inputs,
-        ),
-    ]
+    vec![elevator(), cache()]
 }
 
 /// The lab with this id.
@@ -82,11 +113,9 @@ pub fn open_link(s: &str) -> Result<(Box<dyn LabRun>, ViewOptions), LinkError> {
     Ok((run, payload.view))
 }
 
-fn lab<S: Simulation>(
-    title: &'static str,
-    summary: &'static str,
-    sample_inputs: fn() -> Vec<(Time, serde_json::Value)>,
-) -> Lab {
+/// A lab's registry entry; its title and summary come from [`CATALOG`].
+fn lab<S: Simulation>(sample_inputs: fn() -> Vec<(Time, serde_json::Value)>) -> Lab {
+    let (title, summary) = info(S::LAB).map_or((S::LAB, ""), |i| (i.title, i.summary));
     Lab {
         id: S::LAB,
         title,

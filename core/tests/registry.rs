@@ -18,6 +18,29 @@ fn driven(lab: &Lab, seed: u64, until: u64) -> Box<dyn LabRun> {
     registry::sample_run(lab, seed, until).unwrap_or_else(|e| panic!("{}: {e}", lab.id))
 }
 
+/// The catalog (all the home page's bundle knows) and the registry list the same labs in the
+/// same order with the same titles, and every id is a plain lowercase word usable as a bundle
+/// name (`lab-<id>`).
+#[test]
+fn catalog_matches_the_registry() {
+    let ids: Vec<(&str, &str, &str)> = registry::labs()
+        .iter()
+        .map(|l| (l.id, l.title, l.summary))
+        .collect();
+    let catalog: Vec<(&str, &str, &str)> = registry::CATALOG
+        .iter()
+        .map(|l| (l.id, l.title, l.summary))
+        .collect();
+    assert_eq!(ids, catalog);
+    for (id, title, summary) in ids {
+        assert!(
+            !id.is_empty() && id.bytes().all(|b| b.is_ascii_lowercase()),
+            "lab id {id:?} must be lowercase letters"
+        );
+        assert!(!title.is_empty() && !summary.is_empty(), "{id}");
+    }
+}
+
 #[test]
 fn same_scenario_and_inputs_give_the_same_log() {
     for lab in registry::labs() {

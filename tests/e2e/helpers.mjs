@@ -82,10 +82,10 @@ export async function openPage(browser, path = '/', { waitForApp = true, viewpor
     }
   });
   page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
-  // Trunk's loader fires `TrunkApplicationStarted` on window once the wasm module has run its start function.
+  // The loader in index.html fires `OrreryStarted` on window once a bundle has run its start function.
   await page.addInitScript(() => {
     window.__orreryStarted = false;
-    window.addEventListener('TrunkApplicationStarted', () => {
+    window.addEventListener('OrreryStarted', () => {
       window.__orreryStarted = true;
     });
   });

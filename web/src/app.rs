@@ -1,12 +1,15 @@
 //! The app shell and its hash router: `#/` is the home page, `#/<lab>` a lab with its default
 //! scenario, `#/<lab>?s=<payload>` a shared run.
+//!
+//! A lab of the catalog that this bundle does not carry is [`Route::Elsewhere`]: the page
+//! reloads, and the loader in `index.html` fetches the bundle that carries it.
 
-use orrery_core::registry;
+use orrery_core::registry::{self, CATALOG};
 use yew::prelude::*;
 
 use crate::home::Home;
 use crate::hooks::use_hash;
-use crate::lab_page::LabPage;
+use crate::labs;
 
 /// Where the address bar points.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -17,12 +20,19 @@ pub enum Route {
         id: String,
         link: Option<String>,
     },
+    /// A lab of the catalog carried by another bundle.
+    Elsewhere(String),
     NotFound(String),
 }
 
 impl Route {
     /// Reads a fragment (without `#`). Anything that is not a known lab is `NotFound`.
     pub fn parse(fragment: &str) -> Route {
+        Route::parse_in(fragment, |id| labs::find(id).is_some())
+    }
+
+    /// [`Route::parse`] with the test for "this bundle carries the lab" given.
+    fn parse_in(fragment: &str, carried: impl Fn(&str) -> bool) -> Route {
         let path = fragment.trim_start_matches('/');
         let (id, query) = match path.split_once('?') {
             Some((id, query)) => (id, Some(query)),
@@ -32,8 +42,11 @@ impl Route {
         if id.is_empty() {
             return Route::Home;
         }
-        if registry::find(id).is_none() {
-            return Route::NotFound(id.to_string());
+        if !carried(id) {
+            return match registry::info(id) {
+                Some(_) => Route::Elsewhere(id.to_string()),
+                None => Route::NotFound(id.to_string()),
+            };
         }
         let link = query
             .filter(|q| !q.is_empty())
@@ -51,7 +64,7 @@ pub fn app() -> Html {
     let route = Route::parse(&hash);
     {
         let title = match &route {
-            Route::Lab { id, .. } => registry::find(id)
+            Route::Lab { id, .. } | Route::Elsewhere(id) => registry::info(id)
                 .map(|l| format!("{} · Orrery", l.title))
                 .unwrap_or_else(|| "Orrery".into()),
             _ => "Orrery: system designs you can watch, poke and rewind".into(),
@@ -66,8 +79,9 @@ pub fn app() -> Html {
         Route::Home => html! { <Home /> },
         Route::Lab { id, link } => {
             // A new fragment is a new page: the key remounts it with fresh state.
-            html! { <LabPage key={hash.clone()} lab={id.clone()} link={link.clone()} /> }
+            labs::lab_page(id.clone(), link.clone(), hash.clone())
         }
+        Route::Elsewhere(id) => html! { <Elsewhere id={id.clone()} /> },
         Route::NotFound(id) => html! {
             <main class="not-found">
                 <h1>{ "No such lab" }</h1>
@@ -87,8 +101,8 @@ pub fn app() -> Html {
                     <span>{ "Orrery" }</span>
                 </a>
                 <nav class="lab-nav">
-                    { for registry::labs().into_iter().map(|lab| {
-                        let current = matches!(&route, Route::Lab { id, .. } if id == lab.id);
+                    { for CATALOG.iter().map(|lab| {
+                        let current = matches!(&route, Route::Lab { id, .. } | Route::Elsewhere(id) if id == lab.id);
                         html! {
                             <a href={format!("#/{}", lab.id)}
                                class={classes!(current.then_some("current"))}
@@ -104,28 +118,54 @@ pub fn app() -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct ElsewhereProps {
+    id: String,
+}
+
+/// A lab of another bundle: says so while the page reloads into it.
+#[function_component(Elsewhere)]
+fn elsewhere(props: &ElsewhereProps) -> Html {
+    use_effect_with(props.id.clone(), |_| {
+        if let Some(window) = web_sys::window() {
+            let _ = window.location().reload();
+        }
+    });
+    let title = registry::info(&props.id).map_or("the", |l| l.title);
+    html! {
+        <main class="lab-page loading" aria-busy="true">
+            <p class="muted">{ format!("Loading the {title} lab…") }</p>
+        </main>
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn parse(fragment: &str) -> Route {
+        Route::parse_in(fragment, |id| id == "elevator")
+    }
+
     #[test]
     fn fragments_route_to_pages() {
-        assert_eq!(Route::parse(""), Route::Home);
-        assert_eq!(Route::parse("/"), Route::Home);
+        assert_eq!(parse(""), Route::Home);
+        assert_eq!(parse("/"), Route::Home);
         assert_eq!(
-            Route::parse("/elevator"),
+            parse("/elevator"),
             Route::Lab {
                 id: "elevator".into(),
                 link: None
             }
         );
         assert_eq!(
-            Route::parse("/elevator?s=1.abc"),
+            parse("/elevator?s=1.abc"),
             Route::Lab {
                 id: "elevator".into(),
                 link: Some("/elevator?s=1.abc".into())
             }
         );
-        assert_eq!(Route::parse("/nope"), Route::NotFound("nope".into()));
+        assert_eq!(parse("/cache?s=1.abc"), Route::Elsewhere("cache".into()));
+        assert_eq!(parse("/nope"), Route::NotFound("nope".into()));
     }
 }

@@ -1,5 +1,5 @@
-//! Effects at the edge of the page: animation frames, the keyboard, the address bar and the
-//! reduced-motion preference. Each hook turns a browser event into a callback or an action.
+//! Effects at the edge of the page: animation frames, the keyboard and the address bar. Each
+//! hook turns a browser event into a callback or an action.
 //!
 //! Every animation frame also records its cost (advance plus render) in
 //! `window.__orreryFrameMs`, which `scripts/bench-frame.mjs` reads.
@@ -11,17 +11,6 @@ use gloo::events::{EventListener, EventListenerOptions};
 use gloo::render::{request_animation_frame, AnimationFrame};
 use wasm_bindgen::{JsCast, JsValue};
 use yew::prelude::*;
-
-/// Whether the person asked the system for less motion.
-pub fn prefers_reduced_motion() -> bool {
-    web_sys::window()
-        .and_then(|w| {
-            w.match_media("(prefers-reduced-motion: reduce)")
-                .ok()
-                .flatten()
-        })
-        .is_some_and(|m| m.matches())
-}
 
 /// The address bar's fragment without the leading `#`.
 pub fn current_hash() -> String {

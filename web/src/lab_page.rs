@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use std::rc::Rc;
 
 use gloo::timers::callback::Timeout;
-use orrery_core::registry::{self, Lab};
+use orrery_core::registry::Lab;
 use orrery_core::Time;
 use serde_json::Value;
 use wasm_bindgen::JsCast;
@@ -35,6 +35,12 @@ pub struct LabPageProps {
     pub link: Option<String>,
 }
 
+/// A lab's page keyed by its fragment, as [`crate::labs::LabPageFn`]: a new fragment is a new
+/// page with fresh state.
+pub fn render(id: String, link: Option<String>, key: String) -> Html {
+    html! { <LabPage {key} lab={id} {link} /> }
+}
+
 /// Opens the run (from the link or the default scenario) once, then hands it to the body.
 #[function_component(LabPage)]
 pub fn lab_page(props: &LabPageProps) -> Html {
@@ -42,8 +48,7 @@ pub fn lab_page(props: &LabPageProps) -> Html {
         let id = props.lab.clone();
         let link = props.link.clone();
         use_memo((), move |_| {
-            let lab =
-                registry::find(&id).ok_or_else(|| format!("There is no lab called “{id}”."))?;
+            let lab = labs::find(&id).ok_or_else(|| format!("There is no lab called “{id}”."))?;
             Page::open(lab, link.as_deref()).map(|page| (lab, page))
         })
     };

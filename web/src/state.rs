@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use orrery_core::link;
-use orrery_core::registry::{self, Lab, LabRun};
+use orrery_core::registry::{Lab, LabRun};
 use orrery_core::run::MAX_TIME;
 use orrery_core::Time;
 use serde_json::Value;
@@ -320,7 +320,7 @@ impl Page {
         let mut link_error = None;
         let mut opened = None;
         if let Some(link) = link {
-            match registry::open_link(link) {
+            match crate::labs::open_link(link) {
                 Ok(ok) => opened = Some(ok),
                 Err(e) => link_error = Some(e.to_string()),
             }

@@ -44,13 +44,10 @@ const SLOTS_SHOWN: usize = 64;
 const GHOSTS_SHOWN: usize = 32;
 /// Evicted keys drawn per request chip; the rest are counted.
 const EVICTED_SHOWN: usize = 3;
-/// Slots per segment in the home page's thumbnail.
-const THUMB_SLOTS: usize = 48;
 
 /// The cache lab's entry in [`super::ui`].
 pub const UI: LabUi = LabUi {
     view,
-    thumbnail,
     palette,
     choices,
     form_order: &[
@@ -565,58 +562,6 @@ fn origin(props: &OriginProps) -> Html {
             }
         </div>
     }
-}
-
-/// The home page's picture: each list as a bar of key-coloured stripes, the latest outcomes
-/// and the hit ratio.
-fn thumbnail(run: &dyn LabRun) -> Html {
-    let Some(snap) = snapshot(run) else {
-        return Html::default();
-    };
-    const W: f64 = 300.0;
-    const LABEL_W: f64 = 44.0;
-    let rows = snap.segments.len().max(1) as f64;
-    // The lists fill the band between the headline and the outcomes.
-    let row_h = ((124.0 - 6.0 * (rows - 1.0)) / rows).clamp(8.0, 48.0);
-    let bar_w = W - LABEL_W;
-    let cap = snap.capacity.max(1) as f64;
-    let ratio = snap.hit_ratio();
-    let recent: Vec<&Request> = snap.recent.iter().rev().take(40).collect();
-    html! {
-        <svg class="cache-thumb" viewBox="0 0 300 190" width="100%" height="100%"
-            preserveAspectRatio="xMidYMid meet" role="img"
-            aria-label={format!("{} cache, hit ratio {}", policy_label(&snap.policy),
-                ratio.map(percent).unwrap_or_default())}>
-            <text class="ratio" x="0" y="30">{ ratio.map(percent).unwrap_or_else(|| "–".into()) }</text>
-            <text class="policy" x="300" y="30">{ policy_label(&snap.policy) }</text>
-            { for snap.segments.iter().enumerate().map(|(i, s)| {
-                let y = 42.0 + i as f64 * (row_h + 6.0);
-                // A ghost list may be as long as the cache; both are drawn to the same scale.
-                let n = s.keys.len().min(THUMB_SLOTS);
-                let scale = (s.keys.len() as f64 / cap).min(1.0) * bar_w;
-                let stripe = if n == 0 { 0.0 } else { scale / n as f64 };
-                html! {
-                    <g class={classes!("seg", s.ghost.then_some("ghost"))}>
-                        <text class="seg-name" x="0" y={fmt(y + row_h / 2.0)}>{ &s.name }</text>
-                        <rect class="track" x={fmt(LABEL_W)} y={fmt(y)} width={fmt(bar_w)} height={fmt(row_h)} rx="2" />
-                        { for s.keys.iter().take(n).enumerate().map(|(j, k)| html! {
-                            <rect x={fmt(LABEL_W + j as f64 * stripe)} y={fmt(y)}
-                                width={fmt(stripe.max(0.5))} height={fmt(row_h)}
-                                style={format!("fill:hsl({} 65% 62%)", key_hue(*k))} />
-                        }) }
-                    </g>
-                }
-            }) }
-            { for recent.iter().enumerate().map(|(i, r)| html! {
-                <rect class={classes!("out", r.outcome.clone())} x={fmt(W - 7.0 - i as f64 * 7.5)} y="176"
-                    width="6" height="12" rx="1.5" />
-            }) }
-        </svg>
-    }
-}
-
-fn fmt(x: f64) -> String {
-    format!("{x:.1}")
 }
 
 #[cfg(test)]

@@ -49,7 +49,6 @@ const ARRIVALS: &[&str] = &["poisson", "uniform"];
 /// The elevator lab's entry in [`super::ui`].
 pub const UI: LabUi = LabUi {
     view,
-    thumbnail,
     palette,
     choices,
     form_order: &[
@@ -158,17 +157,6 @@ fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
     match snapshot(run) {
         Some(snap) => html! { <Building snap={Rc::new(snap)} on_command={on_command.clone()} /> },
         None => html! { <p class="muted">{ "This run is not an elevator run." }</p> },
-    }
-}
-
-fn thumbnail(run: &dyn LabRun) -> Html {
-    match snapshot(run) {
-        Some(snap) => section_svg(
-            &snap,
-            &Geometry::new(snap.floors, snap.cars.len(), true, (0.0, 0.0)),
-            None,
-        ),
-        None => Html::default(),
     }
 }
 

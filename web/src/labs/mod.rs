@@ -1,14 +1,19 @@
 //! What the page knows about each lab beyond the registry: how to draw a run, which faults to
 //! offer, which scenario fields have a fixed set of values, and how to narrate commands.
 //!
-//! A lab without an entry here still works through [`generic`]: the shared controls, log,
-//! metrics and scenario form cover it, and its picture is the tail of its log.
+//! Each bundle installs the labs it carries ([`install`]); [`find`], [`ui`] and
+//! [`open_link`] look only there, never at the whole registry, so a bundle links in no other
+//! lab. A lab without a drawing of its own still works through [`generic`]: the shared
+//! controls, log, metrics and scenario form cover it, and its picture is the tail of its log.
 
 pub mod cache;
 pub mod cache_mrc;
 pub mod elevator;
 
-use orrery_core::registry::LabRun;
+use std::cell::RefCell;
+
+use orrery_core::link::{self, LinkError};
+use orrery_core::registry::{Lab, LabRun, ViewOptions};
 use serde_json::Value;
 use yew::prelude::*;
 
@@ -19,8 +24,6 @@ use crate::components::faults::Palette;
 pub struct LabUi {
     /// Draws a run, interactive; clicks become commands sent through the callback.
     pub view: fn(&dyn LabRun, &Callback<Value>) -> Html,
-    /// Draws a small picture of a run for the home page; not interactive.
-    pub thumbnail: fn(&dyn LabRun) -> Html,
     /// The faults that can be injected into a run in its current state.
     pub palette: fn(&dyn LabRun) -> Palette,
     /// The allowed values of a scenario field (a dotted path), when it is a choice.
@@ -34,20 +37,63 @@ pub struct LabUi {
     pub describe: fn(&Value) -> Option<String>,
 }
 
+/// A lab a bundle carries: its registry entry and its drawing.
+#[derive(Clone, Copy)]
+pub struct BundledLab {
+    pub lab: Lab,
+    pub ui: LabUi,
+}
+
+/// Draws a lab's page: the lab id and, for a share link, the whole fragment; the key remounts
+/// the page when the fragment changes.
+pub type LabPageFn = fn(id: String, link: Option<String>, key: String) -> Html;
+
+thread_local! {
+    /// The labs of the running bundle, set once by [`install`] before the app mounts.
+    static BUNDLE: RefCell<Vec<BundledLab>> = const { RefCell::new(Vec::new()) };
+    /// How this bundle draws a lab page; `None` in the home page's bundle, which has no lab
+    /// and leaves the lab page out of its code.
+    static LAB_PAGE: RefCell<Option<LabPageFn>> = const { RefCell::new(None) };
+}
+
+/// Sets the labs this bundle carries and how it draws their pages.
+pub fn install(labs: Vec<BundledLab>, lab_page: Option<LabPageFn>) {
+    BUNDLE.with(|b| *b.borrow_mut() = labs);
+    LAB_PAGE.with(|p| *p.borrow_mut() = lab_page);
+}
+
+/// The page of a bundled lab, drawn by the function the bundle installed.
+pub fn lab_page(id: String, link: Option<String>, key: String) -> Html {
+    match LAB_PAGE.with(|p| *p.borrow()) {
+        Some(draw) => draw(id, link, key),
+        None => Html::default(),
+    }
+}
+
+/// The bundled lab with this id; `None` when the lab lives in another bundle or nowhere.
+pub fn find(id: &str) -> Option<Lab> {
+    BUNDLE.with(|b| b.borrow().iter().find(|l| l.lab.id == id).map(|l| l.lab))
+}
+
 /// The drawing for a lab id; labs without their own fall back to [`generic`].
 pub fn ui(lab: &str) -> LabUi {
-    match lab {
-        "cache" => cache::UI,
-        "elevator" => elevator::UI,
-        _ => generic(),
-    }
+    BUNDLE
+        .with(|b| b.borrow().iter().find(|l| l.lab.id == lab).map(|l| l.ui))
+        .unwrap_or_else(generic)
+}
+
+/// Opens a share link of a bundled lab as a run at the link's cursor, with its view options.
+pub fn open_link(s: &str) -> Result<(Box<dyn LabRun>, ViewOptions), LinkError> {
+    let (id, payload) = link::parse(s)?;
+    let lab = find(&id).ok_or(LinkError::UnknownLab(id))?;
+    let run = (lab.open)(&payload)?;
+    Ok((run, payload.view))
 }
 
 /// A lab-agnostic drawing: the latest few lines of the log.
 pub fn generic() -> LabUi {
     LabUi {
         view: |run, _| log_tail(run, 12),
-        thumbnail: |run| log_tail(run, 4),
         palette: |_| Palette::default(),
         choices: |_| None,
         form_order: &[],
