@@ -1,13 +1,13 @@
 //! Replay speed of the eviction policies: requests per second replaying the ARC paper's OLTP
-//! trace (914,145 requests) at 1,000 and 15,000 keys, natively. Run with
+//! trace (914,145 requests) at 1,000 and 15,000 keys, natively; `tests/wasm_bench.rs` runs the
+//! same loop (`orrery_core::bench::cache_replay`) in headless Chromium. Run with
 //! `cargo bench -p orrery-core --bench cache`. Prints figures (best of five runs); asserts
 //! nothing. Skips with a message when `../shared/data/cache` is absent.
 
 use std::path::PathBuf;
 use std::time::Instant;
 
-use orrery_core::cache::policy::{by_name, NAMES};
-use orrery_core::cache::replay::replay;
+use orrery_core::bench;
 use orrery_core::cache::trace::{self, Format};
 
 fn main() {
@@ -18,25 +18,9 @@ fn main() {
         return;
     };
     let keys = trace::parse(&bytes, Format::Arc).expect("OLTP parses");
-    for name in NAMES {
-        for capacity in [1000u64, 15000] {
-            let mut best = f64::INFINITY;
-            let mut ratio = String::new();
-            for _ in 0..5 {
-                let Ok(mut p) = by_name(name, capacity) else {
-                    continue;
-                };
-                let t = Instant::now();
-                let s = replay(&mut *p, &keys);
-                best = best.min(t.elapsed().as_secs_f64());
-                ratio = s.percent();
-            }
-            if best.is_finite() {
-                println!(
-                    "{name:<9} capacity {capacity:>6}: {:>6.1} M requests/s  (hit ratio {ratio}%)",
-                    keys.len() as f64 / best / 1e6
-                );
-            }
-        }
+    let start = Instant::now();
+    let mut clock = || start.elapsed().as_secs_f64() * 1000.0;
+    for figure in bench::cache_replay(&keys, &mut clock) {
+        println!("{}", figure.line());
     }
 }

@@ -91,3 +91,69 @@ pub fn measure(
         events,
     }
 }
+
+/// Capacities at which [`cache_replay`] measures every policy (the ARC paper's smallest and
+/// largest OLTP cache sizes).
+pub const CACHE_CAPACITIES: [u64; 2] = [1_000, 15_000];
+
+/// One policy's replay speed at one capacity.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CacheFigure {
+    pub policy: &'static str,
+    pub capacity: u64,
+    pub requests: usize,
+    /// The fastest of [`REPEATS`] replays, in wall milliseconds.
+    pub best_wall_ms: f64,
+    /// Hit ratio in percent with two decimals, as the conformance table prints it.
+    pub hit_ratio: String,
+}
+
+impl CacheFigure {
+    pub fn requests_per_second(&self) -> f64 {
+        self.requests as f64 / (self.best_wall_ms.max(1e-9) / 1000.0)
+    }
+
+    /// The one line both cache benches print.
+    pub fn line(&self) -> String {
+        format!(
+            "{:<9} capacity {:>6}: {:>6.1} M requests/s  (hit ratio {}%)",
+            self.policy,
+            self.capacity,
+            self.requests_per_second() / 1e6,
+            self.hit_ratio
+        )
+    }
+}
+
+/// Replays `keys` through every online policy at [`CACHE_CAPACITIES`], [`REPEATS`] times each,
+/// timing with `clock` (wall milliseconds); shared by `benches/cache.rs` and its wasm twin.
+pub fn cache_replay(keys: &[u64], clock: &mut dyn FnMut() -> f64) -> Vec<CacheFigure> {
+    use crate::cache::policy::{by_name, NAMES};
+    use crate::cache::replay::replay;
+    let mut out = Vec::new();
+    for &policy in NAMES {
+        for capacity in CACHE_CAPACITIES {
+            let mut best = f64::MAX;
+            let mut hit_ratio = String::new();
+            for _ in 0..REPEATS {
+                let Ok(mut p) = by_name(policy, capacity) else {
+                    continue;
+                };
+                let start = clock();
+                let stats = replay(&mut *p, keys);
+                best = best.min(clock() - start);
+                hit_ratio = stats.percent();
+            }
+            if best < f64::MAX {
+                out.push(CacheFigure {
+                    policy,
+                    capacity,
+                    requests: keys.len(),
+                    best_wall_ms: best,
+                    hit_ratio,
+                });
+            }
+        }
+    }
+    out
+}
