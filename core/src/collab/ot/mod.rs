@@ -11,7 +11,21 @@
 //! * [`op`]: the text operation type ([`Op`]: skip, insert, delete counted in code points)
 //!   with `apply`, `compose`, `transform`, `invert` and cursor mapping. It is the type of the
 //!   reference data in `shared/data/collab/ot/` and matches every case there.
+//! * [`protocol`]: the client/server protocol as sans-IO state machines ([`Server`],
+//!   [`Client`] with its [`ClientState`]), recording every transform as a [`TransformStep`].
+//! * [`session`]: a server and clients joined by in-order queues that the caller delivers
+//!   from, reporting each step as an [`Event`] (the lab's network, and the fuzzers').
+//! * [`undo`]: undo and redo per user ([`UndoHistory`]), transformed through others' edits,
+//!   with typing bursts grouped and a history limit.
 
 pub mod op;
+pub mod protocol;
+pub mod session;
+pub mod undo;
 
 pub use op::{Component, Op, OpBuilder, OtError, Selection, Side};
+pub use protocol::{
+    Client, ClientId, ClientState, Outgoing, Revision, Server, TransformStep, UndoSettings,
+};
+pub use session::{Event, Link, Session};
+pub use undo::UndoHistory;

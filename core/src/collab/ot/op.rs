@@ -554,6 +554,33 @@ impl Op {
         cursor
     }
 
+    /// Where a cursor ends up, choosing what happens to text inserted exactly at it:
+    /// [`Side::Left`] keeps the cursor before the new text (as [`Op::transform_position`],
+    /// right for other people's edits), [`Side::Right`] moves it after (right for one's own
+    /// typing).
+    pub fn transform_cursor(&self, cursor: usize, side: Side) -> usize {
+        if side == Side::Left {
+            return self.transform_position(cursor);
+        }
+        let mut cursor = cursor;
+        let mut pos = 0usize;
+        for c in &self.components {
+            if cursor < pos {
+                break;
+            }
+            match c {
+                Component::Skip(n) => pos += n,
+                Component::Insert(s) => {
+                    let n = chars(s);
+                    pos += n;
+                    cursor += n;
+                }
+                Component::Delete(n) => cursor -= (*n).min(cursor - pos),
+            }
+        }
+        cursor
+    }
+
     /// Maps a selection (anchor and head, in either order) through this operation.
     pub fn transform_selection(&self, selection: Selection) -> Selection {
         Selection {

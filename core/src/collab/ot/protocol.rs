@@ -1,0 +1,494 @@
+//! The client/server protocol of OT as sans-IO state machines (the Jupiter/Google Wave
+//! protocol, as in ot.js and ShareJS): the caller moves the messages.
+//!
+//! The **server** keeps the document and the history of operations; revision `n` is the
+//! document after `n` operations. A client sends an operation with the revision it was made
+//! on (its base); the server transforms it against every operation since that base (the
+//! history's operations go first, so the incoming one takes [`Side::Right`]), applies it,
+//! acknowledges it to its author and sends it to everyone else.
+//!
+//! A **client** has at most one operation in flight, so the server never has to transform
+//! against more than one unacknowledged operation per client:
+//!
+//! ```text
+//!                     local edit                       local edit (composed into buffer)
+//!   Synchronized ───────────────► AwaitingConfirm(p) ───────────► AwaitingWithBuffer(p, b)
+//!        ▲         send p                 │  ▲                              │
+//!        └──────────── ack ───────────────┘  └────── ack: send b ───────────┘
+//!   remote op r:  AwaitingConfirm(p):      p' = p ⊳ r (right),  r' = r ⊳ p (left), apply r'
+//!                 AwaitingWithBuffer(p,b): p' = p ⊳ r,  r' = r ⊳ p,  b' = b ⊳ r',  r'' = r' ⊳ b
+//! ```
+//!
+//! Messages from the server to one client must arrive in order (as over TCP); the revision
+//! numbers they carry are checked. Every transform, on the server and the clients, can be
+//! recorded as a [`TransformStep`] for the lab's step-by-step view.
+
+use std::fmt;
+
+use super::op::{Op, OtError, Selection, Side};
+use super::undo::UndoHistory;
+use crate::sim::Time;
+
+/// The number of operations the server has applied; the document's version.
+pub type Revision = u64;
+
+/// Which client, by index.
+pub type ClientId = u32;
+
+/// Where a transform happened.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Site {
+    Server,
+    Client(ClientId),
+}
+
+impl fmt::Display for Site {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Site::Server => f.write_str("server"),
+            Site::Client(c) => write!(f, "client {c}"),
+        }
+    }
+}
+
+/// One transform: `op` rewritten to apply after `against`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TransformStep {
+    pub site: Site,
+    /// What was transformed, in the words of the view: "incoming", "pending", "buffer",
+    /// "remote", "undo".
+    pub role: &'static str,
+    pub op: Op,
+    /// What it was transformed against, and that operation's role.
+    pub against: Op,
+    pub against_role: String,
+    pub side: Side,
+    pub result: Op,
+}
+
+impl fmt::Display for TransformStep {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}: {} {} against {} {} ({}) -> {}",
+            self.site,
+            self.role,
+            self.op,
+            self.against_role,
+            self.against,
+            match self.side {
+                Side::Left => "left",
+                Side::Right => "right",
+            },
+            self.result
+        )
+    }
+}
+
+/// Transforms and records the step.
+fn transform(
+    steps: &mut Vec<TransformStep>,
+    site: Site,
+    role: &'static str,
+    op: &Op,
+    against_role: impl Into<String>,
+    against: &Op,
+    side: Side,
+) -> Result<Op, OtError> {
+    let result = op.transform(against, side)?;
+    steps.push(TransformStep {
+        site,
+        role,
+        op: op.clone(),
+        against: against.clone(),
+        against_role: against_role.into(),
+        side,
+        result: result.clone(),
+    });
+    Ok(result)
+}
+
+/// An operation in the server's history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Revisioned {
+    /// The revision this operation created (the first operation creates revision 1).
+    pub revision: Revision,
+    pub author: ClientId,
+    pub op: Op,
+}
+
+/// The central server: one order for all operations.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Server {
+    doc: String,
+    history: Vec<Revisioned>,
+}
+
+impl Server {
+    pub fn new(doc: &str) -> Server {
+        Server {
+            doc: doc.to_string(),
+            history: Vec::new(),
+        }
+    }
+
+    pub fn doc(&self) -> &str {
+        &self.doc
+    }
+
+    pub fn revision(&self) -> Revision {
+        self.history.len() as Revision
+    }
+
+    pub fn history(&self) -> &[Revisioned] {
+        &self.history
+    }
+
+    /// Receives `op` from `author`, made on revision `base`: transforms it against the
+    /// history since `base`, applies it and returns it as it entered the history (the caller
+    /// acknowledges it to the author and sends it to everyone else). A refused operation
+    /// leaves the server unchanged.
+    pub fn receive(
+        &mut self,
+        author: ClientId,
+        base: Revision,
+        op: &Op,
+        steps: &mut Vec<TransformStep>,
+    ) -> Result<Revisioned, OtError> {
+        let revision = self.revision();
+        if base > revision {
+            return Err(OtError::UnknownRevision {
+                base,
+                server: revision,
+            });
+        }
+        let mut op = op.clone();
+        let mut local_steps = Vec::new();
+        for h in &self.history[base as usize..] {
+            op = transform(
+                &mut local_steps,
+                Site::Server,
+                "incoming",
+                &op,
+                format!("r{}", h.revision),
+                &h.op,
+                Side::Right,
+            )?;
+        }
+        self.doc = op.apply(&self.doc)?;
+        steps.append(&mut local_steps);
+        let entry = Revisioned {
+            revision: revision + 1,
+            author,
+            op,
+        };
+        self.history.push(entry.clone());
+        Ok(entry)
+    }
+}
+
+/// What a client is waiting for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ClientState {
+    /// Nothing in flight: the client has seen every acknowledged change of its own.
+    Synchronized,
+    /// One operation sent, not yet acknowledged.
+    AwaitingConfirm(Op),
+    /// One operation in flight and later local changes composed into a buffer, sent on ack.
+    AwaitingWithBuffer(Op, Op),
+}
+
+impl ClientState {
+    /// The state's name, for the view.
+    pub fn name(&self) -> &'static str {
+        match self {
+            ClientState::Synchronized => "synchronized",
+            ClientState::AwaitingConfirm(_) => "awaiting confirm",
+            ClientState::AwaitingWithBuffer(_, _) => "awaiting with buffer",
+        }
+    }
+}
+
+/// An operation for the server, made on revision `base`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outgoing {
+    pub base: Revision,
+    pub op: Op,
+}
+
+/// Settings of the per-user undo history.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct UndoSettings {
+    /// The most undo steps kept.
+    pub limit: usize,
+    /// Local changes of one kind closer than this (ms) are one undo step.
+    pub burst_ms: Time,
+}
+
+impl Default for UndoSettings {
+    fn default() -> UndoSettings {
+        UndoSettings {
+            limit: 100,
+            burst_ms: 1000,
+        }
+    }
+}
+
+/// One editor: its copy of the document, its protocol state, its caret and undo history.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Client {
+    id: ClientId,
+    doc: String,
+    revision: Revision,
+    state: ClientState,
+    selection: Selection,
+    history: UndoHistory,
+}
+
+impl Client {
+    /// A client that has loaded the server's document at `revision`.
+    pub fn new(id: ClientId, doc: &str, revision: Revision, undo: UndoSettings) -> Client {
+        Client {
+            id,
+            doc: doc.to_string(),
+            revision,
+            state: ClientState::Synchronized,
+            selection: Selection::default(),
+            history: UndoHistory::new(undo.limit, undo.burst_ms),
+        }
+    }
+
+    pub fn id(&self) -> ClientId {
+        self.id
+    }
+
+    pub fn doc(&self) -> &str {
+        &self.doc
+    }
+
+    /// The last server revision this client has incorporated.
+    pub fn revision(&self) -> Revision {
+        self.revision
+    }
+
+    pub fn state(&self) -> &ClientState {
+        &self.state
+    }
+
+    /// This user's caret and selection.
+    pub fn selection(&self) -> Selection {
+        self.selection
+    }
+
+    /// Places the caret (clamped to the document).
+    pub fn select(&mut self, selection: Selection) {
+        let n = self.doc.chars().count();
+        self.selection = Selection {
+            anchor: selection.anchor.min(n),
+            head: selection.head.min(n),
+        };
+    }
+
+    pub fn undo_history(&self) -> &UndoHistory {
+        &self.history
+    }
+
+    /// A local change at `now`: applied at once, recorded for undo, and sent if nothing is in
+    /// flight (the returned message), else buffered. A refused change leaves the client as it
+    /// was.
+    pub fn edit(&mut self, op: &Op, now: Time) -> Result<Option<Outgoing>, OtError> {
+        let after = op.apply(&self.doc)?;
+        let (state, out) = self.after_local(op)?;
+        self.history.record(op, &self.doc, now)?;
+        self.commit_local(op, after, state);
+        Ok(out)
+    }
+
+    /// Undoes this user's latest undo step (transformed through everything since); returns
+    /// the message to send, if any. Nothing to undo is not an error: nothing happens.
+    pub fn undo(&mut self) -> Result<Option<Outgoing>, OtError> {
+        let mut history = self.history.clone();
+        match history.undo(&self.doc)? {
+            Some(op) => self.apply_step(&op, history),
+            None => {
+                // Pressing undo with nothing to undo still ends a typing burst.
+                self.history = history;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Redoes the latest undone step.
+    pub fn redo(&mut self) -> Result<Option<Outgoing>, OtError> {
+        let mut history = self.history.clone();
+        match history.redo(&self.doc)? {
+            Some(op) => self.apply_step(&op, history),
+            None => {
+                // Pressing undo with nothing to undo still ends a typing burst.
+                self.history = history;
+                Ok(None)
+            }
+        }
+    }
+
+    /// Applies an undo or redo step as a local change, with the history that produced it.
+    fn apply_step(&mut self, op: &Op, history: UndoHistory) -> Result<Option<Outgoing>, OtError> {
+        let after = op.apply(&self.doc)?;
+        let (state, out) = self.after_local(op)?;
+        self.history = history;
+        self.commit_local(op, after, state);
+        Ok(out)
+    }
+
+    /// The protocol state after a local change, and the message to send, if any.
+    fn after_local(&self, op: &Op) -> Result<(ClientState, Option<Outgoing>), OtError> {
+        if op.is_noop() {
+            return Ok((self.state.clone(), None));
+        }
+        Ok(match &self.state {
+            ClientState::Synchronized => (
+                ClientState::AwaitingConfirm(op.clone()),
+                Some(Outgoing {
+                    base: self.revision,
+                    op: op.clone(),
+                }),
+            ),
+            ClientState::AwaitingConfirm(p) => {
+                (ClientState::AwaitingWithBuffer(p.clone(), op.clone()), None)
+            }
+            ClientState::AwaitingWithBuffer(p, b) => (
+                ClientState::AwaitingWithBuffer(p.clone(), b.compose(op)?),
+                None,
+            ),
+        })
+    }
+
+    fn commit_local(&mut self, op: &Op, after: String, state: ClientState) {
+        self.doc = after;
+        self.state = state;
+        self.selection = Selection {
+            anchor: op.transform_cursor(self.selection.anchor, Side::Right),
+            head: op.transform_cursor(self.selection.head, Side::Right),
+        };
+    }
+
+    /// The server acknowledged this client's operation as `revision`; returns the buffer to
+    /// send next, if any.
+    pub fn on_ack(&mut self, revision: Revision) -> Result<Option<Outgoing>, OtError> {
+        if revision != self.revision + 1 {
+            return Err(OtError::Unexpected("an acknowledgement out of order"));
+        }
+        let state = std::mem::replace(&mut self.state, ClientState::Synchronized);
+        match state {
+            ClientState::Synchronized => {
+                self.state = state;
+                Err(OtError::Unexpected(
+                    "an acknowledgement with nothing in flight",
+                ))
+            }
+            ClientState::AwaitingConfirm(_) => {
+                self.revision = revision;
+                Ok(None)
+            }
+            ClientState::AwaitingWithBuffer(_, buffer) => {
+                self.revision = revision;
+                self.state = ClientState::AwaitingConfirm(buffer.clone());
+                Ok(Some(Outgoing {
+                    base: revision,
+                    op: buffer,
+                }))
+            }
+        }
+    }
+
+    /// Another client's operation, as the server's history holds it at `revision`: transformed
+    /// against this client's operations in flight and buffered, then applied. Returns the
+    /// operation as applied to this client's document.
+    pub fn on_remote(
+        &mut self,
+        revision: Revision,
+        op: &Op,
+        steps: &mut Vec<TransformStep>,
+    ) -> Result<Op, OtError> {
+        if revision != self.revision + 1 {
+            return Err(OtError::Unexpected("a remote operation out of order"));
+        }
+        let site = Site::Client(self.id);
+        let remote = format!("remote r{revision}");
+        let mut local_steps = Vec::new();
+        let (state, applied) = match &self.state {
+            ClientState::Synchronized => (ClientState::Synchronized, op.clone()),
+            ClientState::AwaitingConfirm(p) => {
+                let p2 = transform(
+                    &mut local_steps,
+                    site,
+                    "pending",
+                    p,
+                    &remote,
+                    op,
+                    Side::Right,
+                )?;
+                let r2 = transform(
+                    &mut local_steps,
+                    site,
+                    "remote",
+                    op,
+                    "pending",
+                    p,
+                    Side::Left,
+                )?;
+                (ClientState::AwaitingConfirm(p2), r2)
+            }
+            ClientState::AwaitingWithBuffer(p, b) => {
+                let p2 = transform(
+                    &mut local_steps,
+                    site,
+                    "pending",
+                    p,
+                    &remote,
+                    op,
+                    Side::Right,
+                )?;
+                let r2 = transform(
+                    &mut local_steps,
+                    site,
+                    "remote",
+                    op,
+                    "pending",
+                    p,
+                    Side::Left,
+                )?;
+                let b2 = transform(
+                    &mut local_steps,
+                    site,
+                    "buffer",
+                    b,
+                    &remote,
+                    &r2,
+                    Side::Right,
+                )?;
+                let r3 = transform(
+                    &mut local_steps,
+                    site,
+                    "remote",
+                    &r2,
+                    "buffer",
+                    b,
+                    Side::Left,
+                )?;
+                (ClientState::AwaitingWithBuffer(p2, b2), r3)
+            }
+        };
+        let doc = applied.apply(&self.doc)?;
+        self.history.transform(&applied)?;
+        self.doc = doc;
+        self.state = state;
+        self.revision = revision;
+        self.selection = Selection {
+            anchor: applied.transform_cursor(self.selection.anchor, Side::Left),
+            head: applied.transform_cursor(self.selection.head, Side::Left),
+        };
+        steps.append(&mut local_steps);
+        Ok(applied)
+    }
+}

@@ -1,0 +1,341 @@
+//! A server and its clients joined by message queues, one per link and direction, each
+//! delivered in order (as over TCP). The caller decides which link delivers next, by hand or
+//! from a seeded schedule, so every interleaving the protocol can meet is reachable; the
+//! session only moves messages and reports what happened as [`Event`]s.
+//!
+//! ```text
+//!   client 0 ──up 0──►            ──down 0──► client 0
+//!   client 1 ──up 1──►   server   ──down 1──► client 1
+//!   client 2 ──up 2──►            ──down 2──► client 2
+//! ```
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use super::op::{Op, OtError};
+use super::protocol::{
+    Client, ClientId, ClientState, Outgoing, Revision, Server, TransformStep, UndoSettings,
+};
+use crate::sim::Time;
+
+/// What the server sends a client.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Down {
+    /// The client's operation entered the history at this revision.
+    Ack(Revision),
+    /// Someone else's operation, as it entered the history.
+    Remote(Revision, ClientId, Op),
+}
+
+/// A link and its direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Link {
+    /// From this client to the server.
+    Up(ClientId),
+    /// From the server to this client.
+    Down(ClientId),
+}
+
+impl fmt::Display for Link {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Link::Up(c) => write!(f, "up {c}"),
+            Link::Down(c) => write!(f, "down {c}"),
+        }
+    }
+}
+
+/// What happened in the session, one line each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    /// A client changed its document (an edit, an undo or a redo) and perhaps sent it.
+    Local {
+        client: ClientId,
+        what: &'static str,
+        op: Op,
+        sent: bool,
+        doc: String,
+    },
+    /// The server put an operation in its history.
+    Applied {
+        author: ClientId,
+        revision: Revision,
+        op: Op,
+        doc: String,
+    },
+    /// A transform, on the server or a client.
+    Transform(TransformStep),
+    /// A client's operation was acknowledged; perhaps its buffer went out.
+    Acked {
+        client: ClientId,
+        revision: Revision,
+        sent: Option<Op>,
+    },
+    /// A client applied someone else's operation.
+    Remote {
+        client: ClientId,
+        revision: Revision,
+        applied: Op,
+        doc: String,
+    },
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Local {
+                client,
+                what,
+                op,
+                sent,
+                doc,
+            } => write!(
+                f,
+                "client {client} {what} {op}{} -> {doc:?}",
+                if *sent { ", sent" } else { "" }
+            ),
+            Event::Applied {
+                author,
+                revision,
+                op,
+                doc,
+            } => write!(
+                f,
+                "server r{revision} from client {author}: {op} -> {doc:?}"
+            ),
+            Event::Transform(step) => write!(f, "  {step}"),
+            Event::Acked {
+                client,
+                revision,
+                sent,
+            } => match sent {
+                Some(op) => write!(f, "client {client} ack r{revision}, sent buffer {op}"),
+                None => write!(f, "client {client} ack r{revision}"),
+            },
+            Event::Remote {
+                client,
+                revision,
+                applied,
+                doc,
+            } => write!(
+                f,
+                "client {client} remote r{revision} as {applied} -> {doc:?}"
+            ),
+        }
+    }
+}
+
+/// A server, its clients and the queues between them.
+#[derive(Clone, Debug)]
+pub struct Session {
+    server: Server,
+    clients: Vec<Client>,
+    up: Vec<VecDeque<Outgoing>>,
+    down: Vec<VecDeque<Down>>,
+}
+
+impl Session {
+    /// `clients` clients, all starting from `doc`.
+    pub fn new(clients: usize, doc: &str, undo: UndoSettings) -> Session {
+        Session {
+            server: Server::new(doc),
+            clients: (0..clients)
+                .map(|i| Client::new(i as ClientId, doc, 0, undo))
+                .collect(),
+            up: vec![VecDeque::new(); clients],
+            down: vec![VecDeque::new(); clients],
+        }
+    }
+
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    pub fn clients(&self) -> &[Client] {
+        &self.clients
+    }
+
+    /// The messages waiting on `link`, oldest first.
+    pub fn queued_up(&self, client: ClientId) -> impl Iterator<Item = &Outgoing> {
+        self.up.get(client as usize).into_iter().flatten()
+    }
+
+    /// The messages waiting on the downlink to `client`, oldest first.
+    pub fn queued_down(&self, client: ClientId) -> impl Iterator<Item = &Down> {
+        self.down.get(client as usize).into_iter().flatten()
+    }
+
+    /// Every link with a message waiting, uplinks first, by client.
+    pub fn busy_links(&self) -> Vec<Link> {
+        let ups = (0..self.up.len())
+            .filter(|&c| !self.up[c].is_empty())
+            .map(|c| Link::Up(c as ClientId));
+        let downs = (0..self.down.len())
+            .filter(|&c| !self.down[c].is_empty())
+            .map(|c| Link::Down(c as ClientId));
+        ups.chain(downs).collect()
+    }
+
+    /// True when no message is waiting and every client is synchronized.
+    pub fn quiet(&self) -> bool {
+        self.busy_links().is_empty()
+            && self
+                .clients
+                .iter()
+                .all(|c| c.state() == &ClientState::Synchronized)
+    }
+
+    fn client(&mut self, client: ClientId) -> Result<&mut Client, OtError> {
+        self.clients
+            .get_mut(client as usize)
+            .ok_or(OtError::Unexpected("no such client"))
+    }
+
+    fn local(
+        &mut self,
+        client: ClientId,
+        what: &'static str,
+        op: Op,
+        out: Option<Outgoing>,
+        events: &mut Vec<Event>,
+    ) {
+        let sent = out.is_some();
+        if let Some(o) = out {
+            self.up[client as usize].push_back(o);
+        }
+        events.push(Event::Local {
+            client,
+            what,
+            op,
+            sent,
+            doc: self.clients[client as usize].doc().to_string(),
+        });
+    }
+
+    /// A local edit by `client` at `now`.
+    pub fn edit(
+        &mut self,
+        client: ClientId,
+        op: &Op,
+        now: Time,
+        events: &mut Vec<Event>,
+    ) -> Result<(), OtError> {
+        let out = self.client(client)?.edit(op, now)?;
+        self.local(client, "edit", op.clone(), out, events);
+        Ok(())
+    }
+
+    /// `client` undoes its latest undo step (nothing happens when there is none).
+    pub fn undo(&mut self, client: ClientId, events: &mut Vec<Event>) -> Result<(), OtError> {
+        let c = self.client(client)?;
+        let before = c.doc().to_string();
+        let out = c.undo()?;
+        if c.doc() != before || out.is_some() {
+            let op = out.as_ref().map(|o| o.op.clone()).unwrap_or_default();
+            self.local(client, "undo", op, out, events);
+        }
+        Ok(())
+    }
+
+    /// `client` redoes its latest undone step.
+    pub fn redo(&mut self, client: ClientId, events: &mut Vec<Event>) -> Result<(), OtError> {
+        let c = self.client(client)?;
+        let before = c.doc().to_string();
+        let out = c.redo()?;
+        if c.doc() != before || out.is_some() {
+            let op = out.as_ref().map(|o| o.op.clone()).unwrap_or_default();
+            self.local(client, "redo", op, out, events);
+        }
+        Ok(())
+    }
+
+    /// Delivers the oldest message on `link`; an empty link does nothing.
+    pub fn deliver(&mut self, link: Link, events: &mut Vec<Event>) -> Result<(), OtError> {
+        let mut steps = Vec::new();
+        match link {
+            Link::Up(c) => {
+                let Some(msg) = self.up.get_mut(c as usize).and_then(|q| q.pop_front()) else {
+                    return Ok(());
+                };
+                let entry = self.server.receive(c, msg.base, &msg.op, &mut steps)?;
+                events.extend(steps.into_iter().map(Event::Transform));
+                events.push(Event::Applied {
+                    author: c,
+                    revision: entry.revision,
+                    op: entry.op.clone(),
+                    doc: self.server.doc().to_string(),
+                });
+                for (i, q) in self.down.iter_mut().enumerate() {
+                    q.push_back(if i == c as usize {
+                        Down::Ack(entry.revision)
+                    } else {
+                        Down::Remote(entry.revision, c, entry.op.clone())
+                    });
+                }
+            }
+            Link::Down(c) => {
+                let Some(msg) = self.down.get_mut(c as usize).and_then(|q| q.pop_front()) else {
+                    return Ok(());
+                };
+                match msg {
+                    Down::Ack(revision) => {
+                        let out = self.client(c)?.on_ack(revision)?;
+                        let sent = out.as_ref().map(|o| o.op.clone());
+                        if let Some(o) = out {
+                            self.up[c as usize].push_back(o);
+                        }
+                        events.push(Event::Acked {
+                            client: c,
+                            revision,
+                            sent,
+                        });
+                    }
+                    Down::Remote(revision, _, op) => {
+                        let client = self.client(c)?;
+                        let applied = client.on_remote(revision, &op, &mut steps)?;
+                        let doc = client.doc().to_string();
+                        events.extend(steps.into_iter().map(Event::Transform));
+                        events.push(Event::Remote {
+                            client: c,
+                            revision,
+                            applied,
+                            doc,
+                        });
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Delivers messages until none is waiting, choosing each time the busy link
+    /// `choose(number of busy links)` names.
+    pub fn quiesce(
+        &mut self,
+        mut choose: impl FnMut(usize) -> usize,
+        events: &mut Vec<Event>,
+    ) -> Result<(), OtError> {
+        loop {
+            let busy = self.busy_links();
+            if busy.is_empty() {
+                return Ok(());
+            }
+            let link = busy[choose(busy.len()).min(busy.len() - 1)];
+            self.deliver(link, events)?;
+        }
+    }
+
+    /// The first difference from the server's document, if any (meaningful when quiet).
+    pub fn divergence(&self) -> Option<String> {
+        self.clients.iter().find_map(|c| {
+            (c.doc() != self.server.doc()).then(|| {
+                format!(
+                    "client {} holds {:?}, the server {:?}",
+                    c.id(),
+                    c.doc(),
+                    self.server.doc()
+                )
+            })
+        })
+    }
+}

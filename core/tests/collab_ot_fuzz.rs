@@ -1,0 +1,297 @@
+//! Seeded fuzzers of the OT protocol: several clients make random edits, undos and redos while
+//! messages wait on the links for random times (each link in order, as over TCP); at
+//! quiescence every client holds the server's document. A single client's history equals a
+//! plain-string oracle after every step, undo and redo included.
+//!
+//! Seeds are fixed and printed on failure; `RUN_SLOW_TESTS=1` runs ten times as many. To
+//! study one seed of the single-client fuzzer: `OT_SEED=n OT_DEBUG=1` prints every step.
+
+use orrery_core::collab::ot::{Event, Op, OpBuilder, Session, UndoSettings};
+use orrery_core::rng::Rng;
+
+const PIECES: &[&str] = &["a", "b", "cd", "é", "日", "😅", " ", "\n"];
+
+fn seeds(n: u64) -> u64 {
+    if std::env::var_os("RUN_SLOW_TESTS").is_some() {
+        n * 10
+    } else {
+        n
+    }
+}
+
+fn pick<'a>(rng: &mut Rng, xs: &[&'a str]) -> &'a str {
+    xs[rng.below(xs.len() as u64) as usize]
+}
+
+/// A random edit of a document of `n` characters: mostly typing and backspacing at one place,
+/// sometimes a replacement, sometimes an operation with several components.
+fn random_op(rng: &mut Rng, n: usize) -> Op {
+    let pos = rng.below(n as u64 + 1) as usize;
+    match rng.below(10) {
+        0..=4 => Op::splice(pos, 0, pick(rng, PIECES)),
+        5..=6 => {
+            let del = rng.below((n - pos) as u64 + 1).min(3) as usize;
+            Op::splice(pos, del, "")
+        }
+        7 => {
+            let del = rng.below((n - pos) as u64 + 1) as usize;
+            Op::splice(pos, del, pick(rng, PIECES))
+        }
+        _ => {
+            let mut b = OpBuilder::new();
+            let mut left = n;
+            for _ in 0..rng.range(1, 5) {
+                let k = rng.below(left as u64 + 1).min(4) as usize;
+                match rng.below(3) {
+                    0 => b.skip(k),
+                    1 => b.delete(k),
+                    _ => b.insert(pick(rng, PIECES)),
+                };
+                left -= k;
+            }
+            b.build()
+        }
+    }
+}
+
+fn len(s: &str) -> usize {
+    s.chars().count()
+}
+
+/// Delivers the oldest message on a random busy link, if any.
+fn deliver_some(
+    session: &mut Session,
+    rng: &mut Rng,
+    events: &mut Vec<Event>,
+) -> Result<(), String> {
+    let busy = session.busy_links();
+    if busy.is_empty() {
+        return Ok(());
+    }
+    let link = busy[rng.below(busy.len() as u64) as usize];
+    session
+        .deliver(link, events)
+        .map_err(|e| format!("{link}: {e}"))
+}
+
+/// Runs one seed; returns how many transforms of each role happened, for coverage.
+fn run_multi(seed: u64) -> Result<[usize; 4], String> {
+    let mut rng = Rng::new(seed);
+    let n = rng.range(2, 5) as usize;
+    let undo = UndoSettings {
+        limit: rng.range(1, 8) as usize,
+        burst_ms: 500,
+    };
+    let mut session = Session::new(n, "shared 😅 text", undo);
+    let mut events = Vec::new();
+    let mut now = 0;
+    for _ in 0..rng.range(10, 120) {
+        now += rng.below(1500);
+        let c = rng.below(n as u64) as u32;
+        let r = match rng.below(20) {
+            0..=9 => {
+                let op = random_op(&mut rng, len(session.clients()[c as usize].doc()));
+                session
+                    .edit(c, &op, now, &mut events)
+                    .map_err(|e| e.to_string())
+            }
+            10 => session
+                .undo(c, &mut events)
+                .map_err(|e| format!("undo: {e}")),
+            11 => session
+                .redo(c, &mut events)
+                .map_err(|e| format!("redo: {e}")),
+            _ => deliver_some(&mut session, &mut rng, &mut events),
+        };
+        r?;
+    }
+    session
+        .quiesce(|n| rng.below(n as u64) as usize, &mut events)
+        .map_err(|e| e.to_string())?;
+    if let Some(d) = session.divergence() {
+        return Err(d);
+    }
+    if !session.quiet() {
+        return Err("a client is not synchronized at quiescence".to_string());
+    }
+    let revision = session.server().revision();
+    if let Some(c) = session.clients().iter().find(|c| c.revision() != revision) {
+        return Err(format!(
+            "client {} is at r{}, the server at r{revision}",
+            c.id(),
+            c.revision()
+        ));
+    }
+    let mut roles = [0; 4];
+    for e in &events {
+        if let Event::Transform(step) = e {
+            let i = ["incoming", "pending", "buffer", "remote"]
+                .iter()
+                .position(|r| *r == step.role)
+                .unwrap_or(3);
+            roles[i] += 1;
+        }
+    }
+    Ok(roles)
+}
+
+#[test]
+fn clients_converge_at_quiescence_under_random_delays() {
+    let mut failures = Vec::new();
+    let mut roles = [0; 4];
+    for seed in 0..seeds(300) {
+        match run_multi(seed) {
+            Ok(r) => (0..4).for_each(|i| roles[i] += r[i]),
+            Err(e) => failures.push(format!("seed {seed}: {e}")),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    eprintln!(
+        "transforms: incoming {}, pending {}, buffer {}, remote {}",
+        roles[0], roles[1], roles[2], roles[3]
+    );
+    // The schedules reach every branch of the protocol, many times.
+    assert!(roles.iter().all(|&n| n > 100), "{roles:?}");
+}
+
+/// The plain-string oracle: the text, and the texts to go back to, one per undo step.
+struct Oracle {
+    text: Vec<char>,
+    undo: Vec<Vec<char>>,
+    redo: Vec<Vec<char>>,
+    open: Option<(u64, u8)>,
+}
+
+fn apply_plain(text: &[char], op: &Op) -> Vec<char> {
+    use orrery_core::collab::ot::Component;
+    let mut out = Vec::new();
+    let mut i = 0;
+    for c in op.components() {
+        match c {
+            Component::Skip(n) => {
+                out.extend_from_slice(&text[i..i + n]);
+                i += n;
+            }
+            Component::Delete(n) => i += n,
+            Component::Insert(s) => out.extend(s.chars()),
+        }
+    }
+    out.extend_from_slice(&text[i..]);
+    out
+}
+
+fn run_single(seed: u64) -> Result<(), String> {
+    let mut rng = Rng::new(seed);
+    let undo = UndoSettings {
+        limit: rng.range(1, 6) as usize,
+        burst_ms: 300,
+    };
+    let mut session = Session::new(1, "", undo);
+    let mut events = Vec::new();
+    let mut oracle = Oracle {
+        text: Vec::new(),
+        undo: Vec::new(),
+        redo: Vec::new(),
+        open: None,
+    };
+    let mut now = 0;
+    for step in 0..rng.range(5, 80) {
+        now += rng.below(600);
+        let what;
+        match rng.below(10) {
+            0..=5 => {
+                let op = random_op(&mut rng, oracle.text.len());
+                what = format!("edit {op}");
+                session
+                    .edit(0, &op, now, &mut events)
+                    .map_err(|e| e.to_string())?;
+                if !op.is_noop() {
+                    let kind = if op.only_inserts() {
+                        1
+                    } else if op.only_deletes() {
+                        2
+                    } else {
+                        3
+                    };
+                    let grows = matches!(oracle.open, Some((t, k)) if k == kind && kind != 3 && now - t <= 300)
+                        && !oracle.undo.is_empty();
+                    if !grows {
+                        oracle.undo.push(oracle.text.clone());
+                        if oracle.undo.len() > undo.limit {
+                            oracle.undo.remove(0);
+                        }
+                    }
+                    oracle.open = Some((now, kind));
+                    oracle.redo.clear();
+                    oracle.text = apply_plain(&oracle.text, &op);
+                }
+            }
+            6 => {
+                what = "undo".to_string();
+                session.undo(0, &mut events).map_err(|e| e.to_string())?;
+                oracle.open = None;
+                if let Some(t) = oracle.undo.pop() {
+                    oracle.redo.push(std::mem::replace(&mut oracle.text, t));
+                }
+            }
+            7 => {
+                what = "redo".to_string();
+                session.redo(0, &mut events).map_err(|e| e.to_string())?;
+                oracle.open = None;
+                if let Some(t) = oracle.redo.pop() {
+                    oracle.undo.push(std::mem::replace(&mut oracle.text, t));
+                }
+            }
+            _ => {
+                what = "deliver".to_string();
+                deliver_some(&mut session, &mut rng, &mut events)?;
+            }
+        }
+        let expected: String = oracle.text.iter().collect();
+        if std::env::var_os("OT_DEBUG").is_some() {
+            eprintln!(
+                "{step} {what}: {:?} {:?} undo {:?}",
+                session.clients()[0].doc(),
+                expected,
+                session.clients()[0]
+                    .undo_history()
+                    .undo_steps()
+                    .iter()
+                    .map(|o| o.to_string())
+                    .collect::<Vec<_>>()
+            );
+        }
+        if session.clients()[0].doc() != expected {
+            return Err(format!(
+                "step {step} ({what}): client holds {:?}, the oracle {expected:?}",
+                session.clients()[0].doc()
+            ));
+        }
+    }
+    session
+        .quiesce(|n| rng.below(n as u64) as usize, &mut events)
+        .map_err(|e| e.to_string())?;
+    let expected: String = oracle.text.iter().collect();
+    if session.server().doc() != expected {
+        return Err(format!(
+            "server holds {:?}, the oracle {expected:?}",
+            session.server().doc()
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn a_single_client_equals_a_plain_string_oracle_with_undo_and_redo() {
+    let mut failures = Vec::new();
+    for seed in std::env::var("OT_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .map_or(0..seeds(300), |s: u64| s..s + 1)
+    {
+        if let Err(e) = run_single(seed) {
+            failures.push(format!("seed {seed}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
