@@ -304,40 +304,38 @@ impl Client {
         Ok(out)
     }
 
-    /// Undoes this user's latest undo step (transformed through everything since); returns
-    /// the message to send, if any. Nothing to undo is not an error: nothing happens.
-    pub fn undo(&mut self) -> Result<Option<Outgoing>, OtError> {
+    /// Undoes this user's latest undo step (transformed through everything since): returns
+    /// the operation applied and the message to send, if any; `None` when there is nothing
+    /// to undo (not an error).
+    pub fn undo(&mut self) -> Result<Option<(Op, Option<Outgoing>)>, OtError> {
         let mut history = self.history.clone();
-        match history.undo(&self.doc)? {
-            Some(op) => self.apply_step(&op, history),
-            None => {
-                // Pressing undo with nothing to undo still ends a typing burst.
-                self.history = history;
-                Ok(None)
-            }
-        }
+        let step = history.undo(&self.doc)?;
+        self.apply_step(step, history)
     }
 
-    /// Redoes the latest undone step.
-    pub fn redo(&mut self) -> Result<Option<Outgoing>, OtError> {
+    /// Redoes the latest undone step, like [`Client::undo`].
+    pub fn redo(&mut self) -> Result<Option<(Op, Option<Outgoing>)>, OtError> {
         let mut history = self.history.clone();
-        match history.redo(&self.doc)? {
-            Some(op) => self.apply_step(&op, history),
-            None => {
-                // Pressing undo with nothing to undo still ends a typing burst.
-                self.history = history;
-                Ok(None)
-            }
-        }
+        let step = history.redo(&self.doc)?;
+        self.apply_step(step, history)
     }
 
     /// Applies an undo or redo step as a local change, with the history that produced it.
-    fn apply_step(&mut self, op: &Op, history: UndoHistory) -> Result<Option<Outgoing>, OtError> {
+    /// Pressing undo with nothing to undo still ends a typing burst.
+    fn apply_step(
+        &mut self,
+        step: Option<Op>,
+        history: UndoHistory,
+    ) -> Result<Option<(Op, Option<Outgoing>)>, OtError> {
+        let Some(op) = step else {
+            self.history = history;
+            return Ok(None);
+        };
         let after = op.apply(&self.doc)?;
-        let (state, out) = self.after_local(op)?;
+        let (state, out) = self.after_local(&op)?;
         self.history = history;
-        self.commit_local(op, after, state);
-        Ok(out)
+        self.commit_local(&op, after, state);
+        Ok(Some((op, out)))
     }
 
     /// The protocol state after a local change, and the message to send, if any.

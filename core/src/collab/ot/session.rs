@@ -12,7 +12,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 
-use super::op::{Op, OtError};
+use super::op::{Op, OtError, Selection};
 use super::protocol::{
     Client, ClientId, ClientState, Outgoing, Revision, Server, TransformStep, UndoSettings,
 };
@@ -225,13 +225,16 @@ impl Session {
         Ok(())
     }
 
+    /// Places `client`'s caret; an unknown client is ignored.
+    pub fn select(&mut self, client: ClientId, selection: Selection) {
+        if let Some(c) = self.clients.get_mut(client as usize) {
+            c.select(selection);
+        }
+    }
+
     /// `client` undoes its latest undo step (nothing happens when there is none).
     pub fn undo(&mut self, client: ClientId, events: &mut Vec<Event>) -> Result<(), OtError> {
-        let c = self.client(client)?;
-        let before = c.doc().to_string();
-        let out = c.undo()?;
-        if c.doc() != before || out.is_some() {
-            let op = out.as_ref().map(|o| o.op.clone()).unwrap_or_default();
+        if let Some((op, out)) = self.client(client)?.undo()? {
             self.local(client, "undo", op, out, events);
         }
         Ok(())
@@ -239,11 +242,7 @@ impl Session {
 
     /// `client` redoes its latest undone step.
     pub fn redo(&mut self, client: ClientId, events: &mut Vec<Event>) -> Result<(), OtError> {
-        let c = self.client(client)?;
-        let before = c.doc().to_string();
-        let out = c.redo()?;
-        if c.doc() != before || out.is_some() {
-            let op = out.as_ref().map(|o| o.op.clone()).unwrap_or_default();
+        if let Some((op, out)) = self.client(client)?.redo()? {
             self.local(client, "redo", op, out, events);
         }
         Ok(())
