@@ -15,12 +15,16 @@
 //!   [`Client`] with its [`ClientState`]), recording every transform as a [`TransformStep`].
 //! * [`session`]: a server and clients joined by in-order queues that the caller delivers
 //!   from, reporting each step as an [`Event`] (the lab's network, and the fuzzers').
+//! * [`text`]: a gap-buffer document that operations apply to in place, and [`trace`]:
+//!   replay of sequential editing traces through it.
 //! * [`undo`]: undo and redo per user ([`UndoHistory`]), transformed through others' edits,
 //!   with typing bursts grouped and a history limit.
 
 pub mod op;
 pub mod protocol;
 pub mod session;
+pub mod text;
+pub mod trace;
 pub mod undo;
 
 pub use op::{Component, Op, OpBuilder, OtError, Selection, Side};
