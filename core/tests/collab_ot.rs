@@ -11,7 +11,7 @@
 //! | `0 splice 3 1 "x"` | client 0 deletes 1 character at 3 and inserts `x` there |
 //! | `0 op [3,{"d":1}]` | client 0 applies an operation given as JSON |
 //! | `0 undo`, `0 redo` | client 0 undoes or redoes |
-//! | `0 select 4 6` | client 0 selects from 4 to 6 |
+//! | `0 select 4 6` | client 0 selects from 4 to 6 (shared with the others once synchronized) |
 //! | `up 0`, `down 1` | deliver the oldest message on that link |
 //! | `quiesce` | deliver everything, always the first busy link (uplinks first) |
 
@@ -81,8 +81,13 @@ fn check(clients: usize, doc: &str, script: &str, expect: Expect) {
     ));
     for c in session.clients() {
         let s = c.selection();
+        let peers: String = c
+            .peers()
+            .iter()
+            .map(|(p, s)| format!(" sees {p} at {}..{}", s.anchor, s.head))
+            .collect();
         out.push_str(&format!(
-            "client {} r{} {} {:?} caret {}..{} undo {} redo {}\n",
+            "client {} r{} {} {:?} caret {}..{}{peers} undo {} redo {}\n",
             c.id(),
             c.revision(),
             c.state().name(),
@@ -118,12 +123,16 @@ fn concurrent_inserts_at_one_place_converge_in_server_order() {
               client 0: remote [1,"Y"] against pending [1,"X"] (left) -> [1,"Y"]
             client 0 remote r1 as [1,"Y"] -> "aYXb"
             client 0 ack r2
+            server forwards client 0's caret at r2: 0..0
             client 1 ack r1
+            server forwards client 1's caret at r2: 0..0
+            client 0 shows client 1's caret at 0..0
             client 1 remote r2 as [2,"X"] -> "aYXb"
+            client 1 shows client 0's caret at 0..0
             --
             server r2 "aYXb"
-            client 0 r2 synchronized "aYXb" caret 0..0 undo 1 redo 0
-            client 1 r2 synchronized "aYXb" caret 0..0 undo 1 redo 0
+            client 0 r2 synchronized "aYXb" caret 0..0 sees 1 at 0..0 undo 1 redo 0
+            client 1 r2 synchronized "aYXb" caret 0..0 sees 0 at 0..0 undo 1 redo 0
         "#]],
     );
 }
@@ -159,15 +168,19 @@ fn edits_made_while_waiting_go_into_the_buffer_and_out_on_ack() {
               server: incoming ["> "] against r2 ["H",{"d":1}] (right) -> [1,"> "]
             server r3 from client 0: [1,"> "] -> "H> ello!"
             client 0 ack r3
+            server forwards client 0's caret at r3: 3..3
               client 1: pending ["H",{"d":1}] against remote r1 [5,"!"] (right) -> ["H",{"d":1}]
               client 1: remote [5,"!"] against pending ["H",{"d":1}] (left) -> [5,"!"]
             client 1 remote r1 as [5,"!"] -> "Hello!"
             client 1 ack r2
+            server forwards client 1's caret at r3: 1..1
+            client 0 shows client 1's caret at 1..1
             client 1 remote r3 as [1,"> "] -> "H> ello!"
+            client 1 shows client 0's caret at 3..3
             --
             server r3 "H> ello!"
-            client 0 r3 synchronized "H> ello!" caret 3..3 undo 1 redo 0
-            client 1 r3 synchronized "H> ello!" caret 1..1 undo 1 redo 0
+            client 0 r3 synchronized "H> ello!" caret 3..3 sees 1 at 1..1 undo 1 redo 0
+            client 1 r3 synchronized "H> ello!" caret 1..1 sees 0 at 3..3 undo 1 redo 0
         "#]],
     );
 }
@@ -198,8 +211,10 @@ fn undo_removes_only_ones_own_change_after_others_edited() {
             client 0 ack r1, sent buffer [1,"ello"]
             server r2 from client 0: [1,"ello"] -> "hello"
             client 0 ack r2
+            server forwards client 0's caret at r2: 5..5
             client 1 remote r1 as ["h"] -> "h"
             client 1 remote r2 as [1,"ello"] -> "hello"
+            client 1 shows client 0's caret at 5..5
             client 1 edit [5," world"], sent -> "hello world"
             client 1 edit ["> "] -> "> hello world"
             server r3 from client 1: [5," world"] -> "hello world"
@@ -208,18 +223,24 @@ fn undo_removes_only_ones_own_change_after_others_edited() {
             server r4 from client 1: ["> "] -> "> hello world"
             client 0 remote r4 as ["> "] -> "> hello world"
             client 1 ack r4
+            server forwards client 1's caret at r4: 2..2
+            client 0 shows client 1's caret at 2..2
             client 0 undo [2,{"d":5}], sent -> ">  world"
             server r5 from client 0: [2,{"d":5}] -> ">  world"
             client 0 ack r5
+            server forwards client 0's caret at r5: 2..2
             client 1 remote r5 as [2,{"d":5}] -> ">  world"
+            client 1 shows client 0's caret at 2..2
             client 0 redo [2,"hello"], sent -> "> hello world"
             server r6 from client 0: [2,"hello"] -> "> hello world"
             client 0 ack r6
+            server forwards client 0's caret at r6: 7..7
             client 1 remote r6 as [2,"hello"] -> "> hello world"
+            client 1 shows client 0's caret at 7..7
             --
             server r6 "> hello world"
-            client 0 r6 synchronized "> hello world" caret 7..7 undo 1 redo 0
-            client 1 r6 synchronized "> hello world" caret 2..2 undo 1 redo 0
+            client 0 r6 synchronized "> hello world" caret 7..7 sees 1 at 2..2 undo 1 redo 0
+            client 1 r6 synchronized "> hello world" caret 2..2 sees 0 at 7..7 undo 1 redo 0
         "#]],
     );
 }
@@ -243,19 +264,25 @@ fn deleted_text_comes_back_where_it_was_after_a_concurrent_insert() {
               server: incoming ["zero "] against r1 [4,{"d":4}] (right) -> ["zero "]
             server r2 from client 1: ["zero "] -> "zero one three"
             client 0 ack r1
+            server forwards client 0's caret at r2: 0..0
             client 0 remote r2 as ["zero "] -> "zero one three"
               client 1: pending ["zero "] against remote r1 [4,{"d":4}] (right) -> ["zero "]
               client 1: remote [4,{"d":4}] against pending ["zero "] (left) -> [9,{"d":4}]
             client 1 remote r1 as [9,{"d":4}] -> "zero one three"
             client 1 ack r2
+            server forwards client 1's caret at r2: 5..5
+            client 0 shows client 1's caret at 5..5
+            client 1 shows client 0's caret at 0..0
             client 0 undo [9,"two "], sent -> "zero one two three"
             server r3 from client 0: [9,"two "] -> "zero one two three"
             client 0 ack r3
+            server forwards client 0's caret at r3: 0..0
             client 1 remote r3 as [9,"two "] -> "zero one two three"
+            client 1 shows client 0's caret at 0..0
             --
             server r3 "zero one two three"
-            client 0 r3 synchronized "zero one two three" caret 0..0 undo 0 redo 1
-            client 1 r3 synchronized "zero one two three" caret 5..5 undo 1 redo 0
+            client 0 r3 synchronized "zero one two three" caret 0..0 sees 1 at 5..5 undo 0 redo 1
+            client 1 r3 synchronized "zero one two three" caret 5..5 sees 0 at 0..0 undo 1 redo 0
         "#]],
     );
 }
@@ -299,6 +326,7 @@ fn typing_bursts_are_one_undo_step_and_the_history_is_limited() {
             client 0 ack r1, sent buffer [1,"bc"]
             server r2 from client 0: [1,"bc"] -> "abc"
             client 0 ack r2
+            server forwards client 0's caret at r2: 3..3
             --
             server r2 "abc"
             client 0 r2 synchronized "abc" caret 3..3 undo 1 redo 2
@@ -323,21 +351,27 @@ fn a_caret_stays_on_its_text_through_remote_edits() {
         expect![[r#"
             client 1 edit ["see "], sent -> "see the quick fox"
             client 1 edit [14,"brown "] -> "see the quick brown fox"
+            server forwards client 0's caret at r0: 4..9
             server r1 from client 1: ["see "] -> "see the quick fox"
             client 0 remote r1 as ["see "] -> "see the quick fox"
+            client 1 shows client 0's caret at 8..13
             client 1 ack r1, sent buffer [14,"brown "]
             server r2 from client 1: [14,"brown "] -> "see the quick brown fox"
             client 0 remote r2 as [14,"brown "] -> "see the quick brown fox"
             client 1 ack r2
+            server forwards client 1's caret at r2: 4..4
+            client 0 shows client 1's caret at 4..4
             client 1 edit [{"d":8}], sent -> "quick brown fox"
             server r3 from client 1: [{"d":8}] -> "quick brown fox"
             client 0 remote r3 as [{"d":8}] -> "quick brown fox"
             client 1 ack r3
+            server forwards client 1's caret at r3: 0..0
+            client 0 shows client 1's caret at 0..0
             client 0 edit [1,"!"], sent -> "q!uick brown fox"
             --
             server r3 "quick brown fox"
-            client 0 r3 awaiting confirm "q!uick brown fox" caret 0..6 undo 1 redo 0
-            client 1 r3 synchronized "quick brown fox" caret 0..0 undo 2 redo 0
+            client 0 r3 awaiting confirm "q!uick brown fox" caret 0..6 sees 1 at 0..0 undo 1 redo 0
+            client 1 r3 synchronized "quick brown fox" caret 0..0 sees 0 at 0..5 undo 2 redo 0
         "#]],
     );
 }
@@ -410,5 +444,38 @@ fn messages_the_protocol_cannot_expect_are_errors_and_change_nothing() {
         Err("unexpected message: an acknowledgement with nothing in flight")
         Err("unexpected message: a remote operation out of order")
         Err("the operation's skip reaches position 4, past the end of the 3-character document")
-        server r0 "abc", client r0 "abc" synchronized"#]].assert_eq(&out.join("\n"));
+        server r0 "abc", client r0 "abc" synchronized"#]]
+    .assert_eq(&out.join("\n"));
+}
+
+#[test]
+fn carets_travel_through_the_server_and_past_unconfirmed_edits() {
+    // Client 1 selects "quick" while client 0 has an unconfirmed insert before it: the caret
+    // reaches client 0 at the server's revision and is shown past client 0's own insert.
+    check(
+        2,
+        "the quick fox",
+        r#"
+        0 splice 0 0 "see "
+        1 select 4 9
+        up 1
+        down 0
+        up 0
+        quiesce
+        "#,
+        expect![[r#"
+            client 0 edit ["see "], sent -> "see the quick fox"
+            server forwards client 1's caret at r0: 4..9
+            client 0 shows client 1's caret at 8..13
+            server r1 from client 0: ["see "] -> "see the quick fox"
+            client 0 ack r1
+            server forwards client 0's caret at r1: 4..4
+            client 1 remote r1 as ["see "] -> "see the quick fox"
+            client 1 shows client 0's caret at 4..4
+            --
+            server r1 "see the quick fox"
+            client 0 r1 synchronized "see the quick fox" caret 4..4 sees 1 at 8..13 undo 1 redo 0
+            client 1 r1 synchronized "see the quick fox" caret 8..13 sees 0 at 4..4 undo 0 redo 0
+        "#]],
+    );
 }

@@ -1,12 +1,13 @@
 //! Seeded fuzzers of the OT protocol: several clients make random edits, undos and redos while
 //! messages wait on the links for random times (each link in order, as over TCP); at
-//! quiescence every client holds the server's document. A single client's history equals a
+//! quiescence every client holds the server's document and shows every other user's caret
+//! exactly where that user has it. A single client's history equals a
 //! plain-string oracle after every step, undo and redo included.
 //!
 //! Seeds are fixed and printed on failure; `RUN_SLOW_TESTS=1` runs ten times as many. To
 //! study one seed of the single-client fuzzer: `OT_SEED=n OT_DEBUG=1` prints every step.
 
-use orrery_core::collab::ot::{Event, Op, OpBuilder, Session, UndoSettings};
+use orrery_core::collab::ot::{Event, Op, OpBuilder, Selection, Session, UndoSettings};
 use orrery_core::rng::Rng;
 
 const PIECES: &[&str] = &["a", "b", "cd", "é", "日", "😅", " ", "\n"];
@@ -101,9 +102,22 @@ fn run_multi(seed: u64) -> Result<[usize; 4], String> {
             11 => session
                 .redo(c, &mut events)
                 .map_err(|e| format!("redo: {e}")),
+            12 => {
+                let len = len(session.clients()[c as usize].doc()) as u64;
+                let (a, h) = (rng.below(len + 1) as usize, rng.below(len + 1) as usize);
+                session.select(c, Selection { anchor: a, head: h });
+                Ok(())
+            }
             _ => deliver_some(&mut session, &mut rng, &mut events),
         };
         r?;
+    }
+    // Everyone places a caret; once the carets have travelled, every client shows every
+    // other's caret exactly where that user has it.
+    for c in 0..n as u32 {
+        let len = len(session.clients()[c as usize].doc()) as u64;
+        let (a, h) = (rng.below(len + 1) as usize, rng.below(len + 1) as usize);
+        session.select(c, Selection { anchor: a, head: h });
     }
     session
         .quiesce(|n| rng.below(n as u64) as usize, &mut events)
@@ -113,6 +127,19 @@ fn run_multi(seed: u64) -> Result<[usize; 4], String> {
     }
     if !session.quiet() {
         return Err("a client is not synchronized at quiescence".to_string());
+    }
+    for c in session.clients() {
+        for p in session.clients() {
+            if p.id() != c.id() && c.peers().get(&p.id()) != Some(&p.selection()) {
+                return Err(format!(
+                    "client {} shows client {}'s caret at {:?}, which is at {:?}",
+                    c.id(),
+                    p.id(),
+                    c.peers().get(&p.id()),
+                    p.selection()
+                ));
+            }
+        }
     }
     let revision = session.server().revision();
     if let Some(c) = session.clients().iter().find(|c| c.revision() != revision) {

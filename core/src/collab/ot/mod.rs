@@ -31,5 +31,5 @@ pub use op::{Component, Op, OpBuilder, OtError, Selection, Side};
 pub use protocol::{
     Client, ClientId, ClientState, Outgoing, Revision, Server, TransformStep, UndoSettings,
 };
-pub use session::{Event, Link, Session};
+pub use session::{Down, Event, Link, Session, Up};
 pub use undo::UndoHistory;

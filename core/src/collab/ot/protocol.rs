@@ -20,9 +20,16 @@
 //! ```
 //!
 //! Messages from the server to one client must arrive in order (as over TCP); the revision
-//! numbers they carry are checked. Every transform, on the server and the clients, can be
+//! numbers they carry are checked.
+//!
+//! **Presence.** A synchronized client shares its caret on its revision; the server moves it
+//! through the history since then and forwards it; a receiving client (which has reached
+//! that revision, the downlink being in order) moves it through its own unconfirmed
+//! operations. Every client then moves the carets it shows through each operation it
+//! applies. Every transform, on the server and the clients, can be
 //! recorded as a [`TransformStep`] for the lab's step-by-step view.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use super::op::{Op, OtError, Selection, Side};
@@ -187,6 +194,23 @@ impl Server {
     }
 }
 
+impl Server {
+    /// A caret that `author` placed on revision `base`, moved to the current revision, for
+    /// the caller to forward to everyone else with [`Server::revision`].
+    pub fn presence(&self, base: Revision, selection: Selection) -> Result<Selection, OtError> {
+        let revision = self.revision();
+        if base > revision {
+            return Err(OtError::UnknownRevision {
+                base,
+                server: revision,
+            });
+        }
+        Ok(self.history[base as usize..]
+            .iter()
+            .fold(selection, |s, h| h.op.transform_selection(s)))
+    }
+}
+
 /// What a client is waiting for.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ClientState {
@@ -242,6 +266,10 @@ pub struct Client {
     revision: Revision,
     state: ClientState,
     selection: Selection,
+    /// Other users' carets in the server's document at this client's revision (without this
+    /// client's unconfirmed operations), so that they move through exactly the operations,
+    /// in exactly the order, that move each user's own caret.
+    peers: BTreeMap<ClientId, Selection>,
     history: UndoHistory,
 }
 
@@ -254,6 +282,7 @@ impl Client {
             revision,
             state: ClientState::Synchronized,
             selection: Selection::default(),
+            peers: BTreeMap::new(),
             history: UndoHistory::new(undo.limit, undo.burst_ms),
         }
     }
@@ -287,6 +316,48 @@ impl Client {
             anchor: selection.anchor.min(n),
             head: selection.head.min(n),
         };
+    }
+
+    /// Other users' carets as this client shows them (in its own document), by client.
+    pub fn peers(&self) -> BTreeMap<ClientId, Selection> {
+        let local = |s: Selection| match &self.state {
+            ClientState::Synchronized => s,
+            ClientState::AwaitingConfirm(p) => p.transform_selection(s),
+            ClientState::AwaitingWithBuffer(p, b) => {
+                b.transform_selection(p.transform_selection(s))
+            }
+        };
+        self.peers.iter().map(|(&c, &s)| (c, local(s))).collect()
+    }
+
+    /// This user's caret for the others, in the coordinates of the server's revision this
+    /// client is at; `None` while an operation of its own is unconfirmed (the caret would
+    /// point into text the server has not placed yet), so the caller sends it on the ack
+    /// that synchronizes the client.
+    pub fn presence(&self) -> Option<(Revision, Selection)> {
+        (self.state == ClientState::Synchronized).then_some((self.revision, self.selection))
+    }
+
+    /// Another user's caret, as the server forwarded it at `revision` (which this client
+    /// has reached, the downlink being in order).
+    pub fn on_presence(
+        &mut self,
+        peer: ClientId,
+        revision: Revision,
+        selection: Selection,
+    ) -> Result<(), OtError> {
+        if revision != self.revision {
+            return Err(OtError::Unexpected("a caret out of order"));
+        }
+        self.peers.insert(peer, selection);
+        Ok(())
+    }
+
+    /// Moves other users' carets through the server's next operation.
+    fn move_peers(&mut self, op: &Op) {
+        for s in self.peers.values_mut() {
+            *s = op.transform_selection(*s);
+        }
     }
 
     pub fn undo_history(&self) -> &UndoHistory {
@@ -384,11 +455,15 @@ impl Client {
                     "an acknowledgement with nothing in flight",
                 ))
             }
-            ClientState::AwaitingConfirm(_) => {
+            ClientState::AwaitingConfirm(pending) => {
+                // The pending operation, transformed against every remote one since it was
+                // sent, is exactly the server's revision.
+                self.move_peers(&pending);
                 self.revision = revision;
                 Ok(None)
             }
-            ClientState::AwaitingWithBuffer(_, buffer) => {
+            ClientState::AwaitingWithBuffer(pending, buffer) => {
+                self.move_peers(&pending);
                 self.revision = revision;
                 self.state = ClientState::AwaitingConfirm(buffer.clone());
                 Ok(Some(Outgoing {
@@ -482,10 +557,8 @@ impl Client {
         self.doc = doc;
         self.state = state;
         self.revision = revision;
-        self.selection = Selection {
-            anchor: applied.transform_cursor(self.selection.anchor, Side::Left),
-            head: applied.transform_cursor(self.selection.head, Side::Left),
-        };
+        self.selection = applied.transform_selection(self.selection);
+        self.move_peers(op);
         steps.append(&mut local_steps);
         Ok(applied)
     }

@@ -18,6 +18,15 @@ use super::protocol::{
 };
 use crate::sim::Time;
 
+/// What a client sends the server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Up {
+    /// An operation made on a revision.
+    Op(Outgoing),
+    /// The sender's caret, on a revision.
+    Presence(Revision, Selection),
+}
+
 /// What the server sends a client.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Down {
@@ -25,6 +34,8 @@ pub enum Down {
     Ack(Revision),
     /// Someone else's operation, as it entered the history.
     Remote(Revision, ClientId, Op),
+    /// Someone else's caret, at a revision.
+    Presence(Revision, ClientId, Selection),
 }
 
 /// A link and its direction.
@@ -71,6 +82,18 @@ pub enum Event {
         revision: Revision,
         sent: Option<Op>,
     },
+    /// The server forwarded a client's caret, moved to its current revision.
+    Forwarded {
+        client: ClientId,
+        revision: Revision,
+        selection: Selection,
+    },
+    /// A client shows another's caret.
+    Caret {
+        client: ClientId,
+        peer: ClientId,
+        selection: Selection,
+    },
     /// A client applied someone else's operation.
     Remote {
         client: ClientId,
@@ -112,6 +135,24 @@ impl fmt::Display for Event {
                 Some(op) => write!(f, "client {client} ack r{revision}, sent buffer {op}"),
                 None => write!(f, "client {client} ack r{revision}"),
             },
+            Event::Forwarded {
+                client,
+                revision,
+                selection,
+            } => write!(
+                f,
+                "server forwards client {client}'s caret at r{revision}: {}..{}",
+                selection.anchor, selection.head
+            ),
+            Event::Caret {
+                client,
+                peer,
+                selection,
+            } => write!(
+                f,
+                "client {client} shows client {peer}'s caret at {}..{}",
+                selection.anchor, selection.head
+            ),
             Event::Remote {
                 client,
                 revision,
@@ -130,8 +171,10 @@ impl fmt::Display for Event {
 pub struct Session {
     server: Server,
     clients: Vec<Client>,
-    up: Vec<VecDeque<Outgoing>>,
+    up: Vec<VecDeque<Up>>,
     down: Vec<VecDeque<Down>>,
+    /// Whether each client's caret changed since it was last sent.
+    presence_due: Vec<bool>,
 }
 
 impl Session {
@@ -144,6 +187,7 @@ impl Session {
                 .collect(),
             up: vec![VecDeque::new(); clients],
             down: vec![VecDeque::new(); clients],
+            presence_due: vec![false; clients],
         }
     }
 
@@ -156,7 +200,7 @@ impl Session {
     }
 
     /// The messages waiting on `link`, oldest first.
-    pub fn queued_up(&self, client: ClientId) -> impl Iterator<Item = &Outgoing> {
+    pub fn queued_up(&self, client: ClientId) -> impl Iterator<Item = &Up> {
         self.up.get(client as usize).into_iter().flatten()
     }
 
@@ -201,7 +245,7 @@ impl Session {
     ) {
         let sent = out.is_some();
         if let Some(o) = out {
-            self.up[client as usize].push_back(o);
+            self.up[client as usize].push_back(Up::Op(o));
         }
         events.push(Event::Local {
             client,
@@ -210,6 +254,19 @@ impl Session {
             sent,
             doc: self.clients[client as usize].doc().to_string(),
         });
+        self.presence_due[client as usize] = true;
+        self.share_presence(client);
+    }
+
+    /// Sends `client`'s caret if it changed and the client is synchronized.
+    fn share_presence(&mut self, client: ClientId) {
+        let c = client as usize;
+        if self.presence_due[c] {
+            if let Some((revision, selection)) = self.clients[c].presence() {
+                self.up[c].push_back(Up::Presence(revision, selection));
+                self.presence_due[c] = false;
+            }
+        }
     }
 
     /// A local edit by `client` at `now`.
@@ -229,6 +286,8 @@ impl Session {
     pub fn select(&mut self, client: ClientId, selection: Selection) {
         if let Some(c) = self.clients.get_mut(client as usize) {
             c.select(selection);
+            self.presence_due[client as usize] = true;
+            self.share_presence(client);
         }
     }
 
@@ -256,6 +315,24 @@ impl Session {
                 let Some(msg) = self.up.get_mut(c as usize).and_then(|q| q.pop_front()) else {
                     return Ok(());
                 };
+                let msg = match msg {
+                    Up::Op(msg) => msg,
+                    Up::Presence(base, selection) => {
+                        let selection = self.server.presence(base, selection)?;
+                        let revision = self.server.revision();
+                        events.push(Event::Forwarded {
+                            client: c,
+                            revision,
+                            selection,
+                        });
+                        for (i, q) in self.down.iter_mut().enumerate() {
+                            if i != c as usize {
+                                q.push_back(Down::Presence(revision, c, selection));
+                            }
+                        }
+                        return Ok(());
+                    }
+                };
                 let entry = self.server.receive(c, msg.base, &msg.op, &mut steps)?;
                 events.extend(steps.into_iter().map(Event::Transform));
                 events.push(Event::Applied {
@@ -281,12 +358,23 @@ impl Session {
                         let out = self.client(c)?.on_ack(revision)?;
                         let sent = out.as_ref().map(|o| o.op.clone());
                         if let Some(o) = out {
-                            self.up[c as usize].push_back(o);
+                            self.up[c as usize].push_back(Up::Op(o));
                         }
                         events.push(Event::Acked {
                             client: c,
                             revision,
                             sent,
+                        });
+                        self.share_presence(c);
+                    }
+                    Down::Presence(revision, peer, selection) => {
+                        let client = self.client(c)?;
+                        client.on_presence(peer, revision, selection)?;
+                        let shown = client.peers().get(&peer).copied().unwrap_or(selection);
+                        events.push(Event::Caret {
+                            client: c,
+                            peer,
+                            selection: shown,
                         });
                     }
                     Down::Remote(revision, _, op) => {
