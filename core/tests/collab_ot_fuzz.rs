@@ -1,7 +1,8 @@
 //! Seeded fuzzers of the OT protocol: several clients make random edits, undos and redos while
 //! messages wait on the links for random times (each link in order, as over TCP); at
 //! quiescence every client holds the server's document and shows every other user's caret
-//! exactly where that user has it. A single client's history equals a
+//! exactly where that user has it. One user's undo among others' concurrent inserts and
+//! deletes removes what is left of that user's text and nothing else. A single client's history equals a
 //! plain-string oracle after every step, undo and redo included.
 //!
 //! Seeds are fixed and printed on failure; `RUN_SLOW_TESTS=1` runs ten times as many. To
@@ -317,6 +318,93 @@ fn a_single_client_equals_a_plain_string_oracle_with_undo_and_redo() {
         .map_or(0..seeds(300), |s: u64| s..s + 1)
     {
         if let Err(e) = run_single(seed) {
+            failures.push(format!("seed {seed}: {e}"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+/// Client 0 inserts a piece of text and later undoes it while the others insert and delete
+/// around (and inside) it. Every character is unique, so the end can be checked as a set:
+/// exactly the characters inserted by anyone, minus those anyone deleted, minus the undone
+/// piece. The undo removes what remains of its own text and nothing of anyone else's.
+fn run_undo_among_others(seed: u64) -> Result<(), String> {
+    let mut rng = Rng::new(seed);
+    let n = rng.range(2, 4) as u32;
+    let mut next = 0x4E00u32;
+    let mut fresh = |k: usize| -> String {
+        (0..k)
+            .map(|_| {
+                next += 1;
+                char::from_u32(next).unwrap_or('?')
+            })
+            .collect()
+    };
+    let base = fresh(8);
+    let mut session = Session::new(n as usize, &base, UndoSettings::default());
+    let mut events = Vec::new();
+    let mut alive: std::collections::BTreeSet<char> = base.chars().collect();
+    let mut deleted = std::collections::BTreeSet::new();
+
+    let piece = fresh(rng.range(1, 5) as usize);
+    let pos = rng.below(len(&base) as u64 + 1) as usize;
+    session
+        .edit(0, &Op::splice(pos, 0, &piece), 0, &mut events)
+        .map_err(|e| e.to_string())?;
+    let undo_at = rng.range(0, 30);
+    for step in 0..40 {
+        if step == undo_at {
+            session.undo(0, &mut events).map_err(|e| e.to_string())?;
+        }
+        let c = rng.range(1, n as u64 - 1) as u32;
+        match rng.below(3) {
+            0 => {
+                let doc = session.clients()[c as usize].doc().to_string();
+                let text = fresh(rng.range(1, 3) as usize);
+                alive.extend(text.chars());
+                let at = rng.below(len(&doc) as u64 + 1) as usize;
+                session
+                    .edit(c, &Op::splice(at, 0, &text), 1000 * step, &mut events)
+                    .map_err(|e| e.to_string())?;
+            }
+            1 => {
+                let doc = session.clients()[c as usize].doc().to_string();
+                let at = rng.below(len(&doc) as u64 + 1) as usize;
+                let del = (rng.below(3) as usize).min(len(&doc) - at);
+                deleted.extend(doc.chars().skip(at).take(del));
+                session
+                    .edit(c, &Op::splice(at, del, ""), 1000 * step, &mut events)
+                    .map_err(|e| e.to_string())?;
+            }
+            _ => deliver_some(&mut session, &mut rng, &mut events)?,
+        }
+    }
+    if undo_at >= 40 {
+        session.undo(0, &mut events).map_err(|e| e.to_string())?;
+    }
+    session
+        .quiesce(|k| rng.below(k as u64) as usize, &mut events)
+        .map_err(|e| e.to_string())?;
+    if let Some(d) = session.divergence() {
+        return Err(d);
+    }
+    let end: std::collections::BTreeSet<char> = session.server().doc().chars().collect();
+    let expected: std::collections::BTreeSet<char> = alive.difference(&deleted).copied().collect();
+    if end != expected {
+        let missing: String = expected.difference(&end).collect();
+        let extra: String = end.difference(&expected).collect();
+        return Err(format!(
+            "undo of {piece:?} (at step {undo_at}): missing {missing:?}, extra {extra:?}"
+        ));
+    }
+    Ok(())
+}
+
+#[test]
+fn undo_removes_ones_own_text_and_nothing_else_among_concurrent_edits() {
+    let mut failures = Vec::new();
+    for seed in 0..seeds(300) {
+        if let Err(e) = run_undo_among_others(seed) {
             failures.push(format!("seed {seed}: {e}"));
         }
     }
