@@ -2,8 +2,11 @@
 //! messages wait on the links for random times (each link in order, as over TCP); at
 //! quiescence every client holds the server's document and shows every other user's caret
 //! exactly where that user has it. One user's undo among others' concurrent inserts and
-//! deletes removes what is left of that user's text and nothing else. A single client's history equals a
-//! plain-string oracle after every step, undo and redo included.
+//! deletes removes what is left of that user's text and nothing else. A single client's
+//! history equals a plain-string oracle after every step, undo and redo included.
+//!
+//! Delays are modelled by delivering, at each step, the oldest message of a random busy link:
+//! any timing of in-order links is such a schedule.
 //!
 //! Seeds are fixed and printed on failure; `RUN_SLOW_TESTS=1` runs ten times as many. To
 //! study one seed of the single-client fuzzer: `OT_SEED=n OT_DEBUG=1` prints every step.

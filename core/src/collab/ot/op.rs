@@ -408,6 +408,10 @@ impl Op {
     /// `other` walks the output of `self`: its skips copy `self`'s pieces (deletes of `self`
     /// pass through whole), its deletes cancel `self`'s inserts or delete what `self` skipped,
     /// and its inserts go in as they are.
+    ///
+    /// Operations carry no document length (trailing skips are dropped), so any two compose:
+    /// this returns `Ok` for every pair in normal form, and the `Result` is the contract
+    /// shared with [`Op::apply`] for callers that handle operations from the wire.
     pub fn compose(&self, other: &Op) -> Result<Op, OtError> {
         let mut out = OpBuilder::new();
         let mut first = Reader::new(self);
@@ -453,7 +457,8 @@ impl Op {
     ///
     /// `self`'s inserts are never split; characters that `other` deleted drop out of `self`'s
     /// skips and deletes; `other`'s inserts become skips, placed after `self`'s insert at the
-    /// same place when `side` is [`Side::Left`].
+    /// same place when `side` is [`Side::Left`]. Like [`Op::compose`], `Ok` for every pair in
+    /// normal form.
     pub fn transform(&self, other: &Op, side: Side) -> Result<Op, OtError> {
         let mut out = OpBuilder::new();
         let mut mine = Reader::new(self);
