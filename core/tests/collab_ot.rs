@@ -179,7 +179,7 @@ fn edits_made_while_waiting_go_into_the_buffer_and_out_on_ack() {
             client 1 shows client 0's caret at 3..3
             --
             server r3 "H> ello!"
-            client 0 r3 synchronized "H> ello!" caret 3..3 sees 1 at 1..1 undo 1 redo 0
+            client 0 r3 synchronized "H> ello!" caret 3..3 sees 1 at 1..1 undo 2 redo 0
             client 1 r3 synchronized "H> ello!" caret 1..1 sees 0 at 3..3 undo 1 redo 0
         "#]],
     );
@@ -240,7 +240,7 @@ fn undo_removes_only_ones_own_change_after_others_edited() {
             --
             server r6 "> hello world"
             client 0 r6 synchronized "> hello world" caret 7..7 sees 1 at 2..2 undo 1 redo 0
-            client 1 r6 synchronized "> hello world" caret 2..2 sees 0 at 7..7 undo 1 redo 0
+            client 1 r6 synchronized "> hello world" caret 2..2 sees 0 at 7..7 undo 2 redo 0
         "#]],
     );
 }
@@ -371,7 +371,7 @@ fn a_caret_stays_on_its_text_through_remote_edits() {
             --
             server r3 "quick brown fox"
             client 0 r3 awaiting confirm "q!uick brown fox" caret 0..6 sees 1 at 0..0 undo 1 redo 0
-            client 1 r3 synchronized "quick brown fox" caret 0..0 sees 0 at 0..5 undo 2 redo 0
+            client 1 r3 synchronized "quick brown fox" caret 0..0 sees 0 at 0..5 undo 3 redo 0
         "#]],
     );
 }
@@ -476,6 +476,82 @@ fn carets_travel_through_the_server_and_past_unconfirmed_edits() {
             server r1 "see the quick fox"
             client 0 r1 synchronized "see the quick fox" caret 4..4 sees 1 at 8..13 undo 1 redo 0
             client 1 r1 synchronized "see the quick fox" caret 8..13 sees 0 at 4..4 undo 0 redo 0
+        "#]],
+    );
+}
+
+#[test]
+fn a_burst_is_typing_on_at_the_caret_or_backspacing_and_ends_on_undo_or_redo() {
+    // "ab" then "cd" typed on at the caret (one step, even across someone else's edit before
+    // it); "X" typed elsewhere (a new step); three backspaces (one step); "e", then redo with
+    // nothing to redo (found by the single-client fuzzer: it ends the burst), then "f" (its
+    // own step). The history keeps the last three steps; the two undos take back "f" and "e".
+    check(
+        2,
+        "",
+        r#"
+        at 0
+        0 splice 0 0 "ab"
+        at 100
+        1 splice 0 0 "> "
+        up 1
+        down 0
+        0 splice 4 0 "cd"
+        at 200
+        0 splice 0 0 "X"
+        at 300
+        0 splice 6 1 ""
+        0 splice 5 1 ""
+        0 splice 4 1 ""
+        at 400
+        0 splice 4 0 "e"
+        0 redo
+        0 splice 5 0 "f"
+        quiesce
+        0 undo
+        0 undo
+        quiesce
+        "#,
+        expect![[r#"
+            client 0 edit ["ab"], sent -> "ab"
+            client 1 edit ["> "], sent -> "> "
+            server r1 from client 1: ["> "] -> "> "
+              client 0: pending ["ab"] against remote r1 ["> "] (right) -> [2,"ab"]
+              client 0: remote ["> "] against pending ["ab"] (left) -> ["> "]
+            client 0 remote r1 as ["> "] -> "> ab"
+            client 0 edit [4,"cd"] -> "> abcd"
+            client 0 edit ["X"] -> "X> abcd"
+            client 0 edit [6,{"d":1}] -> "X> abc"
+            client 0 edit [5,{"d":1}] -> "X> ab"
+            client 0 edit [4,{"d":1}] -> "X> a"
+            client 0 edit [4,"e"] -> "X> ae"
+            client 0 edit [5,"f"] -> "X> aef"
+              server: incoming ["ab"] against r1 ["> "] (right) -> [2,"ab"]
+            server r2 from client 0: [2,"ab"] -> "> ab"
+            client 0 ack r2, sent buffer ["X",3,"ef",{"d":1}]
+            server r3 from client 0: ["X",3,"ef",{"d":1}] -> "X> aef"
+            client 0 ack r3
+            server forwards client 0's caret at r3: 6..6
+            client 1 ack r1
+            server forwards client 1's caret at r3: 3..3
+            client 0 shows client 1's caret at 3..3
+            client 1 remote r2 as [2,"ab"] -> "> ab"
+            client 1 remote r3 as ["X",3,"ef",{"d":1}] -> "X> aef"
+            client 1 shows client 0's caret at 6..6
+            client 0 undo [5,{"d":1}], sent -> "X> ae"
+            client 0 undo [4,{"d":1}] -> "X> a"
+            server r4 from client 0: [5,{"d":1}] -> "X> ae"
+            client 0 ack r4, sent buffer [4,{"d":1}]
+            server r5 from client 0: [4,{"d":1}] -> "X> a"
+            client 0 ack r5
+            server forwards client 0's caret at r5: 4..4
+            client 1 remote r4 as [5,{"d":1}] -> "X> ae"
+            client 1 remote r5 as [4,{"d":1}] -> "X> a"
+            client 1 shows client 0's caret at 4..4
+            --
+            server r5 "X> a"
+            client 0 r5 synchronized "X> a" caret 4..4 sees 1 at 3..3 undo 1 redo 2
+            client 1 r5 synchronized "X> a" caret 3..3 sees 0 at 4..4 undo 1 redo 0
         "#]],
     );
 }

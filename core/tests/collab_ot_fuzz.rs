@@ -190,7 +190,26 @@ struct Oracle {
     text: Vec<char>,
     undo: Vec<Vec<char>>,
     redo: Vec<Vec<char>>,
-    open: Option<(u64, u8)>,
+    /// When the last change was, and where a change must be to continue its burst: typing
+    /// at `(1, caret)`, or deleting at `(2, start)` (backspacing ends there, deleting forward
+    /// starts there).
+    open: Option<(u64, (u8, usize))>,
+}
+
+/// A change as the oracle groups it: `(1, start, end)` for one insert, `(2, start, end)` for
+/// one deletion, `(3, 0, 0)` for anything else.
+fn burst_kind(op: &Op) -> (u8, usize, usize) {
+    use orrery_core::collab::ot::Component;
+    let c = op.components();
+    let (skip, rest) = match c.first() {
+        Some(Component::Skip(n)) => (*n, &c[1..]),
+        _ => (0, c),
+    };
+    match rest {
+        [Component::Insert(s)] => (1, skip, skip + len(s)),
+        [Component::Delete(n)] => (2, skip, skip + n),
+        _ => (3, 0, 0),
+    }
 }
 
 fn apply_plain(text: &[char], op: &Op) -> Vec<char> {
@@ -211,7 +230,8 @@ fn apply_plain(text: &[char], op: &Op) -> Vec<char> {
     out
 }
 
-fn run_single(seed: u64) -> Result<(), String> {
+/// Runs one seed; returns how many changes continued an undo step.
+fn run_single(seed: u64) -> Result<usize, String> {
     let mut rng = Rng::new(seed);
     let undo = UndoSettings {
         limit: rng.range(1, 6) as usize,
@@ -226,33 +246,48 @@ fn run_single(seed: u64) -> Result<(), String> {
         open: None,
     };
     let mut now = 0;
+    let mut grown = 0;
+    // Where the last change left the caret, to type or backspace on from there.
+    let mut caret = 0;
     for step in 0..rng.range(5, 80) {
         now += rng.below(600);
         let what;
         match rng.below(10) {
             0..=5 => {
-                let op = random_op(&mut rng, oracle.text.len());
+                let n = oracle.text.len();
+                let op = match rng.below(4) {
+                    0 => Op::splice(caret.min(n), 0, pick(&mut rng, PIECES)),
+                    1 if caret > 0 && caret <= n => Op::splice(caret - 1, 1, ""),
+                    _ => random_op(&mut rng, n),
+                };
                 what = format!("edit {op}");
                 session
                     .edit(0, &op, now, &mut events)
                     .map_err(|e| e.to_string())?;
                 if !op.is_noop() {
-                    let kind = if op.only_inserts() {
-                        1
-                    } else if op.only_deletes() {
-                        2
-                    } else {
-                        3
+                    let (kind, start, end) = burst_kind(&op);
+                    let continues = match oracle.open {
+                        Some((t, (1, caret))) => kind == 1 && start == caret && now - t <= 300,
+                        Some((t, (2, at))) => {
+                            kind == 2 && (end == at || start == at) && now - t <= 300
+                        }
+                        _ => false,
                     };
-                    let grows = matches!(oracle.open, Some((t, k)) if k == kind && kind != 3 && now - t <= 300)
-                        && !oracle.undo.is_empty();
-                    if !grows {
+                    caret = if kind == 1 { end } else { start };
+                    if continues && !oracle.undo.is_empty() {
+                        grown += 1;
+                    }
+                    if !continues || oracle.undo.is_empty() {
                         oracle.undo.push(oracle.text.clone());
                         if oracle.undo.len() > undo.limit {
                             oracle.undo.remove(0);
                         }
                     }
-                    oracle.open = Some((now, kind));
+                    oracle.open = match kind {
+                        1 => Some((now, (1, end))),
+                        2 => Some((now, (2, start))),
+                        _ => Some((now, (3, 0))),
+                    };
                     oracle.redo.clear();
                     oracle.text = apply_plain(&oracle.text, &op);
                 }
@@ -309,22 +344,29 @@ fn run_single(seed: u64) -> Result<(), String> {
             session.server().doc()
         ));
     }
-    Ok(())
+    Ok(grown)
 }
 
 #[test]
 fn a_single_client_equals_a_plain_string_oracle_with_undo_and_redo() {
     let mut failures = Vec::new();
+    let mut grown = 0;
     for seed in std::env::var("OT_SEED")
         .ok()
         .and_then(|s| s.parse().ok())
         .map_or(0..seeds(300), |s: u64| s..s + 1)
     {
-        if let Err(e) = run_single(seed) {
-            failures.push(format!("seed {seed}: {e}"));
+        match run_single(seed) {
+            Ok(g) => grown += g,
+            Err(e) => failures.push(format!("seed {seed}: {e}")),
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+    eprintln!("{grown} changes continued a typing burst");
+    assert!(
+        grown > 100 || std::env::var_os("OT_SEED").is_some(),
+        "bursts are exercised"
+    );
 }
 
 /// Client 0 inserts a piece of text and later undoes it while the others insert and delete

@@ -12,29 +12,75 @@
 //! ```
 //!
 //! An inverse that becomes a no-op (someone deleted the text this user inserted) drops out.
-//! A typing burst (inserts only, or deletes only, each within `burst_ms` of the previous one)
-//! is one undo step: the inverses compose into the top entry. The stack keeps at most `limit`
+//! A typing burst is one undo step (the inverses compose into the top entry): inserts that
+//! each continue at the caret the previous one left, or deletions that each backspace into
+//! the text before the previous one (or delete forward at its place), each within `burst_ms`
+//! of the previous change. Other people's edits in between move the burst's place but do not
+//! end it. The stack keeps at most `limit`
 //! steps, dropping the oldest. A new change clears the redo stack; undoing pushes the inverse
 //! of the undo onto it.
 
-use super::op::{Op, OtError, Side};
+use super::op::{chars, Component, Op, OtError, Side};
 use crate::sim::Time;
 
-/// What kind of change a step was, for grouping typing bursts.
+/// What kind of change a step was, for grouping typing bursts, with where it happened (in
+/// the document after the change).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Kind {
-    Typing,
-    Deleting,
+    /// One insert; the caret ends at `end`.
+    Typing {
+        start: usize,
+        end: usize,
+    },
+    /// One deletion, which left the caret at `at`.
+    Deleting {
+        at: usize,
+        len: usize,
+    },
     Other,
 }
 
-fn kind(op: &Op) -> Kind {
-    if op.only_inserts() {
-        Kind::Typing
-    } else if op.only_deletes() {
-        Kind::Deleting
-    } else {
-        Kind::Other
+impl Kind {
+    fn of(op: &Op) -> Kind {
+        let (skip, rest) = match op.components() {
+            [Component::Skip(n), rest @ ..] => (*n, rest),
+            rest => (0, rest),
+        };
+        match rest {
+            [Component::Insert(s)] => Kind::Typing {
+                start: skip,
+                end: skip + chars(s),
+            },
+            [Component::Delete(n)] => Kind::Deleting { at: skip, len: *n },
+            _ => Kind::Other,
+        }
+    }
+
+    /// True when `next` continues this burst: typing on at the caret, backspacing into the
+    /// text before the deletion, or deleting forward at the same place.
+    fn continued_by(self, next: Kind) -> bool {
+        match (self, next) {
+            (Kind::Typing { end, .. }, Kind::Typing { start, .. }) => start == end,
+            (Kind::Deleting { at, .. }, Kind::Deleting { at: next_at, len }) => {
+                next_at + len == at || next_at == at
+            }
+            _ => false,
+        }
+    }
+
+    /// The same place after someone else's operation.
+    fn moved(self, op: &Op) -> Kind {
+        match self {
+            Kind::Typing { start, end } => Kind::Typing {
+                start: op.transform_position(start),
+                end: op.transform_position(end),
+            },
+            Kind::Deleting { at, len } => Kind::Deleting {
+                at: op.transform_position(at),
+                len,
+            },
+            Kind::Other => Kind::Other,
+        }
     }
 }
 
@@ -86,10 +132,10 @@ impl UndoHistory {
             return Ok(());
         }
         let inverse = op.invert(before)?;
-        let k = kind(op);
+        let k = Kind::of(op);
         let grows = match (self.open, self.undo.last()) {
             (Some((t, open_kind)), Some(_)) => {
-                k != Kind::Other && k == open_kind && now.saturating_sub(t) <= self.burst_ms
+                open_kind.continued_by(k) && now.saturating_sub(t) <= self.burst_ms
             }
             _ => false,
         };
@@ -112,6 +158,9 @@ impl UndoHistory {
     /// Transforms both stacks through `remote`, an operation by someone else just applied to
     /// the document this user sees.
     pub fn transform(&mut self, remote: &Op) -> Result<(), OtError> {
+        if let Some((t, k)) = self.open {
+            self.open = Some((t, k.moved(remote)));
+        }
         transform_stack(&mut self.undo, remote)?;
         transform_stack(&mut self.redo, remote)
     }
