@@ -20,14 +20,16 @@
 //! ```
 //!
 //! Messages from the server to one client must arrive in order (as over TCP); the revision
-//! numbers they carry are checked.
+//! numbers they carry are checked. Every transform, on the server and the clients, can be
+//! recorded as a [`TransformStep`] for the lab's step-by-step view.
 //!
 //! **Presence.** A synchronized client shares its caret on its revision; the server moves it
-//! through the history since then and forwards it; a receiving client (which has reached
-//! that revision, the downlink being in order) moves it through its own unconfirmed
-//! operations. Every client then moves the carets it shows through each operation it
-//! applies. Every transform, on the server and the clients, can be
-//! recorded as a [`TransformStep`] for the lab's step-by-step view.
+//! through the history since then and forwards it. A receiving client (which has reached
+//! that revision, the downlink being in order) keeps other users' carets in the server's
+//! coordinates, moves them through each server operation as it learns it (remote ones on
+//! arrival, its own on ack), and shows them moved through its unconfirmed operations. So a
+//! caret goes through exactly the operations, in the server's order, that move its owner's
+//! own caret, and every client shows it exactly where its owner has it at quiescence.
 
 use std::collections::BTreeMap;
 use std::fmt;

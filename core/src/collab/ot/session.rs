@@ -199,7 +199,7 @@ impl Session {
         &self.clients
     }
 
-    /// The messages waiting on `link`, oldest first.
+    /// The messages waiting on the uplink from `client`, oldest first.
     pub fn queued_up(&self, client: ClientId) -> impl Iterator<Item = &Up> {
         self.up.get(client as usize).into_iter().flatten()
     }
