@@ -1,7 +1,7 @@
 //! Properties of the OT text type against plain strings: TP1 for transform on both sides,
 //! compose agrees with applying in sequence, invert undoes, cursor mapping stays in the
-//! document, results stay in normal form, and operations that do not fit a document are
-//! refused as errors.
+//! document and follows one's own typing, results stay in normal form, and operations that
+//! do not fit a document are refused as errors.
 //!
 //! Operations are generated from lists of actions normalized into valid ranges (skip,
 //! delete or insert a short piece of text with multi-byte characters), so failures shrink
@@ -179,6 +179,18 @@ proptest! {
             let tag = '\u{E000}'..='\u{F8FF}';
             prop_assert!(after[mapped..i].iter().all(|x| !tag.contains(x)), "cursor {} -> {}", c, mapped);
         }
+    }
+
+    #[test]
+    fn ones_own_typing_moves_the_caret_past_it(d in doc(), c in 0usize..30, p in 0..PIECES.len(), del in 0usize..3) {
+        // Typing (or replacing a selection) at the caret leaves the caret after the new text
+        // with `Side::Right`, and before it with `Side::Left` (others' typing).
+        let c = c.min(chars(&d));
+        let del = del.min(chars(&d) - c);
+        let op = Op::splice(c, del, PIECES[p]);
+        prop_assert_eq!(op.transform_cursor(c, Side::Right), c + chars(PIECES[p]));
+        prop_assert_eq!(op.transform_cursor(c, Side::Left), c);
+        prop_assert_eq!(op.transform_cursor(c, Side::Left), op.transform_position(c));
     }
 
     #[test]
