@@ -12,10 +12,13 @@
 //! * [`elevator`] is the first lab.
 //! * [`cache`] holds the cache lab: eviction policies, trace replay, and the live simulation
 //!   of requests over time ([`cache::lab::CacheLab`]).
+//! * [`cron`] holds the scheduler lab's cron engine: expressions, descriptions, and fire times
+//!   in any IANA time zone with explicit DST policies.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
 pub mod cache;
+pub mod cron;
 pub mod elevator;
 pub mod hash;
 pub mod link;
