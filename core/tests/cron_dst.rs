@@ -1,6 +1,8 @@
 //! Cron across daylight-saving transitions, for both transitions of America/New_York,
 //! Europe/London and Australia/Lord_Howe (whose clocks move by 30 minutes), under each DST
-//! policy. Each snapshot lists the fire times forwards and backwards with the zone's offset.
+//! policy. Each snapshot lists the fire times forwards and backwards with the zone's offset; a
+//! property test compares fire times near each transition with a minute-by-minute walk of the
+//! wall clock.
 //!
 //! | zone | spring forward (gap) | fall back (fold) |
 //! |---|---|---|
@@ -10,6 +12,7 @@
 
 use expect_test::{expect, Expect};
 use orrery_core::cron::{parse_rfc3339, Dst, Fold, Gap, Schedule, Zone};
+use proptest::prelude::*;
 
 /// Fire times of `expr` in `zone` after `from` (and before `until`, backwards), under each
 /// policy of the transition's kind: `gap` policies when `gap`, fold policies otherwise.
@@ -203,4 +206,88 @@ fn a_zone_name_that_does_not_exist_is_refused() {
     let e = Zone::named("Mars/Olympus_Mons").unwrap_err();
     expect![[r#"no time zone "Mars/Olympus_Mons"; use an IANA name such as Europe/London or UTC"#]]
         .assert_eq(&e);
+}
+
+/// Transitions the property tests start near: 2024 and 2025 in three zones.
+const NEAR: [(&str, &str); 6] = [
+    ("America/New_York", "2024-03-10T06:00:00Z"),
+    ("America/New_York", "2025-11-02T05:00:00Z"),
+    ("Europe/London", "2024-03-31T00:00:00Z"),
+    ("Europe/London", "2025-10-26T00:00:00Z"),
+    ("Australia/Lord_Howe", "2024-10-05T15:30:00Z"),
+    ("Australia/Lord_Howe", "2025-04-05T15:00:00Z"),
+];
+
+fn policies() -> [Dst; 4] {
+    [
+        Dst {
+            gap: Gap::NextValid,
+            fold: Fold::Once,
+        },
+        Dst {
+            gap: Gap::Skip,
+            fold: Fold::Once,
+        },
+        Dst {
+            gap: Gap::NextValid,
+            fold: Fold::Twice,
+        },
+        Dst {
+            gap: Gap::Skip,
+            fold: Fold::Twice,
+        },
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig {
+        cases: 120,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    })]
+
+    /// Under `skip` and `twice` the fire times are exactly the instants whose wall-clock time
+    /// matches: walk minute by minute and compare. Under every policy, `next` and `prev`
+    /// invert each other.
+    #[test]
+    fn fire_times_match_the_wall_clock_minute_by_minute(
+        near in 0..NEAR.len(),
+        offset_min in -180i64..180,
+        minutes in prop::collection::btree_set(0u32..60, 1..4),
+        hours in prop::collection::btree_set(0u32..24, 1..6),
+    ) {
+        let (zone_name, at) = NEAR[near];
+        let zone = Zone::named(zone_name).unwrap();
+        let (at, _) = parse_rfc3339(at).unwrap();
+        let from = at + offset_min * 60;
+        let list = |s: &std::collections::BTreeSet<u32>| {
+            s.iter().map(u32::to_string).collect::<Vec<_>>().join(",")
+        };
+        let expr = format!("{} {} * * *", list(&minutes), list(&hours));
+        let s = Schedule::parse(&expr).unwrap();
+        let tz = jiff::tz::TimeZone::get(zone_name).unwrap();
+        let wall = |t: i64| {
+            let dt = jiff::Timestamp::from_second(t).unwrap().to_zoned(tz.clone()).datetime();
+            (dt.hour() as u32, dt.minute() as u32)
+        };
+        let mut want = Vec::new();
+        let mut t = (from / 60 + 1) * 60;
+        while want.len() < 6 {
+            let (h, m) = wall(t);
+            if hours.contains(&h) && minutes.contains(&m) {
+                want.push(t);
+            }
+            t += 60;
+        }
+        let strict = Dst { gap: Gap::Skip, fold: Fold::Twice };
+        prop_assert_eq!(s.fire_times(from, &zone, strict, 6, false), want, "{} in {}", expr, zone_name);
+        for dst in policies() {
+            let Some(next) = s.next_after(from, &zone, dst) else {
+                return Err(TestCaseError::fail("no next fire"));
+            };
+            let prev = s.prev_before(next, &zone, dst).unwrap();
+            prop_assert!(prev <= from, "{} {:?}: prev {} of next {} after {}", expr, dst, prev, next, from);
+            prop_assert_eq!(s.next_after(prev, &zone, dst), Some(next), "{} {:?}", expr, dst);
+        }
+    }
 }

@@ -382,6 +382,12 @@ impl Schedule {
         words.get(i).copied().unwrap_or("")
     }
 
+    /// Whether the day is decided by the day-of-month bits alone (day-of-week is `*` and no
+    /// `L` or `W` rule), so the search may jump from one set bit to the next.
+    fn days_only(&self) -> bool {
+        self.dow_star && self.last_days == 0 && !self.last_weekday && self.nearest == 0
+    }
+
     /// The smallest local second in `[from, until]` that matches, if any.
     pub fn next_local(&self, from: i64, until: i64) -> Option<i64> {
         if from > until {
@@ -408,6 +414,21 @@ impl Schedule {
                     let c = day * DAY + i64::from(t);
                     return (c <= until).then_some(c);
                 }
+            } else if self.days_only() {
+                // Only the day-of-month bits decide: jump to the next one, or the next month.
+                match next_bit(u64::from(self.days), d + 1) {
+                    Some(n) if n <= month_len(y, m) => {
+                        day += i64::from(n - d);
+                        d = n;
+                    }
+                    _ => {
+                        let (ny, nm) = self.next_month(y, m);
+                        (y, m, d) = (ny, nm, 1);
+                        day = days_from_civil(y, m, 1);
+                    }
+                }
+                sod = 0;
+                continue;
             }
             day += 1;
             sod = 0;
@@ -450,6 +471,18 @@ impl Schedule {
                     let c = day * DAY + i64::from(t);
                     return (c >= lower).then_some(c);
                 }
+            } else if self.days_only() && d > 1 {
+                // Only the day-of-month bits decide: jump to the previous one (bit 0 is never
+                // set, so none lands on the last day of the previous month instead).
+                let p = prev_bit(u64::from(self.days) & !1, d - 1).unwrap_or(0);
+                if p >= 1 {
+                    day -= i64::from(d - p);
+                    d = p;
+                    sod = DAY as u32 - 1;
+                    continue;
+                }
+                day -= i64::from(d - 1);
+                d = 1;
             }
             day -= 1;
             sod = DAY as u32 - 1;
