@@ -44,6 +44,11 @@ pub fn labs() -> Vec<Lab> {
             "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
             crate::cache::lab::sample_inputs,
         ),
+        lab::<crate::cron::lab::SchedulerLab>(
+            "Scheduler",
+            "Distributed cron: leader leases with fencing tokens, a job queue with retries and dead letters, workers, and every fault.",
+            crate::cron::lab::sample_inputs,
+        ),
     ]
 }
 

@@ -42,6 +42,7 @@
 pub mod civil;
 pub mod describe;
 pub mod expr;
+pub mod lab;
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
