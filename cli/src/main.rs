@@ -9,6 +9,8 @@ use orrery_core::elevator::saga::{self, Challenge};
 use orrery_core::elevator::DispatcherKind;
 use orrery_core::registry::{self, LabRun};
 
+mod cron;
+
 const USAGE: &str = "\
 usage:
   orrery labs
@@ -16,12 +18,13 @@ usage:
   orrery link <lab> [--seed N] [--scenario FILE.json] [--until SECONDS]
   orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
-  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]";
+  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
+  orrery cron next \"EXPR\" [--from RFC3339] [--count N] [--tz ZONE] [--prev] [--gap next_valid|skip] [--fold once|twice] [--json]";
 
 /// Parsed `--flag value` options and positional words.
-struct Args {
-    words: Vec<String>,
-    flags: BTreeMap<String, String>,
+pub(crate) struct Args {
+    pub(crate) words: Vec<String>,
+    pub(crate) flags: BTreeMap<String, String>,
 }
 
 fn parse_args(raw: &[String]) -> Result<Args, String> {
@@ -31,7 +34,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
     while i < raw.len() {
         let a = &raw[i];
         if let Some(name) = a.strip_prefix("--") {
-            if matches!(name, "json" | "log") {
+            if matches!(name, "json" | "log" | "prev") {
                 flags.insert(name.to_string(), String::new());
             } else {
                 let v = raw
@@ -48,7 +51,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
     Ok(Args { words, flags })
 }
 
-fn num<T: std::str::FromStr>(args: &Args, name: &str) -> Result<Option<T>, String> {
+pub(crate) fn num<T: std::str::FromStr>(args: &Args, name: &str) -> Result<Option<T>, String> {
     match args.flags.get(name) {
         None => Ok(None),
         Some(v) => v
@@ -407,6 +410,9 @@ fn main() -> ExitCode {
         }
         Some("cache") if args.words.get(1).map(String::as_str) == Some("mrc") => {
             cmd_cache_mrc(&args)
+        }
+        Some("cron") if args.words.get(1).map(String::as_str) == Some("next") => {
+            cron::cmd_next(&args)
         }
         _ => Err(USAGE.to_string()),
     });

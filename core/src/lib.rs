@@ -14,11 +14,14 @@
 //!   of requests over time ([`cache::lab::CacheLab`]).
 //! * [`collab`] holds the collaborative editing algorithms: operational transformation
 //!   ([`collab::ot`]) for text.
+//! * [`cron`] holds the scheduler lab's cron engine: expressions, descriptions, and fire times
+//!   in any IANA time zone with explicit DST policies.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
 pub mod cache;
 pub mod collab;
+pub mod cron;
 pub mod elevator;
 pub mod hash;
 pub mod link;

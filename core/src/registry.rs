@@ -55,6 +55,11 @@ pub const CATALOG: &[LabInfo] = &[
         title: "Cache",
         summary: "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
     },
+    LabInfo {
+        id: "scheduler",
+        title: "Scheduler",
+        summary: "Distributed cron: leader leases with fencing tokens, a job queue with retries and dead letters, workers, and every fault.",
+    },
 ];
 
 /// The catalog entry of a lab id.
@@ -72,10 +77,15 @@ pub fn cache() -> Lab {
     lab::<crate::cache::lab::CacheLab>(crate::cache::lab::sample_inputs)
 }
 
+/// The scheduler lab (distributed cron).
+pub fn scheduler() -> Lab {
+    lab::<crate::cron::lab::SchedulerLab>(crate::cron::lab::sample_inputs)
+}
+
 /// Every lab, in the order of [`CATALOG`]. Code that only needs one lab (a web bundle) calls
 /// that lab's own function instead, so that the others are not linked in.
 pub fn labs() -> Vec<Lab> {
-    vec![elevator(), cache()]
+    vec![elevator(), cache(), scheduler()]
 }
 
 /// The lab with this id.

@@ -1,0 +1,1663 @@
+//! The scheduler lab (`scheduler`): a distributed cron. Scheduler nodes elect a leader through
+//! a TTL lease in a coordination store; the leader scans the jobs' cron expressions and
+//! enqueues due runs; workers pull runs from a queue, run them and apply their effect to a
+//! target resource. Faults break every part of it, and the invariant watches the effect:
+//! **every (job, scheduled time) is applied exactly once**.
+//!
+//! ```text
+//!   nodes 0..n ──CAS lease (TTL, token)──► coordination store ◄── job cursors (last dispatched)
+//!      │ leader scans cron every tick
+//!      ▼ enqueue (job, scheduled time, token)
+//!   queue: priority, then scheduled time ──pull──► workers 0..w ──effect(token)──► target
+//!      ▲ visibility timeout, heartbeats, acks       │ fail: retry with backoff, or dead-letter
+//! ```
+//!
+//! **Leases and tokens.** Every `renew_ms` each node that can reach the store renews its lease
+//! (compare-and-set: only the holder, only before it expires) or, once the lease has expired,
+//! takes it with the next fencing token (tokens only grow). A node acts as leader while its
+//! own clock is before the lease's expiry time as the store reported it, so a node whose clock
+//! lags (`clock_skew`) leads for longer than it should. A partitioned node (`partition`)
+//! reaches neither the store nor the other nodes but still reaches the queue: it keeps
+//! enqueueing until its lease expires by its clock, and cannot record its cursor in the store.
+//! The next leader starts from the store's cursor and enqueues those runs again.
+//!
+//! **Fencing.** A run's effect carries the token of the leader that enqueued it, and the
+//! store takes a leader's cursor only with the current lease's token. With `fencing` on the
+//! target's write is conditional too: keyed by the run and stamped with its token, it applies
+//! each (job, scheduled time) once and refuses a later copy, naming the token that applied it.
+//! (A token compared only against the highest seen cannot do this alone: the stale leader's
+//! copy may arrive first, and refusing every lower token would drop runs the old leader
+//! enqueued legitimately before it died.) With fencing off the target applies whatever
+//! arrives, and a partitioned old leader's copy becomes a duplicate, which
+//! [`Simulation::check`] reports with the interleaving that caused it.
+//!
+//! **Workers and the queue.** An idle worker takes the ready run with the highest priority
+//! (then the earliest scheduled time). The run is invisible to others for
+//! `visibility_timeout_ms`, extended by heartbeats every `heartbeat_ms`; a crashed worker stops
+//! heartbeating, so its run reappears and another worker takes it. A failed run is retried
+//! after `backoff_base_ms × 2^(attempt-1)` (capped at `backoff_max_ms`) with seeded "equal
+//! jitter" (half fixed, half random); after `max_attempts` deliveries it is dead-lettered.
+//!
+//! | per job | choices |
+//! |---|---|
+//! | misfire (runs due longer than `misfire_grace_ms` ago, after downtime) | `fire_once` (the latest only), `fire_all`, `skip` |
+//! | overlap (a run of the job is still going when the next is taken) | `allow`, `skip` (drop the new run), `queue` (wait), `replace` (cancel the old run) |
+//!
+//! Cron expressions are evaluated in UTC: simulated time 0 is the scenario's `epoch` (Unix
+//! seconds). At one time, in this order: restarts, expired visibility timeouts, workers
+//! (finishing, then heartbeats, by index), nodes (by index), then idle workers pull.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::{civil, Schedule};
+use crate::metrics::Metrics;
+use crate::rng::Rng;
+use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
+
+/// What the leader does with runs that fell due more than `misfire_grace_ms` ago.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Misfire {
+    /// Run once for all the missed times (the latest of them).
+    #[default]
+    FireOnce,
+    /// Run every missed time.
+    FireAll,
+    /// Run none of them.
+    Skip,
+}
+
+/// What a worker does when it takes a run while another run of the same job is going.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Overlap {
+    /// Run both.
+    #[default]
+    Allow,
+    /// Drop the new run.
+    Skip,
+    /// Leave the new run in the queue until the old one ends.
+    Queue,
+    /// Cancel the old run and run the new one.
+    Replace,
+}
+
+/// A job as registered.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct JobSpec {
+    pub name: String,
+    /// Five or six fields (seconds first), evaluated in UTC.
+    pub cron: String,
+    pub duration_ms: u64,
+    /// The chance that one attempt fails, in percent.
+    pub fail_percent: u32,
+    /// Higher runs first.
+    pub priority: u32,
+    pub misfire: Misfire,
+    pub overlap: Overlap,
+}
+
+impl Default for JobSpec {
+    fn default() -> Self {
+        JobSpec {
+            name: "job".into(),
+            cron: "0 * * * * *".into(),
+            duration_ms: 5_000,
+            fail_percent: 0,
+            priority: 5,
+            misfire: Misfire::FireOnce,
+            overlap: Overlap::Allow,
+        }
+    }
+}
+
+impl JobSpec {
+    fn validate(&self) -> Result<Schedule, String> {
+        if self.name.is_empty() || self.name.len() > 40 {
+            return Err("a job name must have 1 to 40 characters".into());
+        }
+        if self.duration_ms == 0 || self.duration_ms > 3_600_000 {
+            return Err(format!(
+                "job {}: duration_ms must be between 1 and 3600000",
+                self.name
+            ));
+        }
+        if self.fail_percent > 100 {
+            return Err(format!(
+                "job {}: fail_percent must be at most 100",
+                self.name
+            ));
+        }
+        if self.priority > 9 {
+            return Err(format!("job {}: priority must be 0 to 9", self.name));
+        }
+        Schedule::parse(&self.cron).map_err(|e| format!("job {}: cron: {e}", self.name))
+    }
+}
+
+/// Everything needed to start a run of the scheduler lab.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scenario {
+    pub seed: u64,
+    /// The Unix second at simulated time 0.
+    pub epoch: i64,
+    /// Scheduler nodes, 1 to 7.
+    pub nodes: u32,
+    /// Workers, 1 to 50.
+    pub workers: u32,
+    pub lease_ttl_ms: u64,
+    /// How often each node renews (or tries to take) the lease and, as leader, scans.
+    pub renew_ms: u64,
+    pub visibility_timeout_ms: u64,
+    pub heartbeat_ms: u64,
+    pub fencing: bool,
+    pub max_attempts: u32,
+    pub backoff_base_ms: u64,
+    pub backoff_max_ms: u64,
+    pub misfire_grace_ms: u64,
+    /// How long a crashed node or worker stays down.
+    pub restart_ms: u64,
+    pub jobs: Vec<JobSpec>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        let job =
+            |name: &str, cron: &str, duration_ms, fail_percent, priority, misfire, overlap| {
+                JobSpec {
+                    name: name.into(),
+                    cron: cron.into(),
+                    duration_ms,
+                    fail_percent,
+                    priority,
+                    misfire,
+                    overlap,
+                }
+            };
+        Scenario {
+            seed: 1,
+            // 2024-01-01T00:00:00Z.
+            epoch: 1_704_067_200,
+            nodes: 3,
+            workers: 4,
+            lease_ttl_ms: 5_000,
+            renew_ms: 1_000,
+            visibility_timeout_ms: 15_000,
+            heartbeat_ms: 5_000,
+            fencing: true,
+            max_attempts: 4,
+            backoff_base_ms: 2_000,
+            backoff_max_ms: 30_000,
+            misfire_grace_ms: 5_000,
+            restart_ms: 20_000,
+            jobs: vec![
+                job(
+                    "heartbeat",
+                    "*/10 * * * * *",
+                    1_500,
+                    0,
+                    5,
+                    Misfire::Skip,
+                    Overlap::Skip,
+                ),
+                job(
+                    "report",
+                    "0 * * * * *",
+                    20_000,
+                    20,
+                    3,
+                    Misfire::FireOnce,
+                    Overlap::Allow,
+                ),
+                job(
+                    "sync",
+                    "*/30 * * * * *",
+                    25_000,
+                    5,
+                    4,
+                    Misfire::FireOnce,
+                    Overlap::Queue,
+                ),
+                job(
+                    "billing",
+                    "0 */5 * * * *",
+                    8_000,
+                    10,
+                    9,
+                    Misfire::FireAll,
+                    Overlap::Replace,
+                ),
+            ],
+        }
+    }
+}
+
+impl Scenario {
+    /// Explains which field is out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        let range = |name: &str, v: u64, lo: u64, hi: u64| {
+            if (lo..=hi).contains(&v) {
+                Ok(())
+            } else {
+                Err(format!("{name} must be between {lo} and {hi}, not {v}"))
+            }
+        };
+        range("nodes", u64::from(self.nodes), 1, 7)?;
+        range("workers", u64::from(self.workers), 1, 50)?;
+        range("lease_ttl_ms", self.lease_ttl_ms, 100, 600_000)?;
+        range("renew_ms", self.renew_ms, 10, 600_000)?;
+        range(
+            "visibility_timeout_ms",
+            self.visibility_timeout_ms,
+            100,
+            3_600_000,
+        )?;
+        range("heartbeat_ms", self.heartbeat_ms, 10, 3_600_000)?;
+        range("max_attempts", u64::from(self.max_attempts), 1, 100)?;
+        range("backoff_base_ms", self.backoff_base_ms, 1, 3_600_000)?;
+        range("backoff_max_ms", self.backoff_max_ms, 1, 86_400_000)?;
+        range("misfire_grace_ms", self.misfire_grace_ms, 0, 86_400_000)?;
+        range("restart_ms", self.restart_ms, 1, 86_400_000)?;
+        if !(civil::MIN_SECOND..=civil::MAX_SECOND / 2).contains(&self.epoch) {
+            return Err("epoch must be a Unix second between the years 1 and 5000".into());
+        }
+        if self.jobs.len() > 2_000 {
+            return Err("at most 2000 jobs".into());
+        }
+        let mut names = std::collections::BTreeSet::new();
+        for j in &self.jobs {
+            j.validate()?;
+            if !names.insert(&j.name) {
+                return Err(format!("two jobs are named {}", j.name));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A click or a fault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// The current leader stops (and restarts after `restart_ms`).
+    CrashLeader,
+    CrashNode {
+        node: u32,
+    },
+    /// Cuts the current leader off from the store and the other nodes; `on: false` heals
+    /// every partition.
+    PartitionLeader {
+        on: bool,
+    },
+    Partition {
+        node: u32,
+        on: bool,
+    },
+    /// Sets a node's clock to run `skew_ms` ahead (negative: behind) of true time.
+    ClockSkew {
+        node: u32,
+        skew_ms: i64,
+    },
+    StoreDown {
+        on: bool,
+    },
+    /// The worker stops mid-job (and restarts after `restart_ms`).
+    CrashWorker {
+        worker: u32,
+    },
+    /// Runs of the job started from now on take `extra_ms` longer.
+    SlowJob {
+        job: String,
+        extra_ms: u64,
+    },
+    AddJob {
+        job: JobSpec,
+    },
+    UpdateJob {
+        job: JobSpec,
+    },
+    DeleteJob {
+        name: String,
+    },
+    /// Enqueues a run of the job now, outside its schedule.
+    Trigger {
+        name: String,
+    },
+}
+
+/// One run: a job and its scheduled time (simulated ms); manual runs are keyed apart.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct RunKey {
+    pub job: String,
+    pub scheduled: Time,
+    pub manual: bool,
+}
+
+/// Something that happened in the scheduler lab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Elected {
+        node: u32,
+        token: u64,
+    },
+    /// A node stopped acting as leader: `why` says how it learnt.
+    Deposed {
+        node: u32,
+        token: u64,
+        why: &'static str,
+    },
+    Enqueued {
+        run: RunKey,
+        node: u32,
+        token: u64,
+    },
+    Missed {
+        job: String,
+        count: u64,
+        policy: Misfire,
+    },
+    Started {
+        run: RunKey,
+        worker: u32,
+        attempt: u32,
+        lag_ms: i64,
+    },
+    Applied {
+        run: RunKey,
+        worker: u32,
+        token: u64,
+        duplicate: bool,
+    },
+    Fenced {
+        run: RunKey,
+        worker: u32,
+        token: u64,
+        why: String,
+    },
+    Failed {
+        run: RunKey,
+        worker: u32,
+        attempt: u32,
+        retry_in_ms: u64,
+    },
+    DeadLettered {
+        run: RunKey,
+        attempts: u32,
+    },
+    Redelivered {
+        run: RunKey,
+        attempt: u32,
+    },
+    OverlapSkipped {
+        run: RunKey,
+    },
+    Replaced {
+        run: RunKey,
+        worker: u32,
+    },
+    Discarded {
+        run: RunKey,
+    },
+    NodeDown {
+        node: u32,
+    },
+    NodeUp {
+        node: u32,
+    },
+    Partitioned {
+        node: u32,
+        on: bool,
+    },
+    Skewed {
+        node: u32,
+        skew_ms: i64,
+    },
+    StoreDown {
+        on: bool,
+    },
+    WorkerDown {
+        worker: u32,
+        run: Option<RunKey>,
+    },
+    WorkerUp {
+        worker: u32,
+    },
+    Slowed {
+        job: String,
+        extra_ms: u64,
+    },
+    JobAdded {
+        job: String,
+    },
+    JobChanged {
+        job: String,
+    },
+    JobDeleted {
+        job: String,
+    },
+    Triggered {
+        job: String,
+    },
+}
+
+/// The `node` of runs enqueued by hand.
+pub const BY_HAND: u32 = u32::MAX;
+
+impl fmt::Display for RunKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.manual {
+            write!(
+                f,
+                "{}@manual {}",
+                self.job,
+                crate::sim::fmt_time(self.scheduled)
+            )
+        } else {
+            write!(f, "{}@{}s", self.job, self.scheduled / 1000)
+        }
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Elected { node, token } => write!(f, "node {node} is leader (token {token})"),
+            Event::Deposed { node, token, why } => {
+                write!(f, "node {node} stops leading (token {token}): {why}")
+            }
+            Event::Enqueued { run, node, token } if *node == BY_HAND => {
+                write!(f, "enqueued {run} by hand (token {token})")
+            }
+            Event::Enqueued { run, node, token } => {
+                write!(f, "node {node} enqueues {run} (token {token})")
+            }
+            Event::Missed { job, count, policy } => {
+                write!(
+                    f,
+                    "{job}: {count} missed run(s) not fired ({policy:?} misfire)"
+                )
+            }
+            Event::Started {
+                run,
+                worker,
+                attempt,
+                lag_ms,
+            } => write!(
+                f,
+                "worker {worker} starts {run} (attempt {attempt}, lag {lag_ms} ms)"
+            ),
+            Event::Applied {
+                run,
+                worker,
+                token,
+                duplicate,
+            } => {
+                write!(
+                    f,
+                    "target applies {run} from worker {worker} (token {token})"
+                )?;
+                if *duplicate {
+                    f.write_str(": DUPLICATE")?;
+                }
+                Ok(())
+            }
+            Event::Fenced {
+                run,
+                worker,
+                token,
+                why,
+            } => write!(
+                f,
+                "target refuses {run} from worker {worker} (token {token}): {why}"
+            ),
+            Event::Failed {
+                run,
+                worker,
+                attempt,
+                retry_in_ms,
+            } => write!(
+                f,
+                "worker {worker}: {run} failed (attempt {attempt}), retry in {retry_in_ms} ms"
+            ),
+            Event::DeadLettered { run, attempts } => {
+                write!(f, "{run} dead-lettered after {attempts} attempts")
+            }
+            Event::Redelivered { run, attempt } => write!(
+                f,
+                "{run}: visibility timeout expired, visible again (delivery {attempt} lost)"
+            ),
+            Event::OverlapSkipped { run } => {
+                write!(f, "{run} skipped: the previous run is still going")
+            }
+            Event::Replaced { run, worker } => {
+                write!(f, "worker {worker} cancels {run}: replaced by a newer run")
+            }
+            Event::Discarded { run } => write!(f, "{run} discarded: the job was deleted"),
+            Event::NodeDown { node } => write!(f, "node {node} crashed"),
+            Event::NodeUp { node } => write!(f, "node {node} restarted"),
+            Event::Partitioned { node, on: true } => write!(f, "node {node} partitioned"),
+            Event::Partitioned { node, on: false } => write!(f, "node {node} reconnected"),
+            Event::Skewed { node, skew_ms } => write!(f, "node {node} clock skew {skew_ms} ms"),
+            Event::StoreDown { on: true } => f.write_str("coordination store unavailable"),
+            Event::StoreDown { on: false } => f.write_str("coordination store back"),
+            Event::WorkerDown { worker, run } => {
+                write!(f, "worker {worker} crashed")?;
+                if let Some(r) = run {
+                    write!(f, " while running {r}")?;
+                }
+                Ok(())
+            }
+            Event::WorkerUp { worker } => write!(f, "worker {worker} restarted"),
+            Event::Slowed { job, extra_ms } => {
+                write!(f, "{job} runs take {extra_ms} ms longer")
+            }
+            Event::JobAdded { job } => write!(f, "job {job} added"),
+            Event::JobChanged { job } => write!(f, "job {job} changed"),
+            Event::JobDeleted { job } => write!(f, "job {job} deleted"),
+            Event::Triggered { job } => write!(f, "job {job} triggered by hand"),
+        }
+    }
+}
+
+/// The lease as the store holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Lease {
+    pub holder: u32,
+    pub token: u64,
+    pub expires: Time,
+}
+
+/// A scheduler node.
+#[derive(Clone, Debug)]
+pub struct Node {
+    pub up: bool,
+    pub partitioned: bool,
+    pub skew_ms: i64,
+    /// The lease this node believes it holds: `(token, expiry as the store reported it)`.
+    pub lease: Option<(u64, Time)>,
+    /// The last scheduled time this node enqueued, per job (a leader's working copy).
+    cursor: BTreeMap<String, Time>,
+    restart_at: Option<Time>,
+    next_tick: Time,
+}
+
+/// Where a queued run is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum MsgState {
+    /// Can be taken from `at`.
+    Ready { at: Time },
+    /// Taken by `worker`, invisible until `until`.
+    Taken {
+        worker: u32,
+        until: Time,
+        receipt: u64,
+    },
+}
+
+/// A queued run.
+#[derive(Clone, Debug)]
+struct Msg {
+    run: RunKey,
+    token: u64,
+    node: u32,
+    priority: u32,
+    /// Deliveries so far.
+    attempts: u32,
+    state: MsgState,
+}
+
+/// A run a worker is executing.
+#[derive(Clone, Debug)]
+struct Exec {
+    msg: u64,
+    receipt: u64,
+    started: Time,
+    ends: Time,
+    fails: bool,
+    next_heartbeat: Time,
+}
+
+/// A worker.
+#[derive(Clone, Debug)]
+pub struct Worker {
+    pub up: bool,
+    exec: Option<Exec>,
+    restart_at: Option<Time>,
+    busy_ms: u64,
+}
+
+/// One application of an effect at the target, for the duplicate report.
+#[derive(Clone, Debug)]
+struct Applied {
+    time: Time,
+    worker: u32,
+    token: u64,
+    node: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Job {
+    spec: JobSpec,
+    schedule: Schedule,
+    created: Time,
+    extra_ms: u64,
+}
+
+/// The scheduler lab. See the module documentation.
+#[derive(Clone)]
+pub struct SchedulerLab {
+    scenario: Scenario,
+    now: Time,
+    rng: Rng,
+    store_up: bool,
+    lease: Option<Lease>,
+    next_token: u64,
+    store_cursor: BTreeMap<String, Time>,
+    /// `(time, node, token)` of every election, for the duplicate report.
+    elections: Vec<(Time, u32, u64)>,
+    nodes: Vec<Node>,
+    workers: Vec<Worker>,
+    jobs: BTreeMap<String, Job>,
+    queue: BTreeMap<u64, Msg>,
+    next_msg: u64,
+    next_receipt: u64,
+    dead: Vec<RunKey>,
+    applied: BTreeMap<RunKey, Vec<Applied>>,
+    max_token_seen: u64,
+    duplicate: Option<Violation>,
+    /// Messages ever enqueued, and where they went: the conservation check.
+    enqueued: u64,
+    settled: u64,
+    metrics: Metrics,
+}
+
+impl SchedulerLab {
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+    pub fn nodes(&self) -> &[Node] {
+        &self.nodes
+    }
+    pub fn workers(&self) -> &[Worker] {
+        &self.workers
+    }
+    pub fn lease(&self) -> Option<&Lease> {
+        self.lease.as_ref()
+    }
+    pub fn queue_depth(&self) -> usize {
+        self.queue.len()
+    }
+    pub fn dead_letters(&self) -> &[RunKey] {
+        &self.dead
+    }
+    /// How many times the target applied each run.
+    pub fn applications(&self) -> impl Iterator<Item = (&RunKey, usize)> {
+        self.applied.iter().map(|(k, v)| (k, v.len()))
+    }
+    /// The node that acts as leader now (by its own clock), if any.
+    pub fn acting_leaders(&self) -> Vec<u32> {
+        (0..self.nodes.len() as u32)
+            .filter(|&i| self.acts_as_leader(i))
+            .collect()
+    }
+
+    fn local_now(&self, node: u32) -> Time {
+        let n = &self.nodes[node as usize];
+        (self.now as i64 + n.skew_ms).max(0) as Time
+    }
+
+    fn acts_as_leader(&self, node: u32) -> bool {
+        let n = &self.nodes[node as usize];
+        n.up && n.lease.is_some_and(|(_, exp)| self.local_now(node) < exp)
+    }
+
+    fn reaches_store(&self, node: u32) -> bool {
+        let n = &self.nodes[node as usize];
+        n.up && !n.partitioned && self.store_up
+    }
+
+    fn unix(&self, t: Time) -> i64 {
+        self.scenario.epoch + (t / 1000) as i64
+    }
+
+    fn sim_ms(&self, unix: i64) -> Time {
+        ((unix - self.scenario.epoch).max(0) as Time) * 1000
+    }
+
+    fn backoff(&mut self, attempt: u32) -> u64 {
+        let exp = self
+            .scenario
+            .backoff_base_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(30));
+        let cap = exp.min(self.scenario.backoff_max_ms).max(1);
+        cap / 2 + self.rng.below(cap - cap / 2 + 1)
+    }
+
+    /// Node `i`'s tick: the lease, then (as leader) the scan.
+    fn tick_node(&mut self, i: u32, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        if self.reaches_store(i) {
+            let held = self.lease.clone().filter(|l| l.expires > now);
+            match held {
+                Some(l) if l.holder == i => {
+                    let expires = now + self.scenario.lease_ttl_ms;
+                    self.lease = Some(Lease { expires, ..l });
+                    self.nodes[i as usize].lease = Some((l.token, expires));
+                }
+                Some(_) => {
+                    if let Some((token, _)) = self.nodes[i as usize].lease.take() {
+                        out.emit(
+                            now,
+                            Event::Deposed {
+                                node: i,
+                                token,
+                                why: "the store shows another holder",
+                            },
+                        );
+                    }
+                }
+                None => {
+                    self.next_token += 1;
+                    let token = self.next_token;
+                    let expires = now + self.scenario.lease_ttl_ms;
+                    self.lease = Some(Lease {
+                        holder: i,
+                        token,
+                        expires,
+                    });
+                    let n = &mut self.nodes[i as usize];
+                    n.lease = Some((token, expires));
+                    n.cursor = self.store_cursor.clone();
+                    self.elections.push((now, i, token));
+                    self.metrics.add("leader_changes", 1);
+                    out.emit(now, Event::Elected { node: i, token });
+                }
+            }
+        }
+        if let Some((token, _)) = self.nodes[i as usize].lease {
+            if self.acts_as_leader(i) {
+                self.scan(i, token, out);
+            } else {
+                self.nodes[i as usize].lease = None;
+                out.emit(
+                    now,
+                    Event::Deposed {
+                        node: i,
+                        token,
+                        why: "its lease expired by its clock",
+                    },
+                );
+            }
+        }
+    }
+
+    /// The leader's scan: enqueue every run due by its clock since its cursor.
+    fn scan(&mut self, i: u32, token: u64, out: &mut dyn Emit<Event>) {
+        const MAX_DUE: usize = 1_000;
+        let now = self.now;
+        let local = self.local_now(i);
+        let local_unix = self.unix(local);
+        let grace = self.scenario.misfire_grace_ms;
+        let names: Vec<String> = self.jobs.keys().cloned().collect();
+        for name in names {
+            let job = &self.jobs[&name];
+            let cursor = self.nodes[i as usize]
+                .cursor
+                .get(&name)
+                .copied()
+                .unwrap_or(job.created)
+                .max(job.created);
+            let mut due = Vec::new();
+            let mut missed = 0u64;
+            let mut t = self.unix(cursor);
+            while let Some(n) = job
+                .schedule
+                .next_after(t, &super::Zone::utc(), Default::default())
+            {
+                if n > local_unix {
+                    break;
+                }
+                if due.len() == MAX_DUE {
+                    missed += 1;
+                } else {
+                    due.push(self.sim_ms(n));
+                }
+                t = n;
+                if missed > 100_000 {
+                    break;
+                }
+            }
+            let Some(&last) = due.last() else {
+                continue;
+            };
+            let new_cursor = self.sim_ms(t).max(last);
+            let (late, on_time): (Vec<Time>, Vec<Time>) = due
+                .into_iter()
+                .partition(|&d| local.saturating_sub(d) > grace);
+            let policy = job.spec.misfire;
+            let mut fire: Vec<Time> = match policy {
+                Misfire::FireAll => late.clone(),
+                Misfire::FireOnce => late.last().copied().into_iter().collect(),
+                Misfire::Skip => Vec::new(),
+            };
+            missed += (late.len() - fire.len()) as u64;
+            fire.extend(on_time);
+            if missed > 0 {
+                self.metrics.add("missed", missed);
+                out.emit(
+                    now,
+                    Event::Missed {
+                        job: name.clone(),
+                        count: missed,
+                        policy,
+                    },
+                );
+            }
+            let priority = job.spec.priority;
+            for scheduled in fire {
+                let run = RunKey {
+                    job: name.clone(),
+                    scheduled,
+                    manual: false,
+                };
+                self.enqueue(run, i, token, priority, out);
+            }
+            self.nodes[i as usize]
+                .cursor
+                .insert(name.clone(), new_cursor);
+            let fenced_out =
+                self.scenario.fencing && self.lease.as_ref().is_some_and(|l| l.token != token);
+            if self.reaches_store(i) && !fenced_out {
+                self.store_cursor.insert(name, new_cursor);
+            }
+        }
+    }
+
+    fn enqueue(
+        &mut self,
+        run: RunKey,
+        node: u32,
+        token: u64,
+        priority: u32,
+        out: &mut dyn Emit<Event>,
+    ) {
+        let now = self.now;
+        out.emit(
+            now,
+            Event::Enqueued {
+                run: run.clone(),
+                node,
+                token,
+            },
+        );
+        self.next_msg += 1;
+        self.queue.insert(
+            self.next_msg,
+            Msg {
+                run,
+                token,
+                node,
+                priority,
+                attempts: 0,
+                state: MsgState::Ready { at: now },
+            },
+        );
+        self.enqueued += 1;
+        self.metrics.add("enqueued", 1);
+    }
+
+    /// Removes a message for good.
+    fn settle(&mut self, id: u64) -> Option<Msg> {
+        let m = self.queue.remove(&id)?;
+        self.settled += 1;
+        Some(m)
+    }
+
+    /// Whether a run of `job` other than message `except` is being executed.
+    fn running_of(&self, job: &str, except: u64) -> Option<(u32, u64)> {
+        self.workers.iter().enumerate().find_map(|(w, wk)| {
+            let e = wk.exec.as_ref()?;
+            let m = self.queue.get(&e.msg)?;
+            (e.msg != except && m.run.job == job).then_some((w as u32, e.msg))
+        })
+    }
+
+    /// Idle worker `w` takes the best ready run, applying overlap policies on the way.
+    fn pull(&mut self, w: u32, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        loop {
+            let best = self
+                .queue
+                .iter()
+                .filter(|(_, m)| matches!(m.state, MsgState::Ready { at } if at <= now))
+                .filter(|(_, m)| {
+                    !(self
+                        .jobs
+                        .get(&m.run.job)
+                        .is_some_and(|j| j.spec.overlap == Overlap::Queue)
+                        && self.running_of(&m.run.job, u64::MAX).is_some())
+                })
+                .max_by(|(ia, a), (ib, b)| {
+                    a.priority
+                        .cmp(&b.priority)
+                        .then(b.run.scheduled.cmp(&a.run.scheduled))
+                        .then(ib.cmp(ia))
+                })
+                .map(|(&id, _)| id);
+            let Some(id) = best else {
+                return;
+            };
+            let run = self.queue[&id].run.clone();
+            let Some(job) = self.jobs.get(&run.job).cloned() else {
+                self.settle(id);
+                self.metrics.add("discarded", 1);
+                out.emit(now, Event::Discarded { run });
+                continue;
+            };
+            if let Some((other_w, other_msg)) = self.running_of(&run.job, id) {
+                match job.spec.overlap {
+                    Overlap::Allow | Overlap::Queue => {}
+                    Overlap::Skip => {
+                        self.settle(id);
+                        self.metrics.add("overlap_skipped", 1);
+                        out.emit(now, Event::OverlapSkipped { run });
+                        continue;
+                    }
+                    Overlap::Replace => {
+                        if let Some(old) = self.settle(other_msg) {
+                            self.finish_busy(other_w);
+                            self.metrics.add("replaced", 1);
+                            out.emit(
+                                now,
+                                Event::Replaced {
+                                    run: old.run,
+                                    worker: other_w,
+                                },
+                            );
+                        }
+                    }
+                }
+            }
+            self.next_receipt += 1;
+            let receipt = self.next_receipt;
+            let fails = self.rng.chance(u64::from(job.spec.fail_percent), 100);
+            let m = self.queue.get_mut(&id).expect("the chosen message");
+            m.attempts += 1;
+            m.state = MsgState::Taken {
+                worker: w,
+                until: now + self.scenario.visibility_timeout_ms,
+                receipt,
+            };
+            let attempt = m.attempts;
+            let lag_ms = now as i64 - run.scheduled as i64;
+            if attempt == 1 {
+                self.metrics.record("lag_ms", lag_ms.max(0) as u64);
+            }
+            self.workers[w as usize].exec = Some(Exec {
+                msg: id,
+                receipt,
+                started: now,
+                ends: now + job.spec.duration_ms + job.extra_ms,
+                fails,
+                next_heartbeat: now + self.scenario.heartbeat_ms,
+            });
+            out.emit(
+                now,
+                Event::Started {
+                    run,
+                    worker: w,
+                    attempt,
+                    lag_ms,
+                },
+            );
+            return;
+        }
+    }
+
+    /// Ends worker `w`'s execution, counting its busy time.
+    fn finish_busy(&mut self, w: u32) -> Option<Exec> {
+        let now = self.now;
+        let wk = &mut self.workers[w as usize];
+        let e = wk.exec.take()?;
+        wk.busy_ms += now - e.started;
+        Some(e)
+    }
+
+    /// Worker `w` finished its run.
+    fn complete(&mut self, w: u32, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let Some(e) = self.finish_busy(w) else {
+            return;
+        };
+        let Some(m) = self.queue.get(&e.msg).cloned() else {
+            return;
+        };
+        let current = matches!(m.state, MsgState::Taken { receipt, .. } if receipt == e.receipt);
+        if e.fails {
+            if !current {
+                return;
+            }
+            if m.attempts >= self.scenario.max_attempts {
+                self.settle(e.msg);
+                self.metrics.add("dead_lettered", 1);
+                out.emit(
+                    now,
+                    Event::DeadLettered {
+                        run: m.run.clone(),
+                        attempts: m.attempts,
+                    },
+                );
+                self.dead.push(m.run);
+                return;
+            }
+            let retry_in_ms = self.backoff(m.attempts);
+            self.metrics.add("retries", 1);
+            if let Some(q) = self.queue.get_mut(&e.msg) {
+                q.state = MsgState::Ready {
+                    at: now + retry_in_ms,
+                };
+            }
+            out.emit(
+                now,
+                Event::Failed {
+                    run: m.run,
+                    worker: w,
+                    attempt: m.attempts,
+                    retry_in_ms,
+                },
+            );
+            return;
+        }
+        // The effect reaches the target whether or not the delivery is still current.
+        self.apply_effect(&m, w, out);
+        if current {
+            self.settle(e.msg);
+        }
+    }
+
+    fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        if self.scenario.fencing {
+            let first = self.applied.get(&m.run).and_then(|a| a.first());
+            if let Some(a) = first {
+                let why = format!(
+                    "already applied by worker {} with token {}",
+                    a.worker, a.token
+                );
+                self.metrics.add("fenced", 1);
+                out.emit(
+                    now,
+                    Event::Fenced {
+                        run: m.run.clone(),
+                        worker: w,
+                        token: m.token,
+                        why,
+                    },
+                );
+                return;
+            }
+        }
+        self.max_token_seen = self.max_token_seen.max(m.token);
+        let record = Applied {
+            time: now,
+            worker: w,
+            token: m.token,
+            node: m.node,
+        };
+        let list = self.applied.entry(m.run.clone()).or_default();
+        list.push(record);
+        let duplicate = list.len() > 1;
+        if duplicate {
+            self.metrics.add("duplicates", 1);
+            if self.duplicate.is_none() {
+                let a = &list[0];
+                let b = &list[1];
+                let elections: Vec<String> = self
+                    .elections
+                    .iter()
+                    .filter(|(t, _, _)| *t <= now)
+                    .map(|(t, n, k)| {
+                        format!("node {n} took token {k} at {}", crate::sim::fmt_time(*t))
+                    })
+                    .collect();
+                let detail = format!(
+                    "{} applied twice: at {} by worker {} (enqueued by node {} with token {}) and at {} by worker {} (enqueued by node {} with token {}); {}",
+                    m.run,
+                    crate::sim::fmt_time(a.time),
+                    a.worker,
+                    a.node,
+                    a.token,
+                    crate::sim::fmt_time(b.time),
+                    b.worker,
+                    b.node,
+                    b.token,
+                    elections[elections.len().saturating_sub(2)..].join(", ")
+                );
+                self.duplicate = Some(Violation {
+                    invariant: "exactly-once".into(),
+                    detail,
+                });
+            }
+        } else {
+            self.metrics.add("applied", 1);
+        }
+        out.emit(
+            now,
+            Event::Applied {
+                run: m.run.clone(),
+                worker: w,
+                token: m.token,
+                duplicate,
+            },
+        );
+    }
+
+    /// Everything due exactly at `self.now`, in the documented order.
+    fn step(&mut self, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].restart_at == Some(now) {
+                let n = &mut self.nodes[i];
+                n.restart_at = None;
+                n.up = true;
+                n.next_tick = now;
+                out.emit(now, Event::NodeUp { node: i as u32 });
+            }
+        }
+        for w in 0..self.workers.len() {
+            if self.workers[w].restart_at == Some(now) {
+                self.workers[w].restart_at = None;
+                self.workers[w].up = true;
+                out.emit(now, Event::WorkerUp { worker: w as u32 });
+            }
+        }
+        let expired: Vec<u64> = self
+            .queue
+            .iter()
+            .filter(|(_, m)| matches!(m.state, MsgState::Taken { until, .. } if until <= now))
+            .map(|(&id, _)| id)
+            .collect();
+        for id in expired {
+            let max = self.scenario.max_attempts;
+            let Some(m) = self.queue.get_mut(&id) else {
+                continue;
+            };
+            m.state = MsgState::Ready { at: now };
+            let (run, attempt) = (m.run.clone(), m.attempts);
+            self.metrics.add("redelivered", 1);
+            out.emit(
+                now,
+                Event::Redelivered {
+                    run: run.clone(),
+                    attempt,
+                },
+            );
+            if attempt >= max {
+                self.settle(id);
+                self.metrics.add("dead_lettered", 1);
+                out.emit(
+                    now,
+                    Event::DeadLettered {
+                        run: run.clone(),
+                        attempts: attempt,
+                    },
+                );
+                self.dead.push(run);
+            }
+        }
+        for w in 0..self.workers.len() {
+            if self.workers[w].exec.as_ref().is_some_and(|e| e.ends <= now) {
+                self.complete(w as u32, out);
+            }
+        }
+        for w in 0..self.workers.len() {
+            let Some(e) = self.workers[w].exec.as_mut() else {
+                continue;
+            };
+            if e.next_heartbeat <= now {
+                e.next_heartbeat = now + self.scenario.heartbeat_ms;
+                let (msg, receipt) = (e.msg, e.receipt);
+                if let Some(m) = self.queue.get_mut(&msg) {
+                    if let MsgState::Taken {
+                        until, receipt: r, ..
+                    } = &mut m.state
+                    {
+                        if *r == receipt {
+                            *until = now + self.scenario.visibility_timeout_ms;
+                        }
+                    }
+                }
+            }
+        }
+        for i in 0..self.nodes.len() {
+            if self.nodes[i].up && self.nodes[i].next_tick <= now {
+                self.nodes[i].next_tick = now + self.scenario.renew_ms;
+                self.tick_node(i as u32, out);
+            }
+        }
+        for w in 0..self.workers.len() {
+            if self.workers[w].up && self.workers[w].exec.is_none() {
+                self.pull(w as u32, out);
+            }
+        }
+        self.metrics
+            .gauge("queue_depth", now, self.queue.len() as i64);
+    }
+
+    fn crash_node(&mut self, node: u32, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let n = &mut self.nodes[node as usize];
+        n.up = false;
+        n.lease = None;
+        n.restart_at = Some(now + self.scenario.restart_ms);
+        out.emit(now, Event::NodeDown { node });
+    }
+
+    fn check_node(&self, node: u32) -> Result<(), Refusal> {
+        if (node as usize) < self.nodes.len() {
+            Ok(())
+        } else {
+            Err(Refusal(format!(
+                "no node {node}; nodes are 0 to {}",
+                self.nodes.len() - 1
+            )))
+        }
+    }
+
+    fn current_leader(&self) -> Result<u32, Refusal> {
+        self.lease
+            .as_ref()
+            .filter(|l| l.expires > self.now && self.nodes[l.holder as usize].up)
+            .map(|l| l.holder)
+            .ok_or_else(|| Refusal("there is no leader right now".into()))
+    }
+}
+
+impl Simulation for SchedulerLab {
+    type Scenario = Scenario;
+    type Command = Command;
+    type Event = Event;
+
+    const LAB: &'static str = "scheduler";
+
+    fn new(scenario: &Scenario) -> Result<Self, String> {
+        scenario.validate()?;
+        let mut jobs = BTreeMap::new();
+        for spec in &scenario.jobs {
+            let schedule = spec.validate()?;
+            jobs.insert(
+                spec.name.clone(),
+                Job {
+                    spec: spec.clone(),
+                    schedule,
+                    created: 0,
+                    extra_ms: 0,
+                },
+            );
+        }
+        let renew = scenario.renew_ms;
+        let n = u64::from(scenario.nodes);
+        Ok(SchedulerLab {
+            scenario: scenario.clone(),
+            now: 0,
+            rng: Rng::new(scenario.seed),
+            store_up: true,
+            lease: None,
+            next_token: 0,
+            store_cursor: BTreeMap::new(),
+            elections: Vec::new(),
+            nodes: (0..n)
+                .map(|i| Node {
+                    up: true,
+                    partitioned: false,
+                    skew_ms: 0,
+                    lease: None,
+                    cursor: BTreeMap::new(),
+                    restart_at: None,
+                    // Staggered so that node 0 usually wins the first election.
+                    next_tick: i * renew / n,
+                })
+                .collect(),
+            workers: (0..scenario.workers)
+                .map(|_| Worker {
+                    up: true,
+                    exec: None,
+                    restart_at: None,
+                    busy_ms: 0,
+                })
+                .collect(),
+            jobs,
+            queue: BTreeMap::new(),
+            next_msg: 0,
+            next_receipt: 0,
+            dead: Vec::new(),
+            applied: BTreeMap::new(),
+            max_token_seen: 0,
+            duplicate: None,
+            enqueued: 0,
+            settled: 0,
+            metrics: Metrics::default(),
+        })
+    }
+
+    fn seed(scenario: &Scenario) -> u64 {
+        scenario.seed
+    }
+
+    fn with_seed(scenario: &Scenario, seed: u64) -> Scenario {
+        Scenario {
+            seed,
+            ..scenario.clone()
+        }
+    }
+
+    fn now(&self) -> Time {
+        self.now
+    }
+
+    fn next_deadline(&self) -> Option<Time> {
+        let now = self.now;
+        let mut d: Option<Time> = None;
+        let mut at = |t: Time| {
+            let t = t.max(now);
+            d = Some(d.map_or(t, |x| x.min(t)));
+        };
+        for n in &self.nodes {
+            if n.up {
+                at(n.next_tick);
+            }
+            if let Some(r) = n.restart_at {
+                at(r);
+            }
+        }
+        let idle = self.workers.iter().any(|w| w.up && w.exec.is_none());
+        for w in &self.workers {
+            if let Some(r) = w.restart_at {
+                at(r);
+            }
+            if let Some(e) = &w.exec {
+                at(e.ends);
+                at(e.next_heartbeat);
+            }
+        }
+        for m in self.queue.values() {
+            match m.state {
+                MsgState::Taken { until, .. } => at(until),
+                MsgState::Ready { at: t } if idle && t > now => at(t),
+                MsgState::Ready { .. } => {}
+            }
+        }
+        d
+    }
+
+    fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
+        while let Some(d) = self.next_deadline() {
+            if d > t {
+                break;
+            }
+            self.now = d;
+            self.step(out);
+        }
+        self.now = t;
+    }
+
+    fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
+        let now = self.now;
+        match command {
+            Command::CrashLeader => {
+                let node = self.current_leader()?;
+                self.crash_node(node, out);
+            }
+            Command::CrashNode { node } => {
+                self.check_node(*node)?;
+                if !self.nodes[*node as usize].up {
+                    return Err(Refusal(format!("node {node} is already down")));
+                }
+                self.crash_node(*node, out);
+            }
+            Command::PartitionLeader { on: true } => {
+                let node = self.current_leader()?;
+                self.nodes[node as usize].partitioned = true;
+                out.emit(now, Event::Partitioned { node, on: true });
+            }
+            Command::PartitionLeader { on: false } => {
+                for i in 0..self.nodes.len() {
+                    if self.nodes[i].partitioned {
+                        self.nodes[i].partitioned = false;
+                        out.emit(
+                            now,
+                            Event::Partitioned {
+                                node: i as u32,
+                                on: false,
+                            },
+                        );
+                    }
+                }
+            }
+            Command::Partition { node, on } => {
+                self.check_node(*node)?;
+                self.nodes[*node as usize].partitioned = *on;
+                out.emit(
+                    now,
+                    Event::Partitioned {
+                        node: *node,
+                        on: *on,
+                    },
+                );
+            }
+            Command::ClockSkew { node, skew_ms } => {
+                self.check_node(*node)?;
+                if skew_ms.unsigned_abs() > 3_600_000 {
+                    return Err(Refusal("clock skew must be within one hour".into()));
+                }
+                self.nodes[*node as usize].skew_ms = *skew_ms;
+                out.emit(
+                    now,
+                    Event::Skewed {
+                        node: *node,
+                        skew_ms: *skew_ms,
+                    },
+                );
+            }
+            Command::StoreDown { on } => {
+                self.store_up = !on;
+                out.emit(now, Event::StoreDown { on: *on });
+            }
+            Command::CrashWorker { worker } => {
+                let w = self
+                    .workers
+                    .get(*worker as usize)
+                    .ok_or_else(|| Refusal(format!("no worker {worker}")))?;
+                if !w.up {
+                    return Err(Refusal(format!("worker {worker} is already down")));
+                }
+                let run = self
+                    .finish_busy(*worker)
+                    .and_then(|e| self.queue.get(&e.msg).map(|m| m.run.clone()));
+                let wk = &mut self.workers[*worker as usize];
+                wk.up = false;
+                wk.restart_at = Some(now + self.scenario.restart_ms);
+                out.emit(
+                    now,
+                    Event::WorkerDown {
+                        worker: *worker,
+                        run,
+                    },
+                );
+            }
+            Command::SlowJob { job, extra_ms } => {
+                let j = self
+                    .jobs
+                    .get_mut(job)
+                    .ok_or_else(|| Refusal(format!("no job {job:?}")))?;
+                if *extra_ms > 3_600_000 {
+                    return Err(Refusal("extra_ms must be at most one hour".into()));
+                }
+                j.extra_ms = *extra_ms;
+                out.emit(
+                    now,
+                    Event::Slowed {
+                        job: job.clone(),
+                        extra_ms: *extra_ms,
+                    },
+                );
+            }
+            Command::AddJob { job } | Command::UpdateJob { job } => {
+                let adding = matches!(command, Command::AddJob { .. });
+                let schedule = job.validate().map_err(Refusal)?;
+                match (adding, self.jobs.get_mut(&job.name)) {
+                    (true, Some(_)) => {
+                        return Err(Refusal(format!("job {} already exists", job.name)))
+                    }
+                    (false, None) => return Err(Refusal(format!("no job {:?}", job.name))),
+                    (false, Some(j)) => {
+                        j.spec = job.clone();
+                        j.schedule = schedule;
+                        out.emit(
+                            now,
+                            Event::JobChanged {
+                                job: job.name.clone(),
+                            },
+                        );
+                    }
+                    (true, None) => {
+                        if self.jobs.len() >= 2_000 {
+                            return Err(Refusal("at most 2000 jobs".into()));
+                        }
+                        self.jobs.insert(
+                            job.name.clone(),
+                            Job {
+                                spec: job.clone(),
+                                schedule,
+                                created: now,
+                                extra_ms: 0,
+                            },
+                        );
+                        out.emit(
+                            now,
+                            Event::JobAdded {
+                                job: job.name.clone(),
+                            },
+                        );
+                    }
+                }
+            }
+            Command::DeleteJob { name } => {
+                if self.jobs.remove(name).is_none() {
+                    return Err(Refusal(format!("no job {name:?}")));
+                }
+                out.emit(now, Event::JobDeleted { job: name.clone() });
+            }
+            Command::Trigger { name } => {
+                let priority = self
+                    .jobs
+                    .get(name)
+                    .ok_or_else(|| Refusal(format!("no job {name:?}")))?
+                    .spec
+                    .priority;
+                out.emit(now, Event::Triggered { job: name.clone() });
+                let run = RunKey {
+                    job: name.clone(),
+                    scheduled: now,
+                    manual: true,
+                };
+                if self.applied.contains_key(&run) || self.queue.values().any(|m| m.run == run) {
+                    return Ok(());
+                }
+                self.enqueue(run, BY_HAND, self.next_token, priority, out);
+            }
+        }
+        // Idle workers take what a command made ready at once.
+        for w in 0..self.workers.len() {
+            if self.workers[w].up && self.workers[w].exec.is_none() {
+                self.pull(w as u32, out);
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Option<Violation> {
+        if let Some(v) = &self.duplicate {
+            return Some(v.clone());
+        }
+        if self.enqueued != self.settled + self.queue.len() as u64 {
+            return Some(Violation {
+                invariant: "no run lost".into(),
+                detail: format!(
+                    "{} runs enqueued, {} settled, {} queued",
+                    self.enqueued,
+                    self.settled,
+                    self.queue.len()
+                ),
+            });
+        }
+        if let Some(l) = &self.lease {
+            if l.token != self.next_token {
+                return Some(Violation {
+                    invariant: "fencing tokens".into(),
+                    detail: format!(
+                        "the lease has token {} but {} was issued last",
+                        l.token, self.next_token
+                    ),
+                });
+            }
+        }
+        None
+    }
+
+    fn metrics(&self) -> Metrics {
+        let mut m = self.metrics.clone();
+        let busy: u64 = self
+            .workers
+            .iter()
+            .map(|w| w.busy_ms + w.exec.as_ref().map_or(0, |e| self.now - e.started))
+            .sum();
+        let capacity = self.now * self.workers.len() as u64;
+        m.counters.insert(
+            "worker_utilisation_permille".into(),
+            (busy * 1000).checked_div(capacity).unwrap_or(0),
+        );
+        m.counters
+            .insert("queue_depth".into(), self.queue.len() as u64);
+        m
+    }
+}
+
+/// A script of commands touching every fault and job change, for the cross-cutting tests and
+/// as an example: a leader crash, a partitioned leader with a slow clock, the store going
+/// down, a worker crash mid-job, a slow job, jobs added, changed, triggered and deleted.
+pub fn sample_inputs() -> Vec<(Time, serde_json::Value)> {
+    use serde_json::json;
+    vec![
+        (95_000, json!("crash_leader")),
+        (
+            200_000,
+            json!({"clock_skew": {"node": 1, "skew_ms": -20_000}}),
+        ),
+        (200_000, json!({"partition_leader": {"on": true}})),
+        (260_000, json!({"partition_leader": {"on": false}})),
+        (400_000, json!({"store_down": {"on": true}})),
+        (430_000, json!({"store_down": {"on": false}})),
+        (500_000, json!({"crash_worker": {"worker": 0}})),
+        (
+            600_000,
+            json!({"slow_job": {"job": "report", "extra_ms": 30_000}}),
+        ),
+        (
+            700_000,
+            json!({"add_job": {"job": {"name": "cleanup", "cron": "*/15 * * * * *", "duration_ms": 3000}}}),
+        ),
+        (
+            800_000,
+            json!({"update_job": {"job": {"name": "cleanup", "cron": "0 * * * * *", "duration_ms": 3000, "overlap": "skip"}}}),
+        ),
+        (900_000, json!({"trigger": {"name": "billing"}})),
+        (1_000_000, json!({"delete_job": {"name": "cleanup"}})),
+        (1_100_000, json!({"crash_node": {"node": 9}})),
+    ]
+}
