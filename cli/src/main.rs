@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+mod parking;
+
 use orrery_core::elevator::saga::{self, Challenge};
 use orrery_core::elevator::DispatcherKind;
 use orrery_core::registry::{self, LabRun};
@@ -16,12 +18,13 @@ usage:
   orrery link <lab> [--seed N] [--scenario FILE.json] [--until SECONDS]
   orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
-  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]";
+  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
+  orrery parking race [--control none|lock|cas|lease|skip-locked] [--runs N] [--first-seed S] [--json]";
 
 /// Parsed `--flag value` options and positional words.
-struct Args {
-    words: Vec<String>,
-    flags: BTreeMap<String, String>,
+pub(crate) struct Args {
+    pub(crate) words: Vec<String>,
+    pub(crate) flags: BTreeMap<String, String>,
 }
 
 fn parse_args(raw: &[String]) -> Result<Args, String> {
@@ -48,7 +51,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
     Ok(Args { words, flags })
 }
 
-fn num<T: std::str::FromStr>(args: &Args, name: &str) -> Result<Option<T>, String> {
+pub(crate) fn num<T: std::str::FromStr>(args: &Args, name: &str) -> Result<Option<T>, String> {
     match args.flags.get(name) {
         None => Ok(None),
         Some(v) => v
@@ -407,6 +410,9 @@ fn main() -> ExitCode {
         }
         Some("cache") if args.words.get(1).map(String::as_str) == Some("mrc") => {
             cmd_cache_mrc(&args)
+        }
+        Some("parking") if args.words.get(1).map(String::as_str) == Some("race") => {
+            parking::cmd_race(&args)
         }
         _ => Err(USAGE.to_string()),
     });

@@ -12,6 +12,9 @@
 //! * [`elevator`] is the first lab.
 //! * [`cache`] holds the cache lab: eviction policies, trace replay, and the live simulation
 //!   of requests over time ([`cache::lab::CacheLab`]).
+//! * [`parking`] holds the parking lot lab: entry gates racing for spots under a concurrency
+//!   control, allocation strategies, tickets and billing, sensors and displays
+//!   ([`parking::lab::ParkingLab`]).
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
@@ -20,6 +23,7 @@ pub mod elevator;
 pub mod hash;
 pub mod link;
 pub mod metrics;
+pub mod parking;
 pub mod registry;
 pub mod rng;
 pub mod run;

@@ -44,6 +44,11 @@ pub fn labs() -> Vec<Lab> {
             "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
             crate::cache::lab::sample_inputs,
         ),
+        lab::<crate::parking::lab::ParkingLab>(
+            "Parking lot",
+            "Entry gates race for the last spot under a concurrency control; allocation strategies, tickets, billing, sensors and displays.",
+            crate::parking::sample_inputs,
+        ),
     ]
 }
 
