@@ -147,8 +147,8 @@ impl fmt::Display for Bill {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", money(self.total_cents as i64))?;
         for (i, l) in self.lines.iter().enumerate() {
-            let sep = if i == 0 { " = " } else { "; " };
-            write!(f, "{sep}{} {}", l.label, money(l.cents))?;
+            let sep = if i == 0 { " = " } else { " + " };
+            write!(f, "{sep}{}: {}", l.label, money(l.cents))?;
         }
         Ok(())
     }

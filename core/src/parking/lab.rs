@@ -856,7 +856,7 @@ impl ParkingLab {
 
     fn occupancy_permille(&self) -> u32 {
         let n = self.lot.spots.len() as u64;
-        ((n - self.lot.free_total() as u64) * 1000 / n.max(1)) as u32
+        (self.assigned_spots as u64 * 1000 / n.max(1)) as u32
     }
 
     // ---- spot table updates, keeping the counts and the sensors in step ----
@@ -1345,6 +1345,8 @@ impl ParkingLab {
             return;
         }
         let v = p.vehicle;
+        // Occupancy at entry, for dynamic pricing: before this vehicle's own spots.
+        let occupancy = self.occupancy_permille();
         for &i in &p.spots {
             if self.lot.spots[i as usize].claim != Claim::Unclaimed {
                 self.set_claim(i, Claim::Unclaimed);
@@ -1361,7 +1363,7 @@ impl ParkingLab {
         let ticket = Ticket {
             number: self.next_ticket,
             issued: now,
-            occupancy: self.occupancy_permille(),
+            occupancy,
         };
         self.counters.tickets += 1;
         self.gates[g].queue.pop_front();
