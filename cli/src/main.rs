@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
+mod parking;
+
 use orrery_core::elevator::saga::{self, Challenge};
 use orrery_core::elevator::DispatcherKind;
 use orrery_core::registry::{self, LabRun};
@@ -19,7 +21,8 @@ usage:
   orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
   orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
-  orrery cron next \"EXPR\" [--from RFC3339] [--count N] [--tz ZONE] [--prev] [--gap next_valid|skip] [--fold once|twice] [--json]";
+  orrery cron next \"EXPR\" [--from RFC3339] [--count N] [--tz ZONE] [--prev] [--gap next_valid|skip] [--fold once|twice] [--json]
+  orrery parking race [--control none|lock|cas|lease|skip-locked] [--runs N] [--first-seed S] [--json]";
 
 /// Parsed `--flag value` options and positional words.
 pub(crate) struct Args {
@@ -413,6 +416,9 @@ fn main() -> ExitCode {
         }
         Some("cron") if args.words.get(1).map(String::as_str) == Some("next") => {
             cron::cmd_next(&args)
+        }
+        Some("parking") if args.words.get(1).map(String::as_str) == Some("race") => {
+            parking::cmd_race(&args)
         }
         _ => Err(USAGE.to_string()),
     });

@@ -16,6 +16,9 @@
 //!   ([`collab::ot`]) for text.
 //! * [`cron`] holds the scheduler lab's cron engine: expressions, descriptions, and fire times
 //!   in any IANA time zone with explicit DST policies.
+//! * [`parking`] holds the parking lot lab: entry gates racing for spots under a concurrency
+//!   control, allocation strategies, tickets and billing, sensors and displays
+//!   ([`parking::lab::ParkingLab`]).
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
@@ -26,6 +29,7 @@ pub mod elevator;
 pub mod hash;
 pub mod link;
 pub mod metrics;
+pub mod parking;
 pub mod registry;
 pub mod rng;
 pub mod run;

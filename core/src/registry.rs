@@ -60,8 +60,12 @@ pub const CATALOG: &[LabInfo] = &[
         title: "Scheduler",
         summary: "Distributed cron: leader leases with fencing tokens, a job queue with retries and dead letters, workers, and every fault.",
     },
+    LabInfo {
+        id: "parking",
+        title: "Parking lot",
+        summary: "Entry gates race for the last spot under a concurrency control; allocation strategies, tickets, billing, sensors and displays.",
+    },
 ];
-
 /// The catalog entry of a lab id.
 pub fn info(id: &str) -> Option<&'static LabInfo> {
     CATALOG.iter().find(|l| l.id == id)
@@ -82,10 +86,15 @@ pub fn scheduler() -> Lab {
     lab::<crate::cron::lab::SchedulerLab>(crate::cron::lab::sample_inputs)
 }
 
+/// The parking lot lab.
+pub fn parking() -> Lab {
+    lab::<crate::parking::lab::ParkingLab>(crate::parking::sample_inputs)
+}
+
 /// Every lab, in the order of [`CATALOG`]. Code that only needs one lab (a web bundle) calls
 /// that lab's own function instead, so that the others are not linked in.
 pub fn labs() -> Vec<Lab> {
-    vec![elevator(), cache(), scheduler()]
+    vec![elevator(), cache(), scheduler(), parking()]
 }
 
 /// The lab with this id.

@@ -1,0 +1,2210 @@
+//! The parking lab's simulation: vehicles arrive, entry gates race to assign spots in the shared
+//! spot table under a concurrency control, vehicles park, stay, queue at exit gates, pay and
+//! leave.
+//!
+//! **Gates step.** Every gate works one step at a time; between a gate's steps other gates take
+//! theirs. With `interleaving: seeded` each gate's next step comes after a seeded random
+//! `step_min_ms ..= step_max_ms`; with `manual` a gate steps only on `step_gate`. The steps:
+//!
+//! ```text
+//!  entry gate:  read ──────────────► write ─► ticket, vehicle drives to its spot
+//!               (find a spot by the   (assign it; a CAS or a fenced write may fail: read again)
+//!                strategy; lock, lease
+//!                or row-lock it)
+//!  exit gate:   scan ticket, bill ─► pay (may fail; retried with the idempotency key) ─► open:
+//!                                                                        spot freed, vehicle gone
+//! ```
+//!
+//! **Concurrency controls** (seeds 001 Q74, 004 §19):
+//!
+//! | control | read | write | two gates, one last spot |
+//! |---|---|---|---|
+//! | `none` | find a free spot | assign it, whatever happened since | both assign it: double assignment |
+//! | `lock` | take the global lock (or wait) and find | assign, release the lock | the second waits, then finds none |
+//! | `cas` | find, remember the spot's version | assign only if the version is unchanged | the second's CAS fails; it reads again |
+//! | `lease` | find and lease it with a fencing token, until a timeout | assign only with the newest token | the second never sees it; a stale lease holder is fenced off |
+//! | `skip_locked` | `SELECT … FOR UPDATE SKIP LOCKED`: lock the first unlocked free row | assign, commit | the second skips the locked row: lot full |
+//!
+//! **What the displays show.** Each level's display, and the lobby's, show a count of free spots
+//! from the occupancy *sensors*, cached and refreshed every `display_refresh_ms`. Sensors see
+//! vehicles, not the table (a car driving to its spot is not seen yet; a stuck sensor lies), so a
+//! display can say "free" while the table has no free spot: an anomaly, counted and logged.
+//!
+//! **Invariants**: a spot holds at most one vehicle (the first double assignment is reported with
+//! the exact interleaving of reads and writes that caused it); the counts of free, assigned and
+//! claimed spots match the spot table; every exit is paid exactly once (no more, no less).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use super::billing::{self, money, Bill, Tariff};
+use super::lot::{
+    generated_plan, Claim, Lot, NoSpot, Profile, SensorState, SpotMix, SpotType, Strategy,
+    VehicleType,
+};
+use super::traffic::{PayMethod, Traffic};
+use crate::metrics::Metrics;
+use crate::rng::Rng;
+use crate::sim::{fmt_time, Emit, Refusal, Simulation, Time, Violation};
+
+/// How concurrent entry gates protect the spot table.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Control {
+    None,
+    Lock,
+    #[default]
+    Cas,
+    Lease,
+    SkipLocked,
+}
+
+impl Control {
+    pub const ALL: [Control; 5] = [
+        Control::None,
+        Control::Lock,
+        Control::Cas,
+        Control::Lease,
+        Control::SkipLocked,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Control::None => "none",
+            Control::Lock => "lock",
+            Control::Cas => "cas",
+            Control::Lease => "lease",
+            Control::SkipLocked => "skip_locked",
+        }
+    }
+
+    /// Accepts the names of [`Control::name`] and `skip-locked`.
+    pub fn from_name(s: &str) -> Option<Control> {
+        let s = s.replace('-', "_");
+        Control::ALL.into_iter().find(|c| c.name() == s)
+    }
+}
+
+/// Who decides the order of the gates' steps.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Interleaving {
+    /// Each gate steps after a seeded random delay.
+    #[default]
+    Seeded,
+    /// Gates step only on `step_gate`.
+    Manual,
+}
+
+/// Everything needed to start a run of the parking lab.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Scenario {
+    pub seed: u64,
+    /// A floor plan: levels of rows of spot codes (`m c L h e r`). Empty: generated from
+    /// `levels`, `rows_per_level`, `spots_per_row` and `spot_mix`.
+    pub plan: Vec<Vec<String>>,
+    pub levels: u32,
+    pub rows_per_level: u32,
+    pub spots_per_row: u32,
+    pub spot_mix: SpotMix,
+    pub entry_gates: u32,
+    pub exit_gates: u32,
+    pub strategy: Strategy,
+    pub control: Control,
+    pub interleaving: Interleaving,
+    pub step_min_ms: u32,
+    pub step_max_ms: u32,
+    /// How long a lease lasts under the `lease` control.
+    pub lease_ms: u32,
+    /// From ticket to parked.
+    pub drive_ms: u32,
+    pub display_refresh_ms: u32,
+    /// Consecutive large spots a bus takes.
+    pub bus_spots: u32,
+    /// How long past its booked arrival a pre-booking's spot is held.
+    pub hold_min: u32,
+    /// Payment retries carry an idempotency key (off: a retry after a timeout charges again).
+    pub idempotency: bool,
+    pub tariff: Tariff,
+    pub traffic: Traffic,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            seed: 1,
+            plan: Vec::new(),
+            levels: 3,
+            rows_per_level: 4,
+            spots_per_row: 20,
+            spot_mix: SpotMix::default(),
+            entry_gates: 2,
+            exit_gates: 2,
+            strategy: Strategy::FirstFit,
+            control: Control::Cas,
+            interleaving: Interleaving::Seeded,
+            step_min_ms: 500,
+            step_max_ms: 3_000,
+            lease_ms: 5_000,
+            drive_ms: 45_000,
+            display_refresh_ms: 60_000,
+            bus_spots: 3,
+            hold_min: 15,
+            idempotency: true,
+            tariff: Tariff::default(),
+            traffic: Traffic::default(),
+        }
+    }
+}
+
+impl Scenario {
+    /// The floor plan: `plan`, or one generated from the sizes.
+    pub fn floor_plan(&self) -> Vec<Vec<String>> {
+        if self.plan.is_empty() {
+            generated_plan(
+                self.levels,
+                self.rows_per_level,
+                self.spots_per_row,
+                &self.spot_mix,
+            )
+        } else {
+            self.plan.clone()
+        }
+    }
+
+    /// Explains which field is out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.plan.is_empty() {
+            for (name, v, max) in [
+                ("levels", self.levels, 20),
+                ("rows_per_level", self.rows_per_level, 26),
+                ("spots_per_row", self.spots_per_row, 999),
+            ] {
+                if !(1..=max).contains(&v) {
+                    return Err(format!("{name} must be between 1 and {max}, not {v}"));
+                }
+            }
+            self.spot_mix.validate()?;
+        }
+        for (name, v) in [
+            ("entry_gates", self.entry_gates),
+            ("exit_gates", self.exit_gates),
+        ] {
+            if !(1..=16).contains(&v) {
+                return Err(format!("{name} must be between 1 and 16, not {v}"));
+            }
+        }
+        if self.step_min_ms == 0
+            || self.step_min_ms > self.step_max_ms
+            || self.step_max_ms > 600_000
+        {
+            return Err(format!(
+                "step_min_ms and step_max_ms must satisfy 1 <= min <= max <= 600000, not {} and {}",
+                self.step_min_ms, self.step_max_ms
+            ));
+        }
+        for (name, v, lo, hi) in [
+            ("lease_ms", self.lease_ms, 1, 3_600_000),
+            ("drive_ms", self.drive_ms, 0, 3_600_000),
+            (
+                "display_refresh_ms",
+                self.display_refresh_ms,
+                1_000,
+                3_600_000,
+            ),
+            ("bus_spots", self.bus_spots, 1, 10),
+            ("hold_min", self.hold_min, 1, 1440),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                return Err(format!("{name} must be between {lo} and {hi}, not {v}"));
+            }
+        }
+        self.tariff.validate()?;
+        self.traffic.validate()
+    }
+}
+
+/// A vehicle arriving by command.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Arrival {
+    pub kind: VehicleType,
+    pub ev: bool,
+    pub permit: bool,
+    pub subscriber: bool,
+    pub lost_ticket: bool,
+    pub pay: PayMethod,
+    /// How long it stays; 0 draws from the traffic's stay distribution.
+    pub stay_min: u32,
+}
+
+/// A click or a fault.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Command {
+    /// A vehicle joins the shortest entry queue.
+    Arrive(Arrival),
+    /// One step of a gate (`E1`, `X2`), under the manual interleaving.
+    StepGate {
+        gate: String,
+    },
+    SetControl {
+        control: Control,
+    },
+    SetStrategy {
+        strategy: Strategy,
+    },
+    /// Books a spot through the app for a vehicle arriving in `arrive_in_min`; `show: false`
+    /// is a no-show.
+    Prebook {
+        vehicle: Profile,
+        arrive_in_min: u32,
+        show: bool,
+    },
+    /// Breaks a spot's occupancy sensor.
+    SensorFault {
+        spot: String,
+        fault: SensorState,
+    },
+    /// The attendant checks a spot by eye and repairs its sensor.
+    Override {
+        spot: String,
+    },
+    /// Compares every sensor with the spot table.
+    Reconcile,
+    /// A stadium empties: `exits` parked vehicles leave now, `arrivals` arrive over minutes.
+    SpecialEvent {
+        exits: u32,
+        arrivals: u32,
+    },
+}
+
+/// Why an entry gate turned a vehicle away.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Turned {
+    Full,
+    NoFit,
+}
+
+/// What a payment attempt did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PayOutcome {
+    Approved,
+    /// Approved, but the key was already charged: no second charge.
+    AlreadyCharged,
+    Declined,
+    /// The processor charged; the gate did not hear back.
+    TimedOut,
+}
+
+/// Something that happened in the parking lab.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Event {
+    Arrived {
+        vehicle: u64,
+        profile: Profile,
+        gate: String,
+        queue: usize,
+    },
+    /// An entry gate's read found spots that look free.
+    Read {
+        gate: String,
+        vehicle: u64,
+        spots: String,
+        how: String,
+    },
+    WaitsForLock {
+        gate: String,
+        holder: String,
+    },
+    TurnedAway {
+        gate: String,
+        vehicle: u64,
+        why: Turned,
+    },
+    /// A write that assigned the spots; the ticket is issued.
+    Assigned {
+        gate: String,
+        vehicle: u64,
+        spots: String,
+        ticket: u64,
+    },
+    DoubleAssignment {
+        spot: String,
+        holders: Vec<u64>,
+    },
+    /// A write that failed; the gate reads again.
+    WriteFailed {
+        gate: String,
+        vehicle: u64,
+        spots: String,
+        why: String,
+    },
+    LeaseExpired {
+        spot: String,
+        token: u64,
+    },
+    Parked {
+        vehicle: u64,
+        spots: String,
+    },
+    EvLimit {
+        vehicle: u64,
+        spot: String,
+    },
+    Leaves {
+        vehicle: u64,
+        gate: String,
+        queue: usize,
+    },
+    Scanned {
+        gate: String,
+        vehicle: u64,
+        ticket: u64,
+        lost: bool,
+        bill: Bill,
+    },
+    Payment {
+        gate: String,
+        vehicle: u64,
+        method: PayMethod,
+        cents: u64,
+        key: String,
+        outcome: PayOutcome,
+    },
+    Opened {
+        gate: String,
+        vehicle: u64,
+        spots: String,
+    },
+    Display {
+        display: String,
+        free: u32,
+    },
+    DisplayAnomaly {
+        display: String,
+        shows: u32,
+    },
+    Prebooked {
+        reservation: u64,
+        vehicle: u64,
+        spots: String,
+        until: Time,
+    },
+    PrebookRefused {
+        why: Turned,
+    },
+    HoldExpired {
+        reservation: u64,
+        spots: String,
+        no_show: bool,
+    },
+    SensorFault {
+        spot: String,
+        fault: SensorState,
+    },
+    SensorRepaired {
+        spot: String,
+    },
+    Mismatch {
+        spot: String,
+        sensor: bool,
+        table: bool,
+        cause: &'static str,
+    },
+    Reconciled {
+        mismatches: u32,
+        faulty: u32,
+    },
+    SpecialEvent {
+        exits: u32,
+        arrivals: u32,
+    },
+    ControlSet {
+        control: Control,
+    },
+    StrategySet {
+        strategy: Strategy,
+    },
+}
+
+fn occupied(b: bool) -> &'static str {
+    if b {
+        "occupied"
+    } else {
+        "free"
+    }
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::Arrived {
+                vehicle,
+                profile,
+                gate,
+                queue,
+            } => write!(f, "V{vehicle} ({profile}) queues at {gate} (queue {queue})"),
+            Event::Read {
+                gate,
+                vehicle,
+                spots,
+                how,
+            } => write!(f, "{gate} reads for V{vehicle}: {spots} free{how}"),
+            Event::WaitsForLock { gate, holder } => {
+                write!(f, "{gate} waits for the lock (held by {holder})")
+            }
+            Event::TurnedAway { gate, vehicle, why } => write!(
+                f,
+                "{gate} turns V{vehicle} away: {}",
+                match why {
+                    Turned::Full => "lot full",
+                    Turned::NoFit => "no fitting spot",
+                }
+            ),
+            Event::Assigned {
+                gate,
+                vehicle,
+                spots,
+                ticket,
+            } => write!(f, "{gate} writes {spots} = V{vehicle}; ticket T{ticket}"),
+            Event::DoubleAssignment { spot, holders } => {
+                write!(f, "DOUBLE ASSIGNMENT: {spot} is given to")?;
+                for (i, v) in holders.iter().enumerate() {
+                    write!(f, "{}V{v}", if i == 0 { " " } else { " and " })?;
+                }
+                Ok(())
+            }
+            Event::WriteFailed {
+                gate,
+                vehicle,
+                spots,
+                why,
+            } => write!(f, "{gate} write of {spots} for V{vehicle} fails: {why}; reads again"),
+            Event::LeaseExpired { spot, token } => {
+                write!(f, "lease on {spot} (token {token}) expires")
+            }
+            Event::Parked { vehicle, spots } => write!(f, "V{vehicle} parks in {spots}"),
+            Event::EvLimit { vehicle, spot } => {
+                write!(f, "V{vehicle} on charger {spot} passes the charging time limit")
+            }
+            Event::Leaves {
+                vehicle,
+                gate,
+                queue,
+            } => write!(f, "V{vehicle} drives out to {gate} (queue {queue})"),
+            Event::Scanned {
+                gate,
+                vehicle,
+                ticket,
+                lost,
+                bill,
+            } => {
+                if *lost {
+                    write!(f, "{gate} V{vehicle} lost ticket T{ticket}; bill {bill}")
+                } else {
+                    write!(f, "{gate} scans T{ticket} of V{vehicle}: bill {bill}")
+                }
+            }
+            Event::Payment {
+                gate,
+                vehicle,
+                method,
+                cents,
+                key,
+                outcome,
+            } => {
+                write!(
+                    f,
+                    "{gate} V{vehicle} pays {} by {} (key {key}): ",
+                    money(*cents as i64),
+                    method.name()
+                )?;
+                f.write_str(match outcome {
+                    PayOutcome::Approved => "approved",
+                    PayOutcome::AlreadyCharged => "already charged under this key, no second charge",
+                    PayOutcome::Declined => "declined, retry",
+                    PayOutcome::TimedOut => "timed out after the charge, retry",
+                })
+            }
+            Event::Opened {
+                gate,
+                vehicle,
+                spots,
+            } => write!(f, "{gate} opens for V{vehicle}; {spots} free"),
+            Event::Display { display, free } => write!(f, "display {display} shows {free} free"),
+            Event::DisplayAnomaly { display, shows } => write!(
+                f,
+                "ANOMALY: display {display} says {shows} free but the table has none"
+            ),
+            Event::Prebooked {
+                reservation,
+                vehicle,
+                spots,
+                until,
+            } => write!(
+                f,
+                "R{reservation} holds {spots} for V{vehicle} until {}",
+                fmt_time(*until)
+            ),
+            Event::PrebookRefused { why } => write!(
+                f,
+                "pre-booking refused: {}",
+                match why {
+                    Turned::Full => "lot full",
+                    Turned::NoFit => "no fitting spot",
+                }
+            ),
+            Event::HoldExpired {
+                reservation,
+                spots,
+                no_show,
+            } => write!(
+                f,
+                "R{reservation} hold on {spots} expires{}",
+                if *no_show { ": no-show" } else { "" }
+            ),
+            Event::SensorFault { spot, fault } => write!(
+                f,
+                "sensor of {spot} fails: stuck {}",
+                occupied(*fault == SensorState::StuckOccupied)
+            ),
+            Event::SensorRepaired { spot } => {
+                write!(f, "attendant checks {spot} and repairs its sensor")
+            }
+            Event::Mismatch {
+                spot,
+                sensor,
+                table,
+                cause,
+            } => write!(
+                f,
+                "reconcile: {spot} sensor {} table {} ({cause})",
+                occupied(*sensor),
+                occupied(*table)
+            ),
+            Event::Reconciled { mismatches, faulty } => write!(
+                f,
+                "reconciliation: {mismatches} spots disagree, {faulty} sensors flagged for the attendant"
+            ),
+            Event::SpecialEvent { exits, arrivals } => write!(
+                f,
+                "special event: {exits} vehicles leave now, {arrivals} arrive"
+            ),
+            Event::ControlSet { control } => {
+                write!(f, "concurrency control is now {}", control.name())
+            }
+            Event::StrategySet { strategy } => {
+                write!(f, "allocation strategy is now {}", strategy.name())
+            }
+        }
+    }
+}
+
+/// Something due at a time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Due {
+    TrafficArrival,
+    BurstArrival {
+        left: u32,
+    },
+    /// A pre-booked vehicle reaches the entry.
+    Comes(u64),
+    GateStep(usize),
+    Parks(u64),
+    Departs(u64),
+    EvLimit(u64),
+    LeaseExpires {
+        spot: u32,
+        token: u64,
+    },
+    HoldExpires(u64),
+    Refresh,
+}
+
+/// What an entry gate holds between its read and its write.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pending {
+    vehicle: u64,
+    spots: Vec<u32>,
+    /// The spots' versions at the read (for CAS).
+    versions: Vec<u64>,
+    /// The lease's fencing token.
+    token: u64,
+    /// The spots are this pre-booking's hold.
+    held: Option<u64>,
+}
+
+/// An exit gate's progress with the vehicle at its head.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum ExitStage {
+    Scan,
+    Pay { attempt: u32 },
+    Open,
+}
+
+#[derive(Clone, Debug)]
+struct Gate {
+    name: String,
+    exit: bool,
+    queue: VecDeque<u64>,
+    pending: Option<Pending>,
+    stage: ExitStage,
+    scheduled: bool,
+}
+
+impl Gate {
+    fn busy(&self) -> bool {
+        !self.queue.is_empty()
+    }
+}
+
+/// A ticket: number, time of issue, occupancy then (permille).
+#[derive(Clone, Copy, Debug)]
+struct Ticket {
+    number: u64,
+    issued: Time,
+    occupancy: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Vehicle {
+    profile: Profile,
+    lost_ticket: bool,
+    pay: PayMethod,
+    stay_ms: Time,
+    reservation: Option<u64>,
+    queued_at: Time,
+    /// `(gate, time)` of the read that found its spots, for the double-assignment report.
+    read: Option<(usize, Time)>,
+    spots: Vec<u32>,
+    ticket: Option<Ticket>,
+    parked_at: Option<Time>,
+    depart_at: Option<(Time, u64)>,
+    bill: Option<Bill>,
+    /// Times the processor charged this vehicle's ticket.
+    charged: u32,
+    declines: u32,
+}
+
+#[derive(Clone, Debug)]
+struct Reservation {
+    vehicle: u64,
+    spots: Vec<u32>,
+    arrived: bool,
+}
+
+/// Counters the lab keeps.
+#[derive(Clone, Debug, Default)]
+struct Counters {
+    arrivals: u64,
+    tickets: u64,
+    rejected_full: u64,
+    rejected_no_fit: u64,
+    exits: u64,
+    revenue_cents: u64,
+    declines: u64,
+    timeouts: u64,
+    cas_conflicts: u64,
+    lease_fenced: u64,
+    lease_expiries: u64,
+    lock_waits: u64,
+    double_assignments: u64,
+    double_charges: u64,
+    display_anomalies: u64,
+    prebookings: u64,
+    no_shows: u64,
+    lost_tickets: u64,
+    ev_overstays: u64,
+    mismatches: u64,
+}
+
+/// The parking lab. See the module documentation.
+#[derive(Clone)]
+pub struct ParkingLab {
+    scenario: Scenario,
+    now: Time,
+    lot: Lot,
+    control: Control,
+    gates: Vec<Gate>,
+    entries: usize,
+    agenda: BTreeMap<(Time, u64), Due>,
+    seq: u64,
+    vehicles: BTreeMap<u64, Vehicle>,
+    next_vehicle: u64,
+    next_ticket: u64,
+    next_token: u64,
+    reservations: BTreeMap<u64, Reservation>,
+    next_reservation: u64,
+    /// The gate holding the global lock.
+    lock: Option<usize>,
+    /// Parked vehicles by `(parked at, id)`: the special event's exits take the longest parked.
+    parked: BTreeSet<(Time, u64)>,
+    /// Charges per idempotency key of exits in progress.
+    processor: BTreeMap<String, u32>,
+    /// Free spots per level as the sensors see them.
+    sensed_free: Vec<u32>,
+    /// What each display shows (levels, then the lobby), and whether it is an anomaly now.
+    displays: Vec<u32>,
+    anomalous: Vec<bool>,
+    assigned_spots: u32,
+    claimed_spots: u32,
+    /// Spots of each type.
+    type_sizes: [u32; 6],
+    /// Spot-milliseconds of assigned spots, for utilisation.
+    assigned_ms: u128,
+    assigned_since: Time,
+    traffic_rng: Rng,
+    gate_rng: Rng,
+    pay_rng: Rng,
+    counters: Counters,
+    violation: Option<Violation>,
+    metrics: Metrics,
+}
+
+/// Lots up to this many spots are audited in full on every check.
+const AUDIT_LIMIT: usize = 2_000;
+
+impl ParkingLab {
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn lot(&self) -> &Lot {
+        &self.lot
+    }
+
+    pub fn control(&self) -> Control {
+        self.control
+    }
+
+    /// Gate names, entries first.
+    pub fn gate_names(&self) -> Vec<String> {
+        self.gates.iter().map(|g| g.name.clone()).collect()
+    }
+
+    /// The gates that have a step to take (a vehicle at their head).
+    pub fn busy_gates(&self) -> Vec<String> {
+        self.gates
+            .iter()
+            .filter(|g| g.busy())
+            .map(|g| g.name.clone())
+            .collect()
+    }
+
+    /// What each display shows: `(name, free)`, levels then the lobby.
+    pub fn displays(&self) -> Vec<(String, u32)> {
+        self.displays
+            .iter()
+            .enumerate()
+            .map(|(d, &n)| (self.display_name(d), n))
+            .collect()
+    }
+
+    fn display_name(&self, d: usize) -> String {
+        if d < self.lot.levels as usize {
+            format!("L{}", d + 1)
+        } else {
+            "lobby".into()
+        }
+    }
+
+    fn spots_name(&self, spots: &[u32]) -> String {
+        match spots {
+            [] => "nothing".into(),
+            [one] => self.lot.name(*one),
+            [first, .., last] => format!("{}-{}", self.lot.name(*first), self.lot.name(*last)),
+        }
+    }
+
+    fn at(&mut self, t: Time, due: Due) -> (Time, u64) {
+        let key = (t, self.seq);
+        self.seq += 1;
+        self.agenda.insert(key, due);
+        key
+    }
+
+    /// Schedules a busy gate's next step under the seeded interleaving.
+    fn kick(&mut self, g: usize) {
+        if self.scenario.interleaving == Interleaving::Manual
+            || self.gates[g].scheduled
+            || !self.gates[g].busy()
+        {
+            return;
+        }
+        let d = self.gate_rng.range(
+            self.scenario.step_min_ms as u64,
+            self.scenario.step_max_ms as u64,
+        );
+        self.gates[g].scheduled = true;
+        self.at(self.now + d, Due::GateStep(g));
+    }
+
+    fn shortest(&self, exit: bool) -> usize {
+        let (lo, hi) = if exit {
+            (self.entries, self.gates.len())
+        } else {
+            (0, self.entries)
+        };
+        (lo..hi)
+            .min_by_key(|&g| (self.gates[g].queue.len(), g))
+            .unwrap_or(lo)
+    }
+
+    fn occupancy_permille(&self) -> u32 {
+        let n = self.lot.spots.len() as u64;
+        (self.assigned_spots as u64 * 1000 / n.max(1)) as u32
+    }
+
+    // ---- spot table updates, keeping the counts and the sensors in step ----
+
+    fn account_assigned(&mut self) {
+        let now = self.now;
+        self.assigned_ms +=
+            self.assigned_spots as u128 * (now.saturating_sub(self.assigned_since)) as u128;
+        self.assigned_since = now;
+    }
+
+    fn set_claim(&mut self, i: u32, claim: Claim) {
+        let was = self.lot.spots[i as usize].claim != Claim::Unclaimed;
+        let is = claim != Claim::Unclaimed;
+        // A claim is a write to the spot's row: it bumps the version a CAS compares.
+        self.lot.spots[i as usize].claim = claim;
+        self.lot.spots[i as usize].version += 1;
+        self.claimed_spots = self.claimed_spots + is as u32 - was as u32;
+        self.lot.refile(i);
+    }
+
+    fn add_holder(&mut self, i: u32, v: u64) {
+        self.account_assigned();
+        let s = &mut self.lot.spots[i as usize];
+        if s.holders.is_empty() {
+            self.assigned_spots += 1;
+        }
+        s.holders.push(v);
+        s.version += 1;
+        self.lot.refile(i);
+    }
+
+    fn remove_holder(&mut self, i: u32, v: u64) {
+        self.account_assigned();
+        let s = &mut self.lot.spots[i as usize];
+        let before = s.holders.len();
+        s.holders.retain(|&h| h != v);
+        if before > 0 && s.holders.is_empty() {
+            self.assigned_spots -= 1;
+        }
+        s.version += 1;
+        self.lot.refile(i);
+    }
+
+    /// Changes what is physically at a spot or its sensor, keeping the sensed counts.
+    fn physical(&mut self, i: u32, change: impl FnOnce(&mut super::lot::Spot)) {
+        let s = &mut self.lot.spots[i as usize];
+        let before = s.sensed();
+        change(s);
+        let after = s.sensed();
+        let l = s.level as usize;
+        if before && !after {
+            self.sensed_free[l] += 1;
+        } else if !before && after {
+            self.sensed_free[l] -= 1;
+        }
+    }
+
+    /// Looks for displays that say "free" while the table has nothing free.
+    fn check_displays(&mut self, levels: &[u32], out: &mut dyn Emit<Event>) {
+        let lobby = self.lot.levels as usize;
+        let mut ds: Vec<usize> = levels.iter().map(|&l| l as usize).collect();
+        ds.push(lobby);
+        for d in ds {
+            let full = if d == lobby {
+                self.lot.free_total() == 0
+            } else {
+                self.lot.free_on_level(d as u32) == 0
+            };
+            let bad = full && self.displays[d] > 0;
+            if bad && !self.anomalous[d] {
+                self.counters.display_anomalies += 1;
+                out.emit(
+                    self.now,
+                    Event::DisplayAnomaly {
+                        display: self.display_name(d),
+                        shows: self.displays[d],
+                    },
+                );
+            }
+            self.anomalous[d] = bad;
+        }
+    }
+
+    fn levels_of(&self, spots: &[u32]) -> Vec<u32> {
+        let mut ls: Vec<u32> = spots
+            .iter()
+            .map(|&i| self.lot.spots[i as usize].level)
+            .collect();
+        ls.dedup();
+        ls
+    }
+
+    // ---- vehicles ----
+
+    fn new_vehicle(
+        &mut self,
+        profile: Profile,
+        lost_ticket: bool,
+        pay: PayMethod,
+        stay_ms: Time,
+    ) -> u64 {
+        self.next_vehicle += 1;
+        let id = self.next_vehicle;
+        self.vehicles.insert(
+            id,
+            Vehicle {
+                profile,
+                lost_ticket,
+                pay,
+                stay_ms,
+                reservation: None,
+                queued_at: 0,
+                read: None,
+                spots: Vec::new(),
+                ticket: None,
+                parked_at: None,
+                depart_at: None,
+                bill: None,
+                charged: 0,
+                declines: 0,
+            },
+        );
+        id
+    }
+
+    fn random_vehicle(&mut self) -> u64 {
+        let t = &self.scenario.traffic;
+        let profile = t.profile(&mut self.traffic_rng);
+        let lost = self.traffic_rng.chance(t.lost_ticket_permille as u64, 1000);
+        let pay = t.pay_method(&mut self.traffic_rng);
+        let stay = t.stay_ms(&mut self.traffic_rng);
+        self.new_vehicle(profile, lost, pay, stay)
+    }
+
+    fn enqueue(&mut self, v: u64, out: &mut dyn Emit<Event>) {
+        let g = self.shortest(false);
+        self.counters.arrivals += 1;
+        if let Some(r) = self.vehicles.get(&v).and_then(|x| x.reservation) {
+            if let Some(res) = self.reservations.get_mut(&r) {
+                res.arrived = true;
+            }
+        }
+        let now = self.now;
+        let Some(car) = self.vehicles.get_mut(&v) else {
+            return;
+        };
+        car.queued_at = now;
+        let profile = car.profile;
+        self.gates[g].queue.push_back(v);
+        out.emit(
+            now,
+            Event::Arrived {
+                vehicle: v,
+                profile,
+                gate: self.gates[g].name.clone(),
+                queue: self.gates[g].queue.len() - 1,
+            },
+        );
+        self.kick(g);
+    }
+
+    fn traffic_arrival(&mut self, out: &mut dyn Emit<Event>) {
+        let t = self.scenario.traffic.clone();
+        if let Some(next) = t.next_arrival(self.now, &mut self.traffic_rng) {
+            self.at(next, Due::TrafficArrival);
+        }
+        let v = self.random_vehicle();
+        if self.traffic_rng.chance(t.prebook_permille as u64, 1000) {
+            let lead = self.traffic_rng.range(15, 60) * 60_000;
+            let show = !self.traffic_rng.chance(t.no_show_permille as u64, 1000);
+            self.prebook(v, lead, show, out);
+        } else {
+            self.enqueue(v, out);
+        }
+    }
+
+    fn prebook(&mut self, v: u64, lead: Time, show: bool, out: &mut dyn Emit<Event>) {
+        let profile = self.vehicles[&v].profile;
+        match self.lot.find(profile, self.scenario.bus_spots) {
+            Err(why) => {
+                self.vehicles.remove(&v);
+                out.emit(self.now, Event::PrebookRefused { why: turned(why) });
+            }
+            Ok(spots) => {
+                self.next_reservation += 1;
+                let r = self.next_reservation;
+                let until = self.now + lead + self.scenario.hold_min as Time * 60_000;
+                for &i in &spots {
+                    self.set_claim(
+                        i,
+                        Claim::Hold {
+                            reservation: r,
+                            until,
+                        },
+                    );
+                }
+                self.counters.prebookings += 1;
+                if let Some(car) = self.vehicles.get_mut(&v) {
+                    car.reservation = Some(r);
+                }
+                out.emit(
+                    self.now,
+                    Event::Prebooked {
+                        reservation: r,
+                        vehicle: v,
+                        spots: self.spots_name(&spots),
+                        until,
+                    },
+                );
+                self.reservations.insert(
+                    r,
+                    Reservation {
+                        vehicle: v,
+                        spots,
+                        arrived: false,
+                    },
+                );
+                self.at(until, Due::HoldExpires(r));
+                if show {
+                    self.at(self.now + lead, Due::Comes(v));
+                }
+                let levels = self.levels_of(&self.reservations[&r].spots.clone());
+                self.check_displays(&levels, out);
+            }
+        }
+    }
+
+    fn hold_expires(&mut self, r: u64, out: &mut dyn Emit<Event>) {
+        let Some(res) = self.reservations.remove(&r) else {
+            return;
+        };
+        let mut released = false;
+        for &i in &res.spots {
+            if matches!(self.lot.spots[i as usize].claim, Claim::Hold { reservation, .. } if reservation == r)
+            {
+                self.set_claim(i, Claim::Unclaimed);
+                released = true;
+            }
+        }
+        if !released {
+            return;
+        }
+        if !res.arrived {
+            self.counters.no_shows += 1;
+            self.vehicles.remove(&res.vehicle);
+        }
+        out.emit(
+            self.now,
+            Event::HoldExpired {
+                reservation: r,
+                spots: self.spots_name(&res.spots),
+                no_show: !res.arrived,
+            },
+        );
+    }
+
+    // ---- entry gates ----
+
+    fn step_entry(&mut self, g: usize, out: &mut dyn Emit<Event>) {
+        if self.gates[g].pending.is_some() {
+            self.write(g, out);
+        } else {
+            self.read(g, out);
+        }
+    }
+
+    fn read(&mut self, g: usize, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let Some(&v) = self.gates[g].queue.front() else {
+            return;
+        };
+        let gate = self.gates[g].name.clone();
+        if self.control == Control::Lock {
+            match self.lock {
+                Some(h) if h != g => {
+                    self.counters.lock_waits += 1;
+                    out.emit(
+                        now,
+                        Event::WaitsForLock {
+                            gate,
+                            holder: self.gates[h].name.clone(),
+                        },
+                    );
+                    return;
+                }
+                _ => self.lock = Some(g),
+            }
+        }
+        let car = &self.vehicles[&v];
+        let profile = car.profile;
+        // A pre-booked vehicle takes its held spots if the hold is still there.
+        if let Some(r) = car.reservation {
+            if let Some(res) = self.reservations.get(&r) {
+                let spots = res.spots.clone();
+                let held = spots.iter().all(|&i| {
+                    matches!(self.lot.spots[i as usize].claim, Claim::Hold { reservation, .. } if reservation == r)
+                });
+                if held {
+                    let versions = spots
+                        .iter()
+                        .map(|&i| self.lot.spots[i as usize].version)
+                        .collect();
+                    out.emit(
+                        now,
+                        Event::Read {
+                            gate,
+                            vehicle: v,
+                            spots: self.spots_name(&spots),
+                            how: format!(" (held by R{r})"),
+                        },
+                    );
+                    if let Some(c) = self.vehicles.get_mut(&v) {
+                        c.read = Some((g, now));
+                    }
+                    self.gates[g].pending = Some(Pending {
+                        vehicle: v,
+                        spots,
+                        versions,
+                        token: 0,
+                        held: Some(r),
+                    });
+                    return;
+                }
+            }
+        }
+        let spots = match self.lot.find(profile, self.scenario.bus_spots) {
+            Ok(s) => s,
+            Err(why) => {
+                let why = turned(why);
+                match why {
+                    Turned::Full => self.counters.rejected_full += 1,
+                    Turned::NoFit => self.counters.rejected_no_fit += 1,
+                }
+                if self.lock == Some(g) {
+                    self.lock = None;
+                }
+                self.gates[g].queue.pop_front();
+                let queued = self.vehicles.remove(&v).map_or(now, |c| c.queued_at);
+                self.metrics.record("entry_wait_ms", now - queued);
+                out.emit(
+                    now,
+                    Event::TurnedAway {
+                        gate,
+                        vehicle: v,
+                        why,
+                    },
+                );
+                return;
+            }
+        };
+        let versions: Vec<u64> = spots
+            .iter()
+            .map(|&i| self.lot.spots[i as usize].version)
+            .collect();
+        let mut token = 0;
+        let how = match self.control {
+            Control::None => String::new(),
+            Control::Lock => " (holding the lock)".into(),
+            Control::Cas => format!(" at version {}", versions[0]),
+            Control::Lease => {
+                self.next_token += 1;
+                token = self.next_token;
+                let until = now + self.scenario.lease_ms as Time;
+                for &i in &spots {
+                    self.lot.spots[i as usize].fence = token;
+                    self.set_claim(
+                        i,
+                        Claim::Lease {
+                            gate: g,
+                            token,
+                            until,
+                        },
+                    );
+                    self.at(until, Due::LeaseExpires { spot: i, token });
+                }
+                format!(", leased with token {token} until {}", fmt_time(until))
+            }
+            Control::SkipLocked => {
+                for &i in &spots {
+                    self.set_claim(i, Claim::RowLock { gate: g });
+                }
+                ", row locked (FOR UPDATE SKIP LOCKED)".into()
+            }
+        };
+        out.emit(
+            now,
+            Event::Read {
+                gate,
+                vehicle: v,
+                spots: self.spots_name(&spots),
+                how,
+            },
+        );
+        if let Some(c) = self.vehicles.get_mut(&v) {
+            c.read = Some((g, now));
+        }
+        self.gates[g].pending = Some(Pending {
+            vehicle: v,
+            spots,
+            versions,
+            token,
+            held: None,
+        });
+    }
+
+    fn write(&mut self, g: usize, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let Some(p) = self.gates[g].pending.take() else {
+            return;
+        };
+        let gate = self.gates[g].name.clone();
+        let names = self.spots_name(&p.spots);
+        let failure = if let Some(r) = p.held {
+            p.spots
+                .iter()
+                .find(|&&i| {
+                    !matches!(self.lot.spots[i as usize].claim,
+                        Claim::Hold { reservation, .. } if reservation == r)
+                })
+                .map(|&i| format!("the hold of R{r} on {} expired", self.lot.name(i)))
+        } else {
+            match self.control {
+                Control::None => None,
+                Control::Cas => p
+                    .spots
+                    .iter()
+                    .zip(&p.versions)
+                    .find(|(&i, &ver)| self.lot.spots[i as usize].version != ver)
+                    .map(|(&i, &ver)| {
+                        self.counters.cas_conflicts += 1;
+                        format!(
+                            "CAS conflict on {} (version {ver} read, now {})",
+                            self.lot.name(i),
+                            self.lot.spots[i as usize].version
+                        )
+                    }),
+                Control::Lease => p
+                    .spots
+                    .iter()
+                    .find(|&&i| {
+                        let s = &self.lot.spots[i as usize];
+                        let ours = s.claim == Claim::Unclaimed
+                            || matches!(s.claim, Claim::Lease { token, .. } if token == p.token);
+                        s.fence != p.token || !s.holders.is_empty() || !ours
+                    })
+                    .map(|&i| {
+                        self.counters.lease_fenced += 1;
+                        format!(
+                            "fenced off on {} (token {} is stale, newest {})",
+                            self.lot.name(i),
+                            p.token,
+                            self.lot.spots[i as usize].fence
+                        )
+                    }),
+                // The lock and row locks keep other gates out; only a pre-booking through
+                // the app can have taken a spot meanwhile.
+                Control::Lock | Control::SkipLocked => p
+                    .spots
+                    .iter()
+                    .find(|&&i| {
+                        let s = &self.lot.spots[i as usize];
+                        !s.holders.is_empty()
+                            || !matches!(s.claim, Claim::Unclaimed | Claim::RowLock { .. })
+                    })
+                    .map(|&i| format!("{} was pre-booked meanwhile", self.lot.name(i))),
+            }
+        };
+        if let Some(why) = failure {
+            // Give back whatever of this read is still ours, then read again.
+            for &i in &p.spots {
+                if matches!(self.lot.spots[i as usize].claim, Claim::Lease { token, .. } if token == p.token)
+                {
+                    self.set_claim(i, Claim::Unclaimed);
+                }
+            }
+            out.emit(
+                now,
+                Event::WriteFailed {
+                    gate,
+                    vehicle: p.vehicle,
+                    spots: names,
+                    why,
+                },
+            );
+            return;
+        }
+        let v = p.vehicle;
+        // Occupancy at entry, for dynamic pricing: before this vehicle's own spots.
+        let occupancy = self.occupancy_permille();
+        for &i in &p.spots {
+            if self.lot.spots[i as usize].claim != Claim::Unclaimed {
+                self.set_claim(i, Claim::Unclaimed);
+            }
+            self.add_holder(i, v);
+        }
+        if self.lock == Some(g) {
+            self.lock = None;
+        }
+        if let Some(r) = self.vehicles.get(&v).and_then(|c| c.reservation) {
+            self.reservations.remove(&r);
+        }
+        self.next_ticket += 1;
+        let ticket = Ticket {
+            number: self.next_ticket,
+            issued: now,
+            occupancy,
+        };
+        self.counters.tickets += 1;
+        self.gates[g].queue.pop_front();
+        let queued = match self.vehicles.get_mut(&v) {
+            Some(c) => {
+                c.spots = p.spots.clone();
+                c.ticket = Some(ticket);
+                c.queued_at
+            }
+            None => now,
+        };
+        self.metrics.record("entry_wait_ms", now - queued);
+        out.emit(
+            now,
+            Event::Assigned {
+                gate,
+                vehicle: v,
+                spots: names,
+                ticket: ticket.number,
+            },
+        );
+        for &i in &p.spots {
+            let holders = self.lot.spots[i as usize].holders.clone();
+            if holders.len() > 1 {
+                self.counters.double_assignments += 1;
+                out.emit(
+                    now,
+                    Event::DoubleAssignment {
+                        spot: self.lot.name(i),
+                        holders: holders.clone(),
+                    },
+                );
+                if self.violation.is_none() {
+                    self.violation = Some(Violation {
+                        invariant: "one vehicle per spot".into(),
+                        detail: self.interleaving_report(i, &holders),
+                    });
+                }
+            }
+        }
+        let levels = self.levels_of(&p.spots);
+        self.check_displays(&levels, out);
+        self.at(now + self.scenario.drive_ms as Time, Due::Parks(v));
+    }
+
+    /// Who read spot `i` free and who wrote it, in time order.
+    fn interleaving_report(&self, i: u32, holders: &[u64]) -> String {
+        let mut steps: Vec<(Time, u8, String)> = Vec::new();
+        for v in holders {
+            let Some(c) = self.vehicles.get(v) else {
+                continue;
+            };
+            if let Some((g, t)) = c.read {
+                steps.push((
+                    t,
+                    0,
+                    format!(
+                        "{} read it free for V{v} at {}",
+                        self.gates[g].name,
+                        fmt_time(t)
+                    ),
+                ));
+            }
+            if let (Some(t), Some((g, _))) = (c.ticket, c.read) {
+                steps.push((
+                    t.issued,
+                    1,
+                    format!(
+                        "{} wrote V{v} at {}",
+                        self.gates[g].name,
+                        fmt_time(t.issued)
+                    ),
+                ));
+            }
+        }
+        steps.sort();
+        let list: Vec<String> = steps.into_iter().map(|s| s.2).collect();
+        format!(
+            "{} is assigned to {} vehicles: {}",
+            self.lot.name(i),
+            holders.len(),
+            list.join(", then ")
+        )
+    }
+
+    // ---- parking and leaving ----
+
+    fn parks(&mut self, v: u64, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let Some(c) = self.vehicles.get(&v) else {
+            return;
+        };
+        let spots = c.spots.clone();
+        let stay = c.stay_ms;
+        let profile = c.profile;
+        for &i in &spots {
+            self.physical(i, |s| s.parked.push(v));
+        }
+        let key = self.at(now + stay, Due::Departs(v));
+        if let Some(c) = self.vehicles.get_mut(&v) {
+            c.parked_at = Some(now);
+            c.depart_at = Some(key);
+        }
+        self.parked.insert((now, v));
+        out.emit(
+            now,
+            Event::Parked {
+                vehicle: v,
+                spots: self.spots_name(&spots),
+            },
+        );
+        let limit = self.scenario.tariff.ev_limit_min as Time * 60_000;
+        let on_charger = spots
+            .first()
+            .is_some_and(|&i| self.lot.spots[i as usize].kind == SpotType::Ev);
+        if profile.ev && on_charger && limit > 0 && stay > limit {
+            self.at(now + limit, Due::EvLimit(v));
+        }
+    }
+
+    fn departs(&mut self, v: u64, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let Some(c) = self.vehicles.get_mut(&v) else {
+            return;
+        };
+        c.depart_at = None;
+        let spots = c.spots.clone();
+        if let Some(p) = c.parked_at {
+            self.parked.remove(&(p, v));
+        }
+        c.queued_at = now;
+        for &i in &spots {
+            self.physical(i, |s| s.parked.retain(|&x| x != v));
+        }
+        let g = self.shortest(true);
+        self.gates[g].queue.push_back(v);
+        out.emit(
+            now,
+            Event::Leaves {
+                vehicle: v,
+                gate: self.gates[g].name.clone(),
+                queue: self.gates[g].queue.len() - 1,
+            },
+        );
+        self.kick(g);
+    }
+
+    // ---- exit gates ----
+
+    fn step_exit(&mut self, g: usize, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let Some(&v) = self.gates[g].queue.front() else {
+            return;
+        };
+        let gate = self.gates[g].name.clone();
+        match self.gates[g].stage.clone() {
+            ExitStage::Scan => {
+                let Some(c) = self.vehicles.get(&v) else {
+                    return;
+                };
+                let Some(ticket) = c.ticket else {
+                    return;
+                };
+                let limit = self.scenario.tariff.ev_limit_min as Time * 60_000;
+                let on_charger = c
+                    .spots
+                    .first()
+                    .is_some_and(|&i| self.lot.spots[i as usize].kind == SpotType::Ev);
+                let parked_for = c.parked_at.map_or(0, |p| now - p);
+                let ev_overstay_ms = if c.profile.ev && on_charger && limit > 0 {
+                    parked_for.saturating_sub(limit)
+                } else {
+                    0
+                };
+                let stay = billing::Stay {
+                    kind: c.profile.kind,
+                    duration_ms: now - ticket.issued,
+                    subscriber: c.profile.subscriber,
+                    occupancy_at_entry: ticket.occupancy,
+                    ev_overstay_ms,
+                    lost_ticket: c.lost_ticket,
+                };
+                let lost = c.lost_ticket;
+                let bill = billing::bill(&self.scenario.tariff, &stay);
+                if lost {
+                    self.counters.lost_tickets += 1;
+                }
+                let total = bill.total_cents;
+                out.emit(
+                    now,
+                    Event::Scanned {
+                        gate,
+                        vehicle: v,
+                        ticket: ticket.number,
+                        lost,
+                        bill: bill.clone(),
+                    },
+                );
+                if let Some(c) = self.vehicles.get_mut(&v) {
+                    c.bill = Some(bill);
+                }
+                self.gates[g].stage = if total == 0 {
+                    ExitStage::Open
+                } else {
+                    ExitStage::Pay { attempt: 1 }
+                };
+            }
+            ExitStage::Pay { attempt } => self.pay(g, v, attempt, out),
+            ExitStage::Open => self.open(g, v, out),
+        }
+    }
+
+    fn pay(&mut self, g: usize, v: u64, attempt: u32, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let Some(c) = self.vehicles.get(&v) else {
+            return;
+        };
+        let cents = c.bill.as_ref().map_or(0, |b| b.total_cents);
+        let ticket = c.ticket.map_or(0, |t| t.number);
+        // After three declines the driver pays cash.
+        let method = if c.declines >= 3 {
+            PayMethod::Cash
+        } else {
+            c.pay
+        };
+        let key = format!("T{ticket}");
+        let t = &self.scenario.traffic;
+        let draw = if method == PayMethod::Cash {
+            1000
+        } else {
+            self.pay_rng.below(1000) as u32
+        };
+        let mut outcome = if draw < t.decline_permille {
+            PayOutcome::Declined
+        } else if draw < t.decline_permille + t.timeout_permille {
+            PayOutcome::TimedOut
+        } else {
+            PayOutcome::Approved
+        };
+        if outcome != PayOutcome::Declined {
+            let seen = self.processor.get(&key).copied().unwrap_or(0);
+            if seen > 0 && self.scenario.idempotency {
+                if outcome == PayOutcome::Approved {
+                    outcome = PayOutcome::AlreadyCharged;
+                }
+            } else {
+                self.processor.insert(key.clone(), seen + 1);
+                self.counters.revenue_cents += cents;
+                if let Some(c) = self.vehicles.get_mut(&v) {
+                    c.charged += 1;
+                }
+            }
+        }
+        match outcome {
+            PayOutcome::Declined => {
+                self.counters.declines += 1;
+                if let Some(c) = self.vehicles.get_mut(&v) {
+                    c.declines += 1;
+                }
+                self.gates[g].stage = ExitStage::Pay {
+                    attempt: attempt + 1,
+                };
+            }
+            PayOutcome::TimedOut => {
+                self.counters.timeouts += 1;
+                self.gates[g].stage = ExitStage::Pay {
+                    attempt: attempt + 1,
+                };
+            }
+            PayOutcome::Approved | PayOutcome::AlreadyCharged => {
+                self.gates[g].stage = ExitStage::Open;
+            }
+        }
+        out.emit(
+            now,
+            Event::Payment {
+                gate: self.gates[g].name.clone(),
+                vehicle: v,
+                method,
+                cents,
+                key,
+                outcome,
+            },
+        );
+    }
+
+    fn open(&mut self, g: usize, v: u64, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let gate = self.gates[g].name.clone();
+        if self.control == Control::Lock {
+            if let Some(h) = self.lock.filter(|&h| h != g) {
+                self.counters.lock_waits += 1;
+                out.emit(
+                    now,
+                    Event::WaitsForLock {
+                        gate,
+                        holder: self.gates[h].name.clone(),
+                    },
+                );
+                return;
+            }
+        }
+        let Some(c) = self.vehicles.remove(&v) else {
+            return;
+        };
+        for &i in &c.spots {
+            self.remove_holder(i, v);
+        }
+        self.gates[g].queue.pop_front();
+        self.gates[g].stage = ExitStage::Scan;
+        self.counters.exits += 1;
+        self.metrics.record("exit_wait_ms", now - c.queued_at);
+        let ticket = c.ticket.map_or(0, |t| t.number);
+        self.processor.remove(&format!("T{ticket}"));
+        let owed = c.bill.as_ref().is_some_and(|b| b.total_cents > 0) as u32;
+        if c.charged > owed {
+            self.counters.double_charges += 1;
+        }
+        if c.charged != owed && self.violation.is_none() {
+            self.violation = Some(Violation {
+                invariant: "every exit paid exactly once".into(),
+                detail: format!(
+                    "V{v} left through {gate} with ticket T{ticket} charged {} times",
+                    c.charged
+                ),
+            });
+        }
+        out.emit(
+            now,
+            Event::Opened {
+                gate,
+                vehicle: v,
+                spots: self.spots_name(&c.spots),
+            },
+        );
+        let levels = self.levels_of(&c.spots);
+        self.check_displays(&levels, out);
+    }
+
+    fn step_gate(&mut self, g: usize, out: &mut dyn Emit<Event>) {
+        if self.gates[g].exit {
+            self.step_exit(g, out);
+        } else {
+            self.step_entry(g, out);
+        }
+    }
+
+    // ---- displays, sensors, reconciliation ----
+
+    fn refresh(&mut self, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        self.at(now + self.scenario.display_refresh_ms as Time, Due::Refresh);
+        let levels = self.lot.levels as usize;
+        let mut shows: Vec<u32> = self.sensed_free.clone();
+        shows.push(self.sensed_free.iter().sum());
+        for (d, &free) in shows.iter().enumerate().take(levels + 1) {
+            if self.displays[d] != free {
+                self.displays[d] = free;
+                out.emit(
+                    now,
+                    Event::Display {
+                        display: self.display_name(d),
+                        free,
+                    },
+                );
+            }
+        }
+        let all: Vec<u32> = (0..self.lot.levels).collect();
+        self.check_displays(&all, out);
+        // Occupancy gauges, sampled at each refresh.
+        let total = self.lot.spots.len() as i64;
+        self.metrics
+            .gauge("occupancy", now, total - self.lot.free_total() as i64);
+        for l in 0..self.lot.levels {
+            let used = self.lot.level_size(l) as i64 - self.lot.free_on_level(l) as i64;
+            self.metrics
+                .gauge(&format!("occupancy_L{}", l + 1), now, used);
+        }
+        for t in SpotType::ALL {
+            let free: u32 = (0..self.lot.levels).map(|l| self.lot.free_of(l, t)).sum();
+            let size = self.type_size(t);
+            if size > 0 {
+                self.metrics.gauge(
+                    &format!("occupancy_{}", t.name()),
+                    now,
+                    (size - free) as i64,
+                );
+            }
+        }
+        self.metrics.gauge(
+            "display_anomaly",
+            now,
+            self.anomalous.iter().filter(|&&a| a).count() as i64,
+        );
+    }
+
+    fn type_size(&self, t: SpotType) -> u32 {
+        self.type_sizes[t.index()]
+    }
+
+    fn reconcile(&mut self, out: &mut dyn Emit<Event>) {
+        let now = self.now;
+        let mut mismatches = 0;
+        let mut faulty = 0;
+        for i in 0..self.lot.spots.len() as u32 {
+            let s = &self.lot.spots[i as usize];
+            let sensor = s.sensed();
+            let table = !s.holders.is_empty();
+            if sensor == table {
+                continue;
+            }
+            mismatches += 1;
+            let truth = !s.parked.is_empty();
+            let cause = if s.sensor != SensorState::Working || truth == table {
+                faulty += 1;
+                "sensor fault"
+            } else if table {
+                "vehicle driving to it"
+            } else {
+                "vehicle leaving through the exit"
+            };
+            if mismatches <= 20 {
+                out.emit(
+                    now,
+                    Event::Mismatch {
+                        spot: self.lot.name(i),
+                        sensor,
+                        table,
+                        cause,
+                    },
+                );
+            }
+        }
+        self.counters.mismatches += mismatches as u64;
+        out.emit(now, Event::Reconciled { mismatches, faulty });
+    }
+
+    fn special_event(&mut self, exits: u32, arrivals: u32, out: &mut dyn Emit<Event>) {
+        out.emit(self.now, Event::SpecialEvent { exits, arrivals });
+        let leaving: Vec<u64> = self
+            .parked
+            .iter()
+            .take(exits as usize)
+            .map(|&(_, v)| v)
+            .collect();
+        for v in leaving {
+            if let Some(key) = self.vehicles.get(&v).and_then(|c| c.depart_at) {
+                self.agenda.remove(&key);
+            }
+            self.departs(v, out);
+        }
+        if arrivals > 0 {
+            self.at(self.now, Due::BurstArrival { left: arrivals });
+        }
+    }
+
+    fn spot_arg(&self, name: &str) -> Result<u32, Refusal> {
+        self.lot
+            .by_name(name)
+            .ok_or_else(|| Refusal(format!("no spot {name:?}; spots are named like 1A01")))
+    }
+
+    /// Every check that needs a walk over the whole lot.
+    pub fn audit(&self) -> Option<Violation> {
+        let v = |detail: String| {
+            Some(Violation {
+                invariant: "counts match the spot table".into(),
+                detail,
+            })
+        };
+        if let Some(d) = self.lot.audit() {
+            return v(d);
+        }
+        let assigned = self
+            .lot
+            .spots
+            .iter()
+            .filter(|s| !s.holders.is_empty())
+            .count() as u32;
+        let claimed = self
+            .lot
+            .spots
+            .iter()
+            .filter(|s| s.claim != Claim::Unclaimed)
+            .count() as u32;
+        if assigned != self.assigned_spots || claimed != self.claimed_spots {
+            return v(format!(
+                "counted {} assigned and {} claimed, the table has {assigned} and {claimed}",
+                self.assigned_spots, self.claimed_spots
+            ));
+        }
+        for l in 0..self.lot.levels {
+            let sensed = self
+                .lot
+                .spots
+                .iter()
+                .filter(|s| s.level == l && !s.sensed())
+                .count() as u32;
+            if sensed != self.sensed_free[l as usize] {
+                return v(format!(
+                    "level {} sensed free count {} but the sensors say {sensed}",
+                    l + 1,
+                    self.sensed_free[l as usize]
+                ));
+            }
+        }
+        None
+    }
+}
+
+fn turned(n: NoSpot) -> Turned {
+    match n {
+        NoSpot::Full => Turned::Full,
+        NoSpot::NoFit => Turned::NoFit,
+    }
+}
+
+impl Simulation for ParkingLab {
+    type Scenario = Scenario;
+    type Command = Command;
+    type Event = Event;
+    const LAB: &'static str = "parking";
+
+    fn new(s: &Scenario) -> Result<ParkingLab, String> {
+        s.validate()?;
+        let lot = Lot::from_plan(&s.floor_plan(), s.strategy)?;
+        let mut gates = Vec::new();
+        for (n, exit, prefix) in [(s.entry_gates, false, "E"), (s.exit_gates, true, "X")] {
+            for i in 0..n {
+                gates.push(Gate {
+                    name: format!("{prefix}{}", i + 1),
+                    exit,
+                    queue: VecDeque::new(),
+                    pending: None,
+                    stage: ExitStage::Scan,
+                    scheduled: false,
+                });
+            }
+        }
+        let root = Rng::new(s.seed);
+        let mut sensed_free = vec![0; lot.levels as usize];
+        for sp in &lot.spots {
+            sensed_free[sp.level as usize] += 1;
+        }
+        let displays_n = lot.levels as usize + 1;
+        let mut type_sizes = [0; 6];
+        for sp in &lot.spots {
+            type_sizes[sp.kind.index()] += 1;
+        }
+        let mut lab = ParkingLab {
+            scenario: s.clone(),
+            now: 0,
+            control: s.control,
+            entries: s.entry_gates as usize,
+            gates,
+            agenda: BTreeMap::new(),
+            seq: 0,
+            vehicles: BTreeMap::new(),
+            next_vehicle: 0,
+            next_ticket: 0,
+            next_token: 0,
+            reservations: BTreeMap::new(),
+            next_reservation: 0,
+            lock: None,
+            parked: BTreeSet::new(),
+            processor: BTreeMap::new(),
+            displays: vec![0; displays_n],
+            anomalous: vec![false; displays_n],
+            sensed_free,
+            assigned_spots: 0,
+            claimed_spots: 0,
+            type_sizes,
+            assigned_ms: 0,
+            assigned_since: 0,
+            traffic_rng: root.fork(1),
+            gate_rng: root.fork(2),
+            pay_rng: root.fork(3),
+            counters: Counters::default(),
+            violation: None,
+            metrics: Metrics::default(),
+            lot,
+        };
+        lab.displays = lab.sensed_free.clone();
+        lab.displays.push(lab.sensed_free.iter().sum());
+        lab.at(0, Due::Refresh);
+        let t = lab.scenario.traffic.clone();
+        if let Some(first) = t.next_arrival(0, &mut lab.traffic_rng) {
+            lab.at(first, Due::TrafficArrival);
+        }
+        Ok(lab)
+    }
+
+    fn seed(s: &Scenario) -> u64 {
+        s.seed
+    }
+
+    fn with_seed(s: &Scenario, seed: u64) -> Scenario {
+        Scenario { seed, ..s.clone() }
+    }
+
+    fn now(&self) -> Time {
+        self.now
+    }
+
+    fn next_deadline(&self) -> Option<Time> {
+        self.agenda.keys().next().map(|&(t, _)| t)
+    }
+
+    fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
+        while let Some(entry) = self.agenda.first_entry() {
+            if entry.key().0 > t {
+                break;
+            }
+            let ((at, _), due) = entry.remove_entry();
+            self.now = at;
+            match due {
+                Due::TrafficArrival => self.traffic_arrival(out),
+                Due::BurstArrival { left } => {
+                    let v = self.random_vehicle();
+                    self.enqueue(v, out);
+                    if left > 1 {
+                        let gap = self.traffic_rng.range(1_000, 4_000);
+                        self.at(at + gap, Due::BurstArrival { left: left - 1 });
+                    }
+                }
+                Due::Comes(v) => {
+                    if self.vehicles.contains_key(&v) {
+                        self.enqueue(v, out);
+                    }
+                }
+                Due::GateStep(g) => {
+                    self.gates[g].scheduled = false;
+                    self.step_gate(g, out);
+                    self.kick(g);
+                }
+                Due::Parks(v) => self.parks(v, out),
+                Due::Departs(v) => self.departs(v, out),
+                Due::EvLimit(v) => {
+                    if let Some(c) = self.vehicles.get(&v).filter(|c| c.depart_at.is_some()) {
+                        let spot = self.lot.name(c.spots[0]);
+                        self.counters.ev_overstays += 1;
+                        out.emit(at, Event::EvLimit { vehicle: v, spot });
+                    }
+                }
+                Due::LeaseExpires { spot, token } => {
+                    if matches!(self.lot.spots[spot as usize].claim, Claim::Lease { token: t, .. } if t == token)
+                    {
+                        self.set_claim(spot, Claim::Unclaimed);
+                        self.counters.lease_expiries += 1;
+                        out.emit(
+                            at,
+                            Event::LeaseExpired {
+                                spot: self.lot.name(spot),
+                                token,
+                            },
+                        );
+                    }
+                }
+                Due::HoldExpires(r) => self.hold_expires(r, out),
+                Due::Refresh => self.refresh(out),
+            }
+        }
+        self.now = self.now.max(t);
+    }
+
+    fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
+        let now = self.now;
+        match command {
+            Command::Arrive(a) => {
+                if a.stay_min > 10_080 {
+                    return Err(Refusal(format!(
+                        "stay_min must be at most 10080 (a week), not {}",
+                        a.stay_min
+                    )));
+                }
+                let profile = Profile {
+                    kind: a.kind,
+                    ev: a.ev,
+                    permit: a.permit,
+                    subscriber: a.subscriber,
+                };
+                let stay = if a.stay_min == 0 {
+                    self.scenario.traffic.stay_ms(&mut self.traffic_rng)
+                } else {
+                    a.stay_min as Time * 60_000
+                };
+                let v = self.new_vehicle(profile, a.lost_ticket, a.pay, stay);
+                self.enqueue(v, out);
+            }
+            Command::StepGate { gate } => {
+                let g = self
+                    .gates
+                    .iter()
+                    .position(|x| &x.name == gate)
+                    .ok_or_else(|| {
+                        Refusal(format!(
+                            "no gate {gate:?}; gates: {}",
+                            self.gate_names().join(", ")
+                        ))
+                    })?;
+                if self.scenario.interleaving != Interleaving::Manual {
+                    return Err(Refusal(
+                        "gates step on their own under the seeded interleaving; choose manual to step them by hand"
+                            .into(),
+                    ));
+                }
+                if !self.gates[g].busy() {
+                    return Err(Refusal(format!("{gate} has no vehicle to serve")));
+                }
+                self.step_gate(g, out);
+            }
+            Command::SetControl { control } => {
+                if let Some(g) = self.gates.iter().find(|g| g.pending.is_some()) {
+                    return Err(Refusal(format!(
+                        "{} is between its read and its write; change the control when no gate is",
+                        g.name
+                    )));
+                }
+                self.control = *control;
+                self.lock = None;
+                out.emit(now, Event::ControlSet { control: *control });
+            }
+            Command::SetStrategy { strategy } => {
+                self.lot.set_strategy(*strategy);
+                out.emit(
+                    now,
+                    Event::StrategySet {
+                        strategy: *strategy,
+                    },
+                );
+            }
+            Command::Prebook {
+                vehicle,
+                arrive_in_min,
+                show,
+            } => {
+                if !(1..=1440).contains(arrive_in_min) {
+                    return Err(Refusal(format!(
+                        "arrive_in_min must be 1 to 1440, not {arrive_in_min}"
+                    )));
+                }
+                let stay = self.scenario.traffic.stay_ms(&mut self.traffic_rng);
+                let v = self.new_vehicle(*vehicle, false, PayMethod::App, stay);
+                self.prebook(v, *arrive_in_min as Time * 60_000, *show, out);
+            }
+            Command::SensorFault { spot, fault } => {
+                let i = self.spot_arg(spot)?;
+                if *fault == SensorState::Working {
+                    return Err(Refusal(
+                        "a fault is stuck_occupied or stuck_free; an attendant repairs sensors (override)"
+                            .into(),
+                    ));
+                }
+                let fault = *fault;
+                self.physical(i, |s| s.sensor = fault);
+                out.emit(
+                    now,
+                    Event::SensorFault {
+                        spot: spot.clone(),
+                        fault,
+                    },
+                );
+            }
+            Command::Override { spot } => {
+                let i = self.spot_arg(spot)?;
+                if self.lot.spots[i as usize].sensor == SensorState::Working {
+                    return Err(Refusal(format!("the sensor of {spot} works")));
+                }
+                self.physical(i, |s| s.sensor = SensorState::Working);
+                out.emit(now, Event::SensorRepaired { spot: spot.clone() });
+            }
+            Command::Reconcile => self.reconcile(out),
+            Command::SpecialEvent { exits, arrivals } => {
+                if *exits > 100_000 || *arrivals > 100_000 {
+                    return Err(Refusal(
+                        "a special event has at most 100000 exits and 100000 arrivals".into(),
+                    ));
+                }
+                self.special_event(*exits, *arrivals, out);
+            }
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Option<Violation> {
+        if let Some(v) = &self.violation {
+            return Some(v.clone());
+        }
+        let total = self.lot.spots.len() as u32;
+        let free = self.lot.free_total();
+        if free + self.assigned_spots + self.claimed_spots != total {
+            return Some(Violation {
+                invariant: "counts match the spot table".into(),
+                detail: format!(
+                    "{free} free + {} assigned + {} claimed is not {total} spots",
+                    self.assigned_spots, self.claimed_spots
+                ),
+            });
+        }
+        if self.lot.spots.len() <= AUDIT_LIMIT {
+            return self.audit();
+        }
+        None
+    }
+
+    fn metrics(&self) -> Metrics {
+        let mut m = self.metrics.clone();
+        let c = &self.counters;
+        for (name, v) in [
+            ("arrivals", c.arrivals),
+            ("tickets", c.tickets),
+            ("rejected_full", c.rejected_full),
+            ("rejected_no_fit", c.rejected_no_fit),
+            ("exits", c.exits),
+            ("revenue_cents", c.revenue_cents),
+            ("payment_declines", c.declines),
+            ("payment_timeouts", c.timeouts),
+            ("double_charges", c.double_charges),
+            ("cas_conflicts", c.cas_conflicts),
+            ("lease_fenced", c.lease_fenced),
+            ("lease_expiries", c.lease_expiries),
+            ("lock_waits", c.lock_waits),
+            ("double_assignments", c.double_assignments),
+            ("display_anomalies", c.display_anomalies),
+            ("prebookings", c.prebookings),
+            ("no_shows", c.no_shows),
+            ("lost_tickets", c.lost_tickets),
+            ("ev_overstays", c.ev_overstays),
+            ("sensor_mismatches", c.mismatches),
+        ] {
+            m.counters.insert(name.to_string(), v);
+        }
+        let spots = self.lot.spots.len() as u128;
+        let assigned = self.assigned_ms
+            + self.assigned_spots as u128 * self.now.saturating_sub(self.assigned_since) as u128;
+        let bp = if self.now == 0 {
+            0
+        } else {
+            assigned * 10_000 / (spots * self.now as u128)
+        };
+        m.counters.insert("utilisation_bp".into(), bp as u64);
+        m
+    }
+}

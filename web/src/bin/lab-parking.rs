@@ -1,0 +1,10 @@
+//! The parking lot lab's bundle.
+
+use orrery_web::labs::{self, BundledLab};
+
+fn main() {
+    orrery_web::start(vec![BundledLab {
+        lab: orrery_core::registry::parking(),
+        ui: labs::generic(),
+    }]);
+}
