@@ -53,7 +53,7 @@
 //! writes are lost if it was evicted), and a failed write-behind write is lost.
 //!
 //! **Expiry.** A value fetched or written lives `ttl_ms` (0: forever) plus a uniform jitter in
-//! `0..=ttl_jitter_ms`; a not-found answer is cached for `negative_ttl_ms` (0: not cached, so
+//! `0..=ttl_jitter_ms` (a dirty value lives at least until its writes reach the store); a not-found answer is cached for `negative_ttl_ms` (0: not cached, so
 //! every read of an absent key goes to the store). With `stale_while_revalidate_ms`, an expired
 //! value is still served that long after expiry while one background fetch refreshes it. With
 //! `early_refresh_beta_milli` (XFetch, Vattani et al. 2015), a fresh hit refreshes in the
@@ -1187,7 +1187,8 @@ impl CacheLab {
             return Found::Unusable;
         };
         match e.expires_at {
-            Some(at) if at <= self.now => {
+            // A dirty value is the only copy of its writes: it never expires before its flush.
+            Some(at) if at <= self.now && e.unflushed == 0 => {
                 let ago = self.now - at;
                 if ago < self.scenario.stale_while_revalidate_ms && e.version > 0 {
                     Found::Servable(e, ago)
