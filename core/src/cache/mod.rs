@@ -6,8 +6,9 @@
 //! [`mrc`] computes miss-ratio curves (LRU in one pass by stack distances) in resumable slices.
 //! [`list`] is the `Vec`-arena doubly linked list the recency-ordered policies share.
 //! [`lab`] is the lab's [`crate::Simulation`] ([`lab::CacheLab`]): requests from a
-//! [`workload`] arrive over simulated time, miss to a slow origin, stampede or coalesce.
-//! Write policies, TTLs and distribution will build on these.
+//! [`workload`] arrive over simulated time, miss to a slow origin, stampede or coalesce; writes
+//! reach the versioned backing [`store`] by write-through, write-back, write-around or
+//! write-behind, and values expire (TTL, negative caching, stale-while-revalidate, XFetch).
 
 pub mod lab;
 pub mod list;
@@ -15,6 +16,7 @@ pub mod mrc;
 pub mod policy;
 pub mod replay;
 pub mod ring;
+pub mod store;
 pub mod trace;
 pub mod workload;
 

@@ -10,6 +10,11 @@
 //! | `loop` | `n mod loop_len`: the same `loop_len` keys in a cycle |
 //! | `mixed` | `zipf`, plus a scan burst of `burst_len` new keys every `burst_every_ms` |
 //!
+//! **Phase changes.** A workload's popularity moves over time: a [`Phase`] (from the scenario's
+//! `phases` schedule, or the lab's `phase` command) sets a new skew and *shifts* the working
+//! set: with shift `d`, the pattern's key `k` becomes `(k + d) mod keys`, so the hot keys of the
+//! previous phase turn cold at once and a cache warmed on them has to relearn.
+//!
 //! **Zipf without floats in state.** The distribution is precomputed at construction into an
 //! integer cumulative table over *cells*: one cell per rank for the first 65,536 ranks, then
 //! cells whose widths grow by 1/16 each, so that ten million keys need a few hundred cells and
@@ -73,7 +78,24 @@ pub struct Workload {
     pub burst_every_ms: u64,
     /// For `mixed`: how many new keys each burst requests, one per millisecond.
     pub burst_len: u64,
+    /// Scheduled phase changes, in increasing `at_ms` order.
+    pub phases: Vec<Phase>,
 }
+
+/// A change of workload phase: a new skew and a shifted working set.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Phase {
+    /// When the phase starts (ignored for the `phase` command, which starts it now).
+    pub at_ms: u64,
+    /// The Zipf skew from then on, in thousandths (zipf and mixed patterns only).
+    pub skew_milli: u32,
+    /// How far the working set moves: key `k` becomes `(k + shift) mod keys`.
+    pub shift: u64,
+}
+
+/// The most phases a schedule may hold.
+pub const MAX_PHASES: usize = 100;
 
 impl Default for Workload {
     fn default() -> Self {
@@ -83,6 +105,7 @@ impl Default for Workload {
             loop_len: 150,
             burst_every_ms: 60_000,
             burst_len: 300,
+            phases: Vec::new(),
         }
     }
 }
@@ -118,6 +141,26 @@ impl Workload {
                 "workload.burst_len must be at most {MAX_BURST}, not {}",
                 self.burst_len
             ));
+        }
+        if self.phases.len() > MAX_PHASES {
+            return Err(format!(
+                "workload.phases holds at most {MAX_PHASES} phases, not {}",
+                self.phases.len()
+            ));
+        }
+        for (i, p) in self.phases.iter().enumerate() {
+            if p.skew_milli > MAX_SKEW_MILLI {
+                return Err(format!(
+                    "workload.phases[{i}].skew_milli must be at most {MAX_SKEW_MILLI}, not {}",
+                    p.skew_milli
+                ));
+            }
+            if i > 0 && p.at_ms <= self.phases[i - 1].at_ms {
+                return Err(format!(
+                    "workload.phases[{i}].at_ms must be later than the phase before it ({} ms), not {}",
+                    self.phases[i - 1].at_ms, p.at_ms
+                ));
+            }
         }
         Ok(())
     }
@@ -208,6 +251,8 @@ pub struct Generator {
     zipf: Option<Rc<Zipf>>,
     /// Requests generated so far (the position of `scan` and `loop`).
     n: u64,
+    /// The current phase's shift of the working set.
+    shift: u64,
     rng: Rng,
 }
 
@@ -223,6 +268,7 @@ impl Generator {
             loop_len: w.loop_len.max(1),
             zipf,
             n: 0,
+            shift: 0,
             rng,
         }
     }
@@ -234,11 +280,17 @@ impl Generator {
         }
     }
 
+    /// Starts a phase: a new skew (for the skewed patterns) and a shifted working set.
+    pub fn set_phase(&mut self, skew_milli: u32, shift: u64) {
+        self.set_skew(skew_milli);
+        self.shift = shift % self.keys;
+    }
+
     /// The key of the next request.
     pub fn next_key(&mut self) -> u64 {
         let n = self.n;
         self.n += 1;
-        match self.pattern {
+        let key = match self.pattern {
             Pattern::Zipf | Pattern::Mixed => match &self.zipf {
                 Some(z) => z.sample(&mut self.rng),
                 None => self.rng.below(self.keys),
@@ -246,6 +298,11 @@ impl Generator {
             Pattern::Uniform => self.rng.below(self.keys),
             Pattern::Scan => n % self.keys,
             Pattern::Loop => n % self.loop_len,
+        };
+        if self.shift == 0 {
+            key
+        } else {
+            (key % self.keys + self.shift) % self.keys
         }
     }
 }
@@ -299,5 +356,32 @@ mod tests {
         let mut g = Generator::new(&w, 4, Rng::new(1));
         let keys: Vec<u64> = (0..6).map(|_| g.next_key()).collect();
         assert_eq!(keys, [0, 1, 2, 3, 0, 1]);
+    }
+
+    #[test]
+    fn a_phase_shifts_the_working_set() {
+        let w = Workload {
+            pattern: Pattern::Loop,
+            loop_len: 3,
+            ..Workload::default()
+        };
+        let mut g = Generator::new(&w, 10, Rng::new(1));
+        g.set_phase(900, 8);
+        let keys: Vec<u64> = (0..4).map(|_| g.next_key()).collect();
+        assert_eq!(keys, [8, 9, 0, 8]);
+        let bad = Workload {
+            phases: vec![
+                Phase {
+                    at_ms: 5,
+                    ..Phase::default()
+                },
+                Phase {
+                    at_ms: 5,
+                    ..Phase::default()
+                },
+            ],
+            ..Workload::default()
+        };
+        assert!(bad.validate().unwrap_err().contains("phases[1].at_ms"));
     }
 }

@@ -7,13 +7,17 @@
 //!   T1 │ 17 3 88 …         squares are cached keys, most recent first, hue = key
 //!   T2 │ 5 1 2 …
 //!   B1 ┊ 40 9 …            ghost lists (keys remembered, not cached) are dashed
-//!   requests  … [17] [3] [88 ~~41~~] [5]     green hit, amber miss, blue coalesced, red failed
+//!   values    [17 v3 ▬▬▬░] [3 v1 ●dirty] [88 v1 !stale]   version, TTL left, dirty, stale
+//!   requests  … [17] [3] [88 ~~41~~] [5 !] [w 9]   green hit, amber miss, blue coalesced,
+//!                                                  red failed, violet served expired, w write
 //!   origin    17 ▓▓▓░░  3 ▓░░░░               fetches in flight, with their progress
+//!   store     write-back · 9 v4 ▓▓░ · queue [7 v2] [8 v5] · written 3 v2, 9 v3 …
 //! ```
 //!
 //! Everything drawn comes from `CacheLab::view()`; nothing here decides what the cache does.
-//! The policy menu sends `set_policy`, the key form sends `get`, the fault palette sends the
-//! rest (`flush`, `burst`, `origin_down`, `set_skew`).
+//! The policy menu sends `set_policy`, the key form sends `get` (or `put`), the fault palette
+//! sends the rest (`flush`, `burst`, `origin_down`, `set_skew`, `phase`, `crash`). The states the
+//! shared style sheet does not know (stale, served expired, write, dirty) are styled inline.
 
 use std::rc::Rc;
 
@@ -37,6 +41,17 @@ pub const POLICIES: &[&str] = &[
 ];
 const PATTERNS: &[&str] = &["zipf", "uniform", "scan", "loop", "mixed"];
 const ARRIVALS: &[&str] = &["poisson", "uniform"];
+const READ_STRATEGIES: &[&str] = &["cache_aside", "read_through"];
+const WRITE_STRATEGIES: &[&str] = &[
+    "write_around",
+    "write_through",
+    "write_back",
+    "write_behind",
+];
+/// Cached values drawn; the rest are counted.
+const VALUES_SHOWN: usize = 48;
+/// Written keys, store writes and queued writes drawn in the store panel.
+const STORE_SHOWN: usize = 24;
 
 /// Slots drawn per segment; the rest are counted.
 const SLOTS_SHOWN: usize = 64;
@@ -61,6 +76,19 @@ pub const UI: LabUi = LabUi {
         "arrivals",
         "origin_latency_ms",
         "single_flight",
+        "read_strategy",
+        "write_strategy",
+        "write_percent",
+        "ttl_ms",
+        "ttl_jitter_ms",
+        "stale_while_revalidate_ms",
+        "early_refresh_beta_milli",
+        "negative_ttl_ms",
+        "absent_percent",
+        "flush_every_ms",
+        "write_behind_delay_ms",
+        "min_size_bytes",
+        "max_size_bytes",
         "workload.loop_len",
         "workload.burst_every_ms",
         "workload.burst_len",
@@ -102,6 +130,38 @@ struct Snapshot {
     skew_milli: u32,
     /// ARC's adaptive target size of `T1`, in objects.
     arc_p: Option<f64>,
+    values: Rc<Vec<Value_>>,
+    store: Rc<StoreSnap>,
+    writes: u64,
+    stale_reads: u64,
+    lost_writes: u64,
+    dirty: u64,
+    bytes_requested: u64,
+    bytes_hit: u64,
+    origin_load: u64,
+    shift: u64,
+}
+
+/// One cached value: its version against the store's, whether it is dirty, and how much of its
+/// TTL is left (`None`: no TTL; below 0: expired).
+#[derive(Clone, Debug, PartialEq)]
+struct Value_ {
+    key: u64,
+    version: u64,
+    store_version: u64,
+    dirty: bool,
+    ttl_left: Option<f64>,
+}
+
+/// The store panel: the strategies, the written keys, writes in flight and the write queue.
+#[derive(Clone, Debug, PartialEq)]
+struct StoreSnap {
+    read_strategy: String,
+    write_strategy: String,
+    written: Vec<(u64, u64)>,
+    /// `(key, version, progress 0 to 1)`.
+    writes_in_flight: Vec<(u64, u64, f64)>,
+    queue: Vec<(u64, u64)>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -118,6 +178,7 @@ struct Request {
     key: u64,
     outcome: String,
     evicted: Vec<u64>,
+    stale: bool,
 }
 
 impl Snapshot {
@@ -126,6 +187,17 @@ impl Snapshot {
         let n = self.requests;
         (n > 0).then(|| self.hits as f64 * 100.0 / n as f64)
     }
+
+    /// Bytes served from the cache over bytes read, in percent.
+    fn byte_hit_ratio(&self) -> Option<f64> {
+        let n = self.bytes_requested;
+        (n > 0).then(|| self.bytes_hit as f64 * 100.0 / n as f64)
+    }
+}
+
+/// A strategy's name as people write it: `write_back` is `write-back`.
+fn strategy_label(name: &str) -> String {
+    name.replace('_', "-")
 }
 
 /// Whether a segment holds ghosts (remembered keys, not cached ones), by the names the
@@ -159,6 +231,42 @@ fn snapshot(run: &dyn LabRun) -> Option<Snapshot> {
 
 fn from_view(v: CacheView, latency: Time) -> Snapshot {
     let now = v.now;
+    let ttl = v.ttl_ms;
+    // The strategies by their serde names, as the scenario form shows them.
+    let label = |x: serde_json::Result<Value>| {
+        strategy_label(x.ok().as_ref().and_then(Value::as_str).unwrap_or("?"))
+    };
+    let values = v
+        .entries
+        .iter()
+        .map(|e| Value_ {
+            key: e.key,
+            version: e.version,
+            store_version: e.store_version,
+            dirty: e.dirty,
+            ttl_left: e
+                .expires_at
+                .filter(|_| ttl > 0)
+                .map(|at| (at as f64 - now as f64) / ttl as f64),
+        })
+        .collect();
+    let store = StoreSnap {
+        read_strategy: label(serde_json::to_value(v.read_strategy)),
+        write_strategy: label(serde_json::to_value(v.write_strategy)),
+        written: v.store.iter().rev().take(STORE_SHOWN).copied().collect(),
+        writes_in_flight: v
+            .store_writes
+            .iter()
+            .take(STORE_SHOWN)
+            .map(|&(k, ver, done)| (k, ver, progress(done, now, latency)))
+            .collect(),
+        queue: v
+            .write_queue
+            .iter()
+            .take(STORE_SHOWN)
+            .map(|q| (q.key, q.version))
+            .collect(),
+    };
     Snapshot {
         policy: v.policy,
         capacity: v.capacity,
@@ -181,6 +289,7 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
                     key: r.key,
                     outcome: r.outcome,
                     evicted: r.evicted,
+                    stale: r.stale,
                 })
                 .collect(),
         ),
@@ -201,6 +310,16 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
         single_flight: v.single_flight,
         skew_milli: v.skew_milli,
         arc_p: v.arc_p_milli.map(|p| p as f64 / 1000.0),
+        values: Rc::new(values),
+        store: Rc::new(store),
+        writes: v.writes,
+        stale_reads: v.stale_reads,
+        lost_writes: v.lost_writes,
+        dirty: v.dirty,
+        bytes_requested: v.bytes_requested,
+        bytes_hit: v.bytes_hit,
+        origin_load: v.origin_load_per_s,
+        shift: v.shift,
     }
 }
 
@@ -251,6 +370,8 @@ fn choices(field: &str) -> Option<&'static [&'static str]> {
         "policy" => Some(POLICIES),
         "workload.pattern" => Some(PATTERNS),
         "arrivals" => Some(ARRIVALS),
+        "read_strategy" => Some(READ_STRATEGIES),
+        "write_strategy" => Some(WRITE_STRATEGIES),
         _ => None,
     }
 }
@@ -260,11 +381,23 @@ fn describe(command: &Value) -> Option<String> {
     if command.as_str() == Some("flush") {
         return Some("You flushed the cache: every key is gone".to_string());
     }
+    if command.as_str() == Some("crash") {
+        return Some(
+            "You crashed the cache: it restarts cold, and writes only it held are lost".to_string(),
+        );
+    }
     let (name, args) = command.as_object()?.iter().next()?;
     let num = |k: &str| args.get(k).and_then(Value::as_u64);
     Some(match name.as_str() {
         "flush" => "You flushed the cache: every key is gone".to_string(),
         "get" => format!("You requested key {}", num("key")?),
+        "put" => format!("You wrote key {}", num("key")?),
+        "crash" => "You crashed the cache: it restarts cold".to_string(),
+        "phase" => format!(
+            "You started a workload phase: skew {:.2}, hot keys moved by {}",
+            num("skew_milli")? as f64 / 1000.0,
+            num("shift")?
+        ),
         "set_policy" => format!(
             "You switched the policy to {}",
             policy_label(args.get("policy").and_then(Value::as_str)?)
@@ -319,6 +452,18 @@ fn palette(run: &dyn LabRun) -> Palette {
                 json!({"set_skew": {"skew_milli": down}}),
             )
             .hint("Spread requests over more keys (a flatter Zipf)."),
+            Fault::new("crash", "Crash cache", json!("crash")).hint(
+                "The cache process dies and restarts cold: dirty write-back entries and the \
+                 write-behind queue are lost.",
+            ),
+            Fault::new(
+                "phase",
+                "Phase change",
+                json!({"phase": {"skew_milli": skew, "shift": (snap.shift + snap.keys / 2) % snap.keys.max(1)}}),
+            )
+            .hint("Move the working set: yesterday's hot keys go cold, new ones heat up."),
+            Fault::new("put-hot", "Write hot key", json!({"put": {"key": snap.shift}}))
+                .hint("Write the hottest key by the scenario's write strategy."),
         ],
     }
 }
@@ -350,6 +495,18 @@ fn cache_stage(props: &StageProps) -> Html {
             }
         })
     };
+    let on_put = {
+        let cmd = cmd.clone();
+        let key_ref = key_ref.clone();
+        Callback::from(move |_: MouseEvent| {
+            let key = key_ref
+                .cast::<HtmlInputElement>()
+                .and_then(|i| i.value().trim().parse::<u64>().ok());
+            if let Some(key) = key {
+                cmd.emit(json!({"put": {"key": key}}));
+            }
+        })
+    };
     let ratio = snap.hit_ratio();
     let fill = if snap.capacity == 0 {
         0.0
@@ -373,6 +530,7 @@ fn cache_stage(props: &StageProps) -> Html {
                     <input ref={key_ref} type="number" min="0" max={max_key.to_string()} value="0"
                         data-testid="get-key" aria-label="Key to request" />
                     <button type="submit" data-testid="get-submit">{ "Get" }</button>
+                    <button type="button" data-testid="put-submit" onclick={on_put}>{ "Put" }</button>
                 </form>
             </div>
             <div class="cache-head">
@@ -391,6 +549,22 @@ fn cache_stage(props: &StageProps) -> Html {
                     if snap.failed > 0 {
                         <div class="bad"><dt>{ "failed" }</dt><dd>{ snap.failed }</dd></div>
                     }
+                    <div title="Bytes served from the cache over bytes read (objects have sizes)">
+                        <dt>{ "byte hit ratio" }</dt>
+                        <dd data-testid="byte-hit-ratio">{ snap.byte_hit_ratio().map(percent).unwrap_or_else(|| "–".to_string()) }</dd>
+                    </div>
+                    <div><dt>{ "writes" }</dt><dd data-testid="writes">{ snap.writes }</dd></div>
+                    <div title="Reads answered with a version older than the store's newest committed write"
+                        style={(snap.stale_reads > 0).then_some("color:var(--bad)")}>
+                        <dt>{ "stale reads" }</dt><dd data-testid="stale-reads">{ snap.stale_reads }</dd>
+                    </div>
+                    <div title="Writes the cache held that never reached the store (crash, or a failed flush)"
+                        style={(snap.lost_writes > 0).then_some("color:var(--bad)")}>
+                        <dt>{ "lost writes" }</dt><dd data-testid="lost-writes">{ snap.lost_writes }</dd>
+                    </div>
+                    <div title="Fetches and writes started at the store in the last second">
+                        <dt>{ "origin load" }</dt><dd data-testid="origin-load">{ format!("{}/s", snap.origin_load) }</dd>
+                    </div>
                 </dl>
             </div>
             <div class="capacity" title="Cached units over capacity">
@@ -410,12 +584,16 @@ fn cache_stage(props: &StageProps) -> Html {
                 </span>
             </div>
             <Segments segments={Rc::clone(&snap.segments)} />
+            <Values values={Rc::clone(&snap.values)} dirty={snap.dirty} />
             <Stream recent={Rc::clone(&snap.recent)} />
             <Origin in_flight={snap.in_flight.clone()} down={snap.origin_down}
                 fetches={snap.origin_fetches} single_flight={snap.single_flight} />
+            <StorePanel store={Rc::clone(&snap.store)} />
             <p class="legend muted">
                 { "Squares are cached keys, most recent first; the colour follows the key. \
-                   Dashed rows are ghosts: keys the policy remembers but no longer holds." }
+                   Dashed rows are ghosts: keys the policy remembers but no longer holds. \
+                   Values show their version (v), the TTL left as a bar, a dot when dirty and \
+                   a red outline when older than the store's version." }
             </p>
         </div>
     }
@@ -480,7 +658,7 @@ fn stream(props: &StreamProps) -> Html {
                 { for props.recent.iter().map(|r| {
                     let more = r.evicted.len().saturating_sub(EVICTED_SHOWN);
                     let title = format!(
-                        "{} ms: key {} {}{}",
+                        "{} ms: key {} {}{}{}",
                         r.time,
                         r.key,
                         r.outcome,
@@ -488,12 +666,15 @@ fn stream(props: &StreamProps) -> Html {
                             String::new()
                         } else {
                             format!(", evicted {:?}", r.evicted)
-                        }
+                        },
+                        if r.stale { ", STALE: older than the store's version" } else { "" }
                     );
                     html! {
-                        <li class={classes!("request-chip", r.outcome.clone())} data-testid="request-chip"
-                            title={title}>
+                        <li class={classes!("request-chip", r.outcome.clone(), r.stale.then_some("stale"))}
+                            data-testid="request-chip" title={title} style={chip_style(r)}>
+                            if r.outcome == "write" { <b>{ "w" }</b> }
                             { r.key }
+                            if r.stale { <b style="color:var(--bad)" data-testid="stale-mark">{ "!" }</b> }
                             if !r.evicted.is_empty() {
                                 <s class="evicted">
                                     { r.evicted.iter().take(EVICTED_SHOWN)
@@ -510,6 +691,9 @@ fn stream(props: &StreamProps) -> Html {
                 <span class="dot miss"></span>{ "miss " }
                 <span class="dot coalesced"></span>{ "coalesced " }
                 <span class="dot failed"></span>{ "failed " }
+                <span class="dot" style="background:#7048e8"></span>{ "served expired " }
+                <span class="dot" style="background:#495057"></span>{ "write " }
+                <b style="color:var(--bad)">{ "!" }</b>{ " stale " }
                 <s>{ "41" }</s>{ " a key that request evicted" }
             </p>
         </div>
@@ -564,6 +748,140 @@ fn origin(props: &OriginProps) -> Html {
     }
 }
 
+/// Inline colours for the outcomes the shared style sheet does not know, and the stale outline.
+fn chip_style(r: &Request) -> Option<String> {
+    let base = match r.outcome.as_str() {
+        "stale" => "background:#f3f0ff;border-color:#b197fc;color:#5f3dc4;",
+        "write" => "background:#f1f3f5;border-color:#adb5bd;color:#343a40;",
+        _ => "",
+    };
+    let outline = if r.stale {
+        "outline:2px solid var(--bad);outline-offset:-1px;"
+    } else {
+        ""
+    };
+    let s = format!("{base}{outline}");
+    (!s.is_empty()).then_some(s)
+}
+
+#[derive(Properties, PartialEq)]
+struct ValuesProps {
+    values: Rc<Vec<Value_>>,
+    dirty: u64,
+}
+
+/// The values in the cache's slots, in key order: version, TTL bar, dirty dot, stale outline.
+#[function_component(Values)]
+fn values(props: &ValuesProps) -> Html {
+    let more = props.values.len().saturating_sub(VALUES_SHOWN);
+    html! {
+        <div class="segment" data-testid="cache-values">
+            <span class="segment-name" title="Cached values by key">
+                { "values" }<small>{ format!("{} dirty", props.dirty) }</small>
+            </span>
+            <div class="slots">
+                { for props.values.iter().take(VALUES_SHOWN).map(|v| {
+                    let stale = v.version < v.store_version;
+                    let mut style = key_style(v.key);
+                    style.push_str(";flex-direction:column;height:auto;padding:2px 3px;gap:1px");
+                    if stale {
+                        style.push_str(";outline:2px solid var(--bad)");
+                    }
+                    let title = format!(
+                        "key {}: version {}{}, store has {}{}{}",
+                        v.key,
+                        v.version,
+                        if v.version == 0 { " (cached not-found)" } else { "" },
+                        v.store_version,
+                        if v.dirty { ", dirty: not yet in the store" } else { "" },
+                        match v.ttl_left {
+                            Some(f) if f <= 0.0 => ", expired".to_string(),
+                            Some(f) => format!(", {:.0}% of its TTL left", f * 100.0),
+                            None => String::new(),
+                        }
+                    );
+                    html! {
+                        <span class={classes!("slot", v.dirty.then_some("dirty"), stale.then_some("stale"))}
+                            style={style} title={title} data-testid="cache-value">
+                            <span>
+                                { v.key }
+                                <small style="opacity:.7">{ format!(" v{}", v.version) }</small>
+                                if v.dirty { <b style="color:#e8590c" title="dirty">{ " ●" }</b> }
+                            </span>
+                            if let Some(f) = v.ttl_left {
+                                <span style="display:block;width:100%;height:3px;background:var(--line);border-radius:2px;overflow:hidden">
+                                    <span style={format!(
+                                        "display:block;height:100%;width:{:.0}%;background:{}",
+                                        f.clamp(0.0, 1.0) * 100.0,
+                                        if f <= 0.0 { "var(--bad)" } else { "hsl(var(--h) 60% 45%)" }
+                                    )}></span>
+                                </span>
+                            }
+                        </span>
+                    }
+                }) }
+                if more > 0 {
+                    <span class="more">{ format!("+{more} more") }</span>
+                }
+                if props.values.is_empty() {
+                    <span class="more">{ "no values yet" }</span>
+                }
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StorePanelProps {
+    store: Rc<StoreSnap>,
+}
+
+/// The backing store: the strategies, writes on their way, the write-behind queue and the
+/// versions of written keys.
+#[function_component(StorePanel)]
+fn store_panel(props: &StorePanelProps) -> Html {
+    let s = &props.store;
+    html! {
+        <div class="origin" data-testid="store">
+            <div class="origin-head">
+                <strong>{ "Store" }</strong>
+                <span class="badge on" data-testid="read-strategy">{ s.read_strategy.clone() }</span>
+                <span class="badge on" data-testid="write-strategy">{ s.write_strategy.clone() }</span>
+                <span class="muted small">
+                    { format!("{} writes in flight · {} queued", s.writes_in_flight.len(), s.queue.len()) }
+                </span>
+            </div>
+            if !s.writes_in_flight.is_empty() {
+                <ul class="fetches" data-testid="store-writes">
+                    { for s.writes_in_flight.iter().map(|(key, v, p)| html! {
+                        <li class="fetch" style={key_style(*key)} title={format!("writing {key} v{v}")}>
+                            <span class="fetch-key">{ format!("{key} v{v}") }</span>
+                            <span class="fetch-bar">
+                                <span style={format!("width:{:.0}%", p * 100.0)}></span>
+                            </span>
+                        </li>
+                    }) }
+                </ul>
+            }
+            if !s.queue.is_empty() {
+                <div class="chips" data-testid="write-queue" title="The write-behind queue, oldest first">
+                    <span class="muted small">{ "queue" }</span>
+                    { for s.queue.iter().map(|(k, v)| html! {
+                        <span class="slot" style={key_style(*k)}>{ format!("{k} v{v}") }</span>
+                    }) }
+                </div>
+            }
+            if !s.written.is_empty() {
+                <div class="chips" data-testid="store-versions" title="Keys written so far and their committed versions (the rest are at v1)">
+                    <span class="muted small">{ "written" }</span>
+                    { for s.written.iter().map(|(k, v)| html! {
+                        <span class="slot" style={key_style(*k)}>{ format!("{k} v{v}") }</span>
+                    }) }
+                </div>
+            }
+        </div>
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -600,6 +918,12 @@ mod tests {
             say(json!({"origin_down": {"on": false}})),
             "You brought the origin back up"
         );
+        assert_eq!(say(json!({"put": {"key": 3}})), "You wrote key 3");
+        assert!(say(json!("crash")).contains("writes only it held are lost"));
+        assert_eq!(
+            say(json!({"phase": {"skew_milli": 900, "shift": 500}})),
+            "You started a workload phase: skew 0.90, hot keys moved by 500"
+        );
         assert_eq!(describe(&json!({"unknown": {}})), None);
     }
 
@@ -611,5 +935,25 @@ mod tests {
         assert_eq!(progress(5, 100, 0), 1.0);
         assert!(is_ghost("B1") && is_ghost("A1out") && !is_ghost("T1") && !is_ghost("protected"));
         assert_ne!(key_hue(1), key_hue(2));
+    }
+
+    #[test]
+    fn strategy_menus_offer_every_strategy_by_its_serde_name() {
+        use orrery_core::cache::lab::{ReadStrategy, WriteStrategy};
+        for (name, all) in [
+            ("read_strategy", READ_STRATEGIES),
+            ("write_strategy", WRITE_STRATEGIES),
+        ] {
+            assert_eq!(choices(name), Some(all));
+            for s in all {
+                let ok = if name == "read_strategy" {
+                    serde_json::from_value::<ReadStrategy>(json!(s)).is_ok()
+                } else {
+                    serde_json::from_value::<WriteStrategy>(json!(s)).is_ok()
+                };
+                assert!(ok, "{s}");
+            }
+        }
+        assert_eq!(strategy_label("write_back"), "write-back");
     }
 }
