@@ -189,14 +189,14 @@ pub struct Progress {
 }
 
 /// One policy's curve: `hits[i]` at the job's `capacities[i]`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Curve {
     pub policy: String,
     pub hits: Vec<u64>,
 }
 
 /// Every policy's curve over the same capacities and trace.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Curves {
     pub requests: u64,
     pub capacities: Vec<u64>,

@@ -1,7 +1,9 @@
 //! The cache lab's miss-ratio curves: hit ratio against capacity for several policies on one
 //! trace (a file opened from disk, or 200,000 requests of the current scenario's workload),
-//! computed by `orrery_core::cache::mrc::MrcJob` in slices, one slice per animation frame,
-//! so the page (and the simulation) keeps running while a progress bar fills.
+//! computed by `orrery_core::cache::mrc::MrcJob` off the page's thread: in Web Workers (the
+//! `mrc-worker` binary), one per spare core up to four, each computing some of the policies,
+//! so the page (and the simulation) keeps running while a progress bar fills. Where a worker
+//! cannot start, the job runs on the page in slices, one per animation frame.
 //!
 //! ```text
 //!   ▸ Miss-ratio curves
@@ -13,10 +15,22 @@
 //!       0% ┼──────────────────── capacity
 //! ```
 //!
-//! Each slice serves a budget of requests sized from the previous slice's measured cost so
-//! that a frame spends about [`FRAME_BUDGET_MS`] here. Two steps of the job cannot be sliced
-//! (parsing the file and building OPT's next-use table); on a million-request trace they take
-//! tens of milliseconds each, once.
+//! The page and a worker speak JSON strings ([`WorkerRequest`], [`WorkerReply`]):
+//!
+//! ```text
+//!   page                         worker (mrc-worker_loader.js)
+//!    new Worker ───────────────►  starts, sets its handler
+//!               ◄─────────────── Ready
+//!    {request, bytes} ─────────►  prepare (parse or generate), then MrcJob::step in ~50 ms
+//!               ◄─────────────── Progress {done, total} after each step
+//!               ◄─────────────── Done {curves, source, prepare_ms} | Error(message)
+//!    terminate() on Cancel, on leaving the page, or when every worker is done
+//! ```
+//!
+//! On the page's thread, each slice serves a budget of requests sized from the previous
+//! slice's measured cost so that a frame spends about [`FRAME_BUDGET_MS`] here. Two steps of
+//! the job cannot be sliced (parsing the file and building OPT's next-use table); on a
+//! million-request trace they take tens of milliseconds each, once.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -24,10 +38,13 @@ use std::rc::Rc;
 
 use gloo::render::{request_animation_frame, AnimationFrame};
 use orrery_core::cache::lab::Scenario;
-use orrery_core::cache::mrc::{even_capacities, Curves, MrcJob};
+use orrery_core::cache::mrc::{even_capacities, Curve, Curves, MrcJob};
 use orrery_core::cache::trace::{self, Format};
 use orrery_core::cache::workload::Generator;
 use orrery_core::rng::Rng;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::closure::Closure;
+use wasm_bindgen::{JsCast, JsValue};
 use web_sys::HtmlInputElement;
 use yew::prelude::*;
 
@@ -45,6 +62,12 @@ pub const FRAME_BUDGET_MS: f64 = 8.0;
 const FIRST_BUDGET: u64 = 50_000;
 const MIN_BUDGET: u64 = 2_000;
 const MAX_BUDGET: u64 = 4_000_000;
+/// Milliseconds of work between two progress reports of a worker.
+const WORKER_STEP_MS: f64 = 50.0;
+/// At most this many workers share a job.
+const MAX_WORKERS: usize = 4;
+/// The worker's loader, written by Trunk beside the page (`data-loader-shim`).
+const WORKER_URL: &str = "./mrc-worker_loader.js";
 /// Policies ticked when the panel opens.
 const DEFAULT_POLICIES: &[&str] = &["lru", "arc", "lirs", "s3fifo", "wtinylfu", "opt"];
 
@@ -81,9 +104,100 @@ pub fn format_for(name: &str) -> Option<&'static str> {
 
 /// A file read from disk.
 #[derive(Debug)]
-struct TraceFile {
-    name: String,
+pub struct TraceFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// What the page asks a worker to compute: [`prepare`]'s arguments, the file's bytes aside
+/// (they travel beside the request as a `Uint8Array`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerRequest {
+    pub from_file: bool,
+    pub file_name: String,
+    pub format: String,
+    pub scenario: Scenario,
+    pub policies: Vec<String>,
+    pub max: Option<u64>,
+}
+
+/// What a worker says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum WorkerReply {
+    /// Started and listening: the page sends the request only after this.
+    Ready,
+    Progress {
+        done: u64,
+        total: u64,
+    },
+    Done {
+        curves: Curves,
+        source: String,
+        prepare_ms: f64,
+    },
+    Error(String),
+}
+
+/// The worker's side: computes `request` to the end, reporting through `post` after each step
+/// of about [`WORKER_STEP_MS`] (`now` is the worker's wall clock in ms).
+pub fn serve(
+    request: &WorkerRequest,
     bytes: Vec<u8>,
+    now: &dyn Fn() -> f64,
+    post: &mut dyn FnMut(&WorkerReply),
+) {
+    let started = now();
+    let file = TraceFile {
+        name: request.file_name.clone(),
+        bytes,
+    };
+    let names: Vec<&str> = request.policies.iter().map(String::as_str).collect();
+    let prepared = prepare(
+        request.from_file,
+        Some(&file),
+        &request.format,
+        &request.scenario,
+        &names,
+        request.max,
+    );
+    let (mut job, source) = match prepared {
+        Ok(x) => x,
+        Err(e) => return post(&WorkerReply::Error(e)),
+    };
+    let prepare_ms = now() - started;
+    let mut budget = FIRST_BUDGET;
+    loop {
+        let t0 = now();
+        let p = job.step(budget);
+        let took = now() - t0;
+        let scale = if took > 0.0 {
+            (WORKER_STEP_MS / took).clamp(0.5, 4.0)
+        } else {
+            4.0
+        };
+        budget = ((budget as f64 * scale) as u64).clamp(MIN_BUDGET, 64 * MAX_BUDGET);
+        if let Some(curves) = job.result() {
+            return post(&WorkerReply::Done {
+                curves,
+                source,
+                prepare_ms,
+            });
+        }
+        post(&WorkerReply::Progress {
+            done: p.done,
+            total: p.total,
+        });
+    }
+}
+
+/// Deals `n` policies to `workers` workers round-robin: which policy indices each computes.
+pub fn deal(n: usize, workers: usize) -> Vec<Vec<usize>> {
+    let workers = workers.clamp(1, n.max(1));
+    let mut hands = vec![Vec::new(); workers];
+    for i in 0..n {
+        hands[i % workers].push(i);
+    }
+    hands
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -101,13 +215,60 @@ enum Status {
         /// Of which reading the trace (parse or generate).
         prepare_ms: f64,
         source: String,
+        /// How many workers computed it; 0 when it ran on the page's thread.
+        workers: usize,
     },
     Cancelled,
     Error(String),
 }
 
-/// The frame loop of a job under way; dropping it cancels the next frame.
-type Driver = Rc<RefCell<Option<AnimationFrame>>>;
+/// A job under way: on the page's thread, the frame loop (dropping it cancels the next
+/// frame); in workers, the pool (dropping it terminates them).
+#[derive(Default)]
+enum Job {
+    #[default]
+    None,
+    /// Held for its `Drop`, which cancels the next frame.
+    Frames { _frame: AnimationFrame },
+    /// Held for its `Drop`, which terminates the workers.
+    Workers { _pool: Pool },
+}
+
+type Driver = Rc<RefCell<Job>>;
+
+/// The workers of one job and their message handlers, which must live as long as they do.
+struct Pool {
+    workers: Vec<web_sys::Worker>,
+    _handlers: Vec<Closure<dyn FnMut(web_sys::MessageEvent)>>,
+}
+
+impl Pool {
+    fn terminate(&self) {
+        for w in &self.workers {
+            w.terminate();
+        }
+    }
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.terminate();
+    }
+}
+
+/// What the workers of one job have reported so far.
+struct Gather {
+    progress: Vec<(u64, u64)>,
+    /// Each worker's policy indices and, once done, its curves.
+    hands: Vec<Vec<usize>>,
+    results: Vec<Option<Curve>>,
+    requests: u64,
+    capacities: Vec<u64>,
+    source: String,
+    prepare_ms: f64,
+    remaining: usize,
+    failed: bool,
+}
 
 #[derive(Properties, PartialEq)]
 pub struct MrcPanelProps {
@@ -129,11 +290,11 @@ pub fn mrc_panel(props: &MrcPanelProps) -> Html {
     });
     let status = use_state(|| Status::Idle);
     let max_ref = use_node_ref();
-    let driver: Driver = (*use_memo((), |_| Rc::new(RefCell::new(None)))).clone();
+    let driver: Driver = (*use_memo((), |_| Rc::new(RefCell::new(Job::None)))).clone();
     {
         // Leaving the page stops the job.
         let driver = Rc::clone(&driver);
-        use_effect_with((), move |_| move || drop(driver.borrow_mut().take()));
+        use_effect_with((), move |_| move || drop(driver.take()));
     }
 
     let on_file = {
@@ -200,7 +361,7 @@ pub fn mrc_panel(props: &MrcPanelProps) -> Html {
         let driver = Rc::clone(&driver);
         let status = status.clone();
         Callback::from(move |_: MouseEvent| {
-            driver.borrow_mut().take();
+            drop(driver.take());
             status.set(Status::Cancelled);
         })
     };
@@ -215,7 +376,7 @@ pub fn mrc_panel(props: &MrcPanelProps) -> Html {
         let scenario = Rc::clone(&props.scenario);
         let max_ref = max_ref.clone();
         Callback::from(move |_: MouseEvent| {
-            driver.borrow_mut().take();
+            drop(driver.take());
             let started = performance_now();
             let names: Vec<&str> = policies
                 .iter()
@@ -227,6 +388,30 @@ pub fn mrc_panel(props: &MrcPanelProps) -> Html {
                 .cast::<HtmlInputElement>()
                 .and_then(|i| i.value().trim().parse::<u64>().ok())
                 .filter(|&m| m > 0);
+            if names.is_empty() {
+                status.set(Status::Error("Tick at least one policy.".into()));
+                return;
+            }
+            if *from_file && file.is_none() {
+                status.set(Status::Error(
+                    "Choose a trace file first (or the current workload).".into(),
+                ));
+                return;
+            }
+            let request = WorkerRequest {
+                from_file: *from_file,
+                file_name: file.as_ref().map(|f| f.name.clone()).unwrap_or_default(),
+                format: (*format).clone(),
+                scenario: (*scenario).clone(),
+                policies: names.iter().map(|p| p.to_string()).collect(),
+                max,
+            };
+            let bytes = file.as_ref().map(|f| f.bytes.as_slice()).unwrap_or(&[]);
+            if let Ok(pool) = start_workers(&request, bytes, status.clone(), started) {
+                status.set(Status::Running { done: 0, total: 0 });
+                *driver.borrow_mut() = Job::Workers { _pool: pool };
+                return;
+            }
             let prepared = prepare(*from_file, file.as_deref(), &format, &scenario, &names, max);
             let (job, source) = match prepared {
                 Ok(x) => x,
@@ -326,6 +511,133 @@ struct Running {
     status: UseStateHandle<Status>,
 }
 
+/// How many workers to use: one per core beyond the page's own, at least one, at most
+/// [`MAX_WORKERS`] and never more than there are policies.
+fn worker_count(policies: usize) -> usize {
+    let cores = web_sys::window()
+        .map(|w| w.navigator().hardware_concurrency())
+        .unwrap_or(1.0) as usize;
+    cores
+        .saturating_sub(1)
+        .clamp(1, MAX_WORKERS)
+        .min(policies.max(1))
+}
+
+/// Starts the workers of a job; each gets the request with its hand of policies once it says
+/// it is ready. Fails (and the caller computes on the page) when a worker cannot be created.
+fn start_workers(
+    request: &WorkerRequest,
+    bytes: &[u8],
+    status: UseStateHandle<Status>,
+    started: f64,
+) -> Result<Pool, JsValue> {
+    let hands = deal(request.policies.len(), worker_count(request.policies.len()));
+    let gather = Rc::new(RefCell::new(Gather {
+        progress: vec![(0, 0); hands.len()],
+        results: vec![None; request.policies.len()],
+        hands: hands.clone(),
+        requests: 0,
+        capacities: Vec::new(),
+        source: String::new(),
+        prepare_ms: 0.0,
+        remaining: hands.len(),
+        failed: false,
+    }));
+    let workers: Vec<web_sys::Worker> = hands
+        .iter()
+        .map(|_| web_sys::Worker::new(WORKER_URL))
+        .collect::<Result<_, _>>()?;
+    let mut handlers = Vec::new();
+    for (i, hand) in hands.iter().enumerate() {
+        let mut own = request.clone();
+        own.policies = hand.iter().map(|&p| request.policies[p].clone()).collect();
+        let message = js_sys::Object::new();
+        let json = serde_json::to_string(&own).unwrap_or_default();
+        js_sys::Reflect::set(&message, &"request".into(), &json.into())?;
+        js_sys::Reflect::set(
+            &message,
+            &"bytes".into(),
+            &js_sys::Uint8Array::from(bytes).into(),
+        )?;
+        let worker = workers[i].clone();
+        let all = workers.clone();
+        let gather = Rc::clone(&gather);
+        let status = status.clone();
+        let handler =
+            Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+                let reply = e
+                    .data()
+                    .as_string()
+                    .and_then(|s| serde_json::from_str::<WorkerReply>(&s).ok())
+                    .unwrap_or_else(|| WorkerReply::Error("a worker sent a garbled reply".into()));
+                let mut g = gather.borrow_mut();
+                if g.failed {
+                    return;
+                }
+                match reply {
+                    WorkerReply::Ready => {
+                        let _ = worker.post_message(&message);
+                    }
+                    WorkerReply::Progress { done, total } => g.progress[i] = (done, total),
+                    WorkerReply::Error(message) => {
+                        g.failed = true;
+                        all.iter().for_each(web_sys::Worker::terminate);
+                        status.set(Status::Error(message));
+                        return;
+                    }
+                    WorkerReply::Done {
+                        curves,
+                        source,
+                        prepare_ms,
+                    } => {
+                        worker.terminate();
+                        let total = g.progress[i].1.max(1);
+                        g.progress[i] = (total, total);
+                        g.requests = curves.requests;
+                        g.capacities = curves.capacities.clone();
+                        g.prepare_ms = g.prepare_ms.max(prepare_ms);
+                        // The source line names the policies of the first hand only; the
+                        // trace part (before the colon's details) is the same for all.
+                        if g.source.is_empty() {
+                            g.source = source;
+                        }
+                        let hand = g.hands[i].clone();
+                        for (curve, p) in curves.curves.into_iter().zip(hand) {
+                            g.results[p] = Some(curve);
+                        }
+                        g.remaining -= 1;
+                    }
+                }
+                if g.remaining == 0 {
+                    let curves = Curves {
+                        requests: g.requests,
+                        capacities: g.capacities.clone(),
+                        curves: g.results.iter().flatten().cloned().collect(),
+                    };
+                    status.set(Status::Done {
+                        curves: Rc::new(curves),
+                        ms: performance_now() - started,
+                        prepare_ms: g.prepare_ms,
+                        source: g.source.clone(),
+                        workers: g.hands.len(),
+                    });
+                } else {
+                    let (done, total) = g
+                        .progress
+                        .iter()
+                        .fold((0, 0), |(d, t), &(a, b)| (d + a, t + b));
+                    status.set(Status::Running { done, total });
+                }
+            });
+        workers[i].set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        handlers.push(handler);
+    }
+    Ok(Pool {
+        workers,
+        _handlers: handlers,
+    })
+}
+
 /// Serves one slice on the next animation frame, then schedules the next or reports the end.
 fn pump(driver: Driver, mut run: Running) {
     let slot = Rc::clone(&driver);
@@ -335,12 +647,13 @@ fn pump(driver: Driver, mut run: Running) {
         let took = performance_now() - t0;
         run.budget = next_budget(run.budget, took);
         if let Some(curves) = run.job.result() {
-            slot.borrow_mut().take();
+            drop(slot.take());
             run.status.set(Status::Done {
                 curves: Rc::new(curves),
                 ms: performance_now() - run.started,
                 prepare_ms: run.prepare_ms,
                 source: run.source,
+                workers: 0,
             });
         } else {
             run.status.set(Status::Running {
@@ -350,11 +663,11 @@ fn pump(driver: Driver, mut run: Running) {
             pump(slot, run);
         }
     });
-    *driver.borrow_mut() = Some(frame);
+    *driver.borrow_mut() = Job::Frames { _frame: frame };
 }
 
 /// Reads the trace and builds the job: keys, capacities and policies checked.
-fn prepare(
+pub fn prepare(
     from_file: bool,
     file: Option<&TraceFile>,
     format: &str,
@@ -416,14 +729,15 @@ fn status_view(status: &Status) -> Html {
             <p class="mrc-error" role="alert" data-testid="mrc-error">{ e }</p>
         },
         Status::Running { done, total } => {
+            // Workers report their totals after reading the trace; until then it is 0 of 0.
             let pct = if *total == 0 {
-                100.0
+                0.0
             } else {
                 *done as f64 * 100.0 / *total as f64
             };
             html! {
                 <div class="mrc-progress">
-                    <progress data-testid="mrc-progress" max={total.to_string()} value={done.to_string()}></progress>
+                    <progress data-testid="mrc-progress" max={total.max(&1).to_string()} value={done.to_string()}></progress>
                     <span class="muted small">{ format!("{pct:.0}%") }</span>
                 </div>
             }
@@ -433,6 +747,7 @@ fn status_view(status: &Status) -> Html {
             ms,
             prepare_ms,
             source,
+            workers,
         } => html! {
             <div class="mrc-result">
                 <p class="muted small">
@@ -442,6 +757,11 @@ fn status_view(status: &Status) -> Html {
                         { format!("computed in {ms:.0} ms") }
                     </span>
                     { format!(" (reading the trace {prepare_ms:.0} ms)") }
+                    <span data-testid="mrc-where">{ match workers {
+                        0 => " on the page's thread".to_string(),
+                        1 => " in a worker".to_string(),
+                        n => format!(" in {n} workers"),
+                    } }</span>
                 </p>
                 <Chart curves={Rc::clone(curves)} />
             </div>
