@@ -316,6 +316,7 @@ test('miss-ratio curves: a trace file from disk, LRU under OPT at every point, a
     });
     assert.ok(curves.opt.at(-1)[1] > curves.lru.at(-1)[1], 'OPT beats LRU on the loop');
     assert.match(await byId(page, 'mrc-time').textContent(), /computed in \d+ ms/);
+    assert.match(await byId(page, 'mrc-where').textContent(), /in (a|\d) workers?/, 'computed off the page thread');
     await byId(page, 'mrc').scrollIntoViewIfNeeded();
     await page.screenshot({ path: await artifact('cache-mrc-1280-viewport') });
 
