@@ -12,10 +12,13 @@
 //! * [`elevator`] is the first lab.
 //! * [`cache`] holds the cache lab: eviction policies, trace replay, and the live simulation
 //!   of requests over time ([`cache::lab::CacheLab`]).
+//! * [`collab`] holds the collaborative editing lab's algorithms: the sequence CRDT
+//!   ([`collab::crdt`]), editing-trace readers and a plain gap buffer.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
 pub mod cache;
+pub mod collab;
 pub mod elevator;
 pub mod hash;
 pub mod link;
