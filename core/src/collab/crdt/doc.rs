@@ -739,6 +739,7 @@ impl Doc {
         let mut visible = 0;
         let mut items = 0;
         let mut runs = 0;
+        let mut seen = std::collections::BTreeSet::new();
         for (p, &c) in self.order.iter().enumerate() {
             let chunk = &self.chunks[c as usize];
             if chunk.place != p {
@@ -759,6 +760,12 @@ impl Doc {
                     return Err(format!("empty run at {}", r.id));
                 }
                 for s in r.id.seq..r.id.seq + r.len {
+                    if !seen.insert((r.id.agent, s)) {
+                        return Err(format!("{} is in the list twice", Id::new(r.id.agent, s)));
+                    }
+                    if !self.version.contains(Id::new(r.id.agent, s)) {
+                        return Err(format!("{} is not in the version", Id::new(r.id.agent, s)));
+                    }
                     if self.agents[r.id.agent as usize].chunk[s as usize] != c {
                         return Err(format!("id table is wrong for {}", Id::new(r.id.agent, s)));
                     }

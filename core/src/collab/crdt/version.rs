@@ -37,7 +37,7 @@ impl Version {
             return;
         }
         // Out of order: insert and merge neighbours.
-        let i = rs.partition_point(|r| r.1 < start);
+        let i = rs.partition_point(|r| r.0 < start);
         rs.insert(i, (start, end));
         let mut merged: Vec<(u32, u32)> = Vec::with_capacity(rs.len());
         for &r in rs.iter() {
@@ -120,5 +120,30 @@ impl fmt::Display for Version {
             }
         }
         f.write_str("}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn out_of_order_ranges_merge() {
+        let mut v = Version::default();
+        for (s, n) in [
+            (11, 6),
+            (8, 3),
+            (0, 2),
+            (7, 1),
+            (2, 1),
+            (3, 4),
+            (30, 2),
+            (17, 3),
+            (20, 10),
+        ] {
+            v.add(Id::new(1, s), n);
+        }
+        assert_eq!(v.to_string(), "{1:0..32}");
+        assert!(v.contains(Id::new(1, 1)) && !v.contains(Id::new(1, 32)));
     }
 }
