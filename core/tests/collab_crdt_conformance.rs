@@ -4,9 +4,8 @@
 //! sequential trace replays to its `endContent` through the CRDT and through the gap buffer.
 //!
 //! The data lives outside the repository in `../shared/data/collab`; when it is absent the
-//! tests say so and pass. The large sequential traces take a while in a debug build, so
-//! `automerge-paper` and `seph-blog1` run through the CRDT only when `RUN_SLOW_TESTS` is set;
-//! `rustcode` (multi-cursor patches) always runs.
+//! tests say so and pass. Every case takes a few seconds at most in a debug build, so every
+//! case always runs.
 
 use std::path::PathBuf;
 
@@ -25,10 +24,6 @@ fn data(name: &str) -> Option<Vec<u8>> {
             None
         }
     }
-}
-
-fn slow() -> bool {
-    std::env::var_os("RUN_SLOW_TESTS").is_some()
 }
 
 #[test]
@@ -72,7 +67,7 @@ fn friendsforever_merges_to_its_end_content() {
     assert!(doc.text() == t.end_content, "the merged text differs");
 }
 
-fn sequential(name: &str, through_crdt: bool) {
+fn sequential(name: &str) {
     let Some(bytes) = data(&format!("sequential/{name}.json.gz")) else {
         return;
     };
@@ -83,24 +78,22 @@ fn sequential(name: &str, through_crdt: bool) {
         rope::replay(&t).text() == t.end_content,
         "{name}: the gap buffer differs"
     );
-    if through_crdt {
-        let doc = crdt::replay(&t).expect("replays");
-        doc.check_invariants().expect("invariants hold");
-        assert!(doc.text() == t.end_content, "{name}: the CRDT differs");
-    }
+    let doc = crdt::replay(&t).expect("replays");
+    doc.check_invariants().expect("invariants hold");
+    assert!(doc.text() == t.end_content, "{name}: the CRDT differs");
 }
 
 #[test]
 fn rustcode_replays_to_its_end_content() {
-    sequential("rustcode", true);
+    sequential("rustcode");
 }
 
 #[test]
 fn automerge_paper_replays_to_its_end_content() {
-    sequential("automerge-paper", slow());
+    sequential("automerge-paper");
 }
 
 #[test]
 fn seph_blog1_replays_to_its_end_content() {
-    sequential("seph-blog1", slow());
+    sequential("seph-blog1");
 }
