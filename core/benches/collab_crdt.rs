@@ -6,6 +6,9 @@
 //! * replay of each sequential trace through the CRDT and through the gap buffer (the floor);
 //! * merge of the concurrent trace `friendsforever` and of the 500 conformance cases;
 //! * memory of the CRDT's structure per character (runs, chunks, per-seq tables).
+//!
+//! `cargo bench -p orrery-core --bench collab_crdt -- automerge` runs only the sections whose
+//! name holds the word.
 
 use std::path::PathBuf;
 use std::time::Instant;
@@ -40,7 +43,13 @@ fn median_ms(runs: usize, mut f: impl FnMut()) -> f64 {
 }
 
 fn main() {
+    // `cargo bench --bench collab_crdt -- NAME` runs only the sections whose name holds NAME.
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     for name in ["automerge-paper", "seph-blog1", "rustcode"] {
+        if !wanted(name) {
+            continue;
+        }
         let Some(bytes) = read(&format!("sequential/{name}.json.gz")) else {
             continue;
         };
@@ -72,7 +81,9 @@ fn main() {
             doc.memory_bytes() as f64 / doc.len().max(1) as f64
         );
     }
-    if let Some(bytes) = read("concurrent/friendsforever.json.gz") {
+    if let Some(bytes) =
+        read("concurrent/friendsforever.json.gz").filter(|_| wanted("friendsforever"))
+    {
         let Ok(Trace::Concurrent(t)) = trace::parse(&bytes) else {
             panic!("friendsforever is a concurrent trace");
         };
@@ -89,7 +100,9 @@ fn main() {
             doc.memory_bytes() as f64 / doc.item_count() as f64
         );
     }
-    if let Some(bytes) = read("concurrent/conformance-fugue.jsonl.gz") {
+    if let Some(bytes) =
+        read("concurrent/conformance-fugue.jsonl.gz").filter(|_| wanted("conformance"))
+    {
         let cases = trace::parse_conformance(&bytes).expect("parses");
         let ms = median_ms(7, || {
             for c in &cases {

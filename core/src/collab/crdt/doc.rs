@@ -394,6 +394,29 @@ impl Doc {
         self.runs += 1;
     }
 
+    /// Joins run `r` with its neighbours where they continue one another (after a delete
+    /// made them alike), so that backspacing over typed text leaves one deleted run.
+    fn join_runs(&mut self, chunk: u32, r: usize) {
+        let runs = &mut self.chunks[chunk as usize].runs;
+        let continues = |a: &Run, b: &Run| {
+            a.deleted == b.deleted
+                && a.id.agent == b.id.agent
+                && a.id.seq + a.len == b.id.seq
+                && b.origin_left == Some(a.last())
+                && b.origin_right == a.origin_right
+        };
+        if r + 1 < runs.len() && continues(&runs[r], &runs[r + 1]) {
+            runs[r].len += runs[r + 1].len;
+            runs.remove(r + 1);
+            self.runs -= 1;
+        }
+        if r > 0 && continues(&runs[r - 1], &runs[r]) {
+            runs[r - 1].len += runs[r].len;
+            runs.remove(r);
+            self.runs -= 1;
+        }
+    }
+
     /// Splits a chunk that holds too many runs, moving its second half into a new chunk.
     fn maybe_split_chunk(&mut self, chunk: u32) {
         if self.chunks[chunk as usize].runs.len() <= MAX_RUNS {
@@ -659,6 +682,7 @@ impl Doc {
                 self.split_run(At { off: m, ..at });
                 self.chunks[at.chunk as usize].runs[at.run].deleted = true;
                 self.visible_changed(at.chunk, -(m as isize));
+                self.join_runs(at.chunk, at.run);
                 self.maybe_split_chunk(at.chunk);
             }
             id.seq += m;
