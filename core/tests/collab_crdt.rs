@@ -311,3 +311,53 @@ fn edits_outside_the_text_are_refused() {
         "#]],
     );
 }
+
+#[test]
+fn operations_that_can_never_apply_are_refused_as_values() {
+    use orrery_core::collab::crdt::Id;
+    let mut r = Replica::new(0);
+    r.insert(0, "ok").expect("local insert");
+    let refused = |r: &mut Replica, op: Op| format!("{:?}", r.receive(op));
+    let ins = |id: Id, left: Option<Id>, right: Option<Id>, text: &str| Op::Insert {
+        id,
+        left,
+        right,
+        text: text.into(),
+    };
+    let log = [
+        refused(&mut r, ins(Id::new(1, 0), None, None, "")),
+        refused(&mut r, ins(Id::new(70_000, 0), None, None, "x")),
+        refused(&mut r, ins(Id::new(1, 1 << 29), None, None, "x")),
+        refused(
+            &mut r,
+            ins(Id::new(1, 0), Some(Id::new(0, 1)), Some(Id::new(0, 0)), "x"),
+        ),
+        refused(
+            &mut r,
+            Op::Delete {
+                id: Id::new(1, 0),
+                targets: vec![],
+            },
+        ),
+        refused(
+            &mut r,
+            Op::Delete {
+                id: Id::new(1, 0),
+                targets: vec![(Id::new(0, 0), u32::MAX)],
+            },
+        ),
+        refused(&mut r, ins(Id::new(0, 0), None, None, "dup")),
+    ]
+    .join("\n");
+    expect![[r#"
+        Err(Refusal("an operation must touch at least one character"))
+        Err(Refusal("agent 70000 is out of range (at most 65535)"))
+        Err(Refusal("seq 536870912 of agent 1 is more than 1048576 past its last known seq"))
+        Err(Refusal("the right origin of 1@0 is not to the right of its left origin"))
+        Err(Refusal("an operation must touch at least one character"))
+        Err(Refusal("a delete of too many characters"))
+        Ok(Duplicate)"#]]
+    .assert_eq(&log);
+    assert_eq!(r.text(), "ok");
+    r.doc().check_invariants().expect("invariants hold");
+}

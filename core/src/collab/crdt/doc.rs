@@ -31,6 +31,10 @@ const NONE: u32 = u32::MAX;
 pub const MAX_AGENT: u32 = 1 << 16;
 /// The largest seq a document accepts.
 pub const MAX_SEQ: u32 = 1 << 30;
+/// How far past an agent's highest known seq an operation may start. Tables are dense by
+/// seq, so a hostile seq far ahead would otherwise allocate gigabytes; honest gaps are only
+/// as long as the operations still in flight.
+pub const MAX_SEQ_GAP: u32 = 1 << 20;
 
 /// Consecutive characters `id .. id+len` of one agent: char `k > 0` has left origin
 /// `id+k-1`; every char shares the right origin.
@@ -489,6 +493,16 @@ impl Doc {
             return Err(Unready::Invalid(format!(
                 "seq {} + {len} is out of range",
                 id.seq
+            )));
+        }
+        let known = self
+            .agents
+            .get(id.agent as usize)
+            .map_or(0, |l| l.chunk.len());
+        if id.seq as usize > known + MAX_SEQ_GAP as usize {
+            return Err(Unready::Invalid(format!(
+                "seq {} of agent {} is more than {MAX_SEQ_GAP} past its last known seq",
+                id.seq, id.agent
             )));
         }
         if self.version.overlaps(id, len) {
