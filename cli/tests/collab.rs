@@ -88,7 +88,7 @@ fn bad_input_exits_2_with_a_message() {
             vec!["collab", "replay", "/no/such/file.json"],
             "No such file",
         ),
-        (vec!["collab", "replay", &not_json], "not JSON"),
+        (vec!["collab", "replay", &not_json], "not a trace"),
         (vec!["collab", "replay", &bad_gzip], "gzip"),
         (vec!["collab", "conformance", &not_json], "line 1"),
         (vec!["collab", "replay"], "which FILE"),

@@ -80,15 +80,17 @@ fn a_bad_parent_or_position_is_an_error() {
 fn malformed_input_is_an_error_with_a_message() {
     check(
         "",
-        expect![[r#"error: not JSON: EOF while parsing a value at line 1 column 0"#]],
+        expect!["error: not a trace: EOF while parsing a value at line 1 column 0"],
     );
     check(
         r#"{"endContent":"x"}"#,
-        expect![[r#"error: not a sequential trace: missing field `txns`"#]],
+        expect!["error: not a trace: missing field `txns` at line 1 column 18"],
     );
     check(
         r#"{"endContent":"x","txns":[{"patches":[[0,"a"]]}]}"#,
-        expect![[r#"error: not a sequential trace: invalid type: string "a", expected usize"#]],
+        expect![[
+            r#"error: not a trace: invalid type: string "a", expected usize at line 1 column 44"#
+        ]],
     );
     let gz = [
         0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0,

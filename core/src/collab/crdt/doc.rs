@@ -452,6 +452,15 @@ impl Doc {
         }
     }
 
+    /// Reserves room for about `ids` more ids of `agent` (a replay that knows its length).
+    pub fn reserve(&mut self, agent: u32, ids: usize) {
+        if agent < MAX_AGENT {
+            let log = self.agent_log(agent);
+            log.chunk.reserve(ids);
+            log.text.reserve(ids);
+        }
+    }
+
     fn agent_log(&mut self, agent: u32) -> &mut AgentLog {
         let a = agent as usize;
         if self.agents.len() <= a {

@@ -26,6 +26,8 @@ use crate::sim::Refusal;
 /// Replays a sequential trace as local edits of agent 0.
 pub fn replay(trace: &SequentialTrace) -> Result<Doc, Refusal> {
     let mut doc = Doc::new();
+    // At least one id per txn; reserving up front saves copying the tables as they grow.
+    doc.reserve(0, trace.txns.len() + trace.start_content.len());
     let mut seq = 0u32;
     let start: Vec<char> = trace.start_content.chars().collect();
     if !start.is_empty() {
@@ -75,7 +77,9 @@ fn local_patch(
     }
     if !ins.is_empty() {
         chars.clear();
-        chars.extend(ins.chars());
+        for c in ins.chars() {
+            chars.push(c);
+        }
         doc.insert_at(Id::new(agent, *seq), *pos, chars)?;
         *seq += chars.len() as u32;
     }
