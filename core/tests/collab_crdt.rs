@@ -51,8 +51,19 @@ fn run(script: &str) -> String {
                 };
                 match res {
                     Ok(op) => {
+                        let deps: Vec<String> =
+                            op.dependencies().iter().map(|d| d.to_string()).collect();
                         messages.push(op.clone());
-                        log += &format!("{} m{}: {op}\n", name(r as u32), messages.len());
+                        log += &format!(
+                            "{} m{}: {op} (needs {})\n",
+                            name(r as u32),
+                            messages.len(),
+                            if deps.is_empty() {
+                                "-".into()
+                            } else {
+                                deps.join(" ")
+                            }
+                        );
                     }
                     Err(e) => log += &format!("{} refused: {e}\n", name(r as u32)),
                 }
@@ -124,10 +135,10 @@ fn concurrent_inserts_at_one_place_order_by_agent_and_never_interleave() {
         C sync
         ",
         expect![[r#"
-            A m1: ins 0@0 "ab" after - before -
-            A m2: ins 0@2 "c" after 0@1 before -
-            B m3: ins 1@0 "x" after - before -
-            B m4: ins 1@1 "yz" after 1@0 before -
+            A m1: ins 0@0 "ab" after - before - (needs -)
+            A m2: ins 0@2 "c" after 0@1 before - (needs 0@1)
+            B m3: ins 1@0 "x" after - before - (needs -)
+            B m4: ins 1@1 "yz" after 1@0 before - (needs 1@0)
             A recv m3: Ok(Applied { unblocked: 0 })
             A recv m4: Ok(Applied { unblocked: 0 })
             B recv m1: Ok(Applied { unblocked: 0 })
@@ -158,12 +169,12 @@ fn typing_backwards_concurrently_does_not_interleave() {
         B sync
         ",
         expect![[r#"
-            A m1: ins 0@0 ">" after - before -
+            A m1: ins 0@0 ">" after - before - (needs -)
             B recv m1: Ok(Applied { unblocked: 0 })
-            A m2: ins 0@1 "b" after 0@0 before -
-            A m3: ins 0@2 "a" after 0@0 before 0@1
-            B m4: ins 1@0 "y" after 0@0 before -
-            B m5: ins 1@1 "x" after 0@0 before 1@0
+            A m2: ins 0@1 "b" after 0@0 before - (needs 0@0)
+            A m3: ins 0@2 "a" after 0@0 before 0@1 (needs 0@0 0@1)
+            B m4: ins 1@0 "y" after 0@0 before - (needs 0@0)
+            B m5: ins 1@1 "x" after 0@0 before 1@0 (needs 0@0 1@0)
             A recv m4: Ok(Applied { unblocked: 0 })
             A recv m5: Ok(Applied { unblocked: 0 })
             B recv m2: Ok(Applied { unblocked: 0 })
@@ -189,13 +200,13 @@ fn a_delete_and_a_concurrent_insert_next_to_it_both_survive() {
         A sync
         ",
         expect![[r#"
-            A m1: ins 0@0 "abc" after - before -
+            A m1: ins 0@0 "abc" after - before - (needs -)
             B recv m1: Ok(Applied { unblocked: 0 })
-            A m2: del 0@3 of 0@1
-            B m3: ins 1@0 "X" after 0@1 before 0@2
+            A m2: del 0@3 of 0@1 (needs 0@1)
+            B m3: ins 1@0 "X" after 0@1 before 0@2 (needs 0@1 0@2)
             A recv m3: Ok(Applied { unblocked: 0 })
             B recv m2: Ok(Applied { unblocked: 0 })
-            B m4: del 1@1 of 0@0 1@0 0@2
+            B m4: del 1@1 of 0@0 1@0 0@2 (needs 0@0 1@0 0@2)
             A recv m4: Ok(Applied { unblocked: 0 })
             A "" items [a][b][X][c] version {0:0..4, 1:0..4}
             B "" items [a][b][X][c] version {0:0..4, 1:0..4}
@@ -215,9 +226,9 @@ fn out_of_order_delivery_buffers_and_duplicates_are_ignored() {
         B recv m1 m3 m2
         ",
         expect![[r#"
-            A m1: ins 0@0 "hello" after - before -
-            A m2: ins 0@5 "!" after 0@4 before -
-            A m3: del 0@6 of 0@0
+            A m1: ins 0@0 "hello" after - before - (needs -)
+            A m2: ins 0@5 "!" after 0@4 before - (needs 0@4)
+            A m3: del 0@6 of 0@0 (needs 0@0)
             C recv m3: Ok(Buffered { missing: Id { agent: 0, seq: 0 } })
             C recv m2: Ok(Buffered { missing: Id { agent: 0, seq: 4 } })
             C recv m2: Ok(Duplicate)
@@ -245,10 +256,10 @@ fn concurrent_deletes_of_one_character_delete_it_once() {
         B sync
         ",
         expect![[r#"
-            A m1: ins 0@0 "xyz" after - before -
+            A m1: ins 0@0 "xyz" after - before - (needs -)
             B recv m1: Ok(Applied { unblocked: 0 })
-            A m2: del 0@3 of 0@1
-            B m3: del 1@0 of 0@0+2
+            A m2: del 0@3 of 0@1 (needs 0@1)
+            B m3: del 1@0 of 0@0+2 (needs 0@0 0@1)
             A recv m3: Ok(Applied { unblocked: 0 })
             B recv m2: Ok(Applied { unblocked: 0 })
             A "z" items [x][y]z version {0:0..4, 1:0..2}
@@ -274,14 +285,14 @@ fn an_anchor_stays_with_its_text_through_remote_edits() {
         B where
         ",
         expect![[r#"
-            A m1: ins 0@0 "one_two" after - before -
+            A m1: ins 0@0 "one_two" after - before - (needs -)
             B recv m1: Ok(Applied { unblocked: 0 })
-            A m2: ins 0@7 "zero_" after - before 0@0
-            A m3: del 0@12 of 0@0+3
+            A m2: ins 0@7 "zero_" after - before 0@0 (needs 0@0)
+            A m3: del 0@12 of 0@0+3 (needs 0@0 0@2)
             B recv m2: Ok(Applied { unblocked: 0 })
             B recv m3: Ok(Applied { unblocked: 0 })
             B anchor After(Id { agent: 0, seq: 3 }) is at 6
-            A m4: del 0@15 of 0@7+5 0@3+4
+            A m4: del 0@15 of 0@7+5 0@3+4 (needs 0@7 0@11 0@3 0@6)
             B recv m4: Ok(Applied { unblocked: 0 })
             B anchor After(Id { agent: 0, seq: 3 }) is at 0
             A "" items [z][e][r][o][_][o][n][e][_][t][w][o] version {0:0..24}
@@ -302,7 +313,7 @@ fn edits_outside_the_text_are_refused() {
         ",
         expect![[r#"
             A refused: insert at 1 is past the end (0)
-            A m1: ins 0@0 "ab" after - before -
+            A m1: ins 0@0 "ab" after - before - (needs -)
             A refused: delete of 5 at 1 is past the end (2)
             A refused: nothing to delete
             A "ab" items ab version {0:0..2}

@@ -4,7 +4,8 @@
 //!   order:  [ chunk 3 ][ chunk 0 ][ chunk 1 ] ...    chunk ids in document order
 //!   chunk:  visible = 12, runs = [ Run{a:0..5} Run{b:0..3 deleted} Run{a:5..12} ... ] (≤ 32)
 //!   run:    consecutive ids of one agent, typed left to right, all alive or all deleted
-//!   agents: agent → per seq: chunk holding that id, the character, and the seqs known
+//!   agents: agent → per seq: the chunk holding that id, and the character
+//!   version: agent → seq ranges applied (inserts and deletes)
 //! ```
 //!
 //! * Position → item: walk chunks adding their visible counts, starting from a remembered
@@ -12,6 +13,15 @@
 //! * Id → item: `agents[agent].chunk[seq]` names the chunk; its runs are scanned.
 //! * Document order of two items: `(chunk's place in order, run index, offset)`, compared as
 //!   a tuple. A chunk's place is cached and rewritten only when a chunk splits.
+//! * A delete splits runs; neighbours that continue one another again are joined, so
+//!   backspacing over typed text leaves one deleted run.
+//!
+//! | step | cost |
+//! |---|---|
+//! | local edit at a position | chunks walked from the remembered one, plus ≤ 32 runs |
+//! | remote insert | an id lookup per origin (≤ 32 runs each), plus the concurrent items scanned |
+//! | remote delete | an id lookup per target run |
+//! | chunk split | rewrite the places of the chunks after it |
 //!
 //! Integration is FugueMax (YjsMod in Gentle's reference CRDTs, the ordering of diamond-types
 //! and the Eg-walker paper): a new item goes between its left origin and right origin; among
@@ -469,7 +479,8 @@ impl Doc {
         &mut self.agents[a]
     }
 
-    /// Records the ids `id .. id+len` as applied, and the characters if it is an insert.
+    /// Records the ids `id .. id+len` as applied, and, for an insert, its characters and the
+    /// chunk that holds them (`chunk` is unused for a delete).
     fn record(&mut self, id: Id, len: u32, chunk: u32, text: Option<&[char]>) {
         self.version.add(id, len);
         let log = self.agent_log(id.agent);
@@ -685,8 +696,7 @@ impl Doc {
         for &(t, len) in targets {
             self.delete_ids(t, len);
         }
-        let chunk = 0;
-        self.record(id, n as u32, chunk, None);
+        self.record(id, n as u32, NONE, None);
         Ok(())
     }
 
@@ -777,7 +787,7 @@ impl Doc {
             self.delete_ids(first, m);
             left -= m as usize;
         }
-        self.record(id, len as u32, 0, None);
+        self.record(id, len as u32, NONE, None);
         Ok(())
     }
 

@@ -59,6 +59,24 @@ impl Op {
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
+
+    /// The ids this operation needs before it can apply (its origins, or the first and last
+    /// id of each delete target range): the edges of the causal graph the lab draws.
+    pub fn dependencies(&self) -> Vec<Id> {
+        match self {
+            Op::Insert { left, right, .. } => left.iter().chain(right).copied().collect(),
+            Op::Delete { targets, .. } => {
+                let mut deps = Vec::with_capacity(targets.len() * 2);
+                for &(t, n) in targets {
+                    deps.push(t);
+                    if n > 1 {
+                        deps.push(Id::new(t.agent, t.seq + n - 1));
+                    }
+                }
+                deps
+            }
+        }
+    }
 }
 
 impl fmt::Display for Op {
