@@ -5,8 +5,8 @@
 //!   by one agent at the version named by its parents. Each agent keeps a branch (a [`Doc`])
 //!   that first receives every operation in the closure of the transaction's parents that it
 //!   lacks, in causal order, then makes the transaction's edits locally, which yields
-//!   operations with origins. Every operation also goes to one final document, whose text is
-//!   the merge.
+//!   operations with origins. At the end, the last transaction's branch receives every
+//!   operation it lacks: its text is the merge.
 //!
 //! ```text
 //!   txn 7 by b, parents [5, 6]     branch b holds {0..4}  ─ receives ops of 5, 6 ─► edits
@@ -119,8 +119,10 @@ fn reaches(
     target: usize,
     stamp: &mut [usize],
     now: usize,
+    stack: &mut Vec<usize>,
 ) -> bool {
-    let mut stack: Vec<usize> = parents.to_vec();
+    stack.clear();
+    stack.extend_from_slice(parents);
     while let Some(p) = stack.pop() {
         if p == target {
             return true;
@@ -138,7 +140,8 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
     let n = txns.len();
     let mut edits: Vec<Vec<Edit>> = Vec::with_capacity(n);
     let mut branches: BTreeMap<Agent, Branch> = BTreeMap::new();
-    let mut full = Doc::new();
+    let mut stack = Vec::new();
+    let mut missing = Vec::new();
     let mut reach_stamp = vec![usize::MAX; n];
     let mut missing_stamp = vec![usize::MAX; n];
     for (i, t) in txns.iter().enumerate() {
@@ -151,7 +154,7 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
             None => false,
             Some(b) => b
                 .last
-                .is_none_or(|l| reaches(txns, &t.parents, l, &mut reach_stamp, i)),
+                .is_none_or(|l| reaches(txns, &t.parents, l, &mut reach_stamp, i, &mut stack)),
         };
         if !forward {
             branches.insert(
@@ -164,8 +167,9 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
             );
         }
         let b = branches.get_mut(&t.agent).expect("inserted above");
-        let mut missing = Vec::new();
-        let mut stack = t.parents.clone();
+        missing.clear();
+        stack.clear();
+        stack.extend_from_slice(&t.parents);
         while let Some(p) = stack.pop() {
             if b.applied[p] || missing_stamp[p] == i {
                 continue;
@@ -175,7 +179,7 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
             stack.extend(&txns[p].parents);
         }
         missing.sort_unstable();
-        for m in missing {
+        for &m in &missing {
             for e in &edits[m] {
                 apply_edit(&mut b.doc, e)
                     .map_err(|e| Refusal(format!("txn {i}: merging txn {m}: {e}")))?;
@@ -209,14 +213,24 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
                 });
             }
         }
-        for e in &out {
-            apply_edit(&mut full, e).map_err(|e| Refusal(format!("txn {i}: {e}")))?;
-        }
         edits.push(out);
         b.applied[i] = true;
         b.last = Some(i);
     }
-    Ok(full)
+    // The merge: the last transaction's branch, after it receives everything it lacks.
+    let Some(last) = txns.last() else {
+        return Ok(Doc::new());
+    };
+    let b = branches.get_mut(&last.agent).expect("the last txn made it");
+    for (m, txn_edits) in edits.iter().enumerate() {
+        if !b.applied[m] {
+            for e in txn_edits {
+                apply_edit(&mut b.doc, e)
+                    .map_err(|e| Refusal(format!("merging txn {m} at the end: {e}")))?;
+            }
+        }
+    }
+    Ok(std::mem::take(&mut b.doc))
 }
 
 /// Merges a concurrent trace (agents numbered as in the file, seqs counted per agent).
