@@ -47,14 +47,15 @@ pub fn replay(trace: &SequentialTrace) -> Result<Doc, Refusal> {
     Ok(doc)
 }
 
-/// The operations of one local patch, kept to send to other branches.
+/// The operations of one local patch, kept to send to other branches. An insert's text is
+/// `chars[text.0 .. text.0 + text.1]` of the merge's shared character buffer.
 #[derive(Clone, Debug)]
 enum Edit {
     Insert {
         id: Id,
         left: Option<Id>,
         right: Option<Id>,
-        text: Vec<char>,
+        text: (usize, usize),
     },
     Delete {
         id: Id,
@@ -86,14 +87,14 @@ fn local_patch(
     Ok(())
 }
 
-fn apply_edit(doc: &mut Doc, e: &Edit) -> Result<(), Unready> {
+fn apply_edit(doc: &mut Doc, chars: &[char], e: &Edit) -> Result<(), Unready> {
     match e {
         Edit::Insert {
             id,
             left,
             right,
             text,
-        } => doc.apply_insert(*id, *left, *right, text),
+        } => doc.apply_insert(*id, *left, *right, &chars[text.0..text.0 + text.1]),
         Edit::Delete { id, targets } => doc.apply_delete(*id, targets),
     }
 }
@@ -138,7 +139,11 @@ fn reaches(
 
 fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
     let n = txns.len();
-    let mut edits: Vec<Vec<Edit>> = Vec::with_capacity(n);
+    // Every txn's edits, one after another: txn i's are `edits[edit_start[i]..edit_start[i+1]]`.
+    let mut edits: Vec<Edit> = Vec::new();
+    let mut edit_start: Vec<usize> = Vec::with_capacity(n + 1);
+    edit_start.push(0);
+    let mut chars: Vec<char> = Vec::new();
     let mut branches: BTreeMap<Agent, Branch> = BTreeMap::new();
     let mut stack = Vec::new();
     let mut missing = Vec::new();
@@ -180,14 +185,13 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
         }
         missing.sort_unstable();
         for &m in &missing {
-            for e in &edits[m] {
-                apply_edit(&mut b.doc, e)
+            for e in &edits[edit_start[m]..edit_start[m + 1]] {
+                apply_edit(&mut b.doc, &chars, e)
                     .map_err(|e| Refusal(format!("txn {i}: merging txn {m}: {e}")))?;
             }
             b.applied[m] = true;
         }
         let mut seq = t.seq_start;
-        let mut out = Vec::new();
         for (k, p) in t.patches.iter().enumerate() {
             let Patch(pos, del, ins) = p;
             let fail = |e: Unready| Refusal(format!("txn {i} patch {k}: {e}"));
@@ -198,22 +202,24 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
                     .delete_at(id, *pos, *del, &mut targets)
                     .map_err(fail)?;
                 seq += *del as u32;
-                out.push(Edit::Delete { id, targets });
+                edits.push(Edit::Delete { id, targets });
             }
             if !ins.is_empty() {
                 let id = Id::new(t.agent, seq);
-                let text: Vec<char> = ins.chars().collect();
-                let (left, right) = b.doc.insert_at(id, *pos, &text).map_err(fail)?;
-                seq += text.len() as u32;
-                out.push(Edit::Insert {
+                let start = chars.len();
+                chars.extend(ins.chars());
+                let len = chars.len() - start;
+                let (left, right) = b.doc.insert_at(id, *pos, &chars[start..]).map_err(fail)?;
+                seq += len as u32;
+                edits.push(Edit::Insert {
                     id,
                     left,
                     right,
-                    text,
+                    text: (start, len),
                 });
             }
         }
-        edits.push(out);
+        edit_start.push(edits.len());
         b.applied[i] = true;
         b.last = Some(i);
     }
@@ -222,10 +228,10 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
         return Ok(Doc::new());
     };
     let b = branches.get_mut(&last.agent).expect("the last txn made it");
-    for (m, txn_edits) in edits.iter().enumerate() {
+    for m in 0..n {
         if !b.applied[m] {
-            for e in txn_edits {
-                apply_edit(&mut b.doc, e)
+            for e in &edits[edit_start[m]..edit_start[m + 1]] {
+                apply_edit(&mut b.doc, &chars, e)
                     .map_err(|e| Refusal(format!("merging txn {m} at the end: {e}")))?;
             }
         }
