@@ -107,21 +107,31 @@ struct Txn<'a> {
     patches: &'a [Patch],
 }
 
+#[derive(Clone)]
 struct Branch {
     doc: Doc,
     applied: Vec<bool>,
     last: Option<usize>,
 }
 
-/// Whether `target` is in the causal closure of `parents` (txn indices below `now`).
-fn reaches(
-    txns: &[Txn],
-    parents: &[usize],
-    target: usize,
-    stamp: &mut [usize],
-    now: usize,
-    stack: &mut Vec<usize>,
-) -> bool {
+/// Marks for graph walks: a txn is visited in the current walk if its mark equals `walk`.
+struct Walks {
+    mark: Vec<u64>,
+    walk: u64,
+    stack: Vec<usize>,
+}
+
+impl Walks {
+    fn start(&mut self) -> u64 {
+        self.walk += 1;
+        self.walk
+    }
+}
+
+/// Whether `target` is in the causal closure of `parents`.
+fn reaches(txns: &[Txn], parents: &[usize], target: usize, w: &mut Walks) -> bool {
+    let now = w.start();
+    let (stamp, stack) = (&mut w.mark, &mut w.stack);
     stack.clear();
     stack.extend_from_slice(parents);
     while let Some(p) = stack.pop() {
@@ -145,10 +155,12 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
     edit_start.push(0);
     let mut chars: Vec<char> = Vec::new();
     let mut branches: BTreeMap<Agent, Branch> = BTreeMap::new();
-    let mut stack = Vec::new();
     let mut missing = Vec::new();
-    let mut reach_stamp = vec![usize::MAX; n];
-    let mut missing_stamp = vec![usize::MAX; n];
+    let mut w = Walks {
+        mark: vec![0; n],
+        walk: 0,
+        stack: Vec::new(),
+    };
     for (i, t) in txns.iter().enumerate() {
         if let Some(&p) = t.parents.iter().find(|&&p| p >= i) {
             return Err(Refusal(format!(
@@ -157,31 +169,39 @@ fn merge_txns(txns: &[Txn]) -> Result<Doc, Refusal> {
         }
         let forward = match branches.get(&t.agent) {
             None => false,
-            Some(b) => b
-                .last
-                .is_none_or(|l| reaches(txns, &t.parents, l, &mut reach_stamp, i, &mut stack)),
+            Some(b) => b.last.is_none_or(|l| reaches(txns, &t.parents, l, &mut w)),
         };
         if !forward {
-            branches.insert(
-                t.agent,
-                Branch {
-                    doc: Doc::new(),
-                    applied: vec![false; n],
-                    last: None,
-                },
-            );
+            // Start from the most advanced branch that lies within the parents' closure (its
+            // history is the closure of its last txn), or from the empty document.
+            let mut base: Option<&Branch> = None;
+            for b in branches.values() {
+                if let Some(l) = b.last {
+                    if base.is_none_or(|x| x.last < b.last) && reaches(txns, &t.parents, l, &mut w)
+                    {
+                        base = Some(b);
+                    }
+                }
+            }
+            let branch = base.cloned().unwrap_or_else(|| Branch {
+                doc: Doc::new(),
+                applied: vec![false; n],
+                last: None,
+            });
+            branches.insert(t.agent, branch);
         }
         let b = branches.get_mut(&t.agent).expect("inserted above");
         missing.clear();
-        stack.clear();
-        stack.extend_from_slice(&t.parents);
-        while let Some(p) = stack.pop() {
-            if b.applied[p] || missing_stamp[p] == i {
+        let now = w.start();
+        w.stack.clear();
+        w.stack.extend_from_slice(&t.parents);
+        while let Some(p) = w.stack.pop() {
+            if b.applied[p] || w.mark[p] == now {
                 continue;
             }
-            missing_stamp[p] = i;
+            w.mark[p] = now;
             missing.push(p);
-            stack.extend(&txns[p].parents);
+            w.stack.extend(&txns[p].parents);
         }
         missing.sort_unstable();
         for &m in &missing {
