@@ -10,6 +10,7 @@
 //! | `A del 3 2` | replica A deletes 2 code points at 3 |
 //! | `B recv m1 m2` | replica B receives those operations, in that order |
 //! | `B sync` | replica B receives every operation so far that it lacks, in creation order |
+//! | `B catchup A` | B receives what A's log holds beyond B's version (a reconnect) |
 //! | `B anchor 4` / `B where` | B remembers an anchor at code point 4 / prints where it is now |
 
 use expect_test::{expect, Expect};
@@ -86,6 +87,19 @@ fn run(script: &str) -> String {
                 for m in picks {
                     let d = replicas[r].receive(messages[m].clone());
                     log += &format!("{} recv m{}: {d:?}\n", name(r as u32), m + 1);
+                }
+            }
+            "catchup" => {
+                let from = (words[2].as_bytes()[0] - b'A') as usize;
+                let ops = replicas[from].ops_missing_from(replicas[r].version());
+                log += &format!(
+                    "{} catches up on {} ops from {}\n",
+                    name(r as u32),
+                    ops.len(),
+                    words[2]
+                );
+                for op in ops {
+                    replicas[r].receive(op).expect("a valid op");
                 }
             }
             "anchor" => anchors[r] = replicas[r].anchor(num(2)),
@@ -371,4 +385,35 @@ fn operations_that_can_never_apply_are_refused_as_values() {
     .assert_eq(&log);
     assert_eq!(r.text(), "ok");
     r.doc().check_invariants().expect("invariants hold");
+}
+
+#[test]
+fn a_reconnecting_replica_catches_up_from_one_peer() {
+    check(
+        "
+        A ins 0 base
+        B ins 0 >
+        A recv m2
+        C recv m1
+        A ins 5 _a
+        B ins 1 b
+        C catchup A
+        C catchup B
+        C catchup A
+        ",
+        expect![[r#"
+            A m1: ins 0@0 "base" after - before - (needs -)
+            B m2: ins 1@0 ">" after - before - (needs -)
+            A recv m2: Ok(Applied { unblocked: 0 })
+            C recv m1: Ok(Applied { unblocked: 0 })
+            A m3: ins 0@4 "_a" after 1@0 before - (needs 1@0)
+            B m4: ins 1@1 "b" after 1@0 before - (needs 1@0)
+            C catches up on 2 ops from A
+            C catches up on 1 ops from B
+            C catches up on 0 ops from A
+            A "base>_a" items base>_a version {0:0..6, 1:0..1}
+            B ">b" items >b version {1:0..2}
+            C "base>_ab" items base>_ab version {0:0..6, 1:0..2}
+        "#]],
+    );
 }

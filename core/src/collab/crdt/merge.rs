@@ -10,11 +10,14 @@
 //!
 //! ```text
 //!   txn 7 by b, parents [5, 6]     branch b holds {0..4}  ─ receives ops of 5, 6 ─► edits
-//!   txn 8 by c, parents []         branch c holds {2}, not within {} ─► a new empty branch
+//!   txn 8 by c, parents [3]        branch c holds {0..2, 6}, not within {0..3}
+//!                                  ─► copy of the branch holding {0..3} (or empty), edits
 //! ```
 //!
 //! Real traces keep one branch per agent moving forward. A random history may fork an
-//! agent (edit on two branches): then the branch is rebuilt from the empty document.
+//! agent (edit on two branches): then the agent's branch restarts from a copy of the most
+//! advanced branch whose history lies within the parents' closure, or from the empty
+//! document.
 
 use std::collections::BTreeMap;
 
