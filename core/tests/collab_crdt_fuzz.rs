@@ -7,9 +7,12 @@
 //!   the same version and nothing pending, and a fresh replica that receives every operation
 //!   in creation order agrees with them.
 //!
+//! * a replica fed random, often nonsensical operations (unknown origins, reused ids, bad
+//!   ranges) among real ones never panics and keeps its invariants.
+//!
 //! Seeds are fixed and printed on failure; `RUN_SLOW_TESTS` runs ten times as many.
 
-use orrery_core::collab::crdt::{Delivery, Op, Replica};
+use orrery_core::collab::crdt::{Delivery, Id, Op, Replica};
 use orrery_core::rng::Rng;
 
 const ALPHABET: &[char] = &['a', 'b', 'c', 'x', 'y', ' ', 'é', '😀', '\n'];
@@ -198,5 +201,52 @@ fn replicas_converge_whatever_the_delivery_order() {
 fn long_histories_converge_across_chunk_splits() {
     for seed in seeds(3) {
         converge(1000 + seed, 3, 4000);
+    }
+}
+
+/// A random, possibly nonsensical operation: small agents and seqs so that some refer to
+/// real characters, some to missing ones, some reuse ids.
+fn hostile_op(rng: &mut Rng) -> Op {
+    let id = |rng: &mut Rng| Id::new(rng.below(3) as u32, rng.below(40) as u32);
+    let maybe = |rng: &mut Rng, id: Id| if rng.chance(1, 3) { None } else { Some(id) };
+    if rng.chance(1, 2) {
+        let (a, b, c) = (id(rng), id(rng), id(rng));
+        Op::Insert {
+            id: a,
+            left: maybe(rng, b),
+            right: maybe(rng, c),
+            text: random_text(rng),
+        }
+    } else {
+        let (a, b) = (id(rng), id(rng));
+        let n = rng.below(4) as u32;
+        Op::Delete {
+            id: a,
+            targets: vec![(b, n)],
+        }
+    }
+}
+
+#[test]
+fn hostile_operations_are_values_never_panics() {
+    for seed in seeds(40) {
+        let mut rng = Rng::new(seed);
+        let mut r = Replica::new(0);
+        let mut peer = Replica::new(1);
+        for _ in 0..300 {
+            if rng.chance(1, 3) {
+                let op = random_edit(&mut rng, &mut peer, None);
+                let _ = r.receive(op);
+            } else if rng.chance(1, 4) {
+                random_edit(&mut rng, &mut r, None);
+            } else {
+                let _ = r.receive(hostile_op(&mut rng));
+            }
+        }
+        r.doc()
+            .check_invariants()
+            .unwrap_or_else(|e| panic!("seed {seed}: {e}"));
+        let text = r.text();
+        assert_eq!(text.chars().count(), r.len(), "seed {seed}");
     }
 }
