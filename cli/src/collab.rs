@@ -26,7 +26,14 @@ fn print(args: &Args, out: serde_json::Value) {
     }
 }
 
-/// `orrery collab replay FILE [--engine crdt|rope] [--json]`.
+/// What a replay leaves: the gap buffer's text, or the CRDT document (whose size is reported).
+enum Replayed {
+    Rope(rope::GapBuffer),
+    Crdt(crdt::Doc),
+}
+
+/// `orrery collab replay FILE [--engine crdt|rope] [--json]`; for the CRDT it also prints
+/// the structure's items (tombstones included), runs and estimated bytes.
 pub fn cmd_replay(args: &Args) -> Result<(), String> {
     let (path, bytes) = read(args, "replay")?;
     let engine = args.flags.get("engine").map_or("crdt", String::as_str);
@@ -37,10 +44,12 @@ pub fn cmd_replay(args: &Args) -> Result<(), String> {
     }
     let trace = trace::parse(&bytes).map_err(|e| format!("{path}: {e}"))?;
     let start = Instant::now();
-    let text = match (&trace, engine) {
-        (Trace::Sequential(t), "rope") => rope::replay(t).text(),
-        (Trace::Sequential(t), _) => crdt::replay(t).map_err(|e| e.to_string())?.text(),
-        (Trace::Concurrent(t), "crdt") => crdt::merge(t).map_err(|e| e.to_string())?.text(),
+    let doc = match (&trace, engine) {
+        (Trace::Sequential(t), "rope") => Replayed::Rope(rope::replay(t)),
+        (Trace::Sequential(t), _) => Replayed::Crdt(crdt::replay(t).map_err(|e| e.to_string())?),
+        (Trace::Concurrent(t), "crdt") => {
+            Replayed::Crdt(crdt::merge(t).map_err(|e| e.to_string())?)
+        }
         (Trace::Concurrent(_), _) => {
             return Err(format!(
                 "{path}: the rope engine cannot merge a concurrent trace; use --engine crdt"
@@ -48,6 +57,17 @@ pub fn cmd_replay(args: &Args) -> Result<(), String> {
         }
     };
     let ms = start.elapsed().as_secs_f64() * 1000.0;
+    let (text, structure) = match doc {
+        Replayed::Rope(buffer) => (buffer.text(), serde_json::Value::Null),
+        Replayed::Crdt(doc) => (
+            doc.text(),
+            serde_json::json!({
+                "items": doc.item_count(),
+                "runs": doc.run_count(),
+                "bytes": doc.memory_bytes(),
+            }),
+        ),
+    };
     let kind = match trace {
         Trace::Sequential(_) => "sequential",
         Trace::Concurrent(_) => "concurrent",
@@ -61,6 +81,7 @@ pub fn cmd_replay(args: &Args) -> Result<(), String> {
             "chars": text.chars().count(),
             "end_content_matches": text == trace.end_content(),
             "ms": (ms * 1000.0).round() / 1000.0,
+            "crdt": structure,
         }),
     );
     Ok(())

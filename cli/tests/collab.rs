@@ -48,6 +48,7 @@ fn replay_reproduces_the_end_content_with_either_engine() {
         assert_eq!(v["chars"], chars, "{name}: {v}");
         assert_eq!(v["end_content_matches"], true, "{name}: {v}");
         assert!(v["ms"].as_f64().is_some(), "{v}");
+        assert!(v["crdt"]["runs"].as_u64().is_some_and(|r| r > 0), "{v}");
     }
     let Some(file) = data("sequential/rustcode.json.gz") else {
         return;
