@@ -2,6 +2,8 @@
 //! links, runs Elevator Saga's challenges and replays cache traces. Bad input exits with status
 //! 2 and a message.
 
+mod collab;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -22,7 +24,9 @@ usage:
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
   orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
   orrery cron next \"EXPR\" [--from RFC3339] [--count N] [--tz ZONE] [--prev] [--gap next_valid|skip] [--fold once|twice] [--json]
-  orrery parking race [--control none|lock|cas|lease|skip-locked] [--runs N] [--first-seed S] [--json]";
+  orrery parking race [--control none|lock|cas|lease|skip-locked] [--runs N] [--first-seed S] [--json]
+  orrery collab replay FILE [--engine crdt|rope] [--json]
+  orrery collab conformance FILE [--json]";
 
 /// Parsed `--flag value` options and positional words.
 pub(crate) struct Args {
@@ -419,6 +423,12 @@ fn main() -> ExitCode {
         }
         Some("parking") if args.words.get(1).map(String::as_str) == Some("race") => {
             parking::cmd_race(&args)
+        }
+        Some("collab") if args.words.get(1).map(String::as_str) == Some("replay") => {
+            collab::cmd_replay(&args)
+        }
+        Some("collab") if args.words.get(1).map(String::as_str) == Some("conformance") => {
+            collab::cmd_conformance(&args)
         }
         _ => Err(USAGE.to_string()),
     });

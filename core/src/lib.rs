@@ -13,12 +13,8 @@
 //! * [`cache`] holds the cache lab: eviction policies, trace replay, and the live simulation
 //!   of requests over time ([`cache::lab::CacheLab`]).
 //! * [`collab`] holds the collaborative editing algorithms: operational transformation
-//!   ([`collab::ot`]) for text.
-//! * [`cron`] holds the scheduler lab's cron engine: expressions, descriptions, and fire times
-//!   in any IANA time zone with explicit DST policies.
-//! * [`parking`] holds the parking lot lab: entry gates racing for spots under a concurrency
-//!   control, allocation strategies, tickets and billing, sensors and displays
-//!   ([`parking::lab::ParkingLab`]).
+//!   ([`collab::ot`]), the sequence CRDT ([`collab::crdt`]), editing-trace readers and a plain
+//!   gap buffer.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
