@@ -727,3 +727,54 @@ fn bad_scenarios_are_refused_with_the_field_named() {
         assert!(err.contains(field), "{json}: {err}");
     }
 }
+
+#[test]
+fn the_view_shows_each_gates_next_step_and_the_doubly_assigned_spot() {
+    let run = run_of(
+        tiny(&["c"], Control::None),
+        &[(0, CAR), (0, CAR), (1_000, E1), (2_000, E2)],
+        2_500,
+    );
+    let v = run.sim().view();
+    let steps: Vec<(String, String)> = v
+        .gates
+        .iter()
+        .map(|g| (g.name.clone(), g.next_step.clone()))
+        .collect();
+    expect![[r#"
+        [
+            (
+                "E1",
+                "write 1A01 for V1",
+            ),
+            (
+                "E2",
+                "write 1A01 for V2",
+            ),
+            (
+                "X1",
+                "idle",
+            ),
+        ]
+    "#]]
+    .assert_debug_eq(&steps);
+    let run = run_of(
+        tiny(&["c"], Control::None),
+        &[
+            (0, CAR),
+            (0, CAR),
+            (1_000, E1),
+            (2_000, E2),
+            (3_000, E1),
+            (4_000, E2),
+        ],
+        4_500,
+    );
+    let v = run.sim().view();
+    assert_eq!(v.spots[0].holders, vec![1, 2]);
+    assert_eq!(v.free_in_table, vec![0]);
+    assert_eq!(v.displays[0], ("L1".to_string(), 1, true));
+    assert!(v
+        .violation
+        .is_some_and(|x| x.invariant == "one vehicle per spot"));
+}

@@ -878,6 +878,66 @@ struct Reservation {
     arrived: bool,
 }
 
+/// One spot as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpotView {
+    pub name: String,
+    pub level: u32,
+    pub row: u32,
+    pub pos: u32,
+    pub kind: SpotType,
+    /// Vehicles the table assigns here (two or more: the double assignment).
+    pub holders: Vec<u64>,
+    /// Vehicles physically here.
+    pub parked: Vec<u64>,
+    /// `"lease"`, `"row lock"`, `"hold"` or empty.
+    pub claim: &'static str,
+    pub sensor: SensorState,
+    /// What the sensor reports.
+    pub sensed: bool,
+}
+
+/// One gate as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateView {
+    pub name: String,
+    pub exit: bool,
+    pub queue: Vec<u64>,
+    /// The gate's next step in words: `read for V3`, `write 1A01 for V3`, `pay V7 (attempt 2)`.
+    pub next_step: String,
+}
+
+/// A bill issued at an exit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillView {
+    pub time: Time,
+    pub vehicle: u64,
+    pub ticket: u64,
+    pub bill: Bill,
+}
+
+/// What the page draws at the current time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParkingView {
+    pub now: Time,
+    pub levels: u32,
+    pub spots: Vec<SpotView>,
+    pub gates: Vec<GateView>,
+    /// `(display, shows free, is an anomaly now)`: levels, then the lobby.
+    pub displays: Vec<(String, u32, bool)>,
+    /// Free spots in the table, per level.
+    pub free_in_table: Vec<u32>,
+    /// The last bills, newest last.
+    pub bills: Vec<BillView>,
+    pub control: Control,
+    pub strategy: Strategy,
+    pub interleaving: Interleaving,
+    pub violation: Option<Violation>,
+}
+
+/// Bills kept for [`ParkingView::bills`].
+pub const RECENT_BILLS: usize = 8;
+
 /// Counters the lab keeps.
 #[derive(Clone, Debug, Default)]
 struct Counters {
@@ -945,6 +1005,8 @@ pub struct ParkingLab {
     counters: Counters,
     violation: Option<Violation>,
     metrics: Metrics,
+    /// The last bills issued.
+    bills: VecDeque<BillView>,
 }
 
 /// Lots up to this many spots are audited in full on every check.
@@ -1753,6 +1815,15 @@ impl ParkingLab {
                 };
                 let lost = c.lost_ticket;
                 let bill = billing::bill(&self.scenario.tariff, &stay);
+                self.bills.push_back(BillView {
+                    time: now,
+                    vehicle: v,
+                    ticket: ticket.number,
+                    bill: bill.clone(),
+                });
+                if self.bills.len() > RECENT_BILLS {
+                    self.bills.pop_front();
+                }
                 if lost {
                     self.counters.lost_tickets += 1;
                 }
@@ -2029,6 +2100,77 @@ impl ParkingLab {
             .ok_or_else(|| Refusal(format!("no spot {name:?}; spots are named like 1A01")))
     }
 
+    /// What the page draws at the current time.
+    pub fn view(&self) -> ParkingView {
+        let spots = self
+            .lot
+            .spots
+            .iter()
+            .map(|s| SpotView {
+                name: spot_name(s.level, s.row, s.pos),
+                level: s.level,
+                row: s.row,
+                pos: s.pos,
+                kind: s.kind,
+                holders: s.holders.clone(),
+                parked: s.parked.clone(),
+                claim: match s.claim {
+                    Claim::Unclaimed => "",
+                    Claim::Lease { .. } => "lease",
+                    Claim::RowLock { .. } => "row lock",
+                    Claim::Hold { .. } => "hold",
+                },
+                sensor: s.sensor,
+                sensed: s.sensed(),
+            })
+            .collect();
+        let gates = self
+            .gates
+            .iter()
+            .map(|g| {
+                let head = g.queue.front();
+                let next_step = match (g.exit, head, &g.pending, &g.stage) {
+                    (_, None, _, _) => "idle".to_string(),
+                    (false, Some(v), None, _) => format!("read for V{v}"),
+                    (false, Some(_), Some(p), _) => {
+                        format!("write {} for V{}", self.spots_name(&p.spots), p.vehicle)
+                    }
+                    (true, Some(v), _, ExitStage::Scan) => format!("scan the ticket of V{v}"),
+                    (true, Some(v), _, ExitStage::Pay { attempt }) => {
+                        format!("take payment from V{v} (attempt {attempt})")
+                    }
+                    (true, Some(v), _, ExitStage::Open) => format!("open for V{v}"),
+                };
+                GateView {
+                    name: g.name.to_string(),
+                    exit: g.exit,
+                    queue: g.queue.iter().copied().collect(),
+                    next_step,
+                }
+            })
+            .collect();
+        ParkingView {
+            now: self.now,
+            levels: self.lot.levels,
+            spots,
+            gates,
+            displays: self
+                .displays
+                .iter()
+                .enumerate()
+                .map(|(d, &n)| (self.display_name(d).to_string(), n, self.anomalous[d]))
+                .collect(),
+            free_in_table: (0..self.lot.levels)
+                .map(|l| self.lot.free_on_level(l))
+                .collect(),
+            bills: self.bills.iter().cloned().collect(),
+            control: self.control,
+            strategy: self.lot.strategy(),
+            interleaving: self.scenario.interleaving,
+            violation: self.check(),
+        }
+    }
+
     /// Every check that needs a walk over the whole lot.
     pub fn audit(&self) -> Option<Violation> {
         let v = |detail: String| {
@@ -2150,6 +2292,7 @@ impl Simulation for ParkingLab {
             counters: Counters::default(),
             violation: None,
             metrics: Metrics::default(),
+            bills: VecDeque::new(),
             lot,
         };
         lab.displays = lab.sensed_free.clone();
