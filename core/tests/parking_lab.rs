@@ -778,3 +778,21 @@ fn the_view_shows_each_gates_next_step_and_the_doubly_assigned_spot() {
         .violation
         .is_some_and(|x| x.invariant == "one vehicle per spot"));
 }
+
+#[test]
+fn spots_are_found_by_their_names_and_only_by_them() {
+    use orrery_core::parking::lot::{Lot, Strategy};
+    let plan = vec![
+        vec!["ccc".to_string(), "L".to_string()],
+        vec!["mmmmmmmmmmmm".to_string()],
+    ];
+    let lot = Lot::from_plan(&plan, Strategy::FirstFit).expect("plan");
+    for i in 0..lot.spots.len() as u32 {
+        assert_eq!(lot.by_name(&lot.name(i)), Some(i), "{}", lot.name(i));
+    }
+    for bad in [
+        "", "1", "A01", "1A", "1A1", "1A04", "1C01", "3A01", "0A01", "1a01", "2A13", "1B00",
+    ] {
+        assert_eq!(lot.by_name(bad), None, "{bad}");
+    }
+}

@@ -450,9 +450,22 @@ impl Lot {
         spot_name(s.level, s.row, s.pos)
     }
 
-    /// Finds a spot by its name (`2B07`).
+    /// Finds a spot by its name (`2B07`: level 2, row B, position 7).
     pub fn by_name(&self, name: &str) -> Option<u32> {
-        (0..self.spots.len() as u32).find(|&i| self.name(i) == name)
+        let at = name.find(|c: char| c.is_ascii_alphabetic())?;
+        let (level, rest) = name.split_at(at);
+        let mut chars = rest.chars();
+        let letter = chars.next()?;
+        let level: u32 = level.parse().ok()?;
+        let pos: u32 = chars.as_str().parse().ok()?;
+        let row = (letter as u32).checked_sub('A' as u32)?;
+        let &(first, len) = self
+            .rows
+            .get(level.checked_sub(1)? as usize)?
+            .get(row as usize)?;
+        let i = first + pos.checked_sub(1)?;
+        // Names are canonical (`1A01`, not `1A1`): the round trip must match.
+        (pos <= len && self.name(i) == name).then_some(i)
     }
 
     /// Spots free in the table, in all.
