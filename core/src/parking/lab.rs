@@ -47,7 +47,7 @@ use super::lot::{
     Strategy, VehicleType,
 };
 use super::traffic::{PayMethod, Traffic};
-use crate::metrics::Metrics;
+use crate::metrics::{Histogram, Metrics};
 use crate::rng::Rng;
 use crate::sim::{fmt_time, Emit, Refusal, Simulation, Time, Violation};
 
@@ -1007,6 +1007,9 @@ pub struct ParkingLab {
     metrics: Metrics,
     /// The last bills issued.
     bills: VecDeque<BillView>,
+    /// Queue waits at the gates, kept here and handed out by [`Simulation::metrics`].
+    entry_waits: Histogram,
+    exit_waits: Histogram,
 }
 
 /// Lots up to this many spots are audited in full on every check.
@@ -1176,12 +1179,15 @@ impl ParkingLab {
         }
     }
 
-    /// Looks for displays that say "free" while the table has nothing free.
-    fn check_displays(&mut self, levels: &[u32], out: &mut dyn Emit<Event>) {
+    /// Looks for displays that say "free" while the table has nothing free: every level's
+    /// (`None`) or one level's, and the lobby's.
+    fn check_displays(&mut self, level: Option<u32>, out: &mut dyn Emit<Event>) {
         let lobby = self.lot.levels as usize;
-        let mut ds: Vec<usize> = levels.iter().map(|&l| l as usize).collect();
-        ds.push(lobby);
-        for d in ds {
+        let levels = match level {
+            Some(l) => l as usize..l as usize + 1,
+            None => 0..lobby,
+        };
+        for d in levels.chain(lobby..lobby + 1) {
             let full = if d == lobby {
                 self.lot.free_total() == 0
             } else {
@@ -1202,13 +1208,9 @@ impl ParkingLab {
         }
     }
 
-    fn levels_of(&self, spots: &[u32]) -> Vec<u32> {
-        let mut ls: Vec<u32> = spots
-            .iter()
-            .map(|&i| self.lot.spots[i as usize].level)
-            .collect();
-        ls.dedup();
-        ls
+    /// The level of a vehicle's spots (a bus's run lies in one row, so on one level).
+    fn level_of(&self, spots: &[u32]) -> Option<u32> {
+        spots.first().map(|&i| self.lot.spots[i as usize].level)
     }
 
     // ---- vehicles ----
@@ -1342,8 +1344,11 @@ impl ParkingLab {
                 if show {
                     self.at(self.now + lead, Due::Comes(v));
                 }
-                let levels = self.levels_of(&self.reservations[&r].spots.clone());
-                self.check_displays(&levels, out);
+                let level = self
+                    .reservations
+                    .get(&r)
+                    .and_then(|x| self.level_of(&x.spots));
+                self.check_displays(level, out);
             }
         }
     }
@@ -1461,7 +1466,7 @@ impl ParkingLab {
                 }
                 self.gates[g].queue.pop_front();
                 let queued = self.vehicles.remove(&v).map_or(now, |c| c.queued_at);
-                self.metrics.record("entry_wait_ms", now - queued);
+                self.entry_waits.record(now - queued);
                 out.emit(
                     now,
                     Event::TurnedAway {
@@ -1642,7 +1647,7 @@ impl ParkingLab {
             }
             None => now,
         };
-        self.metrics.record("entry_wait_ms", now - queued);
+        self.entry_waits.record(now - queued);
         out.emit(
             now,
             Event::Assigned {
@@ -1671,8 +1676,7 @@ impl ParkingLab {
                 }
             }
         }
-        let levels = self.levels_of(&p.spots);
-        self.check_displays(&levels, out);
+        self.check_displays(self.level_of(&p.spots), out);
         self.at(now + self.scenario.drive_ms as Time, Due::Parks(v));
     }
 
@@ -1951,7 +1955,7 @@ impl ParkingLab {
         self.gates[g].queue.pop_front();
         self.gates[g].stage = ExitStage::Scan;
         self.counters.exits += 1;
-        self.metrics.record("exit_wait_ms", now - c.queued_at);
+        self.exit_waits.record(now - c.queued_at);
         let ticket = c.ticket.map_or(0, |t| t.number);
         self.processor.remove(&ticket);
         let owed = c.bill.as_ref().is_some_and(|b| b.total_cents > 0) as u32;
@@ -1975,8 +1979,7 @@ impl ParkingLab {
                 spots: self.spots_name(&c.spots),
             },
         );
-        let levels = self.levels_of(&c.spots);
-        self.check_displays(&levels, out);
+        self.check_displays(self.level_of(&c.spots), out);
     }
 
     fn step_gate(&mut self, g: usize, out: &mut dyn Emit<Event>) {
@@ -2007,8 +2010,7 @@ impl ParkingLab {
                 );
             }
         }
-        let all: Vec<u32> = (0..self.lot.levels).collect();
-        self.check_displays(&all, out);
+        self.check_displays(None, out);
         // Occupancy gauges, sampled at each refresh.
         let total = self.lot.spots.len() as i64;
         self.metrics
@@ -2293,6 +2295,8 @@ impl Simulation for ParkingLab {
             violation: None,
             metrics: Metrics::default(),
             bills: VecDeque::new(),
+            entry_waits: Histogram::default(),
+            exit_waits: Histogram::default(),
             lot,
         };
         lab.displays = lab.sensed_free.clone();
@@ -2527,6 +2531,14 @@ impl Simulation for ParkingLab {
 
     fn metrics(&self) -> Metrics {
         let mut m = self.metrics.clone();
+        for (name, h) in [
+            ("entry_wait_ms", &self.entry_waits),
+            ("exit_wait_ms", &self.exit_waits),
+        ] {
+            if h.count() > 0 {
+                m.histograms.insert(name.into(), h.clone());
+            }
+        }
         let c = &self.counters;
         for (name, v) in [
             ("arrivals", c.arrivals),

@@ -178,20 +178,23 @@ pub fn fits(p: Profile, spot: SpotType) -> bool {
     }
 }
 
-/// The special spot types this vehicle is entitled to, in the order it is offered them.
-fn entitled(p: Profile) -> Vec<SpotType> {
-    [SpotType::Handicapped, SpotType::Ev, SpotType::Reserved]
-        .into_iter()
-        .filter(|&t| fits(p, t))
-        .collect()
-}
+/// The special spot types, in the order an entitled vehicle is offered them.
+const SPECIAL: [SpotType; 3] = [SpotType::Handicapped, SpotType::Ev, SpotType::Reserved];
 
-/// The general spot types that fit, smallest first.
-fn general(p: Profile) -> Vec<SpotType> {
-    [SpotType::Motorcycle, SpotType::Compact, SpotType::Large]
-        .into_iter()
-        .filter(|&t| fits(p, t))
-        .collect()
+/// The general spot types, smallest first.
+const GENERAL: [SpotType; 3] = [SpotType::Motorcycle, SpotType::Compact, SpotType::Large];
+
+/// The general spot types that fit this vehicle, smallest first, without allocating.
+fn general(p: Profile) -> ([SpotType; 3], usize) {
+    let mut out = GENERAL;
+    let mut n = 0;
+    for t in GENERAL {
+        if fits(p, t) {
+            out[n] = t;
+            n += 1;
+        }
+    }
+    (out, n)
 }
 
 /// How an entry gate chooses among free spots.
@@ -545,10 +548,12 @@ impl Lot {
         let found = if p.kind == VehicleType::Bus {
             self.find_run(bus_spots)
         } else {
-            entitled(p)
+            let (general, n) = general(p);
+            SPECIAL
                 .into_iter()
+                .filter(|&t| fits(p, t))
                 .find_map(|t| self.pick(&[t]))
-                .or_else(|| self.pick(&general(p)))
+                .or_else(|| self.pick(&general[..n]))
                 .map(|i| vec![i])
         };
         found.ok_or(if self.free_total() == 0 {
