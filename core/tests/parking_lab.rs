@@ -727,3 +727,140 @@ fn bad_scenarios_are_refused_with_the_field_named() {
         assert!(err.contains(field), "{json}: {err}");
     }
 }
+
+#[test]
+fn the_view_shows_each_gates_next_step_and_the_doubly_assigned_spot() {
+    let run = run_of(
+        tiny(&["c"], Control::None),
+        &[(0, CAR), (0, CAR), (1_000, E1), (2_000, E2)],
+        2_500,
+    );
+    let v = run.sim().view();
+    let steps: Vec<(String, String)> = v
+        .gates
+        .iter()
+        .map(|g| (g.name.clone(), g.next_step.clone()))
+        .collect();
+    expect![[r#"
+        [
+            (
+                "E1",
+                "write 1A01 for V1",
+            ),
+            (
+                "E2",
+                "write 1A01 for V2",
+            ),
+            (
+                "X1",
+                "idle",
+            ),
+        ]
+    "#]]
+    .assert_debug_eq(&steps);
+    let run = run_of(
+        tiny(&["c"], Control::None),
+        &[
+            (0, CAR),
+            (0, CAR),
+            (1_000, E1),
+            (2_000, E2),
+            (3_000, E1),
+            (4_000, E2),
+        ],
+        4_500,
+    );
+    let v = run.sim().view();
+    assert_eq!(v.spots[0].holders, vec![1, 2]);
+    assert_eq!(v.free_in_table, vec![0]);
+    assert_eq!(v.displays[0], ("L1".to_string(), 1, true));
+    assert!(v
+        .violation
+        .is_some_and(|x| x.invariant == "one vehicle per spot"));
+}
+
+#[test]
+fn spots_are_found_by_their_names_and_only_by_them() {
+    use orrery_core::parking::lot::{Lot, Strategy};
+    let plan = vec![
+        vec!["ccc".to_string(), "L".to_string()],
+        vec!["mmmmmmmmmmmm".to_string()],
+    ];
+    let lot = Lot::from_plan(&plan, Strategy::FirstFit).expect("plan");
+    for i in 0..lot.spots.len() as u32 {
+        assert_eq!(lot.by_name(&lot.name(i)), Some(i), "{}", lot.name(i));
+    }
+    for bad in [
+        "", "1", "A01", "1A", "1A1", "1A04", "1C01", "3A01", "0A01", "1a01", "2A13", "1B00",
+    ] {
+        assert_eq!(lot.by_name(bad), None, "{bad}");
+    }
+}
+
+#[test]
+fn an_ev_past_its_charging_limit_pays_the_idle_fee_and_a_stadium_sends_everyone_out() {
+    let mut s = tiny(&["ec"], Control::Lock);
+    s.tariff.ev_limit_min = 60;
+    let x1 = r#"{"step_gate":{"gate":"X1"}}"#;
+    check(
+        s,
+        &[
+            (0, r#"{"arrive":{"kind":"car","ev":true,"stay_min":600}}"#),
+            (0, r#"{"arrive":{"kind":"car","stay_min":600}}"#),
+            (1_000, E1),
+            (2_000, E2),
+            (3_000, E1),
+            (4_000, E2),
+            (5_000, E2),
+            (6_000, E2),
+            (9_000_000, r#"{"special_event":{"exits":5,"arrivals":0}}"#),
+            (9_001_000, x1),
+            (9_002_000, x1),
+            (9_003_000, x1),
+            (9_004_000, x1),
+            (9_005_000, x1),
+            (9_006_000, x1),
+        ],
+        9_010_000,
+        expect![[r#"
+            0.000s > {"arrive":{"kind":"car","ev":true,"permit":false,"subscriber":false,"lost_ticket":false,"pay":"card","stay_min":600}}
+            0.000s V1 (car EV) queues at E1 (queue 0)
+            0.000s > {"arrive":{"kind":"car","ev":false,"permit":false,"subscriber":false,"lost_ticket":false,"pay":"card","stay_min":600}}
+            0.000s V2 (car) queues at E2 (queue 0)
+            1.000s > {"step_gate":{"gate":"E1"}}
+            1.000s E1 reads for V1: 1A01 free (holding the lock)
+            2.000s > {"step_gate":{"gate":"E2"}}
+            2.000s E2 waits for the lock (held by E1)
+            3.000s > {"step_gate":{"gate":"E1"}}
+            3.000s E1 writes 1A01 = V1; ticket T1
+            4.000s > {"step_gate":{"gate":"E2"}}
+            4.000s E2 reads for V2: 1A02 free (holding the lock)
+            5.000s > {"step_gate":{"gate":"E2"}}
+            5.000s E2 writes 1A02 = V2; ticket T2
+            5.000s ANOMALY: display L1 says 2 free but the table has none
+            5.000s ANOMALY: display lobby says 2 free but the table has none
+            6.000s > {"step_gate":{"gate":"E2"}} refused: E2 has no vehicle to serve
+            13.000s V1 parks in 1A01
+            15.000s V2 parks in 1A02
+            60.000s display L1 shows 0 free
+            60.000s display lobby shows 0 free
+            3613.000s V1 on charger 1A01 passes the charging time limit
+            9000.000s > {"special_event":{"exits":5,"arrivals":0}}
+            9000.000s special event: 5 vehicles leave now, 0 arrive
+            9000.000s V1 drives out to X1 (queue 0)
+            9000.000s V2 drives out to X1 (queue 1)
+            9001.000s > {"step_gate":{"gate":"X1"}}
+            9001.000s X1 scans T1 of V1: bill 17.00 = first hour: 3.00 + 2 more hour(s) × 2.00: 4.00 + charger idle fee, 2 hour(s) past the limit: 10.00
+            9002.000s > {"step_gate":{"gate":"X1"}}
+            9002.000s X1 V1 pays 17.00 by card (key T1): approved
+            9003.000s > {"step_gate":{"gate":"X1"}}
+            9003.000s X1 opens for V1; 1A01 free
+            9004.000s > {"step_gate":{"gate":"X1"}}
+            9004.000s X1 scans T2 of V2: bill 7.00 = first hour: 3.00 + 2 more hour(s) × 2.00: 4.00
+            9005.000s > {"step_gate":{"gate":"X1"}}
+            9005.000s X1 V2 pays 7.00 by card (key T2): approved
+            9006.000s > {"step_gate":{"gate":"X1"}}
+            9006.000s X1 opens for V2; 1A02 free
+        "#]],
+    );
+}

@@ -345,3 +345,43 @@ fn interleavings_other_than_manual_never_need_a_hand() {
     assert!(m.counter("exits") > 100, "{m:?}");
     assert_eq!(lab.check(), None);
 }
+
+#[test]
+fn arrivals_follow_the_hourly_profile_and_stays_the_lognormal_median() {
+    use orrery_core::parking::traffic::Traffic;
+    let t = Traffic {
+        peak_per_hour: 600,
+        start_hour: 0,
+        ..Traffic::default()
+    };
+    let mut rng = Rng::new(11);
+    let days = 60;
+    let mut per_hour = [0u64; 24];
+    let mut at = 0;
+    while let Some(next) = t.next_arrival(at, &mut rng) {
+        if next >= days * 24 * 3_600_000 {
+            break;
+        }
+        per_hour[((next / 3_600_000) % 24) as usize] += 1;
+        at = next;
+    }
+    for (h, &n) in per_hour.iter().enumerate() {
+        let want = t.rate_at(h as u64 * 3_600_000) * days;
+        // Within 4 standard deviations of a Poisson count, plus one.
+        let sd = (want as f64).sqrt();
+        assert!(
+            (n as f64 - want as f64).abs() <= 4.0 * sd + 1.0,
+            "hour {h}: {n} arrivals, expected about {want}"
+        );
+    }
+    let mut stays: Vec<u64> = (0..20_001).map(|_| t.stay_ms(&mut rng)).collect();
+    stays.sort_unstable();
+    let median_min = stays[10_000] as f64 / 60_000.0;
+    let want = t.stay_median_min as f64;
+    assert!(
+        (median_min - want).abs() < want * 0.05,
+        "median stay {median_min} min, expected {want}"
+    );
+    // Long-tailed: the 99th percentile is far beyond the median.
+    assert!(stays[19_800] > 5 * stays[10_000]);
+}

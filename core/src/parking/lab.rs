@@ -34,18 +34,20 @@
 //! the exact interleaving of reads and writes that caused it); the counts of free, assigned and
 //! claimed spots match the spot table; every exit is paid exactly once (no more, no less).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::cmp::Reverse;
+use std::collections::binary_heap::PeekMut;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
 use super::billing::{self, money, Bill, Tariff};
 use super::lot::{
-    generated_plan, Claim, Lot, NoSpot, Profile, SensorState, SpotMix, SpotType, Strategy,
-    VehicleType,
+    generated_plan, spot_name, Claim, Lot, NoSpot, Profile, SensorState, SpotMix, SpotType,
+    Strategy, VehicleType,
 };
 use super::traffic::{PayMethod, Traffic};
-use crate::metrics::Metrics;
+use crate::metrics::{Histogram, Metrics};
 use crate::rng::Rng;
 use crate::sim::{fmt_time, Emit, Refusal, Simulation, Time, Violation};
 
@@ -289,6 +291,15 @@ pub enum Turned {
     NoFit,
 }
 
+impl fmt::Display for Turned {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Turned::Full => "lot full",
+            Turned::NoFit => "no fitting spot",
+        })
+    }
+}
+
 /// What a payment attempt did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PayOutcome {
@@ -300,98 +311,222 @@ pub enum PayOutcome {
     TimedOut,
 }
 
+/// A gate's name: `E1` for the first entry gate, `X2` for the second exit gate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GateName {
+    pub exit: bool,
+    pub number: u32,
+}
+
+impl fmt::Display for GateName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}{}", if self.exit { 'X' } else { 'E' }, self.number)
+    }
+}
+
+/// One spot, or a run of spots along a row: `1A01`, `1B01-1B03`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spots {
+    pub level: u32,
+    pub row: u32,
+    pub pos: u32,
+    pub count: u32,
+}
+
+impl fmt::Display for Spots {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.count {
+            0 => f.write_str("nothing"),
+            1 => f.write_str(&spot_name(self.level, self.row, self.pos)),
+            n => write!(
+                f,
+                "{}-{}",
+                spot_name(self.level, self.row, self.pos),
+                spot_name(self.level, self.row, self.pos + n - 1)
+            ),
+        }
+    }
+}
+
+/// An availability display: one per level and one in the lobby.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Board {
+    Level(u32),
+    Lobby,
+}
+
+impl fmt::Display for Board {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Board::Level(l) => write!(f, "L{}", l + 1),
+            Board::Lobby => f.write_str("lobby"),
+        }
+    }
+}
+
+/// What an entry gate's read did besides finding spots, by control.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReadHow {
+    Plain,
+    HoldingLock,
+    AtVersion(u64),
+    Leased { token: u64, until: Time },
+    RowLocked,
+    HeldBy(u64),
+}
+
+impl fmt::Display for ReadHow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ReadHow::Plain => Ok(()),
+            ReadHow::HoldingLock => f.write_str(" (holding the lock)"),
+            ReadHow::AtVersion(v) => write!(f, " at version {v}"),
+            ReadHow::Leased { token, until } => {
+                write!(f, ", leased with token {token} until {}", fmt_time(*until))
+            }
+            ReadHow::RowLocked => f.write_str(", row locked (FOR UPDATE SKIP LOCKED)"),
+            ReadHow::HeldBy(r) => write!(f, " (held by R{r})"),
+        }
+    }
+}
+
+/// Why an entry gate's write failed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WriteFailure {
+    Cas {
+        spot: Spots,
+        read: u64,
+        now: u64,
+    },
+    Fenced {
+        spot: Spots,
+        token: u64,
+        newest: u64,
+    },
+    Prebooked {
+        spot: Spots,
+    },
+    HoldExpired {
+        reservation: u64,
+        spot: Spots,
+    },
+}
+
+impl fmt::Display for WriteFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WriteFailure::Cas { spot, read, now } => {
+                write!(f, "CAS conflict on {spot} (version {read} read, now {now})")
+            }
+            WriteFailure::Fenced {
+                spot,
+                token,
+                newest,
+            } => write!(
+                f,
+                "fenced off on {spot} (token {token} is stale, newest {newest})"
+            ),
+            WriteFailure::Prebooked { spot } => write!(f, "{spot} was pre-booked meanwhile"),
+            WriteFailure::HoldExpired { reservation, spot } => {
+                write!(f, "the hold of R{reservation} on {spot} expired")
+            }
+        }
+    }
+}
+
 /// Something that happened in the parking lab.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Event {
     Arrived {
         vehicle: u64,
         profile: Profile,
-        gate: String,
+        gate: GateName,
         queue: usize,
     },
     /// An entry gate's read found spots that look free.
     Read {
-        gate: String,
+        gate: GateName,
         vehicle: u64,
-        spots: String,
-        how: String,
+        spots: Spots,
+        how: ReadHow,
     },
     WaitsForLock {
-        gate: String,
-        holder: String,
+        gate: GateName,
+        holder: GateName,
     },
     TurnedAway {
-        gate: String,
+        gate: GateName,
         vehicle: u64,
         why: Turned,
     },
     /// A write that assigned the spots; the ticket is issued.
     Assigned {
-        gate: String,
+        gate: GateName,
         vehicle: u64,
-        spots: String,
+        spots: Spots,
         ticket: u64,
     },
     DoubleAssignment {
-        spot: String,
+        spot: Spots,
         holders: Vec<u64>,
     },
     /// A write that failed; the gate reads again.
     WriteFailed {
-        gate: String,
+        gate: GateName,
         vehicle: u64,
-        spots: String,
-        why: String,
+        spots: Spots,
+        why: WriteFailure,
     },
     LeaseExpired {
-        spot: String,
+        spot: Spots,
         token: u64,
     },
     Parked {
         vehicle: u64,
-        spots: String,
+        spots: Spots,
     },
     EvLimit {
         vehicle: u64,
-        spot: String,
+        spot: Spots,
     },
     Leaves {
         vehicle: u64,
-        gate: String,
+        gate: GateName,
         queue: usize,
     },
     Scanned {
-        gate: String,
+        gate: GateName,
         vehicle: u64,
         ticket: u64,
         lost: bool,
         bill: Bill,
     },
+    /// A payment attempt; the idempotency key is the ticket number.
     Payment {
-        gate: String,
+        gate: GateName,
         vehicle: u64,
         method: PayMethod,
         cents: u64,
-        key: String,
+        key: u64,
         outcome: PayOutcome,
     },
     Opened {
-        gate: String,
+        gate: GateName,
         vehicle: u64,
-        spots: String,
+        spots: Spots,
     },
     Display {
-        display: String,
+        display: Board,
         free: u32,
     },
     DisplayAnomaly {
-        display: String,
+        display: Board,
         shows: u32,
     },
     Prebooked {
         reservation: u64,
         vehicle: u64,
-        spots: String,
+        spots: Spots,
         until: Time,
     },
     PrebookRefused {
@@ -399,18 +534,18 @@ pub enum Event {
     },
     HoldExpired {
         reservation: u64,
-        spots: String,
+        spots: Spots,
         no_show: bool,
     },
     SensorFault {
-        spot: String,
+        spot: Spots,
         fault: SensorState,
     },
     SensorRepaired {
-        spot: String,
+        spot: Spots,
     },
     Mismatch {
-        spot: String,
+        spot: Spots,
         sensor: bool,
         table: bool,
         cause: &'static str,
@@ -457,14 +592,9 @@ impl fmt::Display for Event {
             Event::WaitsForLock { gate, holder } => {
                 write!(f, "{gate} waits for the lock (held by {holder})")
             }
-            Event::TurnedAway { gate, vehicle, why } => write!(
-                f,
-                "{gate} turns V{vehicle} away: {}",
-                match why {
-                    Turned::Full => "lot full",
-                    Turned::NoFit => "no fitting spot",
-                }
-            ),
+            Event::TurnedAway { gate, vehicle, why } => {
+                write!(f, "{gate} turns V{vehicle} away: {why}")
+            }
             Event::Assigned {
                 gate,
                 vehicle,
@@ -519,7 +649,7 @@ impl fmt::Display for Event {
             } => {
                 write!(
                     f,
-                    "{gate} V{vehicle} pays {} by {} (key {key}): ",
+                    "{gate} V{vehicle} pays {} by {} (key T{key}): ",
                     money(*cents as i64),
                     method.name()
                 )?;
@@ -550,14 +680,7 @@ impl fmt::Display for Event {
                 "R{reservation} holds {spots} for V{vehicle} until {}",
                 fmt_time(*until)
             ),
-            Event::PrebookRefused { why } => write!(
-                f,
-                "pre-booking refused: {}",
-                match why {
-                    Turned::Full => "lot full",
-                    Turned::NoFit => "no fitting spot",
-                }
-            ),
+            Event::PrebookRefused { why } => write!(f, "pre-booking refused: {why}"),
             Event::HoldExpired {
                 reservation,
                 spots,
@@ -625,6 +748,64 @@ enum Due {
     Refresh,
 }
 
+/// An agenda entry, ordered by `(time, sequence)` alone: simultaneous things happen in the
+/// order they were scheduled.
+#[derive(Clone, Copy, Debug)]
+struct Scheduled {
+    at: (Time, u64),
+    due: Due,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        self.at == other.at
+    }
+}
+
+impl Eq for Scheduled {}
+
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Scheduled {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.at.cmp(&other.at)
+    }
+}
+
+/// Vehicles by id (ids count up from 1), boxed so that the table moves pointers.
+#[derive(Clone, Debug, Default)]
+struct Fleet(Vec<Option<Box<Vehicle>>>);
+
+impl Fleet {
+    fn get(&self, v: &u64) -> Option<&Vehicle> {
+        self.0.get(*v as usize).and_then(|c| c.as_deref())
+    }
+
+    fn get_mut(&mut self, v: &u64) -> Option<&mut Vehicle> {
+        self.0.get_mut(*v as usize).and_then(|c| c.as_deref_mut())
+    }
+
+    fn contains_key(&self, v: &u64) -> bool {
+        self.get(v).is_some()
+    }
+
+    fn insert(&mut self, v: u64, car: Box<Vehicle>) {
+        let i = v as usize;
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        self.0[i] = Some(car);
+    }
+
+    fn remove(&mut self, v: &u64) -> Option<Box<Vehicle>> {
+        self.0.get_mut(*v as usize).and_then(Option::take)
+    }
+}
+
 /// What an entry gate holds between its read and its write.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Pending {
@@ -648,7 +829,7 @@ enum ExitStage {
 
 #[derive(Clone, Debug)]
 struct Gate {
-    name: String,
+    name: GateName,
     exit: bool,
     queue: VecDeque<u64>,
     pending: Option<Pending>,
@@ -697,6 +878,66 @@ struct Reservation {
     arrived: bool,
 }
 
+/// One spot as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SpotView {
+    pub name: String,
+    pub level: u32,
+    pub row: u32,
+    pub pos: u32,
+    pub kind: SpotType,
+    /// Vehicles the table assigns here (two or more: the double assignment).
+    pub holders: Vec<u64>,
+    /// Vehicles physically here.
+    pub parked: Vec<u64>,
+    /// `"lease"`, `"row lock"`, `"hold"` or empty.
+    pub claim: &'static str,
+    pub sensor: SensorState,
+    /// What the sensor reports.
+    pub sensed: bool,
+}
+
+/// One gate as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GateView {
+    pub name: String,
+    pub exit: bool,
+    pub queue: Vec<u64>,
+    /// The gate's next step in words: `read for V3`, `write 1A01 for V3`, `pay V7 (attempt 2)`.
+    pub next_step: String,
+}
+
+/// A bill issued at an exit.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BillView {
+    pub time: Time,
+    pub vehicle: u64,
+    pub ticket: u64,
+    pub bill: Bill,
+}
+
+/// What the page draws at the current time.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParkingView {
+    pub now: Time,
+    pub levels: u32,
+    pub spots: Vec<SpotView>,
+    pub gates: Vec<GateView>,
+    /// `(display, shows free, is an anomaly now)`: levels, then the lobby.
+    pub displays: Vec<(String, u32, bool)>,
+    /// Free spots in the table, per level.
+    pub free_in_table: Vec<u32>,
+    /// The last bills, newest last.
+    pub bills: Vec<BillView>,
+    pub control: Control,
+    pub strategy: Strategy,
+    pub interleaving: Interleaving,
+    pub violation: Option<Violation>,
+}
+
+/// Bills kept for [`ParkingView::bills`].
+pub const RECENT_BILLS: usize = 8;
+
 /// Counters the lab keeps.
 #[derive(Clone, Debug, Default)]
 struct Counters {
@@ -731,9 +972,10 @@ pub struct ParkingLab {
     control: Control,
     gates: Vec<Gate>,
     entries: usize,
-    agenda: BTreeMap<(Time, u64), Due>,
+    agenda: BinaryHeap<Reverse<Scheduled>>,
     seq: u64,
-    vehicles: BTreeMap<u64, Vehicle>,
+    /// Vehicles in or near the lot, boxed so that the B-tree moves pointers, not records.
+    vehicles: Fleet,
     next_vehicle: u64,
     next_ticket: u64,
     next_token: u64,
@@ -744,7 +986,7 @@ pub struct ParkingLab {
     /// Parked vehicles by `(parked at, id)`: the special event's exits take the longest parked.
     parked: BTreeSet<(Time, u64)>,
     /// Charges per idempotency key of exits in progress.
-    processor: BTreeMap<String, u32>,
+    processor: BTreeMap<u64, u32>,
     /// Free spots per level as the sensors see them.
     sensed_free: Vec<u32>,
     /// What each display shows (levels, then the lobby), and whether it is an anomaly now.
@@ -763,6 +1005,11 @@ pub struct ParkingLab {
     counters: Counters,
     violation: Option<Violation>,
     metrics: Metrics,
+    /// The last bills issued.
+    bills: VecDeque<BillView>,
+    /// Queue waits at the gates, kept here and handed out by [`Simulation::metrics`].
+    entry_waits: Histogram,
+    exit_waits: Histogram,
 }
 
 /// Lots up to this many spots are audited in full on every check.
@@ -783,7 +1030,7 @@ impl ParkingLab {
 
     /// Gate names, entries first.
     pub fn gate_names(&self) -> Vec<String> {
-        self.gates.iter().map(|g| g.name.clone()).collect()
+        self.gates.iter().map(|g| g.name.to_string()).collect()
     }
 
     /// The gates that have a step to take (a vehicle at their head).
@@ -791,7 +1038,7 @@ impl ParkingLab {
         self.gates
             .iter()
             .filter(|g| g.busy())
-            .map(|g| g.name.clone())
+            .map(|g| g.name.to_string())
             .collect()
     }
 
@@ -800,30 +1047,47 @@ impl ParkingLab {
         self.displays
             .iter()
             .enumerate()
-            .map(|(d, &n)| (self.display_name(d), n))
+            .map(|(d, &n)| (self.display_name(d).to_string(), n))
             .collect()
     }
 
-    fn display_name(&self, d: usize) -> String {
+    fn display_name(&self, d: usize) -> Board {
         if d < self.lot.levels as usize {
-            format!("L{}", d + 1)
+            Board::Level(d as u32)
         } else {
-            "lobby".into()
+            Board::Lobby
         }
     }
 
-    fn spots_name(&self, spots: &[u32]) -> String {
-        match spots {
-            [] => "nothing".into(),
-            [one] => self.lot.name(*one),
-            [first, .., last] => format!("{}-{}", self.lot.name(*first), self.lot.name(*last)),
+    /// Names spots for an event: one, or a run along a row (a bus).
+    fn spots_name(&self, spots: &[u32]) -> Spots {
+        match spots.first() {
+            None => Spots {
+                level: 0,
+                row: 0,
+                pos: 0,
+                count: 0,
+            },
+            Some(&i) => {
+                let s = &self.lot.spots[i as usize];
+                Spots {
+                    level: s.level,
+                    row: s.row,
+                    pos: s.pos,
+                    count: spots.len() as u32,
+                }
+            }
         }
+    }
+
+    fn spot(&self, i: u32) -> Spots {
+        self.spots_name(&[i])
     }
 
     fn at(&mut self, t: Time, due: Due) -> (Time, u64) {
         let key = (t, self.seq);
         self.seq += 1;
-        self.agenda.insert(key, due);
+        self.agenda.push(Reverse(Scheduled { at: key, due }));
         key
     }
 
@@ -915,12 +1179,15 @@ impl ParkingLab {
         }
     }
 
-    /// Looks for displays that say "free" while the table has nothing free.
-    fn check_displays(&mut self, levels: &[u32], out: &mut dyn Emit<Event>) {
+    /// Looks for displays that say "free" while the table has nothing free: every level's
+    /// (`None`) or one level's, and the lobby's.
+    fn check_displays(&mut self, level: Option<u32>, out: &mut dyn Emit<Event>) {
         let lobby = self.lot.levels as usize;
-        let mut ds: Vec<usize> = levels.iter().map(|&l| l as usize).collect();
-        ds.push(lobby);
-        for d in ds {
+        let levels = match level {
+            Some(l) => l as usize..l as usize + 1,
+            None => 0..lobby,
+        };
+        for d in levels.chain(lobby..lobby + 1) {
             let full = if d == lobby {
                 self.lot.free_total() == 0
             } else {
@@ -941,13 +1208,9 @@ impl ParkingLab {
         }
     }
 
-    fn levels_of(&self, spots: &[u32]) -> Vec<u32> {
-        let mut ls: Vec<u32> = spots
-            .iter()
-            .map(|&i| self.lot.spots[i as usize].level)
-            .collect();
-        ls.dedup();
-        ls
+    /// The level of a vehicle's spots (a bus's run lies in one row, so on one level).
+    fn level_of(&self, spots: &[u32]) -> Option<u32> {
+        spots.first().map(|&i| self.lot.spots[i as usize].level)
     }
 
     // ---- vehicles ----
@@ -963,7 +1226,7 @@ impl ParkingLab {
         let id = self.next_vehicle;
         self.vehicles.insert(
             id,
-            Vehicle {
+            Box::new(Vehicle {
                 profile,
                 lost_ticket,
                 pay,
@@ -978,7 +1241,7 @@ impl ParkingLab {
                 bill: None,
                 charged: 0,
                 declines: 0,
-            },
+            }),
         );
         id
     }
@@ -1012,7 +1275,7 @@ impl ParkingLab {
             Event::Arrived {
                 vehicle: v,
                 profile,
-                gate: self.gates[g].name.clone(),
+                gate: self.gates[g].name,
                 queue: self.gates[g].queue.len() - 1,
             },
         );
@@ -1035,7 +1298,9 @@ impl ParkingLab {
     }
 
     fn prebook(&mut self, v: u64, lead: Time, show: bool, out: &mut dyn Emit<Event>) {
-        let profile = self.vehicles[&v].profile;
+        let Some(profile) = self.vehicles.get(&v).map(|c| c.profile) else {
+            return;
+        };
         match self.lot.find(profile, self.scenario.bus_spots) {
             Err(why) => {
                 self.vehicles.remove(&v);
@@ -1079,8 +1344,11 @@ impl ParkingLab {
                 if show {
                     self.at(self.now + lead, Due::Comes(v));
                 }
-                let levels = self.levels_of(&self.reservations[&r].spots.clone());
-                self.check_displays(&levels, out);
+                let level = self
+                    .reservations
+                    .get(&r)
+                    .and_then(|x| self.level_of(&x.spots));
+                self.check_displays(level, out);
             }
         }
     }
@@ -1129,7 +1397,7 @@ impl ParkingLab {
         let Some(&v) = self.gates[g].queue.front() else {
             return;
         };
-        let gate = self.gates[g].name.clone();
+        let gate = self.gates[g].name;
         if self.control == Control::Lock {
             match self.lock {
                 Some(h) if h != g => {
@@ -1138,7 +1406,7 @@ impl ParkingLab {
                         now,
                         Event::WaitsForLock {
                             gate,
-                            holder: self.gates[h].name.clone(),
+                            holder: self.gates[h].name,
                         },
                     );
                     return;
@@ -1146,7 +1414,9 @@ impl ParkingLab {
                 _ => self.lock = Some(g),
             }
         }
-        let car = &self.vehicles[&v];
+        let Some(car) = self.vehicles.get(&v) else {
+            return;
+        };
         let profile = car.profile;
         // A pre-booked vehicle takes its held spots if the hold is still there.
         if let Some(r) = car.reservation {
@@ -1166,7 +1436,7 @@ impl ParkingLab {
                             gate,
                             vehicle: v,
                             spots: self.spots_name(&spots),
-                            how: format!(" (held by R{r})"),
+                            how: ReadHow::HeldBy(r),
                         },
                     );
                     if let Some(c) = self.vehicles.get_mut(&v) {
@@ -1196,7 +1466,7 @@ impl ParkingLab {
                 }
                 self.gates[g].queue.pop_front();
                 let queued = self.vehicles.remove(&v).map_or(now, |c| c.queued_at);
-                self.metrics.record("entry_wait_ms", now - queued);
+                self.entry_waits.record(now - queued);
                 out.emit(
                     now,
                     Event::TurnedAway {
@@ -1214,9 +1484,9 @@ impl ParkingLab {
             .collect();
         let mut token = 0;
         let how = match self.control {
-            Control::None => String::new(),
-            Control::Lock => " (holding the lock)".into(),
-            Control::Cas => format!(" at version {}", versions[0]),
+            Control::None => ReadHow::Plain,
+            Control::Lock => ReadHow::HoldingLock,
+            Control::Cas => ReadHow::AtVersion(versions[0]),
             Control::Lease => {
                 self.next_token += 1;
                 token = self.next_token;
@@ -1233,13 +1503,13 @@ impl ParkingLab {
                     );
                     self.at(until, Due::LeaseExpires { spot: i, token });
                 }
-                format!(", leased with token {token} until {}", fmt_time(until))
+                ReadHow::Leased { token, until }
             }
             Control::SkipLocked => {
                 for &i in &spots {
                     self.set_claim(i, Claim::RowLock { gate: g });
                 }
-                ", row locked (FOR UPDATE SKIP LOCKED)".into()
+                ReadHow::RowLocked
             }
         };
         out.emit(
@@ -1268,7 +1538,7 @@ impl ParkingLab {
         let Some(p) = self.gates[g].pending.take() else {
             return;
         };
-        let gate = self.gates[g].name.clone();
+        let gate = self.gates[g].name;
         let names = self.spots_name(&p.spots);
         let failure = if let Some(r) = p.held {
             p.spots
@@ -1277,7 +1547,10 @@ impl ParkingLab {
                     !matches!(self.lot.spots[i as usize].claim,
                         Claim::Hold { reservation, .. } if reservation == r)
                 })
-                .map(|&i| format!("the hold of R{r} on {} expired", self.lot.name(i)))
+                .map(|&i| WriteFailure::HoldExpired {
+                    reservation: r,
+                    spot: self.spot(i),
+                })
         } else {
             match self.control {
                 Control::None => None,
@@ -1288,11 +1561,11 @@ impl ParkingLab {
                     .find(|(&i, &ver)| self.lot.spots[i as usize].version != ver)
                     .map(|(&i, &ver)| {
                         self.counters.cas_conflicts += 1;
-                        format!(
-                            "CAS conflict on {} (version {ver} read, now {})",
-                            self.lot.name(i),
-                            self.lot.spots[i as usize].version
-                        )
+                        WriteFailure::Cas {
+                            spot: self.spot(i),
+                            read: ver,
+                            now: self.lot.spots[i as usize].version,
+                        }
                     }),
                 Control::Lease => p
                     .spots
@@ -1305,12 +1578,11 @@ impl ParkingLab {
                     })
                     .map(|&i| {
                         self.counters.lease_fenced += 1;
-                        format!(
-                            "fenced off on {} (token {} is stale, newest {})",
-                            self.lot.name(i),
-                            p.token,
-                            self.lot.spots[i as usize].fence
-                        )
+                        WriteFailure::Fenced {
+                            spot: self.spot(i),
+                            token: p.token,
+                            newest: self.lot.spots[i as usize].fence,
+                        }
                     }),
                 // The lock and row locks keep other gates out; only a pre-booking through
                 // the app can have taken a spot meanwhile.
@@ -1322,7 +1594,7 @@ impl ParkingLab {
                         !s.holders.is_empty()
                             || !matches!(s.claim, Claim::Unclaimed | Claim::RowLock { .. })
                     })
-                    .map(|&i| format!("{} was pre-booked meanwhile", self.lot.name(i))),
+                    .map(|&i| WriteFailure::Prebooked { spot: self.spot(i) }),
             }
         };
         if let Some(why) = failure {
@@ -1375,7 +1647,7 @@ impl ParkingLab {
             }
             None => now,
         };
-        self.metrics.record("entry_wait_ms", now - queued);
+        self.entry_waits.record(now - queued);
         out.emit(
             now,
             Event::Assigned {
@@ -1392,7 +1664,7 @@ impl ParkingLab {
                 out.emit(
                     now,
                     Event::DoubleAssignment {
-                        spot: self.lot.name(i),
+                        spot: self.spot(i),
                         holders: holders.clone(),
                     },
                 );
@@ -1404,8 +1676,7 @@ impl ParkingLab {
                 }
             }
         }
-        let levels = self.levels_of(&p.spots);
-        self.check_displays(&levels, out);
+        self.check_displays(self.level_of(&p.spots), out);
         self.at(now + self.scenario.drive_ms as Time, Due::Parks(v));
     }
 
@@ -1504,7 +1775,7 @@ impl ParkingLab {
             now,
             Event::Leaves {
                 vehicle: v,
-                gate: self.gates[g].name.clone(),
+                gate: self.gates[g].name,
                 queue: self.gates[g].queue.len() - 1,
             },
         );
@@ -1518,7 +1789,7 @@ impl ParkingLab {
         let Some(&v) = self.gates[g].queue.front() else {
             return;
         };
-        let gate = self.gates[g].name.clone();
+        let gate = self.gates[g].name;
         match self.gates[g].stage.clone() {
             ExitStage::Scan => {
                 let Some(c) = self.vehicles.get(&v) else {
@@ -1548,6 +1819,15 @@ impl ParkingLab {
                 };
                 let lost = c.lost_ticket;
                 let bill = billing::bill(&self.scenario.tariff, &stay);
+                self.bills.push_back(BillView {
+                    time: now,
+                    vehicle: v,
+                    ticket: ticket.number,
+                    bill: bill.clone(),
+                });
+                if self.bills.len() > RECENT_BILLS {
+                    self.bills.pop_front();
+                }
                 if lost {
                     self.counters.lost_tickets += 1;
                 }
@@ -1589,7 +1869,7 @@ impl ParkingLab {
         } else {
             c.pay
         };
-        let key = format!("T{ticket}");
+        let key = ticket;
         let t = &self.scenario.traffic;
         let draw = if method == PayMethod::Cash {
             1000
@@ -1610,7 +1890,7 @@ impl ParkingLab {
                     outcome = PayOutcome::AlreadyCharged;
                 }
             } else {
-                self.processor.insert(key.clone(), seen + 1);
+                self.processor.insert(key, seen + 1);
                 self.counters.revenue_cents += cents;
                 if let Some(c) = self.vehicles.get_mut(&v) {
                     c.charged += 1;
@@ -1640,7 +1920,7 @@ impl ParkingLab {
         out.emit(
             now,
             Event::Payment {
-                gate: self.gates[g].name.clone(),
+                gate: self.gates[g].name,
                 vehicle: v,
                 method,
                 cents,
@@ -1652,7 +1932,7 @@ impl ParkingLab {
 
     fn open(&mut self, g: usize, v: u64, out: &mut dyn Emit<Event>) {
         let now = self.now;
-        let gate = self.gates[g].name.clone();
+        let gate = self.gates[g].name;
         if self.control == Control::Lock {
             if let Some(h) = self.lock.filter(|&h| h != g) {
                 self.counters.lock_waits += 1;
@@ -1660,7 +1940,7 @@ impl ParkingLab {
                     now,
                     Event::WaitsForLock {
                         gate,
-                        holder: self.gates[h].name.clone(),
+                        holder: self.gates[h].name,
                     },
                 );
                 return;
@@ -1675,9 +1955,9 @@ impl ParkingLab {
         self.gates[g].queue.pop_front();
         self.gates[g].stage = ExitStage::Scan;
         self.counters.exits += 1;
-        self.metrics.record("exit_wait_ms", now - c.queued_at);
+        self.exit_waits.record(now - c.queued_at);
         let ticket = c.ticket.map_or(0, |t| t.number);
-        self.processor.remove(&format!("T{ticket}"));
+        self.processor.remove(&ticket);
         let owed = c.bill.as_ref().is_some_and(|b| b.total_cents > 0) as u32;
         if c.charged > owed {
             self.counters.double_charges += 1;
@@ -1699,8 +1979,7 @@ impl ParkingLab {
                 spots: self.spots_name(&c.spots),
             },
         );
-        let levels = self.levels_of(&c.spots);
-        self.check_displays(&levels, out);
+        self.check_displays(self.level_of(&c.spots), out);
     }
 
     fn step_gate(&mut self, g: usize, out: &mut dyn Emit<Event>) {
@@ -1731,8 +2010,7 @@ impl ParkingLab {
                 );
             }
         }
-        let all: Vec<u32> = (0..self.lot.levels).collect();
-        self.check_displays(&all, out);
+        self.check_displays(None, out);
         // Occupancy gauges, sampled at each refresh.
         let total = self.lot.spots.len() as i64;
         self.metrics
@@ -1789,7 +2067,7 @@ impl ParkingLab {
                 out.emit(
                     now,
                     Event::Mismatch {
-                        spot: self.lot.name(i),
+                        spot: self.spot(i),
                         sensor,
                         table,
                         cause,
@@ -1810,9 +2088,7 @@ impl ParkingLab {
             .map(|&(_, v)| v)
             .collect();
         for v in leaving {
-            if let Some(key) = self.vehicles.get(&v).and_then(|c| c.depart_at) {
-                self.agenda.remove(&key);
-            }
+            // Its scheduled departure goes stale: `departs` clears `depart_at`.
             self.departs(v, out);
         }
         if arrivals > 0 {
@@ -1824,6 +2100,77 @@ impl ParkingLab {
         self.lot
             .by_name(name)
             .ok_or_else(|| Refusal(format!("no spot {name:?}; spots are named like 1A01")))
+    }
+
+    /// What the page draws at the current time.
+    pub fn view(&self) -> ParkingView {
+        let spots = self
+            .lot
+            .spots
+            .iter()
+            .map(|s| SpotView {
+                name: spot_name(s.level, s.row, s.pos),
+                level: s.level,
+                row: s.row,
+                pos: s.pos,
+                kind: s.kind,
+                holders: s.holders.clone(),
+                parked: s.parked.clone(),
+                claim: match s.claim {
+                    Claim::Unclaimed => "",
+                    Claim::Lease { .. } => "lease",
+                    Claim::RowLock { .. } => "row lock",
+                    Claim::Hold { .. } => "hold",
+                },
+                sensor: s.sensor,
+                sensed: s.sensed(),
+            })
+            .collect();
+        let gates = self
+            .gates
+            .iter()
+            .map(|g| {
+                let head = g.queue.front();
+                let next_step = match (g.exit, head, &g.pending, &g.stage) {
+                    (_, None, _, _) => "idle".to_string(),
+                    (false, Some(v), None, _) => format!("read for V{v}"),
+                    (false, Some(_), Some(p), _) => {
+                        format!("write {} for V{}", self.spots_name(&p.spots), p.vehicle)
+                    }
+                    (true, Some(v), _, ExitStage::Scan) => format!("scan the ticket of V{v}"),
+                    (true, Some(v), _, ExitStage::Pay { attempt }) => {
+                        format!("take payment from V{v} (attempt {attempt})")
+                    }
+                    (true, Some(v), _, ExitStage::Open) => format!("open for V{v}"),
+                };
+                GateView {
+                    name: g.name.to_string(),
+                    exit: g.exit,
+                    queue: g.queue.iter().copied().collect(),
+                    next_step,
+                }
+            })
+            .collect();
+        ParkingView {
+            now: self.now,
+            levels: self.lot.levels,
+            spots,
+            gates,
+            displays: self
+                .displays
+                .iter()
+                .enumerate()
+                .map(|(d, &n)| (self.display_name(d).to_string(), n, self.anomalous[d]))
+                .collect(),
+            free_in_table: (0..self.lot.levels)
+                .map(|l| self.lot.free_on_level(l))
+                .collect(),
+            bills: self.bills.iter().cloned().collect(),
+            control: self.control,
+            strategy: self.lot.strategy(),
+            interleaving: self.scenario.interleaving,
+            violation: self.check(),
+        }
     }
 
     /// Every check that needs a walk over the whole lot.
@@ -1891,10 +2238,13 @@ impl Simulation for ParkingLab {
         s.validate()?;
         let lot = Lot::from_plan(&s.floor_plan(), s.strategy)?;
         let mut gates = Vec::new();
-        for (n, exit, prefix) in [(s.entry_gates, false, "E"), (s.exit_gates, true, "X")] {
+        for (n, exit) in [(s.entry_gates, false), (s.exit_gates, true)] {
             for i in 0..n {
                 gates.push(Gate {
-                    name: format!("{prefix}{}", i + 1),
+                    name: GateName {
+                        exit,
+                        number: i + 1,
+                    },
                     exit,
                     queue: VecDeque::new(),
                     pending: None,
@@ -1919,9 +2269,9 @@ impl Simulation for ParkingLab {
             control: s.control,
             entries: s.entry_gates as usize,
             gates,
-            agenda: BTreeMap::new(),
+            agenda: BinaryHeap::new(),
             seq: 0,
-            vehicles: BTreeMap::new(),
+            vehicles: Fleet::default(),
             next_vehicle: 0,
             next_ticket: 0,
             next_token: 0,
@@ -1944,6 +2294,9 @@ impl Simulation for ParkingLab {
             counters: Counters::default(),
             violation: None,
             metrics: Metrics::default(),
+            bills: VecDeque::new(),
+            entry_waits: Histogram::default(),
+            exit_waits: Histogram::default(),
             lot,
         };
         lab.displays = lab.sensed_free.clone();
@@ -1969,15 +2322,17 @@ impl Simulation for ParkingLab {
     }
 
     fn next_deadline(&self) -> Option<Time> {
-        self.agenda.keys().next().map(|&(t, _)| t)
+        self.agenda.peek().map(|e| e.0.at.0)
     }
 
     fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
-        while let Some(entry) = self.agenda.first_entry() {
-            if entry.key().0 > t {
-                break;
-            }
-            let ((at, _), due) = entry.remove_entry();
+        while let Some(Reverse(Scheduled { at: key, due })) = self
+            .agenda
+            .peek_mut()
+            .filter(|e| e.0.at.0 <= t)
+            .map(PeekMut::pop)
+        {
+            let at = key.0;
             self.now = at;
             match due {
                 Due::TrafficArrival => self.traffic_arrival(out),
@@ -2000,10 +2355,15 @@ impl Simulation for ParkingLab {
                     self.kick(g);
                 }
                 Due::Parks(v) => self.parks(v, out),
-                Due::Departs(v) => self.departs(v, out),
+                Due::Departs(v) => {
+                    // A departure moved earlier by a special event left this entry stale.
+                    if self.vehicles.get(&v).and_then(|c| c.depart_at) == Some(key) {
+                        self.departs(v, out);
+                    }
+                }
                 Due::EvLimit(v) => {
                     if let Some(c) = self.vehicles.get(&v).filter(|c| c.depart_at.is_some()) {
-                        let spot = self.lot.name(c.spots[0]);
+                        let spot = self.spot(c.spots[0]);
                         self.counters.ev_overstays += 1;
                         out.emit(at, Event::EvLimit { vehicle: v, spot });
                     }
@@ -2016,7 +2376,7 @@ impl Simulation for ParkingLab {
                         out.emit(
                             at,
                             Event::LeaseExpired {
-                                spot: self.lot.name(spot),
+                                spot: self.spot(spot),
                                 token,
                             },
                         );
@@ -2057,7 +2417,7 @@ impl Simulation for ParkingLab {
                 let g = self
                     .gates
                     .iter()
-                    .position(|x| &x.name == gate)
+                    .position(|x| x.name.to_string() == *gate)
                     .ok_or_else(|| {
                         Refusal(format!(
                             "no gate {gate:?}; gates: {}",
@@ -2122,7 +2482,7 @@ impl Simulation for ParkingLab {
                 out.emit(
                     now,
                     Event::SensorFault {
-                        spot: spot.clone(),
+                        spot: self.spot(i),
                         fault,
                     },
                 );
@@ -2133,7 +2493,7 @@ impl Simulation for ParkingLab {
                     return Err(Refusal(format!("the sensor of {spot} works")));
                 }
                 self.physical(i, |s| s.sensor = SensorState::Working);
-                out.emit(now, Event::SensorRepaired { spot: spot.clone() });
+                out.emit(now, Event::SensorRepaired { spot: self.spot(i) });
             }
             Command::Reconcile => self.reconcile(out),
             Command::SpecialEvent { exits, arrivals } => {
@@ -2171,6 +2531,14 @@ impl Simulation for ParkingLab {
 
     fn metrics(&self) -> Metrics {
         let mut m = self.metrics.clone();
+        for (name, h) in [
+            ("entry_wait_ms", &self.entry_waits),
+            ("exit_wait_ms", &self.exit_waits),
+        ] {
+            if h.count() > 0 {
+                m.histograms.insert(name.into(), h.clone());
+            }
+        }
         let c = &self.counters;
         for (name, v) in [
             ("arrivals", c.arrivals),

@@ -178,20 +178,23 @@ pub fn fits(p: Profile, spot: SpotType) -> bool {
     }
 }
 
-/// The special spot types this vehicle is entitled to, in the order it is offered them.
-fn entitled(p: Profile) -> Vec<SpotType> {
-    [SpotType::Handicapped, SpotType::Ev, SpotType::Reserved]
-        .into_iter()
-        .filter(|&t| fits(p, t))
-        .collect()
-}
+/// The special spot types, in the order an entitled vehicle is offered them.
+const SPECIAL: [SpotType; 3] = [SpotType::Handicapped, SpotType::Ev, SpotType::Reserved];
 
-/// The general spot types that fit, smallest first.
-fn general(p: Profile) -> Vec<SpotType> {
-    [SpotType::Motorcycle, SpotType::Compact, SpotType::Large]
-        .into_iter()
-        .filter(|&t| fits(p, t))
-        .collect()
+/// The general spot types, smallest first.
+const GENERAL: [SpotType; 3] = [SpotType::Motorcycle, SpotType::Compact, SpotType::Large];
+
+/// The general spot types that fit this vehicle, smallest first, without allocating.
+fn general(p: Profile) -> ([SpotType; 3], usize) {
+    let mut out = GENERAL;
+    let mut n = 0;
+    for t in GENERAL {
+        if fits(p, t) {
+            out[n] = t;
+            n += 1;
+        }
+    }
+    (out, n)
 }
 
 /// How an entry gate chooses among free spots.
@@ -450,9 +453,22 @@ impl Lot {
         spot_name(s.level, s.row, s.pos)
     }
 
-    /// Finds a spot by its name (`2B07`).
+    /// Finds a spot by its name (`2B07`: level 2, row B, position 7).
     pub fn by_name(&self, name: &str) -> Option<u32> {
-        (0..self.spots.len() as u32).find(|&i| self.name(i) == name)
+        let at = name.find(|c: char| c.is_ascii_alphabetic())?;
+        let (level, rest) = name.split_at(at);
+        let mut chars = rest.chars();
+        let letter = chars.next()?;
+        let level: u32 = level.parse().ok()?;
+        let pos: u32 = chars.as_str().parse().ok()?;
+        let row = (letter as u32).checked_sub('A' as u32)?;
+        let &(first, len) = self
+            .rows
+            .get(level.checked_sub(1)? as usize)?
+            .get(row as usize)?;
+        let i = first + pos.checked_sub(1)?;
+        // Names are canonical (`1A01`, not `1A1`): the round trip must match.
+        (pos <= len && self.name(i) == name).then_some(i)
     }
 
     /// Spots free in the table, in all.
@@ -532,10 +548,12 @@ impl Lot {
         let found = if p.kind == VehicleType::Bus {
             self.find_run(bus_spots)
         } else {
-            entitled(p)
+            let (general, n) = general(p);
+            SPECIAL
                 .into_iter()
+                .filter(|&t| fits(p, t))
                 .find_map(|t| self.pick(&[t]))
-                .or_else(|| self.pick(&general(p)))
+                .or_else(|| self.pick(&general[..n]))
                 .map(|i| vec![i])
         };
         found.ok_or(if self.free_total() == 0 {

@@ -9,6 +9,7 @@
 pub mod cache;
 pub mod cache_mrc;
 pub mod elevator;
+pub mod parking;
 
 use std::cell::RefCell;
 
