@@ -2,6 +2,9 @@
 //! links, runs Elevator Saga's challenges and replays cache traces. Bad input exits with status
 //! 2 and a message.
 
+#[path = "saga.rs"]
+mod saga_lab;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -16,12 +19,15 @@ usage:
   orrery link <lab> [--seed N] [--scenario FILE.json] [--until SECONDS]
   orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
-  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]";
+  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
+  orrery saga check [--flow order|travel|bank_transfer|payment] [--runs N] [--seed FIRST] [--sagas PER_RUN]
+                    [--outbox on|off] [--idempotency on|off] [--mode orchestration|choreography|two_phase_commit]
+                    [--chaos PERCENT] [--json]";
 
 /// Parsed `--flag value` options and positional words.
-struct Args {
-    words: Vec<String>,
-    flags: BTreeMap<String, String>,
+pub(crate) struct Args {
+    pub(crate) words: Vec<String>,
+    pub(crate) flags: BTreeMap<String, String>,
 }
 
 fn parse_args(raw: &[String]) -> Result<Args, String> {
@@ -48,7 +54,7 @@ fn parse_args(raw: &[String]) -> Result<Args, String> {
     Ok(Args { words, flags })
 }
 
-fn num<T: std::str::FromStr>(args: &Args, name: &str) -> Result<Option<T>, String> {
+pub(crate) fn num<T: std::str::FromStr>(args: &Args, name: &str) -> Result<Option<T>, String> {
     match args.flags.get(name) {
         None => Ok(None),
         Some(v) => v
@@ -407,6 +413,9 @@ fn main() -> ExitCode {
         }
         Some("cache") if args.words.get(1).map(String::as_str) == Some("mrc") => {
             cmd_cache_mrc(&args)
+        }
+        Some("saga") if args.words.get(1).map(String::as_str) == Some("check") => {
+            saga_lab::cmd_check(&args)
         }
         _ => Err(USAGE.to_string()),
     });

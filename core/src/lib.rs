@@ -12,6 +12,8 @@
 //! * [`elevator`] is the first lab.
 //! * [`cache`] holds the cache lab: eviction policies, trace replay, and the live simulation
 //!   of requests over time ([`cache::lab::CacheLab`]).
+//! * [`saga`] holds the saga lab: orchestration, choreography and two-phase commit of one
+//!   business flow over a faulty bus, with outbox, idempotency and compensation.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
@@ -23,6 +25,7 @@ pub mod metrics;
 pub mod registry;
 pub mod rng;
 pub mod run;
+pub mod saga;
 pub mod script;
 pub mod sim;
 

@@ -44,6 +44,11 @@ pub fn labs() -> Vec<Lab> {
             "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
             crate::cache::lab::sample_inputs,
         ),
+        lab::<crate::saga::SagaLab>(
+            "Saga",
+            "One business flow across services that own their data: orchestration, choreography or two-phase commit over a faulty bus, with outbox, idempotency and compensation.",
+            crate::saga::lab::sample_inputs,
+        ),
     ]
 }
 
