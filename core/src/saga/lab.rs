@@ -463,6 +463,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// The word for it as a two-phase-commit vote.
+    fn vote(self) -> &'static str {
+        match self {
+            Outcome::Done => "yes",
+            Outcome::Declined => "no",
+            Outcome::Failed => "failed",
+            Outcome::Busy => "busy",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Outcome::Done => "done",
@@ -586,6 +596,8 @@ pub enum Event {
         step: Name,
         phase: Phase,
         state: String,
+        /// Committed, prepared (two-phase commit) or rolled back.
+        verb: &'static str,
     },
     NothingToUndo {
         service: ServiceName,
@@ -720,7 +732,7 @@ fn body_text(b: &Body, what: &str) -> String {
             Happened::Compensated(_) => format!("{what} compensated (saga {s})"),
         },
         Body::Prepare(k) => format!("prepare {what} (saga {})", k.saga),
-        Body::Vote(k, o) => format!("vote {what}: {} (saga {})", o.name(), k.saga),
+        Body::Vote(k, o) => format!("vote {what}: {} (saga {})", o.vote(), k.saga),
         Body::Decision(k, c) => format!(
             "{} {what} (saga {})",
             if c { "commit" } else { "abort" },
@@ -751,10 +763,10 @@ impl fmt::Display for Event {
             Event::AckLost { msg, by } => write!(f, "#{msg}: the acknowledgement from {by} was lost"),
             Event::Redelivered { msg, to } => write!(f, "#{msg} not acknowledged: redelivering to {to}"),
             Event::Unavailable { msg, to } => write!(f, "#{msg} not delivered: {to} is down"),
-            Event::Committed { service, saga, step, phase, state } => write!(
+            Event::Committed { service, saga, step, phase, state, verb } => write!(
                 f,
-                "{service}: committed {}{step} for saga {saga} ({state})",
-                phase_word(*phase),
+                "{service}: {verb} {}{step} for saga {saga} ({state})",
+                if *verb == "committed" { phase_word(*phase) } else { "" },
                 service = service.name()
             ),
             Event::NothingToUndo { service, saga, step } => write!(
@@ -841,10 +853,10 @@ impl fmt::Display for Event {
             ),
             Event::LostUpdate { saga, overwritten } => write!(
                 f,
-                "lost update: saga {saga}'s release restored an old stock level, erasing {overwritten} items reserved since"
+                "lost update: saga {saga}'s release wrote back the stock it read before reserving, so {overwritten} items reserved since are counted in stock too"
             ),
             Event::Voted { service, saga, step, vote } => {
-                write!(f, "{}: votes {} on {step} of saga {saga}", service.name(), vote.name())
+                write!(f, "{}: votes {} on {step} of saga {saga}", service.name(), vote.vote())
             }
             Event::Released { service, saga, step, commit } => write!(
                 f,
@@ -1055,6 +1067,8 @@ pub struct SagaLab {
     safety: Option<Violation>,
     stuck_violation: Option<Violation>,
     pub counters: Counters,
+    /// How the next local transaction's event names it: committed, prepared, rolled back.
+    verb: &'static str,
     step_attempts: Vec<u64>,
     step_failures: Vec<u64>,
     completion_ms: crate::metrics::Histogram,
@@ -1643,6 +1657,7 @@ impl SagaLab {
                 ..Tx::of(Outcome::Done)
             });
         }
+        let mut dirty = Vec::new();
         match effect {
             Effect::Move { from, to, amount } => {
                 let amt = self.amount(key.saga, amount);
@@ -1697,7 +1712,7 @@ impl SagaLab {
                             now,
                             Event::LostUpdate {
                                 saga: key.saga,
-                                overwritten: fair - before,
+                                overwritten: before - fair,
                             },
                         );
                     }
@@ -1711,16 +1726,7 @@ impl SagaLab {
                     }
                     let readers = self.pending_reservations.remove(&key.saga);
                     if to == Pool::Stock {
-                        for r in readers.unwrap_or_default() {
-                            self.counters.dirty_reads += 1;
-                            out.emit(
-                                now,
-                                Event::DirtyRead {
-                                    saga: r,
-                                    read_from: key.saga,
-                                },
-                            );
-                        }
+                        dirty = readers.unwrap_or_default();
                     }
                 }
             }
@@ -1740,8 +1746,19 @@ impl SagaLab {
                 step: name,
                 phase: key.phase,
                 state,
+                verb: self.verb,
             },
         );
+        for r in dirty {
+            self.counters.dirty_reads += 1;
+            out.emit(
+                now,
+                Event::DirtyRead {
+                    saga: r,
+                    read_from: key.saga,
+                },
+            );
+        }
         self.change_applied(key, if key.phase == Phase::Forward { 1 } else { -1 });
         Some(Tx {
             crash_after,
@@ -2731,7 +2748,10 @@ impl SagaLab {
             );
             Outcome::Busy
         } else {
-            let Some(tx) = self.local_tx(s, key, msg.id, out) else {
+            self.verb = "prepared";
+            let tx = self.local_tx(s, key, msg.id, out);
+            self.verb = "committed";
+            let Some(tx) = tx else {
                 return Handled::NoAck;
             };
             if tx.outcome == Outcome::Done {
@@ -2799,7 +2819,10 @@ impl SagaLab {
                 },
             );
         } else {
-            let Some(tx) = self.local_tx(s, key, msg.id, out) else {
+            self.verb = "rolled back";
+            let tx = self.local_tx(s, key, msg.id, out);
+            self.verb = "committed";
+            let Some(tx) = tx else {
                 return Handled::NoAck;
             };
             if tx.outcome == Outcome::Failed {
@@ -2979,6 +3002,7 @@ impl Simulation for SagaLab {
             safety: None,
             stuck_violation: None,
             counters: Counters::default(),
+            verb: "committed",
             step_attempts: vec![0; n],
             step_failures: vec![0; n],
             completion_ms: Default::default(),
