@@ -1108,6 +1108,29 @@ impl SagaLab {
         self.orch_up
     }
 
+    /// The bus as it behaves now (the `bus` command changes it).
+    pub fn bus(&self) -> &BusConfig {
+        &self.bus
+    }
+
+    pub fn outbox_on(&self) -> bool {
+        self.outbox
+    }
+
+    pub fn idempotency_on(&self) -> bool {
+        self.idempotency
+    }
+
+    /// Messages on the bus not yet acknowledged, oldest first.
+    pub fn unacked(&self) -> impl Iterator<Item = &Message> {
+        self.unacked.values().map(|u| &u.msg)
+    }
+
+    /// The resources' totals at the start, which their pools must always sum to.
+    pub fn total(&self, r: Resource) -> i64 {
+        self.totals[r as usize]
+    }
+
     /// Whether anything is still scheduled.
     pub fn quiet(&self) -> bool {
         self.queue.is_empty()
