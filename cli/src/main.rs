@@ -21,7 +21,7 @@ usage:
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
   orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
   orrery saga check [--flow order|travel|bank_transfer|payment] [--runs N] [--seed FIRST] [--sagas PER_RUN]
-                    [--outbox on|off] [--idempotency on|off] [--mode orchestration|choreography|two_phase_commit]
+                    [--outbox on|off] [--idempotency on|off] [--replay on|off] [--mode orchestration|choreography|two_phase_commit]
                     [--chaos PERCENT] [--json]";
 
 /// Parsed `--flag value` options and positional words.

@@ -38,6 +38,7 @@ pub(crate) fn cmd_check(args: &Args) -> Result<(), String> {
     }
     o.outbox = on_off(args, "outbox")?;
     o.idempotency = on_off(args, "idempotency")?;
+    o.replay_replies = args.flags.contains_key("replay") && on_off(args, "replay")?;
     o.runs = num(args, "runs")?.unwrap_or(1_000);
     o.first_seed = num(args, "seed")?.unwrap_or(1);
     o.sagas = num(args, "sagas")?.unwrap_or(1);
@@ -61,7 +62,7 @@ pub(crate) fn cmd_check(args: &Args) -> Result<(), String> {
     if args.flags.contains_key("json") {
         let out = serde_json::json!({
             "flow": o.flow, "mode": o.mode.name(), "outbox": o.outbox,
-            "idempotency": o.idempotency, "runs": r.runs, "sagas": r.sagas,
+            "idempotency": o.idempotency, "replay_replies": o.replay_replies, "runs": r.runs, "sagas": r.sagas,
             "completed": r.completed, "compensated": r.compensated, "stuck": r.stuck,
             "messages": r.messages, "violations": violations, "stuck_runs": stuck,
         });
@@ -70,11 +71,12 @@ pub(crate) fn cmd_check(args: &Args) -> Result<(), String> {
     }
     let on = |b: bool| if b { "on" } else { "off" };
     println!(
-        "flow {}, {}, outbox {}, idempotency {}, faults {}% per step",
+        "flow {}, {}, outbox {}, idempotency {}, replayed replies {}, faults {}% per step",
         o.flow,
         o.mode.name(),
         on(o.outbox),
         on(o.idempotency),
+        on(o.replay_replies),
         o.chaos_pct
     );
     println!("runs        {}", r.runs);

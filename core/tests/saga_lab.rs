@@ -786,3 +786,36 @@ fn a_custom_flow_from_the_scenario_runs() {
         "#]],
     );
 }
+
+#[test]
+fn replaying_the_recorded_outcome_to_a_redelivered_event_recovers_a_lost_publish() {
+    // The same crash between commit and publish as above, without an outbox; the redelivered
+    // triggering event is a duplicate, and the service answers it with the outcome it recorded
+    // (001 Q81's idempotency-key store) instead of dropping it.
+    check(
+        r#"{"mode": "choreography", "outbox": false, "replay_replies": true, "stuck_after_ms": 30000,
+            "faults": [{"step": "reserve_inventory", "kind": {"crash_after_commit": {"for_ms": 2000}}}]}"#,
+        &[],
+        40_000,
+        expect![[r#"
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 client → orders: saga 1 requested
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.020s #2 orders → inventory: create_order done (saga 1) [caused by #1]
+            1.040s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
+            1.040s inventory: crashed after committing reserve_inventory for saga 1: the message was never published
+            1.040s inventory crashed (down until 3.040s)
+            3.040s inventory recovered
+            4.020s #2 not acknowledged: redelivering to inventory
+            4.040s inventory: duplicate #2 (reserve_inventory, saga 1) absorbed, answered with the recorded outcome
+            4.040s #3 inventory → payment: reserve_inventory done (saga 1) [caused by #2]
+            4.060s payment: committed authorize_payment for saga 1 (funds 999850, held 150)
+            4.060s #4 payment → inventory: authorize_payment done (saga 1) [caused by #3]
+            4.080s inventory: committed create_shipment for saga 1 (reserved 0, shipped 3)
+            4.080s #5 inventory → orders: create_shipment done (saga 1) [caused by #4]
+            4.100s orders: committed complete_order for saga 1 (order completed)
+            4.100s #6 orders → client: complete_order done (saga 1) [caused by #5]
+            4.120s saga 1 completed after 3.120s
+        "#]],
+    );
+}

@@ -306,3 +306,25 @@ fn random_commands_never_break_safety_with_outbox_and_idempotency_on() {
         }
     }
 }
+
+#[test]
+fn replayed_outcomes_recover_lost_publishes_without_an_outbox() {
+    for mode in [Mode::Orchestration, Mode::Choreography] {
+        let o = Options {
+            outbox: false,
+            replay_replies: true,
+            ..options("order", mode, 500, 1)
+        };
+        let r = check::check(&o).expect("runs");
+        assert!(
+            r.stuck_seeds.is_empty(),
+            "{mode:?}: stuck {:?}",
+            r.stuck_seeds
+        );
+        assert!(
+            r.violations.is_empty(),
+            "{mode:?}: {:?}",
+            r.violations.first()
+        );
+    }
+}

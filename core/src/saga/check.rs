@@ -22,6 +22,9 @@ pub struct Options {
     pub mode: Mode,
     pub outbox: bool,
     pub idempotency: bool,
+    /// Services answer duplicates with the outcome they recorded (see
+    /// [`Scenario::replay_replies`]).
+    pub replay_replies: bool,
     pub runs: u64,
     pub first_seed: u64,
     /// Sagas per run, started `every_ms` apart (concurrent when that is short).
@@ -38,6 +41,7 @@ impl Default for Options {
             mode: Mode::Orchestration,
             outbox: true,
             idempotency: true,
+            replay_replies: false,
             runs: 1_000,
             first_seed: 1,
             sagas: 1,
@@ -58,6 +62,7 @@ pub fn scenario(o: &Options, seed: u64) -> Scenario {
         mode: o.mode,
         outbox: o.outbox,
         idempotency: o.idempotency,
+        replay_replies: o.replay_replies,
         sagas: o.sagas,
         every_ms: o.every_ms,
         chaos_pct: o.chaos_pct,

@@ -11,10 +11,14 @@
 //! **Services.** A local transaction changes the service's pools (see [`super::flow`]) and, with
 //! idempotency on, records its idempotency key (saga, step, direction) in the service's inbox in
 //! the same transaction; a message whose key is in the inbox is absorbed as a duplicate, and a
-//! forward command arriving after its step was compensated is absorbed too. With the outbox on,
-//! the reply or event is written to the outbox table in the same transaction and a relay
-//! publishes it `relay_ms` later (after recovery, if the service crashed); with it off, the
-//! service publishes after committing, and a crash in between loses the message.
+//! forward command arriving after its step was compensated is absorbed too. A duplicate is
+//! absorbed silently (a dedup table), or, with `replay_replies` on, answered with the outcome
+//! recorded for its key (an idempotency-key store, 001 Q81). With the outbox on, the reply or
+//! event is written to the outbox table in the same transaction and a relay publishes it
+//! `relay_ms` later (after recovery, if the service crashed); with it off, the service
+//! publishes after committing, and a crash in between loses the message. (A lost reply is
+//! then recovered only if the triggering message is redelivered and the duplicate answered
+//! with its recorded outcome: the inbox doing the outbox's work.)
 //!
 //! **Bus.** Every published message is kept by the broker until its consumer acknowledges it:
 //! a delivery attempt takes `delay_ms` plus up to `jitter_ms` (so messages overtake each other),
@@ -228,6 +232,10 @@ pub struct Scenario {
     pub mode: Mode,
     pub outbox: bool,
     pub idempotency: bool,
+    /// An absorbed duplicate is answered with the outcome recorded for its key (the
+    /// idempotency-key store of 001 Q81), instead of being dropped silently (a plain dedup
+    /// table): a retry then recovers a reply lost in a crash, even without an outbox.
+    pub replay_replies: bool,
     pub isolation: Isolation,
     pub compensate: Compensate,
     /// How many sagas start (0: no limit), one every `every_ms` from `first_at_ms`.
@@ -265,6 +273,7 @@ impl Default for Scenario {
             mode: Mode::Orchestration,
             outbox: true,
             idempotency: true,
+            replay_replies: false,
             isolation: Isolation::SemanticLock,
             compensate: Compensate::Completed,
             sagas: 0,
@@ -628,10 +637,8 @@ pub enum Event {
         saga: SagaId,
         step: Name,
         late: bool,
-    },
-    Published {
-        service: ServiceName,
-        msg: MsgId,
+        /// Answered with the outcome recorded for its key.
+        replayed: bool,
     },
     LostPublish {
         service: ServiceName,
@@ -788,15 +795,15 @@ impl fmt::Display for Event {
                 "{}: {step} for saga {saga} waits: saga {holder} holds a lock",
                 service.name()
             ),
-            Event::Absorbed { service, msg, saga, step, late } => {
+            Event::Absorbed { service, msg, saga, step, late, replayed } => {
                 write!(f, "{}: duplicate #{msg} ({step}, saga {saga}) absorbed", service.name())?;
                 if *late {
                     f.write_str(": the step was already compensated")?;
                 }
+                if *replayed {
+                    f.write_str(", answered with the recorded outcome")?;
+                }
                 Ok(())
-            }
-            Event::Published { service, msg } => {
-                write!(f, "{}: outbox row #{msg} published", service.name())
             }
             Event::LostPublish { service, saga, step } => write!(
                 f,
@@ -882,7 +889,9 @@ pub struct Service {
     pub up: bool,
     down_epoch: u64,
     /// Idempotency keys of processed messages (with idempotency on).
-    pub inbox: BTreeSet<Key>,
+    /// The outcome recorded with each key: what a duplicate is answered with when
+    /// [`Scenario::replay_replies`] is on.
+    pub inbox: BTreeMap<Key, Outcome>,
     /// Messages written in a local transaction, waiting for the relay.
     pub outbox: VecDeque<Message>,
     relay_scheduled: bool,
@@ -945,6 +954,8 @@ struct Tx {
     lose_reply: bool,
     /// A duplicate absorbed by the inbox: nothing was done and nothing is published.
     absorbed: bool,
+    /// The inbox holds an outcome for the key that a duplicate may be answered with.
+    recorded: bool,
 }
 
 impl Tx {
@@ -954,6 +965,7 @@ impl Tx {
             crash_after: None,
             lose_reply: false,
             absorbed: false,
+            recorded: false,
         }
     }
 }
@@ -1589,11 +1601,12 @@ impl SagaLab {
         if self.idempotency {
             let inbox = &self.services[s.index()].inbox;
             let late = key.phase == Phase::Forward
-                && inbox.contains(&Key {
+                && inbox.contains_key(&Key {
                     phase: Phase::Compensate,
                     ..key
                 });
-            if inbox.contains(&key) || late {
+            let stored = inbox.get(&key).copied();
+            if stored.is_some() || late {
                 self.counters.duplicates_absorbed += 1;
                 out.emit(
                     now,
@@ -1603,11 +1616,13 @@ impl SagaLab {
                         saga: key.saga,
                         step: name,
                         late,
+                        replayed: stored.is_some() && self.scenario.replay_replies,
                     },
                 );
                 return Some(Tx {
                     absorbed: true,
-                    ..Tx::of(Outcome::Done)
+                    recorded: stored.is_some(),
+                    ..Tx::of(stored.unwrap_or(Outcome::Done))
                 });
             }
         }
@@ -1665,7 +1680,7 @@ impl SagaLab {
                 .unwrap_or(0)
                 <= 0
         {
-            self.services[s.index()].inbox.insert(key);
+            self.services[s.index()].inbox.insert(key, Outcome::Done);
             out.emit(
                 now,
                 Event::NothingToUndo {
@@ -1758,7 +1773,7 @@ impl SagaLab {
             }
         }
         if self.idempotency {
-            self.services[s.index()].inbox.insert(key);
+            self.services[s.index()].inbox.insert(key, Outcome::Done);
         }
         let state = self.describe(effect, key.saga);
         out.emit(
@@ -1800,7 +1815,9 @@ impl SagaLab {
         self.step_failures[key.step as usize] += 1;
         let retriable = self.flow.steps[key.step as usize].kind == StepKind::Retriable;
         if self.idempotency && !retriable {
-            self.services[s.index()].inbox.insert(key);
+            self.services[s.index()]
+                .inbox
+                .insert(key, Outcome::Declined);
         }
         out.emit(
             self.now,
@@ -1826,8 +1843,9 @@ impl SagaLab {
                 let Some(tx) = self.local_tx(s, key, msg.id, out) else {
                     return Handled::NoAck;
                 };
-                // An absorbed duplicate is acknowledged without a reply.
-                if !tx.absorbed {
+                // An absorbed duplicate is acknowledged without a reply, unless the service
+                // answers duplicates with the outcome it recorded.
+                if !tx.absorbed || (self.scenario.replay_replies && tx.recorded) {
                     let reply = Message {
                         id: 0,
                         from: Node::Service(s),
@@ -2452,7 +2470,7 @@ impl SagaLab {
         let Some(tx) = self.local_tx(s, key, msg.id, out) else {
             return Handled::NoAck;
         };
-        if tx.absorbed {
+        if tx.absorbed && !(self.scenario.replay_replies && tx.recorded) {
             return Handled::Ack;
         }
         let next = match (tx.outcome, key.phase) {
@@ -2471,7 +2489,9 @@ impl SagaLab {
                 // The service gives up on the step and records that, so a duplicate of the
                 // triggering event cannot run it later.
                 if self.idempotency {
-                    self.services[s.index()].inbox.insert(key);
+                    self.services[s.index()]
+                        .inbox
+                        .insert(key, Outcome::Declined);
                 }
                 Happened::Failed(key.step)
             }
@@ -2742,7 +2762,7 @@ impl SagaLab {
     ) -> Handled {
         let i = s.index();
         let recorded = self.services[i].votes.get(&key).copied();
-        let aborted = self.services[i].inbox.contains(&Key {
+        let aborted = self.services[i].inbox.contains_key(&Key {
             phase: Phase::Compensate,
             ..key
         });
@@ -2824,13 +2844,13 @@ impl SagaLab {
         };
         if !self.services[i].locks.contains(&fwd) {
             // Nothing held: a duplicate decision, or an abort for a step never prepared.
-            if self.idempotency && !self.services[i].inbox.insert(key) {
+            if self.idempotency && self.services[i].inbox.insert(key, Outcome::Done).is_some() {
                 self.counters.duplicates_absorbed += 1;
             }
         } else if commit {
             self.services[i].locks.remove(&fwd);
             if self.idempotency {
-                self.services[i].inbox.insert(key);
+                self.services[i].inbox.insert(key, Outcome::Done);
             }
             out.emit(
                 self.now,
@@ -2977,7 +2997,7 @@ impl Simulation for SagaLab {
                 name,
                 up: true,
                 down_epoch: 0,
-                inbox: BTreeSet::new(),
+                inbox: BTreeMap::new(),
                 outbox: VecDeque::new(),
                 relay_scheduled: false,
                 locks: BTreeSet::new(),
