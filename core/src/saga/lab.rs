@@ -35,6 +35,29 @@
 //! completed (or, with `compensate: all`, the seeds' naive code: every compensatable step) and
 //! is retried until it succeeds, up to `max_compensation_attempts` ("rollback incomplete").
 //!
+//! A pivot or retriable step is never given up on: it may have committed and cannot be undone,
+//! so the orchestrator asks again until it hears Done or Declined.
+//!
+//! **Choreography.** Each service reacts to the previous step's event (or the client's
+//! request) and publishes its own; a failure event travels back down the chain, each service
+//! compensating its step and passing the failure on. Every message names its cause, so the
+//! log is the causal chain. Nobody waits for replies: transient errors are retried by
+//! redelivery with backoff, and a lost event is lost for good unless something redelivers it.
+//!
+//! **Two-phase commit.** The coordinator prepares the participants one after the other, in
+//! the flow's order (each prepared step holds a lock on its service, so a second saga's
+//! prepare there waits), logs commit when all vote yes and abort on a no or a timeout, and
+//! sends the decision until every participant acknowledges it. While the coordinator is down
+//! after the prepares, the participants can neither commit nor abort: they stay blocked,
+//! holding their locks. A coordinator that restarts without a logged decision presumes abort.
+//!
+//! **Concurrent sagas.** All order sagas share one stock. With `isolation: none` a saga can be
+//! declined for stock another saga holds and later releases (a dirty read, counted), and a
+//! release that writes back the stock read before the reservation erases later reservations
+//! (a lost update, which breaks conservation). With the semantic lock a saga waits while
+//! another's reservation is pending; this serializes sagas on the stock, so sagas arriving
+//! faster than the lock is released queue up (and, under long crashes, pile up).
+//!
 //! **Invariants** ([`SagaLab::check`]): every resource's pools sum to their initial total;
 //! no step's effect is applied twice or undone twice; a Completed saga has every step applied
 //! once and a Compensated saga none; and a saga unfinished after `stuck_after_ms` is reported
