@@ -124,7 +124,8 @@ pub enum Isolation {
     SemanticLock,
 }
 
-/// Which steps a failing saga compensates.
+/// Which steps a failing saga compensates (orchestration; in choreography each service
+/// compensates its own step, and two-phase commit aborts every prepared one).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Compensate {
