@@ -3,6 +3,8 @@
 //! 2 and a message.
 
 mod collab;
+#[path = "saga.rs"]
+mod saga_lab;
 
 use std::collections::BTreeMap;
 use std::process::ExitCode;
@@ -26,7 +28,10 @@ usage:
   orrery cron next \"EXPR\" [--from RFC3339] [--count N] [--tz ZONE] [--prev] [--gap next_valid|skip] [--fold once|twice] [--json]
   orrery parking race [--control none|lock|cas|lease|skip-locked] [--runs N] [--first-seed S] [--json]
   orrery collab replay FILE [--engine crdt|rope] [--json]
-  orrery collab conformance FILE [--json]";
+  orrery collab conformance FILE [--json]
+  orrery saga check [--flow order|travel|bank_transfer|payment] [--runs N] [--seed FIRST] [--sagas PER_RUN]
+                    [--outbox on|off] [--idempotency on|off] [--replay on|off] [--mode orchestration|choreography|two_phase_commit]
+                    [--chaos PERCENT] [--json]";
 
 /// Parsed `--flag value` options and positional words.
 pub(crate) struct Args {
@@ -429,6 +434,9 @@ fn main() -> ExitCode {
         }
         Some("collab") if args.words.get(1).map(String::as_str) == Some("conformance") => {
             collab::cmd_conformance(&args)
+        }
+        Some("saga") if args.words.get(1).map(String::as_str) == Some("check") => {
+            saga_lab::cmd_check(&args)
         }
         _ => Err(USAGE.to_string()),
     });

@@ -15,6 +15,8 @@
 //! * [`collab`] holds the collaborative editing algorithms: operational transformation
 //!   ([`collab::ot`]), the sequence CRDT ([`collab::crdt`]), editing-trace readers and a plain
 //!   gap buffer.
+//! * [`saga`] holds the saga lab: orchestration, choreography and two-phase commit of one
+//!   business flow over a faulty bus, with outbox, idempotency and compensation.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;
@@ -29,6 +31,7 @@ pub mod parking;
 pub mod registry;
 pub mod rng;
 pub mod run;
+pub mod saga;
 pub mod script;
 pub mod sim;
 

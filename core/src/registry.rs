@@ -65,6 +65,11 @@ pub const CATALOG: &[LabInfo] = &[
         title: "Parking lot",
         summary: "Entry gates race for the last spot under a concurrency control; allocation strategies, tickets, billing, sensors and displays.",
     },
+    LabInfo {
+        id: "saga",
+        title: "Saga",
+        summary: "One business flow across services that own their data: orchestration, choreography or two-phase commit over a faulty bus, with outbox, idempotency and compensation.",
+    },
 ];
 /// The catalog entry of a lab id.
 pub fn info(id: &str) -> Option<&'static LabInfo> {
@@ -91,10 +96,15 @@ pub fn parking() -> Lab {
     lab::<crate::parking::lab::ParkingLab>(crate::parking::sample_inputs)
 }
 
+/// The saga lab.
+pub fn saga() -> Lab {
+    lab::<crate::saga::SagaLab>(crate::saga::lab::sample_inputs)
+}
+
 /// Every lab, in the order of [`CATALOG`]. Code that only needs one lab (a web bundle) calls
 /// that lab's own function instead, so that the others are not linked in.
 pub fn labs() -> Vec<Lab> {
-    vec![elevator(), cache(), scheduler(), parking()]
+    vec![elevator(), cache(), scheduler(), parking(), saga()]
 }
 
 /// The lab with this id.

@@ -10,6 +10,7 @@ pub mod cache;
 pub mod cache_mrc;
 pub mod elevator;
 pub mod parking;
+pub mod saga;
 
 use std::cell::RefCell;
 
