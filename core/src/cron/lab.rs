@@ -47,7 +47,8 @@
 //! seconds). At one time, in this order: restarts, expired visibility timeouts, workers
 //! (finishing, then heartbeats, by index), nodes (by index), then idle workers pull.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -269,7 +270,7 @@ impl Scenario {
         if self.jobs.len() > 2_000 {
             return Err("at most 2000 jobs".into());
         }
-        let mut names = std::collections::BTreeSet::new();
+        let mut names = BTreeSet::new();
         for j in &self.jobs {
             j.validate()?;
             if !names.insert(&j.name) {
@@ -333,8 +334,9 @@ pub enum Command {
 /// One run: a job and its scheduled time (simulated ms); manual runs are keyed apart.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RunKey {
-    pub job: String,
+    /// First, so that ordering runs compares times before names.
     pub scheduled: Time,
+    pub job: String,
     pub manual: bool,
 }
 
@@ -582,6 +584,10 @@ pub struct Node {
     pub lease: Option<(u64, Time)>,
     /// The last scheduled time this node enqueued, per job (a leader's working copy).
     cursor: BTreeMap<String, Time>,
+    /// A leader's agenda: `(next scheduled time, job)`, so a scan touches only due jobs.
+    agenda: BTreeSet<(Time, String)>,
+    /// The agenda entry of each job, to move or remove it.
+    next_due: BTreeMap<String, Time>,
     restart_at: Option<Time>,
     next_tick: Time,
 }
@@ -609,6 +615,8 @@ struct Msg {
     /// Deliveries so far.
     attempts: u32,
     state: MsgState,
+    /// Its entry in the timers (a retry's ready time, or the visibility timeout), if any.
+    timer: Option<Time>,
 }
 
 /// A run a worker is executing.
@@ -664,6 +672,10 @@ pub struct SchedulerLab {
     workers: Vec<Worker>,
     jobs: BTreeMap<String, Job>,
     queue: BTreeMap<u64, Msg>,
+    /// Messages that can be taken now, best first: `(priority, scheduled time, id)`.
+    ready: BTreeSet<(Reverse<u32>, Time, u64)>,
+    /// `(time, id)`: a retry becoming ready or a visibility timeout expiring.
+    timers: BTreeSet<(Time, u64)>,
     next_msg: u64,
     next_receipt: u64,
     dead: Vec<RunKey>,
@@ -673,6 +685,8 @@ pub struct SchedulerLab {
     /// Messages ever enqueued, and where they went: the conservation check.
     enqueued: u64,
     settled: u64,
+    /// The queue depth last recorded in the gauge.
+    last_depth: Option<usize>,
     metrics: Metrics,
 }
 
@@ -773,6 +787,7 @@ impl SchedulerLab {
                     let n = &mut self.nodes[i as usize];
                     n.lease = Some((token, expires));
                     n.cursor = self.store_cursor.clone();
+                    self.plan_all(i);
                     self.elections.push((now, i, token));
                     self.metrics.add("leader_changes", 1);
                     out.emit(now, Event::Elected { node: i, token });
@@ -803,9 +818,18 @@ impl SchedulerLab {
         let local = self.local_now(i);
         let local_unix = self.unix(local);
         let grace = self.scenario.misfire_grace_ms;
-        let names: Vec<String> = self.jobs.keys().cloned().collect();
+        // The due jobs, in name order.
+        let mut names: Vec<String> = self.nodes[i as usize]
+            .agenda
+            .iter()
+            .take_while(|(t, _)| *t <= local)
+            .map(|(_, name)| name.clone())
+            .collect();
+        names.sort();
         for name in names {
-            let job = &self.jobs[&name];
+            let Some(job) = self.jobs.get(&name) else {
+                continue;
+            };
             let cursor = self.nodes[i as usize]
                 .cursor
                 .get(&name)
@@ -833,6 +857,7 @@ impl SchedulerLab {
                 }
             }
             let Some(&last) = due.last() else {
+                self.plan(i, &name);
                 continue;
             };
             let new_cursor = self.sim_ms(t).max(last);
@@ -870,6 +895,7 @@ impl SchedulerLab {
             self.nodes[i as usize]
                 .cursor
                 .insert(name.clone(), new_cursor);
+            self.plan(i, &name);
             let fenced_out =
                 self.scenario.fencing && self.lease.as_ref().is_some_and(|l| l.token != token);
             if self.reaches_store(i) && !fenced_out {
@@ -905,8 +931,14 @@ impl SchedulerLab {
                 priority,
                 attempts: 0,
                 state: MsgState::Ready { at: now },
+                timer: None,
             },
         );
+        self.ready.insert((
+            Reverse(priority),
+            self.queue[&self.next_msg].run.scheduled,
+            self.next_msg,
+        ));
         self.enqueued += 1;
         self.metrics.add("enqueued", 1);
     }
@@ -914,8 +946,72 @@ impl SchedulerLab {
     /// Removes a message for good.
     fn settle(&mut self, id: u64) -> Option<Msg> {
         let m = self.queue.remove(&id)?;
+        self.ready
+            .remove(&(Reverse(m.priority), m.run.scheduled, id));
+        if let Some(t) = m.timer {
+            self.timers.remove(&(t, id));
+        }
         self.settled += 1;
         Some(m)
+    }
+
+    /// Moves message `id`'s timer to `at` (or removes it).
+    fn set_timer(&mut self, id: u64, at: Option<Time>) {
+        let Some(m) = self.queue.get_mut(&id) else {
+            return;
+        };
+        if let Some(t) = m.timer.take() {
+            self.timers.remove(&(t, id));
+        }
+        if let Some(t) = at {
+            m.timer = Some(t);
+            self.timers.insert((t, id));
+        }
+    }
+
+    /// The first due time of `job` after `cursor` (or its creation), in simulated ms.
+    fn first_due(&self, job: &Job, cursor: Option<Time>) -> Option<Time> {
+        let from = cursor.unwrap_or(job.created).max(job.created);
+        job.schedule
+            .next_after(self.unix(from), &super::Zone::utc(), Default::default())
+            .map(|n| self.sim_ms(n))
+    }
+
+    /// Puts `name` on node `i`'s agenda at its next due time (or takes it off).
+    fn plan(&mut self, i: u32, name: &str) {
+        let n = &self.nodes[i as usize];
+        let due = self
+            .jobs
+            .get(name)
+            .and_then(|j| self.first_due(j, n.cursor.get(name).copied()));
+        let n = &mut self.nodes[i as usize];
+        if let Some(old) = n.next_due.remove(name) {
+            n.agenda.remove(&(old, name.to_string()));
+        }
+        if let Some(t) = due {
+            n.next_due.insert(name.to_string(), t);
+            n.agenda.insert((t, name.to_string()));
+        }
+    }
+
+    /// Rebuilds node `i`'s agenda for every job.
+    fn plan_all(&mut self, i: u32) {
+        let n = &mut self.nodes[i as usize];
+        n.agenda.clear();
+        n.next_due.clear();
+        let names: Vec<String> = self.jobs.keys().cloned().collect();
+        for name in names {
+            self.plan(i, &name);
+        }
+    }
+
+    /// Re-plans a changed job on every node that has an agenda.
+    fn replan(&mut self, name: &str) {
+        for i in 0..self.nodes.len() as u32 {
+            if self.nodes[i as usize].lease.is_some() {
+                self.plan(i, name);
+            }
+        }
     }
 
     /// Whether a run of `job` other than message `except` is being executed.
@@ -931,36 +1027,31 @@ impl SchedulerLab {
     fn pull(&mut self, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         loop {
-            let best = self
-                .queue
-                .iter()
-                .filter(|(_, m)| matches!(m.state, MsgState::Ready { at } if at <= now))
-                .filter(|(_, m)| {
-                    !(self
-                        .jobs
-                        .get(&m.run.job)
-                        .is_some_and(|j| j.spec.overlap == Overlap::Queue)
-                        && self.running_of(&m.run.job, u64::MAX).is_some())
-                })
-                .max_by(|(ia, a), (ib, b)| {
-                    a.priority
-                        .cmp(&b.priority)
-                        .then(b.run.scheduled.cmp(&a.run.scheduled))
-                        .then(ib.cmp(ia))
-                })
-                .map(|(&id, _)| id);
+            // The best ready run, passing over runs that wait for their job's previous run.
+            let best = self.ready.iter().map(|&(_, _, id)| id).find(|id| {
+                let job = &self.queue[id].run.job;
+                !(self
+                    .jobs
+                    .get(job)
+                    .is_some_and(|j| j.spec.overlap == Overlap::Queue)
+                    && self.running_of(job, u64::MAX).is_some())
+            });
             let Some(id) = best else {
                 return;
             };
             let run = self.queue[&id].run.clone();
-            let Some(job) = self.jobs.get(&run.job).cloned() else {
+            let Some(job) = self
+                .jobs
+                .get(&run.job)
+                .map(|j| (j.spec.clone(), j.extra_ms))
+            else {
                 self.settle(id);
                 self.metrics.add("discarded", 1);
                 out.emit(now, Event::Discarded { run });
                 continue;
             };
             if let Some((other_w, other_msg)) = self.running_of(&run.job, id) {
-                match job.spec.overlap {
+                match job.0.overlap {
                     Overlap::Allow | Overlap::Queue => {}
                     Overlap::Skip => {
                         self.settle(id);
@@ -985,15 +1076,21 @@ impl SchedulerLab {
             }
             self.next_receipt += 1;
             let receipt = self.next_receipt;
-            let fails = self.rng.chance(u64::from(job.spec.fail_percent), 100);
-            let m = self.queue.get_mut(&id).expect("the chosen message");
+            let fails = self.rng.chance(u64::from(job.0.fail_percent), 100);
+            let until = now + self.scenario.visibility_timeout_ms;
+            let Some(m) = self.queue.get_mut(&id) else {
+                return;
+            };
             m.attempts += 1;
             m.state = MsgState::Taken {
                 worker: w,
-                until: now + self.scenario.visibility_timeout_ms,
+                until,
                 receipt,
             };
             let attempt = m.attempts;
+            let key = (Reverse(m.priority), m.run.scheduled, id);
+            self.ready.remove(&key);
+            self.set_timer(id, Some(until));
             let lag_ms = now as i64 - run.scheduled as i64;
             if attempt == 1 {
                 self.metrics.record("lag_ms", lag_ms.max(0) as u64);
@@ -1002,7 +1099,7 @@ impl SchedulerLab {
                 msg: id,
                 receipt,
                 started: now,
-                ends: now + job.spec.duration_ms + job.extra_ms,
+                ends: now + job.0.duration_ms + job.1,
                 fails,
                 next_heartbeat: now + self.scenario.heartbeat_ms,
             });
@@ -1062,6 +1159,7 @@ impl SchedulerLab {
                     at: now + retry_in_ms,
                 };
             }
+            self.set_timer(e.msg, Some(now + retry_in_ms));
             out.emit(
                 now,
                 Event::Failed {
@@ -1169,25 +1267,40 @@ impl SchedulerLab {
                 out.emit(now, Event::NodeUp { node: i as u32 });
             }
         }
+        // One pass tells which worker phases have anything to do.
+        let (mut restarts, mut ends, mut beats) = (false, false, false);
+        for wk in &self.workers {
+            restarts |= wk.restart_at == Some(now);
+            if let Some(e) = &wk.exec {
+                ends |= e.ends <= now;
+                beats |= e.next_heartbeat <= now;
+            }
+        }
         for w in 0..self.workers.len() {
-            if self.workers[w].restart_at == Some(now) {
+            if restarts && self.workers[w].restart_at == Some(now) {
                 self.workers[w].restart_at = None;
                 self.workers[w].up = true;
                 out.emit(now, Event::WorkerUp { worker: w as u32 });
             }
         }
-        let expired: Vec<u64> = self
-            .queue
-            .iter()
-            .filter(|(_, m)| matches!(m.state, MsgState::Taken { until, .. } if until <= now))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in expired {
+        while let Some(&(t, id)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.remove(&(t, id));
             let max = self.scenario.max_attempts;
             let Some(m) = self.queue.get_mut(&id) else {
                 continue;
             };
+            m.timer = None;
+            let taken = matches!(m.state, MsgState::Taken { .. });
             m.state = MsgState::Ready { at: now };
+            self.ready
+                .insert((Reverse(m.priority), m.run.scheduled, id));
+            if !taken {
+                // A retry's backoff is over.
+                continue;
+            }
             let (run, attempt) = (m.run.clone(), m.attempts);
             self.metrics.add("redelivered", 1);
             out.emit(
@@ -1211,26 +1324,37 @@ impl SchedulerLab {
             }
         }
         for w in 0..self.workers.len() {
-            if self.workers[w].exec.as_ref().is_some_and(|e| e.ends <= now) {
+            if ends && self.workers[w].exec.as_ref().is_some_and(|e| e.ends <= now) {
                 self.complete(w as u32, out);
             }
         }
         for w in 0..self.workers.len() {
+            if !beats {
+                break;
+            }
             let Some(e) = self.workers[w].exec.as_mut() else {
                 continue;
             };
             if e.next_heartbeat <= now {
                 e.next_heartbeat = now + self.scenario.heartbeat_ms;
                 let (msg, receipt) = (e.msg, e.receipt);
-                if let Some(m) = self.queue.get_mut(&msg) {
-                    if let MsgState::Taken {
-                        until, receipt: r, ..
-                    } = &mut m.state
-                    {
-                        if *r == receipt {
-                            *until = now + self.scenario.visibility_timeout_ms;
+                let until = now + self.scenario.visibility_timeout_ms;
+                let current = self
+                    .queue
+                    .get_mut(&msg)
+                    .is_some_and(|m| match &mut m.state {
+                        MsgState::Taken {
+                            until: u,
+                            receipt: r,
+                            ..
+                        } if *r == receipt => {
+                            *u = until;
+                            true
                         }
-                    }
+                        _ => false,
+                    });
+                if current {
+                    self.set_timer(msg, Some(until));
                 }
             }
         }
@@ -1241,12 +1365,18 @@ impl SchedulerLab {
             }
         }
         for w in 0..self.workers.len() {
+            if self.ready.is_empty() {
+                break;
+            }
             if self.workers[w].up && self.workers[w].exec.is_none() {
                 self.pull(w as u32, out);
             }
         }
-        self.metrics
-            .gauge("queue_depth", now, self.queue.len() as i64);
+        if self.last_depth != Some(self.queue.len()) {
+            self.last_depth = Some(self.queue.len());
+            self.metrics
+                .gauge("queue_depth", now, self.queue.len() as i64);
+        }
     }
 
     fn crash_node(&mut self, node: u32, out: &mut dyn Emit<Event>) {
@@ -1318,6 +1448,8 @@ impl Simulation for SchedulerLab {
                     skew_ms: 0,
                     lease: None,
                     cursor: BTreeMap::new(),
+                    agenda: BTreeSet::new(),
+                    next_due: BTreeMap::new(),
                     restart_at: None,
                     // Staggered so that node 0 usually wins the first election.
                     next_tick: i * renew / n,
@@ -1333,6 +1465,8 @@ impl Simulation for SchedulerLab {
                 .collect(),
             jobs,
             queue: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            timers: BTreeSet::new(),
             next_msg: 0,
             next_receipt: 0,
             dead: Vec::new(),
@@ -1341,6 +1475,7 @@ impl Simulation for SchedulerLab {
             duplicate: None,
             enqueued: 0,
             settled: 0,
+            last_depth: None,
             metrics: Metrics::default(),
         })
     }
@@ -1375,7 +1510,6 @@ impl Simulation for SchedulerLab {
                 at(r);
             }
         }
-        let idle = self.workers.iter().any(|w| w.up && w.exec.is_none());
         for w in &self.workers {
             if let Some(r) = w.restart_at {
                 at(r);
@@ -1385,12 +1519,8 @@ impl Simulation for SchedulerLab {
                 at(e.next_heartbeat);
             }
         }
-        for m in self.queue.values() {
-            match m.state {
-                MsgState::Taken { until, .. } => at(until),
-                MsgState::Ready { at: t } if idle && t > now => at(t),
-                MsgState::Ready { .. } => {}
-            }
+        if let Some(&(t, _)) = self.timers.first() {
+            at(t);
         }
         d
     }
@@ -1518,6 +1648,7 @@ impl Simulation for SchedulerLab {
                     (false, Some(j)) => {
                         j.spec = job.clone();
                         j.schedule = schedule;
+                        self.replan(&job.name);
                         out.emit(
                             now,
                             Event::JobChanged {
@@ -1538,6 +1669,7 @@ impl Simulation for SchedulerLab {
                                 extra_ms: 0,
                             },
                         );
+                        self.replan(&job.name);
                         out.emit(
                             now,
                             Event::JobAdded {
@@ -1551,6 +1683,7 @@ impl Simulation for SchedulerLab {
                 if self.jobs.remove(name).is_none() {
                     return Err(Refusal(format!("no job {name:?}")));
                 }
+                self.replan(name);
                 out.emit(now, Event::JobDeleted { job: name.clone() });
             }
             Command::Trigger { name } => {
@@ -1574,6 +1707,9 @@ impl Simulation for SchedulerLab {
         }
         // Idle workers take what a command made ready at once.
         for w in 0..self.workers.len() {
+            if self.ready.is_empty() {
+                break;
+            }
             if self.workers[w].up && self.workers[w].exec.is_none() {
                 self.pull(w as u32, out);
             }
@@ -1612,6 +1748,17 @@ impl Simulation for SchedulerLab {
 
     fn metrics(&self) -> Metrics {
         let mut m = self.metrics.clone();
+        for name in [
+            "enqueued",
+            "applied",
+            "duplicates",
+            "fenced",
+            "missed",
+            "retries",
+            "dead_lettered",
+        ] {
+            m.counters.entry(name.to_string()).or_insert(0);
+        }
         let busy: u64 = self
             .workers
             .iter()
