@@ -435,3 +435,31 @@ fn fuzz_with_fencing_off_some_seed_finds_a_duplicate() {
     eprintln!("seed {seed} at {t} ms: {detail}");
     assert!(detail.contains("applied twice"));
 }
+
+#[test]
+fn the_view_shows_who_leads_and_what_each_node_believes() {
+    let run = run_of(
+        small(true),
+        &[
+            (5_000, r#"{"clock_skew": {"node": 0, "skew_ms": -15000}}"#),
+            (12_000, r#"{"partition_leader": {"on": true}}"#),
+        ],
+        26_000,
+    );
+    let v = run.sim().view();
+    let mut text = format!("lease {:?}\n", v.lease);
+    for (i, n) in v.nodes.iter().enumerate() {
+        text += &format!("node {i}: {n:?}\n");
+    }
+    text += &format!(
+        "queue {} applied {} duplicates {}\n",
+        v.queue_depth, v.applied, v.duplicates
+    );
+    expect![[r#"
+        lease Some(Lease { holder: 1, token: 2, expires: 30333 })
+        node 0: NodeView { up: true, partitioned: true, skew_ms: -15000, leading: true, lease: Some((1, 17000)) }
+        node 1: NodeView { up: true, partitioned: false, skew_ms: 0, leading: true, lease: Some((2, 30333)) }
+        node 2: NodeView { up: true, partitioned: false, skew_ms: 0, leading: false, lease: None }
+        queue 1 applied 2 duplicates 0
+    "#]].assert_eq(&text);
+}

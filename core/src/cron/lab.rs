@@ -690,7 +690,127 @@ pub struct SchedulerLab {
     metrics: Metrics,
 }
 
+/// One node as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeView {
+    pub up: bool,
+    pub partitioned: bool,
+    pub skew_ms: i64,
+    /// Acts as leader now, by its own clock.
+    pub leading: bool,
+    /// The token and lease expiry it believes it holds.
+    pub lease: Option<(u64, Time)>,
+}
+
+/// One queued run as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedView {
+    pub run: RunKey,
+    pub priority: u32,
+    pub attempts: u32,
+    pub token: u64,
+    /// The worker running it, if taken.
+    pub worker: Option<u32>,
+    /// When it becomes visible (ready runs waiting for a retry) or its visibility ends.
+    pub until: Time,
+}
+
+/// One worker as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerView {
+    pub up: bool,
+    /// The run it executes, with its start and end.
+    pub run: Option<(RunKey, Time, Time)>,
+}
+
+/// What the page draws: the store's lease, the nodes, the queue, the workers and the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchedulerView {
+    pub now: Time,
+    pub epoch: i64,
+    pub store_up: bool,
+    pub lease: Option<Lease>,
+    pub nodes: Vec<NodeView>,
+    /// At most [`QUEUE_SHOWN`] runs, best first.
+    pub queue: Vec<QueuedView>,
+    pub queue_depth: usize,
+    pub workers: Vec<WorkerView>,
+    /// `(name, cron)` of every job.
+    pub jobs: Vec<(String, String)>,
+    pub dead_letters: usize,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub fencing: bool,
+}
+
+/// Queued runs in [`SchedulerView::queue`].
+pub const QUEUE_SHOWN: usize = 40;
+
 impl SchedulerLab {
+    /// The snapshot the page draws.
+    pub fn view(&self) -> SchedulerView {
+        let mut queue: Vec<(&u64, &Msg)> = self.queue.iter().collect();
+        queue.sort_by_key(|(id, m)| (Reverse(m.priority), m.run.scheduled, **id));
+        SchedulerView {
+            now: self.now,
+            epoch: self.scenario.epoch,
+            store_up: self.store_up,
+            lease: self.lease.clone(),
+            nodes: (0..self.nodes.len() as u32)
+                .map(|i| {
+                    let n = &self.nodes[i as usize];
+                    NodeView {
+                        up: n.up,
+                        partitioned: n.partitioned,
+                        skew_ms: n.skew_ms,
+                        leading: self.acts_as_leader(i),
+                        lease: n.lease,
+                    }
+                })
+                .collect(),
+            queue: queue
+                .iter()
+                .take(QUEUE_SHOWN)
+                .map(|(_, m)| {
+                    let (worker, until) = match m.state {
+                        MsgState::Ready { at } => (None, at),
+                        MsgState::Taken { worker, until, .. } => (Some(worker), until),
+                    };
+                    QueuedView {
+                        run: m.run.clone(),
+                        priority: m.priority,
+                        attempts: m.attempts,
+                        token: m.token,
+                        worker,
+                        until,
+                    }
+                })
+                .collect(),
+            queue_depth: self.queue.len(),
+            workers: self
+                .workers
+                .iter()
+                .map(|w| WorkerView {
+                    up: w.up,
+                    run: w.exec.as_ref().and_then(|e| {
+                        self.queue
+                            .get(&e.msg)
+                            .map(|m| (m.run.clone(), e.started, e.ends))
+                    }),
+                })
+                .collect(),
+            jobs: self
+                .jobs
+                .values()
+                .map(|j| (j.spec.name.clone(), j.spec.cron.clone()))
+                .collect(),
+            dead_letters: self.dead.len(),
+            applied: self.metrics.counter("applied"),
+            duplicates: self.metrics.counter("duplicates"),
+            fencing: self.scenario.fencing,
+        }
+    }
+
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }

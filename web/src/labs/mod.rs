@@ -7,6 +7,7 @@
 pub mod cache;
 pub mod cache_mrc;
 pub mod elevator;
+pub mod scheduler;
 
 use orrery_core::registry::LabRun;
 use serde_json::Value;
@@ -39,6 +40,7 @@ pub fn ui(lab: &str) -> LabUi {
     match lab {
         "cache" => cache::UI,
         "elevator" => elevator::UI,
+        "scheduler" => scheduler::UI,
         _ => generic(),
     }
 }
