@@ -50,6 +50,7 @@
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
@@ -336,7 +337,8 @@ pub enum Command {
 pub struct RunKey {
     /// First, so that ordering runs compares times before names.
     pub scheduled: Time,
-    pub job: String,
+    /// Shared with the job (runs are cloned into events often).
+    pub job: Rc<str>,
     pub manual: bool,
 }
 
@@ -652,6 +654,8 @@ struct Applied {
 
 #[derive(Clone, Debug)]
 struct Job {
+    /// The job's name, shared by its runs.
+    key: Rc<str>,
     spec: JobSpec,
     schedule: Schedule,
     created: Time,
@@ -681,7 +685,8 @@ pub struct SchedulerLab {
     next_msg: u64,
     next_receipt: u64,
     dead: Vec<RunKey>,
-    applied: BTreeMap<RunKey, Vec<Applied>>,
+    /// Per run: its first application and how many there were.
+    applied: BTreeMap<RunKey, (Applied, u32)>,
     max_token_seen: u64,
     duplicate: Option<Violation>,
     /// Messages ever enqueued, and where they went: the conservation check.
@@ -833,7 +838,7 @@ impl SchedulerLab {
     }
     /// How many times the target applied each run.
     pub fn applications(&self) -> impl Iterator<Item = (&RunKey, usize)> {
-        self.applied.iter().map(|(k, v)| (k, v.len()))
+        self.applied.iter().map(|(k, v)| (k, v.1 as usize))
     }
     /// The node that acts as leader now (by its own clock), if any.
     pub fn acting_leaders(&self) -> Vec<u32> {
@@ -1022,9 +1027,10 @@ impl SchedulerLab {
                 );
             }
             let priority = job.spec.priority;
+            let key = job.key.clone();
             for scheduled in fire {
                 let run = RunKey {
-                    job: name.clone(),
+                    job: key.clone(),
                     scheduled,
                     manual: false,
                 };
@@ -1157,7 +1163,7 @@ impl SchedulerLab {
         self.workers.iter().enumerate().find_map(|(w, wk)| {
             let e = wk.exec.as_ref()?;
             let m = self.queue.get(&e.msg)?;
-            (e.msg != except && m.run.job == job).then_some((w as u32, e.msg))
+            (e.msg != except && &*m.run.job == job).then_some((w as u32, e.msg))
         })
     }
 
@@ -1170,7 +1176,7 @@ impl SchedulerLab {
                 let job = &self.queue[id].run.job;
                 !(self
                     .jobs
-                    .get(job)
+                    .get(&**job)
                     .is_some_and(|j| j.spec.overlap == Overlap::Queue)
                     && self.running_of(job, u64::MAX).is_some())
             });
@@ -1180,7 +1186,7 @@ impl SchedulerLab {
             let run = self.queue[&id].run.clone();
             let Some(job) = self
                 .jobs
-                .get(&run.job)
+                .get(&*run.job)
                 .map(|j| (j.spec.clone(), j.extra_ms))
             else {
                 self.settle(id);
@@ -1319,7 +1325,7 @@ impl SchedulerLab {
     fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         if self.scenario.fencing {
-            let first = self.applied.get(&m.run).and_then(|a| a.first());
+            let first = self.applied.get(&m.run).map(|a| &a.0);
             if let Some(a) = first {
                 let why = format!(
                     "already applied by worker {} with token {}",
@@ -1345,14 +1351,17 @@ impl SchedulerLab {
             token: m.token,
             node: m.node,
         };
-        let list = self.applied.entry(m.run.clone()).or_default();
-        list.push(record);
-        let duplicate = list.len() > 1;
+        let entry = self
+            .applied
+            .entry(m.run.clone())
+            .or_insert((record.clone(), 0));
+        entry.1 += 1;
+        let duplicate = entry.1 > 1;
         if duplicate {
             self.metrics.add("duplicates", 1);
             if self.duplicate.is_none() {
-                let a = &list[0];
-                let b = &list[1];
+                let a = &entry.0.clone();
+                let b = &record;
                 let elections: Vec<String> = self
                     .elections
                     .iter()
@@ -1562,6 +1571,7 @@ impl Simulation for SchedulerLab {
             jobs.insert(
                 spec.name.clone(),
                 Job {
+                    key: spec.name.as_str().into(),
                     spec: spec.clone(),
                     schedule,
                     created: 0,
@@ -1803,6 +1813,7 @@ impl Simulation for SchedulerLab {
                         self.jobs.insert(
                             job.name.clone(),
                             Job {
+                                key: job.name.as_str().into(),
                                 spec: job.clone(),
                                 schedule,
                                 created: now,
@@ -1827,15 +1838,14 @@ impl Simulation for SchedulerLab {
                 out.emit(now, Event::JobDeleted { job: name.clone() });
             }
             Command::Trigger { name } => {
-                let priority = self
+                let job = self
                     .jobs
                     .get(name)
-                    .ok_or_else(|| Refusal(format!("no job {name:?}")))?
-                    .spec
-                    .priority;
+                    .ok_or_else(|| Refusal(format!("no job {name:?}")))?;
+                let (priority, key) = (job.spec.priority, job.key.clone());
                 out.emit(now, Event::Triggered { job: name.clone() });
                 let run = RunKey {
-                    job: name.clone(),
+                    job: key,
                     scheduled: now,
                     manual: true,
                 };
