@@ -28,6 +28,16 @@ impl Schedule {
     /// "At 09:00, Monday through Friday".
     pub fn describe(&self) -> String {
         let mut out = self.describe_time();
+        // One day of one month: "on 1 January".
+        if let ([Part::Value(d)], [Part::Value(m)] | [Part::Range(m, _)], [Part::Any]) = (
+            self.parts(Field::DayOfMonth),
+            self.parts(Field::Month),
+            self.parts(Field::DayOfWeek),
+        ) {
+            if self.months.count_ones() == 1 {
+                return format!("{out}, on {d} {}", MONTH_NAMES[*m as usize - 1]);
+            }
+        }
         let days = self.describe_days();
         if !days.is_empty() {
             out += ", ";

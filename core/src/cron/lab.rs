@@ -47,8 +47,10 @@
 //! seconds). At one time, in this order: restarts, expired visibility timeouts, workers
 //! (finishing, then heartbeats, by index), nodes (by index), then idle workers pull.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
@@ -269,7 +271,7 @@ impl Scenario {
         if self.jobs.len() > 2_000 {
             return Err("at most 2000 jobs".into());
         }
-        let mut names = std::collections::BTreeSet::new();
+        let mut names = BTreeSet::new();
         for j in &self.jobs {
             j.validate()?;
             if !names.insert(&j.name) {
@@ -333,8 +335,10 @@ pub enum Command {
 /// One run: a job and its scheduled time (simulated ms); manual runs are keyed apart.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct RunKey {
-    pub job: String,
+    /// First, so that ordering runs compares times before names.
     pub scheduled: Time,
+    /// Shared with the job (runs are cloned into events often).
+    pub job: Rc<str>,
     pub manual: bool,
 }
 
@@ -578,10 +582,16 @@ pub struct Node {
     pub up: bool,
     pub partitioned: bool,
     pub skew_ms: i64,
+    /// Whether it acted as leader at its last tick.
+    leading: bool,
     /// The lease this node believes it holds: `(token, expiry as the store reported it)`.
     pub lease: Option<(u64, Time)>,
     /// The last scheduled time this node enqueued, per job (a leader's working copy).
     cursor: BTreeMap<String, Time>,
+    /// A leader's agenda: `(next scheduled time, job)`, so a scan touches only due jobs.
+    agenda: BTreeSet<(Time, String)>,
+    /// The agenda entry of each job, to move or remove it.
+    next_due: BTreeMap<String, Time>,
     restart_at: Option<Time>,
     next_tick: Time,
 }
@@ -609,6 +619,8 @@ struct Msg {
     /// Deliveries so far.
     attempts: u32,
     state: MsgState,
+    /// Its entry in the timers (a retry's ready time, or the visibility timeout), if any.
+    timer: Option<Time>,
 }
 
 /// A run a worker is executing.
@@ -642,6 +654,8 @@ struct Applied {
 
 #[derive(Clone, Debug)]
 struct Job {
+    /// The job's name, shared by its runs.
+    key: Rc<str>,
     spec: JobSpec,
     schedule: Schedule,
     created: Time,
@@ -664,19 +678,146 @@ pub struct SchedulerLab {
     workers: Vec<Worker>,
     jobs: BTreeMap<String, Job>,
     queue: BTreeMap<u64, Msg>,
+    /// Messages that can be taken now, best first: `(priority, scheduled time, id)`.
+    ready: BTreeSet<(Reverse<u32>, Time, u64)>,
+    /// `(time, id)`: a retry becoming ready or a visibility timeout expiring.
+    timers: BTreeSet<(Time, u64)>,
     next_msg: u64,
     next_receipt: u64,
     dead: Vec<RunKey>,
-    applied: BTreeMap<RunKey, Vec<Applied>>,
+    /// Per run: its first application and how many there were.
+    applied: BTreeMap<RunKey, (Applied, u32)>,
     max_token_seen: u64,
     duplicate: Option<Violation>,
     /// Messages ever enqueued, and where they went: the conservation check.
     enqueued: u64,
     settled: u64,
+    /// The queue depth last recorded in the gauge.
+    last_depth: Option<usize>,
     metrics: Metrics,
 }
 
+/// One node as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NodeView {
+    pub up: bool,
+    pub partitioned: bool,
+    pub skew_ms: i64,
+    /// Acts as leader now, by its own clock.
+    pub leading: bool,
+    /// The token and lease expiry it believes it holds.
+    pub lease: Option<(u64, Time)>,
+}
+
+/// One queued run as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedView {
+    pub run: RunKey,
+    pub priority: u32,
+    pub attempts: u32,
+    pub token: u64,
+    /// The worker running it, if taken.
+    pub worker: Option<u32>,
+    /// When it becomes visible (ready runs waiting for a retry) or its visibility ends.
+    pub until: Time,
+}
+
+/// One worker as the page draws it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WorkerView {
+    pub up: bool,
+    /// The run it executes, with its start and end.
+    pub run: Option<(RunKey, Time, Time)>,
+}
+
+/// What the page draws: the store's lease, the nodes, the queue, the workers and the target.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SchedulerView {
+    pub now: Time,
+    pub epoch: i64,
+    pub store_up: bool,
+    pub lease: Option<Lease>,
+    pub nodes: Vec<NodeView>,
+    /// At most [`QUEUE_SHOWN`] runs, best first.
+    pub queue: Vec<QueuedView>,
+    pub queue_depth: usize,
+    pub workers: Vec<WorkerView>,
+    /// `(name, cron)` of every job.
+    pub jobs: Vec<(String, String)>,
+    pub dead_letters: usize,
+    pub applied: u64,
+    pub duplicates: u64,
+    pub fencing: bool,
+}
+
+/// Queued runs in [`SchedulerView::queue`].
+pub const QUEUE_SHOWN: usize = 40;
+
 impl SchedulerLab {
+    /// The snapshot the page draws.
+    pub fn view(&self) -> SchedulerView {
+        let mut queue: Vec<(&u64, &Msg)> = self.queue.iter().collect();
+        queue.sort_by_key(|(id, m)| (Reverse(m.priority), m.run.scheduled, **id));
+        SchedulerView {
+            now: self.now,
+            epoch: self.scenario.epoch,
+            store_up: self.store_up,
+            lease: self.lease.clone(),
+            nodes: (0..self.nodes.len() as u32)
+                .map(|i| {
+                    let n = &self.nodes[i as usize];
+                    NodeView {
+                        up: n.up,
+                        partitioned: n.partitioned,
+                        skew_ms: n.skew_ms,
+                        leading: self.acts_as_leader(i),
+                        lease: n.lease,
+                    }
+                })
+                .collect(),
+            queue: queue
+                .iter()
+                .take(QUEUE_SHOWN)
+                .map(|(_, m)| {
+                    let (worker, until) = match m.state {
+                        MsgState::Ready { at } => (None, at),
+                        MsgState::Taken { worker, until, .. } => (Some(worker), until),
+                    };
+                    QueuedView {
+                        run: m.run.clone(),
+                        priority: m.priority,
+                        attempts: m.attempts,
+                        token: m.token,
+                        worker,
+                        until,
+                    }
+                })
+                .collect(),
+            queue_depth: self.queue.len(),
+            workers: self
+                .workers
+                .iter()
+                .map(|w| WorkerView {
+                    up: w.up,
+                    run: w.exec.as_ref().and_then(|e| {
+                        self.queue
+                            .get(&e.msg)
+                            .map(|m| (m.run.clone(), e.started, e.ends))
+                    }),
+                })
+                .collect(),
+            jobs: self
+                .jobs
+                .values()
+                .map(|j| (j.spec.name.clone(), j.spec.cron.clone()))
+                .collect(),
+            dead_letters: self.dead.len(),
+            applied: self.metrics.counter("applied"),
+            duplicates: self.metrics.counter("duplicates"),
+            fencing: self.scenario.fencing,
+        }
+    }
+
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }
@@ -697,7 +838,7 @@ impl SchedulerLab {
     }
     /// How many times the target applied each run.
     pub fn applications(&self) -> impl Iterator<Item = (&RunKey, usize)> {
-        self.applied.iter().map(|(k, v)| (k, v.len()))
+        self.applied.iter().map(|(k, v)| (k, v.1 as usize))
     }
     /// The node that acts as leader now (by its own clock), if any.
     pub fn acting_leaders(&self) -> Vec<u32> {
@@ -747,9 +888,19 @@ impl SchedulerLab {
                 Some(l) if l.holder == i => {
                     let expires = now + self.scenario.lease_ttl_ms;
                     self.lease = Some(Lease { expires, ..l });
-                    self.nodes[i as usize].lease = Some((l.token, expires));
+                    let n = &mut self.nodes[i as usize];
+                    if n.lease.is_none() {
+                        // Back after a restart (or after doubting its lease): it reloads the
+                        // store's cursor as a new leader would.
+                        n.cursor = self.store_cursor.clone();
+                        self.nodes[i as usize].lease = Some((l.token, expires));
+                        self.plan_all(i);
+                    } else {
+                        n.lease = Some((l.token, expires));
+                    }
                 }
                 Some(_) => {
+                    self.nodes[i as usize].leading = false;
                     if let Some((token, _)) = self.nodes[i as usize].lease.take() {
                         out.emit(
                             now,
@@ -773,6 +924,7 @@ impl SchedulerLab {
                     let n = &mut self.nodes[i as usize];
                     n.lease = Some((token, expires));
                     n.cursor = self.store_cursor.clone();
+                    self.plan_all(i);
                     self.elections.push((now, i, token));
                     self.metrics.add("leader_changes", 1);
                     out.emit(now, Event::Elected { node: i, token });
@@ -781,17 +933,23 @@ impl SchedulerLab {
         }
         if let Some((token, _)) = self.nodes[i as usize].lease {
             if self.acts_as_leader(i) {
+                self.nodes[i as usize].leading = true;
                 self.scan(i, token, out);
             } else {
-                self.nodes[i as usize].lease = None;
-                out.emit(
-                    now,
-                    Event::Deposed {
-                        node: i,
-                        token,
-                        why: "its lease expired by its clock",
-                    },
-                );
+                let n = &mut self.nodes[i as usize];
+                n.lease = None;
+                // A node whose clock runs ahead may doubt a lease it has just renewed, every
+                // tick: it says so once.
+                if std::mem::take(&mut n.leading) {
+                    out.emit(
+                        now,
+                        Event::Deposed {
+                            node: i,
+                            token,
+                            why: "its lease expired by its clock",
+                        },
+                    );
+                }
             }
         }
     }
@@ -803,9 +961,18 @@ impl SchedulerLab {
         let local = self.local_now(i);
         let local_unix = self.unix(local);
         let grace = self.scenario.misfire_grace_ms;
-        let names: Vec<String> = self.jobs.keys().cloned().collect();
+        // The due jobs, in name order.
+        let mut names: Vec<String> = self.nodes[i as usize]
+            .agenda
+            .iter()
+            .take_while(|(t, _)| *t <= local)
+            .map(|(_, name)| name.clone())
+            .collect();
+        names.sort();
         for name in names {
-            let job = &self.jobs[&name];
+            let Some(job) = self.jobs.get(&name) else {
+                continue;
+            };
             let cursor = self.nodes[i as usize]
                 .cursor
                 .get(&name)
@@ -833,6 +1000,7 @@ impl SchedulerLab {
                 }
             }
             let Some(&last) = due.last() else {
+                self.plan(i, &name);
                 continue;
             };
             let new_cursor = self.sim_ms(t).max(last);
@@ -859,9 +1027,10 @@ impl SchedulerLab {
                 );
             }
             let priority = job.spec.priority;
+            let key = job.key.clone();
             for scheduled in fire {
                 let run = RunKey {
-                    job: name.clone(),
+                    job: key.clone(),
                     scheduled,
                     manual: false,
                 };
@@ -870,6 +1039,7 @@ impl SchedulerLab {
             self.nodes[i as usize]
                 .cursor
                 .insert(name.clone(), new_cursor);
+            self.plan(i, &name);
             let fenced_out =
                 self.scenario.fencing && self.lease.as_ref().is_some_and(|l| l.token != token);
             if self.reaches_store(i) && !fenced_out {
@@ -905,8 +1075,14 @@ impl SchedulerLab {
                 priority,
                 attempts: 0,
                 state: MsgState::Ready { at: now },
+                timer: None,
             },
         );
+        self.ready.insert((
+            Reverse(priority),
+            self.queue[&self.next_msg].run.scheduled,
+            self.next_msg,
+        ));
         self.enqueued += 1;
         self.metrics.add("enqueued", 1);
     }
@@ -914,8 +1090,72 @@ impl SchedulerLab {
     /// Removes a message for good.
     fn settle(&mut self, id: u64) -> Option<Msg> {
         let m = self.queue.remove(&id)?;
+        self.ready
+            .remove(&(Reverse(m.priority), m.run.scheduled, id));
+        if let Some(t) = m.timer {
+            self.timers.remove(&(t, id));
+        }
         self.settled += 1;
         Some(m)
+    }
+
+    /// Moves message `id`'s timer to `at` (or removes it).
+    fn set_timer(&mut self, id: u64, at: Option<Time>) {
+        let Some(m) = self.queue.get_mut(&id) else {
+            return;
+        };
+        if let Some(t) = m.timer.take() {
+            self.timers.remove(&(t, id));
+        }
+        if let Some(t) = at {
+            m.timer = Some(t);
+            self.timers.insert((t, id));
+        }
+    }
+
+    /// The first due time of `job` after `cursor` (or its creation), in simulated ms.
+    fn first_due(&self, job: &Job, cursor: Option<Time>) -> Option<Time> {
+        let from = cursor.unwrap_or(job.created).max(job.created);
+        job.schedule
+            .next_after(self.unix(from), &super::Zone::utc(), Default::default())
+            .map(|n| self.sim_ms(n))
+    }
+
+    /// Puts `name` on node `i`'s agenda at its next due time (or takes it off).
+    fn plan(&mut self, i: u32, name: &str) {
+        let n = &self.nodes[i as usize];
+        let due = self
+            .jobs
+            .get(name)
+            .and_then(|j| self.first_due(j, n.cursor.get(name).copied()));
+        let n = &mut self.nodes[i as usize];
+        if let Some(old) = n.next_due.remove(name) {
+            n.agenda.remove(&(old, name.to_string()));
+        }
+        if let Some(t) = due {
+            n.next_due.insert(name.to_string(), t);
+            n.agenda.insert((t, name.to_string()));
+        }
+    }
+
+    /// Rebuilds node `i`'s agenda for every job.
+    fn plan_all(&mut self, i: u32) {
+        let n = &mut self.nodes[i as usize];
+        n.agenda.clear();
+        n.next_due.clear();
+        let names: Vec<String> = self.jobs.keys().cloned().collect();
+        for name in names {
+            self.plan(i, &name);
+        }
+    }
+
+    /// Re-plans a changed job on every node that has an agenda.
+    fn replan(&mut self, name: &str) {
+        for i in 0..self.nodes.len() as u32 {
+            if self.nodes[i as usize].lease.is_some() {
+                self.plan(i, name);
+            }
+        }
     }
 
     /// Whether a run of `job` other than message `except` is being executed.
@@ -923,7 +1163,7 @@ impl SchedulerLab {
         self.workers.iter().enumerate().find_map(|(w, wk)| {
             let e = wk.exec.as_ref()?;
             let m = self.queue.get(&e.msg)?;
-            (e.msg != except && m.run.job == job).then_some((w as u32, e.msg))
+            (e.msg != except && &*m.run.job == job).then_some((w as u32, e.msg))
         })
     }
 
@@ -931,36 +1171,31 @@ impl SchedulerLab {
     fn pull(&mut self, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         loop {
-            let best = self
-                .queue
-                .iter()
-                .filter(|(_, m)| matches!(m.state, MsgState::Ready { at } if at <= now))
-                .filter(|(_, m)| {
-                    !(self
-                        .jobs
-                        .get(&m.run.job)
-                        .is_some_and(|j| j.spec.overlap == Overlap::Queue)
-                        && self.running_of(&m.run.job, u64::MAX).is_some())
-                })
-                .max_by(|(ia, a), (ib, b)| {
-                    a.priority
-                        .cmp(&b.priority)
-                        .then(b.run.scheduled.cmp(&a.run.scheduled))
-                        .then(ib.cmp(ia))
-                })
-                .map(|(&id, _)| id);
+            // The best ready run, passing over runs that wait for their job's previous run.
+            let best = self.ready.iter().map(|&(_, _, id)| id).find(|id| {
+                let job = &self.queue[id].run.job;
+                !(self
+                    .jobs
+                    .get(&**job)
+                    .is_some_and(|j| j.spec.overlap == Overlap::Queue)
+                    && self.running_of(job, u64::MAX).is_some())
+            });
             let Some(id) = best else {
                 return;
             };
             let run = self.queue[&id].run.clone();
-            let Some(job) = self.jobs.get(&run.job).cloned() else {
+            let Some(job) = self
+                .jobs
+                .get(&*run.job)
+                .map(|j| (j.spec.clone(), j.extra_ms))
+            else {
                 self.settle(id);
                 self.metrics.add("discarded", 1);
                 out.emit(now, Event::Discarded { run });
                 continue;
             };
             if let Some((other_w, other_msg)) = self.running_of(&run.job, id) {
-                match job.spec.overlap {
+                match job.0.overlap {
                     Overlap::Allow | Overlap::Queue => {}
                     Overlap::Skip => {
                         self.settle(id);
@@ -985,15 +1220,21 @@ impl SchedulerLab {
             }
             self.next_receipt += 1;
             let receipt = self.next_receipt;
-            let fails = self.rng.chance(u64::from(job.spec.fail_percent), 100);
-            let m = self.queue.get_mut(&id).expect("the chosen message");
+            let fails = self.rng.chance(u64::from(job.0.fail_percent), 100);
+            let until = now + self.scenario.visibility_timeout_ms;
+            let Some(m) = self.queue.get_mut(&id) else {
+                return;
+            };
             m.attempts += 1;
             m.state = MsgState::Taken {
                 worker: w,
-                until: now + self.scenario.visibility_timeout_ms,
+                until,
                 receipt,
             };
             let attempt = m.attempts;
+            let key = (Reverse(m.priority), m.run.scheduled, id);
+            self.ready.remove(&key);
+            self.set_timer(id, Some(until));
             let lag_ms = now as i64 - run.scheduled as i64;
             if attempt == 1 {
                 self.metrics.record("lag_ms", lag_ms.max(0) as u64);
@@ -1002,7 +1243,7 @@ impl SchedulerLab {
                 msg: id,
                 receipt,
                 started: now,
-                ends: now + job.spec.duration_ms + job.extra_ms,
+                ends: now + job.0.duration_ms + job.1,
                 fails,
                 next_heartbeat: now + self.scenario.heartbeat_ms,
             });
@@ -1062,6 +1303,7 @@ impl SchedulerLab {
                     at: now + retry_in_ms,
                 };
             }
+            self.set_timer(e.msg, Some(now + retry_in_ms));
             out.emit(
                 now,
                 Event::Failed {
@@ -1083,7 +1325,7 @@ impl SchedulerLab {
     fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         if self.scenario.fencing {
-            let first = self.applied.get(&m.run).and_then(|a| a.first());
+            let first = self.applied.get(&m.run).map(|a| &a.0);
             if let Some(a) = first {
                 let why = format!(
                     "already applied by worker {} with token {}",
@@ -1109,14 +1351,17 @@ impl SchedulerLab {
             token: m.token,
             node: m.node,
         };
-        let list = self.applied.entry(m.run.clone()).or_default();
-        list.push(record);
-        let duplicate = list.len() > 1;
+        let entry = self
+            .applied
+            .entry(m.run.clone())
+            .or_insert((record.clone(), 0));
+        entry.1 += 1;
+        let duplicate = entry.1 > 1;
         if duplicate {
             self.metrics.add("duplicates", 1);
             if self.duplicate.is_none() {
-                let a = &list[0];
-                let b = &list[1];
+                let a = &entry.0.clone();
+                let b = &record;
                 let elections: Vec<String> = self
                     .elections
                     .iter()
@@ -1169,25 +1414,40 @@ impl SchedulerLab {
                 out.emit(now, Event::NodeUp { node: i as u32 });
             }
         }
+        // One pass tells which worker phases have anything to do.
+        let (mut restarts, mut ends, mut beats) = (false, false, false);
+        for wk in &self.workers {
+            restarts |= wk.restart_at == Some(now);
+            if let Some(e) = &wk.exec {
+                ends |= e.ends <= now;
+                beats |= e.next_heartbeat <= now;
+            }
+        }
         for w in 0..self.workers.len() {
-            if self.workers[w].restart_at == Some(now) {
+            if restarts && self.workers[w].restart_at == Some(now) {
                 self.workers[w].restart_at = None;
                 self.workers[w].up = true;
                 out.emit(now, Event::WorkerUp { worker: w as u32 });
             }
         }
-        let expired: Vec<u64> = self
-            .queue
-            .iter()
-            .filter(|(_, m)| matches!(m.state, MsgState::Taken { until, .. } if until <= now))
-            .map(|(&id, _)| id)
-            .collect();
-        for id in expired {
+        while let Some(&(t, id)) = self.timers.first() {
+            if t > now {
+                break;
+            }
+            self.timers.remove(&(t, id));
             let max = self.scenario.max_attempts;
             let Some(m) = self.queue.get_mut(&id) else {
                 continue;
             };
+            m.timer = None;
+            let taken = matches!(m.state, MsgState::Taken { .. });
             m.state = MsgState::Ready { at: now };
+            self.ready
+                .insert((Reverse(m.priority), m.run.scheduled, id));
+            if !taken {
+                // A retry's backoff is over.
+                continue;
+            }
             let (run, attempt) = (m.run.clone(), m.attempts);
             self.metrics.add("redelivered", 1);
             out.emit(
@@ -1211,26 +1471,37 @@ impl SchedulerLab {
             }
         }
         for w in 0..self.workers.len() {
-            if self.workers[w].exec.as_ref().is_some_and(|e| e.ends <= now) {
+            if ends && self.workers[w].exec.as_ref().is_some_and(|e| e.ends <= now) {
                 self.complete(w as u32, out);
             }
         }
         for w in 0..self.workers.len() {
+            if !beats {
+                break;
+            }
             let Some(e) = self.workers[w].exec.as_mut() else {
                 continue;
             };
             if e.next_heartbeat <= now {
                 e.next_heartbeat = now + self.scenario.heartbeat_ms;
                 let (msg, receipt) = (e.msg, e.receipt);
-                if let Some(m) = self.queue.get_mut(&msg) {
-                    if let MsgState::Taken {
-                        until, receipt: r, ..
-                    } = &mut m.state
-                    {
-                        if *r == receipt {
-                            *until = now + self.scenario.visibility_timeout_ms;
+                let until = now + self.scenario.visibility_timeout_ms;
+                let current = self
+                    .queue
+                    .get_mut(&msg)
+                    .is_some_and(|m| match &mut m.state {
+                        MsgState::Taken {
+                            until: u,
+                            receipt: r,
+                            ..
+                        } if *r == receipt => {
+                            *u = until;
+                            true
                         }
-                    }
+                        _ => false,
+                    });
+                if current {
+                    self.set_timer(msg, Some(until));
                 }
             }
         }
@@ -1241,18 +1512,25 @@ impl SchedulerLab {
             }
         }
         for w in 0..self.workers.len() {
+            if self.ready.is_empty() {
+                break;
+            }
             if self.workers[w].up && self.workers[w].exec.is_none() {
                 self.pull(w as u32, out);
             }
         }
-        self.metrics
-            .gauge("queue_depth", now, self.queue.len() as i64);
+        if self.last_depth != Some(self.queue.len()) {
+            self.last_depth = Some(self.queue.len());
+            self.metrics
+                .gauge("queue_depth", now, self.queue.len() as i64);
+        }
     }
 
     fn crash_node(&mut self, node: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         let n = &mut self.nodes[node as usize];
         n.up = false;
+        n.leading = false;
         n.lease = None;
         n.restart_at = Some(now + self.scenario.restart_ms);
         out.emit(now, Event::NodeDown { node });
@@ -1293,6 +1571,7 @@ impl Simulation for SchedulerLab {
             jobs.insert(
                 spec.name.clone(),
                 Job {
+                    key: spec.name.as_str().into(),
                     spec: spec.clone(),
                     schedule,
                     created: 0,
@@ -1316,8 +1595,11 @@ impl Simulation for SchedulerLab {
                     up: true,
                     partitioned: false,
                     skew_ms: 0,
+                    leading: false,
                     lease: None,
                     cursor: BTreeMap::new(),
+                    agenda: BTreeSet::new(),
+                    next_due: BTreeMap::new(),
                     restart_at: None,
                     // Staggered so that node 0 usually wins the first election.
                     next_tick: i * renew / n,
@@ -1333,6 +1615,8 @@ impl Simulation for SchedulerLab {
                 .collect(),
             jobs,
             queue: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            timers: BTreeSet::new(),
             next_msg: 0,
             next_receipt: 0,
             dead: Vec::new(),
@@ -1341,6 +1625,7 @@ impl Simulation for SchedulerLab {
             duplicate: None,
             enqueued: 0,
             settled: 0,
+            last_depth: None,
             metrics: Metrics::default(),
         })
     }
@@ -1375,7 +1660,6 @@ impl Simulation for SchedulerLab {
                 at(r);
             }
         }
-        let idle = self.workers.iter().any(|w| w.up && w.exec.is_none());
         for w in &self.workers {
             if let Some(r) = w.restart_at {
                 at(r);
@@ -1385,12 +1669,8 @@ impl Simulation for SchedulerLab {
                 at(e.next_heartbeat);
             }
         }
-        for m in self.queue.values() {
-            match m.state {
-                MsgState::Taken { until, .. } => at(until),
-                MsgState::Ready { at: t } if idle && t > now => at(t),
-                MsgState::Ready { .. } => {}
-            }
+        if let Some(&(t, _)) = self.timers.first() {
+            at(t);
         }
         d
     }
@@ -1518,6 +1798,7 @@ impl Simulation for SchedulerLab {
                     (false, Some(j)) => {
                         j.spec = job.clone();
                         j.schedule = schedule;
+                        self.replan(&job.name);
                         out.emit(
                             now,
                             Event::JobChanged {
@@ -1532,12 +1813,14 @@ impl Simulation for SchedulerLab {
                         self.jobs.insert(
                             job.name.clone(),
                             Job {
+                                key: job.name.as_str().into(),
                                 spec: job.clone(),
                                 schedule,
                                 created: now,
                                 extra_ms: 0,
                             },
                         );
+                        self.replan(&job.name);
                         out.emit(
                             now,
                             Event::JobAdded {
@@ -1551,18 +1834,18 @@ impl Simulation for SchedulerLab {
                 if self.jobs.remove(name).is_none() {
                     return Err(Refusal(format!("no job {name:?}")));
                 }
+                self.replan(name);
                 out.emit(now, Event::JobDeleted { job: name.clone() });
             }
             Command::Trigger { name } => {
-                let priority = self
+                let job = self
                     .jobs
                     .get(name)
-                    .ok_or_else(|| Refusal(format!("no job {name:?}")))?
-                    .spec
-                    .priority;
+                    .ok_or_else(|| Refusal(format!("no job {name:?}")))?;
+                let (priority, key) = (job.spec.priority, job.key.clone());
                 out.emit(now, Event::Triggered { job: name.clone() });
                 let run = RunKey {
-                    job: name.clone(),
+                    job: key,
                     scheduled: now,
                     manual: true,
                 };
@@ -1574,6 +1857,9 @@ impl Simulation for SchedulerLab {
         }
         // Idle workers take what a command made ready at once.
         for w in 0..self.workers.len() {
+            if self.ready.is_empty() {
+                break;
+            }
             if self.workers[w].up && self.workers[w].exec.is_none() {
                 self.pull(w as u32, out);
             }
@@ -1612,6 +1898,17 @@ impl Simulation for SchedulerLab {
 
     fn metrics(&self) -> Metrics {
         let mut m = self.metrics.clone();
+        for name in [
+            "enqueued",
+            "applied",
+            "duplicates",
+            "fenced",
+            "missed",
+            "retries",
+            "dead_lettered",
+        ] {
+            m.counters.entry(name.to_string()).or_insert(0);
+        }
         let busy: u64 = self
             .workers
             .iter()

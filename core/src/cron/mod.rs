@@ -38,6 +38,13 @@
 //!
 //! Searching skips whole months, days and hours that cannot match (see [`expr`]), so a next
 //! fire time costs well under a microsecond in UTC (`cargo bench -p orrery-core --bench cron`).
+//!
+//! # Modules
+//!
+//! * [`civil`]: calendar arithmetic on integers and RFC 3339 text.
+//! * [`expr`]: parsing, day matching and the local-timeline search.
+//! * [`describe`]: the plain-language description.
+//! * [`lab`]: the scheduler lab, a distributed cron built on this engine (evaluated in UTC).
 
 pub mod civil;
 pub mod describe;

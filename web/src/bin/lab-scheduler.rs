@@ -1,10 +1,10 @@
 //! The scheduler lab's bundle.
 
-use orrery_web::labs::{self, BundledLab};
+use orrery_web::labs::{scheduler, BundledLab};
 
 fn main() {
     orrery_web::start(vec![BundledLab {
         lab: orrery_core::registry::scheduler(),
-        ui: labs::generic(),
+        ui: scheduler::UI,
     }]);
 }

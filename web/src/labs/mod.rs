@@ -11,6 +11,7 @@ pub mod cache_mrc;
 pub mod elevator;
 pub mod parking;
 pub mod saga;
+pub mod scheduler;
 
 use std::cell::RefCell;
 

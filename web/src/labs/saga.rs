@@ -474,4 +474,3 @@ fn describe(command: &Value) -> Option<String> {
         _ => return None,
     })
 }
-
