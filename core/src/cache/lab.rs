@@ -2027,9 +2027,19 @@ impl Simulation for CacheLab {
                 ),
             );
         }
-        if let Some(&k) = self.dirty.iter().next_back() {
+        for &k in &self.dirty {
             match self.values.get(&k) {
-                Some(e) if e.unflushed > 0 => {}
+                Some(e) if e.unflushed > 0 && e.version >= self.store.version(k) => {}
+                Some(e) if e.unflushed > 0 => {
+                    return violation(
+                        "dirty values are never older than the store",
+                        format!(
+                            "key {k} is dirty at version {} but the store has {}",
+                            e.version,
+                            self.store.version(k)
+                        ),
+                    )
+                }
                 _ => {
                     return violation(
                         "dirty entries hold writes",
