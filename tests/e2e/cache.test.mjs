@@ -396,3 +396,31 @@ test('write-back: a crash loses the dirty writes, drawn and counted, and the sha
     await finish(a);
   }
 });
+
+test('app servers: local copies drawn per server, stale copies marked when invalidations are dropped', TEST_OPTS, async () => {
+  const scenario = {
+    app_servers: 3,
+    coherence: 'pub_sub',
+    pubsub_drop_percent: 100,
+    local_ttl_ms: 0,
+    write_percent: 20,
+    write_strategy: 'write_through',
+    rate_per_s: 100,
+  };
+  const made = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario, inputs: [], cursor: 20_000, view: {} });
+  const lab = await open(made.slice(made.indexOf('#')));
+  const { page } = lab;
+  try {
+    const state = await pausedState(page);
+    assert.equal(state.ms, 20_000);
+    assert.equal(await page.locator('.error-banner').count(), 0);
+    await byId(page, 'app-servers').waitFor();
+    assert.equal(await page.locator('[data-testid^="app-server-"]').count(), 3, 'one row per app server');
+    // Every invalidation is dropped and copies never expire, so written keys stay stale locally.
+    assert.ok((await byId(page, 'stale-copy').count()) > 0, 'stale local copies are marked');
+    assert.ok(Number(await byId(page, 'stale-reads').textContent()) > 0, 'stale reads are counted');
+    await screenshot(page, 'cache-app-servers-1280');
+  } finally {
+    await finish(lab);
+  }
+});

@@ -61,6 +61,14 @@
 //! `u` is uniform: the probability rises as expiry nears, so one request renews a hot key before
 //! it expires and the stampede never starts.
 //!
+//! **App servers.** With `app_servers > 0`, requests go round robin through app servers, each
+//! with a small local cache in front of the shared one ([`super::near`]): a usable local copy
+//! is served at once without touching the shared cache or its policy; otherwise the read goes to
+//! the shared cache and its answer fills the local copy. A write's acknowledgement drops the
+//! writer's own copy and, under pub/sub coherence, sends invalidations to the others, which may
+//! be delayed or dropped; a stale local read records how long after the newer version was
+//! committed it happened (`stale_age_ms`, the stale window).
+//!
 //! Arrivals are kept in microseconds (Poisson gaps from [`Rng::exp_ms`] with a mean of
 //! `1_000_000 / rate_per_s`, or evenly spaced) and happen at the whole millisecond they fall in;
 //! each is a write with probability `write_percent`. Scan bursts (the `burst` command, and the

@@ -12,6 +12,7 @@
 //!                                                  red failed, violet served expired, w write
 //!   origin    17 ▓▓▓░░  3 ▓░░░░               fetches in flight, with their progress
 //!   store     write-back · 9 v4 ▓▓░ · queue [7 v2] [8 v5] · written 3 v2, 9 v3 …
+//!   app 0     [3 v2] [17 v1!]                 local copies (with app servers); ! stale
 //! ```
 //!
 //! Everything drawn comes from `CacheLab::view()`; nothing here decides what the cache does.
@@ -48,6 +49,9 @@ const WRITE_STRATEGIES: &[&str] = &[
     "write_back",
     "write_behind",
 ];
+const COHERENCE: &[&str] = &["pub_sub", "ttl_only", "versioned_keys"];
+/// Local copies drawn per app server.
+const COPIES_SHOWN: usize = 24;
 /// Cached values drawn; the rest are counted.
 const VALUES_SHOWN: usize = 48;
 /// Written keys, store writes and queued writes drawn in the store panel.
@@ -92,6 +96,12 @@ pub const UI: LabUi = LabUi {
         "write_behind_delay_ms",
         "min_size_bytes",
         "max_size_bytes",
+        "app_servers",
+        "coherence",
+        "local_capacity",
+        "local_ttl_ms",
+        "pubsub_delay_ms",
+        "pubsub_drop_percent",
         "workload.loop_len",
         "workload.burst_every_ms",
         "workload.burst_len",
@@ -143,6 +153,10 @@ struct Snapshot {
     bytes_hit: u64,
     origin_load: u64,
     shift: u64,
+    /// Each app server's local copies: `(key, version, stale)`.
+    apps: Rc<Vec<Vec<(u64, u64, bool)>>>,
+    local_hits: u64,
+    coherence: String,
 }
 
 /// One cached value: its version against the store's, whether it is dirty, and how much of its
@@ -323,6 +337,9 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
         bytes_hit: v.bytes_hit,
         origin_load: v.origin_load_per_s,
         shift: v.shift,
+        apps: Rc::new(v.app_servers),
+        local_hits: v.local_hits,
+        coherence: label(serde_json::to_value(v.coherence)),
     }
 }
 
@@ -375,6 +392,7 @@ fn choices(field: &str) -> Option<&'static [&'static str]> {
         "arrivals" => Some(ARRIVALS),
         "read_strategy" => Some(READ_STRATEGIES),
         "write_strategy" => Some(WRITE_STRATEGIES),
+        "coherence" => Some(COHERENCE),
         _ => None,
     }
 }
@@ -592,6 +610,10 @@ fn cache_stage(props: &StageProps) -> Html {
             <Origin in_flight={snap.in_flight.clone()} down={snap.origin_down}
                 fetches={snap.origin_fetches} single_flight={snap.single_flight} />
             <StorePanel store={Rc::clone(&snap.store)} />
+            if !snap.apps.is_empty() {
+                <AppServers apps={Rc::clone(&snap.apps)} local_hits={snap.local_hits}
+                    coherence={snap.coherence.clone()} />
+            }
             <p class="legend muted">
                 { "Squares are cached keys, most recent first; the colour follows the key. \
                    Dashed rows are ghosts: keys the policy remembers but no longer holds. \
@@ -886,6 +908,57 @@ fn store_panel(props: &StorePanelProps) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct AppServersProps {
+    apps: Rc<Vec<Vec<(u64, u64, bool)>>>,
+    local_hits: u64,
+    coherence: String,
+}
+
+/// The app servers in front of the shared cache: each one's local copies, a red outline on a
+/// copy older than the store's version (stale until an invalidation arrives or it expires).
+#[function_component(AppServers)]
+fn app_servers(props: &AppServersProps) -> Html {
+    html! {
+        <div class="segments" data-testid="app-servers">
+            <h3>
+                { "App servers" }
+                <span class="muted small">
+                    { format!(" local caches · {} · {} local hits", props.coherence, props.local_hits) }
+                </span>
+            </h3>
+            { for props.apps.iter().enumerate().map(|(i, copies)| {
+                let more = copies.len().saturating_sub(COPIES_SHOWN);
+                html! {
+                    <div class="segment" data-testid={format!("app-server-{i}")}>
+                        <span class="segment-name">{ format!("app {i}") }<small>{ copies.len() }</small></span>
+                        <div class="slots">
+                            { for copies.iter().take(COPIES_SHOWN).map(|&(k, v, stale)| {
+                                let mut style = key_style(k);
+                                if stale {
+                                    style.push_str(";outline:2px solid var(--bad)");
+                                }
+                                html! {
+                                    <span class="slot" style={style} data-testid={stale.then_some("stale-copy")}
+                                        title={format!("key {k} v{v}{}", if stale { ", STALE" } else { "" })}>
+                                        { k }<small style="opacity:.7">{ format!(" v{v}") }</small>
+                                    </span>
+                                }
+                            }) }
+                            if more > 0 {
+                                <span class="more">{ format!("+{more} more") }</span>
+                            }
+                            if copies.is_empty() {
+                                <span class="more">{ "empty" }</span>
+                            }
+                        </div>
+                    </div>
+                }
+            }) }
+        </div>
+    }
+}
+
 /// The home page's picture: each list as a bar of key-coloured stripes, the latest outcomes
 /// and the hit ratio.
 fn thumbnail(run: &dyn LabRun) -> Html {
@@ -996,16 +1069,18 @@ mod tests {
     #[test]
     fn strategy_menus_offer_every_strategy_by_its_serde_name() {
         use orrery_core::cache::lab::{ReadStrategy, WriteStrategy};
+        use orrery_core::cache::near::Coherence;
         for (name, all) in [
             ("read_strategy", READ_STRATEGIES),
             ("write_strategy", WRITE_STRATEGIES),
+            ("coherence", COHERENCE),
         ] {
             assert_eq!(choices(name), Some(all));
             for s in all {
-                let ok = if name == "read_strategy" {
-                    serde_json::from_value::<ReadStrategy>(json!(s)).is_ok()
-                } else {
-                    serde_json::from_value::<WriteStrategy>(json!(s)).is_ok()
+                let ok = match name {
+                    "read_strategy" => serde_json::from_value::<ReadStrategy>(json!(s)).is_ok(),
+                    "write_strategy" => serde_json::from_value::<WriteStrategy>(json!(s)).is_ok(),
+                    _ => serde_json::from_value::<Coherence>(json!(s)).is_ok(),
                 };
                 assert!(ok, "{s}");
             }
