@@ -280,3 +280,97 @@ fn runs_with_app_servers_are_partition_independent_and_replay() {
     assert_eq!(replayed.digest(), leap.digest());
     assert_eq!(leap.violation(), None);
 }
+
+/// Three cache nodes share the keys on a consistent-hash ring; a fourth joins and node 1
+/// leaves: only the cached keys on arcs that changed hands move, and each misses once.
+#[test]
+fn nodes_joining_and_leaving_the_ring_move_only_their_keys() {
+    let scenario = Scenario {
+        capacity: 8,
+        keys: 8,
+        rate_per_s: 2,
+        arrivals: Arrivals::Uniform,
+        origin_latency_ms: 100,
+        cache_nodes: 3,
+        vnodes: 16,
+        workload: Workload {
+            pattern: Pattern::Loop,
+            loop_len: 8,
+            ..Workload::default()
+        },
+        ..Scenario::default()
+    };
+    let run = run_of(
+        scenario,
+        &[
+            (4_200, r#""add_node""#),
+            (6_200, r#"{"remove_node":{"node":1}}"#),
+            (6_300, r#"{"remove_node":{"node":1}}"#),
+        ],
+        8_200,
+    );
+    let text: String = run
+        .log()
+        .iter()
+        .filter(|e| e.time >= 4_000)
+        .map(|e| e.line().trim_start().to_string() + "\n")
+        .collect();
+    expect![[r#"
+        4.000s get 7: miss, fetching
+        4.100s fetched 7 from origin
+        4.200s > "add_node"
+        4.200s cache node 3 joined: 27.4% of the ring changed hands, 3 cached keys moved (0, 5, 6)
+        4.500s get 0: miss, fetching
+        4.600s fetched 0 from origin
+        5.000s get 1: hit
+        5.500s get 2: hit
+        6.000s get 3: hit
+        6.200s > {"remove_node":{"node":1}}
+        6.200s cache node 1 left: 21.7% of the ring changed hands, 1 cached key moved (2)
+        6.300s > {"remove_node":{"node":1}} refused: there is no cache node 1; nodes: [0, 2, 3]
+        6.500s get 4: hit
+        7.000s get 5: miss, fetching
+        7.100s fetched 5 from origin
+        7.500s get 6: miss, fetching
+        7.600s fetched 6 from origin
+        8.000s get 7: hit
+    "#]]
+    .assert_eq(&text);
+    assert_eq!(run.violation(), None);
+    let nodes: Vec<u32> = run.sim().view().nodes.iter().map(|n| n.0).collect();
+    assert_eq!(nodes, [0, 2, 3]);
+}
+
+/// Under load with a thousand cached keys on four nodes, a fifth node takes about a fifth of
+/// them, not all (the point of consistent hashing).
+#[test]
+fn a_joining_node_takes_about_its_share_of_the_cached_keys() {
+    let scenario = Scenario {
+        capacity: 1_000,
+        keys: 1_000,
+        rate_per_s: 2_000,
+        arrivals: Arrivals::Uniform,
+        origin_latency_ms: 10,
+        cache_nodes: 4,
+        vnodes: 128,
+        workload: Workload {
+            pattern: Pattern::Scan,
+            ..Workload::default()
+        },
+        ..Scenario::default()
+    };
+    let run = run_of(scenario, &[(1_000, r#""add_node""#)], 1_000);
+    let moved = run
+        .log()
+        .iter()
+        .map(|e| e.line())
+        .find(|l| l.contains("cache node 4 joined"))
+        .expect("the join is logged");
+    let n: u32 = moved
+        .split("changed hands, ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    assert!((150..=250).contains(&n), "{n} of 1000 keys moved: {moved}");
+}

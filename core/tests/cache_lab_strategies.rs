@@ -618,8 +618,9 @@ fn the_cures_for_a_hot_key_expiring_under_load() {
     "#]].assert_eq(&table);
 }
 
-/// Random scenarios and commands under every strategy (with app servers and their local caches
-/// in some), with the invariants checked after every step. Without faults no write is lost or fails; when every write is made by hand, a final
+/// Random scenarios and commands under every strategy (with app servers and their local caches,
+/// and cache nodes joining and leaving the ring, in some), with the invariants checked after
+/// every step. Without faults no write is lost or fails; when every write is made by hand, a final
 /// flush and a quiet minute later the store holds exactly the last version written of every key
 /// (no write lost, none reordered); a run without writes never reads a stale value.
 #[test]
@@ -672,6 +673,8 @@ fn fuzz_strategies_keep_invariants_and_lose_no_write_without_a_crash() {
             ][rng.below(3) as usize],
             pubsub_delay_ms: rng.range(0, 300),
             pubsub_drop_percent: [0, 30][rng.below(2) as usize],
+            cache_nodes: rng.range(1, 4) as u32,
+            vnodes: rng.range(1, 32) as u32,
             ..Scenario::default()
         };
         let fresh = CacheLab::new(&scenario).expect("valid");
@@ -688,9 +691,15 @@ fn fuzz_strategies_keep_invariants_and_lose_no_write_without_a_crash() {
                     *puts.entry(key).or_default() += 1;
                     Command::Put { key }
                 }
-                6 => Command::Phase {
-                    skew_milli: rng.range(0, 1_500) as u32,
-                    shift: rng.below(100),
+                6 => match rng.below(3) {
+                    0 => Command::Phase {
+                        skew_milli: rng.range(0, 1_500) as u32,
+                        shift: rng.below(100),
+                    },
+                    1 => Command::AddNode,
+                    _ => Command::RemoveNode {
+                        node: rng.below(5) as u32,
+                    },
                 },
                 7 => Command::Crash,
                 8 => Command::OriginDown {

@@ -69,6 +69,14 @@
 //! be delayed or dropped; a stale local read records how long after the newer version was
 //! committed it happened (`stale_age_ms`, the stale window).
 //!
+//! **Cache nodes.** The shared cache's keys are partitioned among `cache_nodes` nodes on a
+//! consistent-hash ring with `vnodes` virtual nodes each ([`super::ring`]). When a node joins
+//! (`add_node`) or leaves (`remove_node`), exactly the cached keys on arcs that changed hands
+//! move: their values stay behind on the old owner, so each misses once on its new one (a dirty
+//! write-back value is handed to the store first). Simplification: one eviction policy spans
+//! all nodes (as if their memory were pooled), so the policy still sees exactly the replayed
+//! request sequence; real nodes evict independently.
+//!
 //! Arrivals are kept in microseconds (Poisson gaps from [`Rng::exp_ms`] with a mean of
 //! `1_000_000 / rate_per_s`, or evenly spaced) and happen at the whole millisecond they fall in;
 //! each is a write with probability `write_percent`. Scan bursts (the `burst` command, and the
@@ -85,6 +93,7 @@ use serde::{Deserialize, Serialize};
 
 use super::near::{Coherence, LocalCache};
 use super::policy::{self, NAMES};
+use super::ring::{NodeId, Ring};
 use super::store::{object_size, Store};
 use super::workload::{Generator, Phase, Workload, MAX_BURST, MAX_SKEW_MILLI};
 use super::{Access, Policy};
@@ -196,6 +205,10 @@ pub struct Scenario {
     pub pubsub_delay_ms: u64,
     /// Percent of invalidation messages lost on the way.
     pub pubsub_drop_percent: u32,
+    /// Shared cache nodes on a consistent-hash ring; keys are partitioned among them.
+    pub cache_nodes: u32,
+    /// Virtual nodes per cache node on the ring.
+    pub vnodes: u32,
 }
 
 impl Default for Scenario {
@@ -229,6 +242,8 @@ impl Default for Scenario {
             coherence: Coherence::PubSub,
             pubsub_delay_ms: 50,
             pubsub_drop_percent: 0,
+            cache_nodes: 1,
+            vnodes: 64,
         }
     }
 }
@@ -241,6 +256,8 @@ pub const MAX_DURATION_MS: u64 = 86_400_000;
 pub const MAX_BETA_MILLI: u32 = 100_000;
 /// The largest object accepted.
 pub const MAX_SIZE_BYTES: u64 = 1 << 30;
+/// The most cache nodes on the ring at once.
+pub const MAX_CACHE_NODES: u32 = 16;
 /// The most app servers accepted.
 pub const MAX_APP_SERVERS: u32 = 16;
 /// The largest local cache accepted.
@@ -278,6 +295,18 @@ impl Scenario {
             return Err(format!(
                 "app_servers must be at most {MAX_APP_SERVERS}, not {}",
                 self.app_servers
+            ));
+        }
+        if !(1..=MAX_CACHE_NODES).contains(&self.cache_nodes) {
+            return Err(format!(
+                "cache_nodes must be between 1 and {MAX_CACHE_NODES}, not {}",
+                self.cache_nodes
+            ));
+        }
+        if !(1..=1_024).contains(&self.vnodes) {
+            return Err(format!(
+                "vnodes must be between 1 and 1024, not {}",
+                self.vnodes
             ));
         }
         if !(1..=MAX_LOCAL_CAPACITY).contains(&self.local_capacity) {
@@ -377,6 +406,10 @@ pub enum Command {
     OriginDown { on: bool },
     /// The cache process crashes and restarts cold: writes only it held are lost.
     Crash,
+    /// A new cache node joins the ring and takes over its arcs.
+    AddNode,
+    /// Cache node `node` leaves the ring; its arcs pass to their clockwise neighbours.
+    RemoveNode { node: u32 },
 }
 
 /// A read answered with a version older than the store's: `(served, newest committed)`.
@@ -529,6 +562,14 @@ pub enum Event {
         server: u32,
         key: u64,
         had: u64,
+    },
+    /// Cache node `node` joined (`joined`) or left the ring: `share_ppm` of the ring changed
+    /// hands, and these cached keys moved (their values stay behind: the next read misses).
+    NodeChanged {
+        node: u32,
+        joined: bool,
+        share_ppm: u64,
+        moved: Vec<u64>,
     },
 }
 
@@ -776,6 +817,31 @@ impl fmt::Display for Event {
                 }
                 Ok(())
             }
+            Event::NodeChanged {
+                node,
+                joined,
+                share_ppm,
+                moved,
+            } => {
+                const SHOWN: usize = 12;
+                write!(
+                    f,
+                    "cache node {node} {}: {}.{}% of the ring changed hands, {} cached key{} moved",
+                    if *joined { "joined" } else { "left" },
+                    share_ppm / 10_000,
+                    share_ppm % 10_000 / 1_000,
+                    moved.len(),
+                    if moved.len() == 1 { "" } else { "s" }
+                )?;
+                if !moved.is_empty() {
+                    write!(f, " ({}", Keys(&moved[..moved.len().min(SHOWN)]))?;
+                    if moved.len() > SHOWN {
+                        write!(f, ", …")?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
             Event::Invalidated { server, key, had } => {
                 write!(f, "app {server}: invalidated its copy of {key} (v{had})")
             }
@@ -877,6 +943,8 @@ pub struct EntryView {
     /// `None`: never expires.
     pub expires_at: Option<Time>,
     pub size: u64,
+    /// The cache node that owns the key.
+    pub node: u32,
 }
 
 /// What the page draws: the cache's internal lists, recent requests and fetches in flight.
@@ -931,6 +999,8 @@ pub struct CacheView {
     pub app_servers: Vec<Vec<(u64, u64, bool)>>,
     pub local_hits: u64,
     pub coherence: Coherence,
+    /// The cache nodes on the ring and their shares of it in parts per million.
+    pub nodes: Vec<(u32, u64)>,
 }
 
 /// Keys per segment in [`CacheView::segments`].
@@ -1013,6 +1083,10 @@ pub struct CacheLab {
     load_window: VecDeque<Time>,
     /// The app servers' local caches (empty without app servers).
     locals: Vec<LocalCache>,
+    /// The shared cache's nodes.
+    ring: Ring,
+    /// The id the next joining node gets.
+    next_node: NodeId,
     /// Requests so far through the app servers (round robin).
     next_server: u64,
     /// Invalidation messages on their way: `(server, key, version)`.
@@ -1085,6 +1159,7 @@ impl CacheLab {
                     dirty: e.unflushed > 0,
                     expires_at: e.expires_at,
                     size: self.size(key),
+                    node: self.ring.owner(key).unwrap_or(0),
                 })
             })
             .take(SEGMENT_LIMIT)
@@ -1145,6 +1220,12 @@ impl CacheLab {
                 .collect(),
             local_hits: self.local_hits,
             coherence: self.scenario.coherence,
+            nodes: self
+                .ring
+                .nodes()
+                .iter()
+                .map(|&n| (n, self.ring.share(n)))
+                .collect(),
         }
     }
 
@@ -1602,6 +1683,49 @@ impl CacheLab {
                 },
             );
         }
+    }
+
+    /// A node joined or left: the cached keys on arcs that changed hands lose their values (the
+    /// new owner does not have them); a dirty write-back value is handed to the store first.
+    fn nodes_changed(
+        &mut self,
+        node: NodeId,
+        joined: bool,
+        moved: super::ring::Moved,
+        out: &mut dyn Emit<Event>,
+    ) {
+        let keys: Vec<u64> = moved
+            .keys(self.resident.iter().copied())
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .filter(|k| self.values.contains_key(k))
+            .collect();
+        for &k in &keys {
+            if let Some(e) = self.values.remove(&k) {
+                if self.dirty.remove(&k) && self.scenario.write_strategy == WriteStrategy::WriteBack
+                {
+                    self.start_write(
+                        k,
+                        e.version,
+                        WriteKind::Flush {
+                            writes: e.unflushed,
+                            evicted: true,
+                        },
+                    );
+                } else {
+                    self.dirty.remove(&k);
+                }
+            }
+        }
+        out.emit(
+            self.now,
+            Event::NodeChanged {
+                node,
+                joined,
+                share_ppm: moved.share(),
+                moved: keys,
+            },
+        );
     }
 
     /// The earliest invalidation message arrives.
@@ -2086,6 +2210,8 @@ impl Simulation for CacheLab {
             bytes_hit: 0,
             load_window: VecDeque::new(),
             locals: vec![LocalCache::default(); s.app_servers as usize],
+            ring: Ring::with_nodes(s.vnodes, 0..s.cache_nodes),
+            next_node: s.cache_nodes,
             next_server: 0,
             deliveries: BTreeMap::new(),
             pubsub_rng: root.fork(6),
@@ -2253,6 +2379,30 @@ impl Simulation for CacheLab {
                     )));
                 }
                 self.start_phase(*skew_milli, *shift, out);
+            }
+            Command::AddNode => {
+                if self.ring.nodes().len() as u32 >= MAX_CACHE_NODES {
+                    return Err(Refusal(format!(
+                        "the ring already has the most nodes, {MAX_CACHE_NODES}"
+                    )));
+                }
+                let node = self.next_node;
+                self.next_node += 1;
+                let moved = self.ring.add_node(node);
+                self.nodes_changed(node, true, moved, out);
+            }
+            Command::RemoveNode { node } => {
+                if !self.ring.contains_node(*node) {
+                    return Err(Refusal(format!(
+                        "there is no cache node {node}; nodes: {:?}",
+                        self.ring.nodes()
+                    )));
+                }
+                if self.ring.nodes().len() == 1 {
+                    return Err(Refusal("the last cache node cannot leave".into()));
+                }
+                let moved = self.ring.remove_node(*node);
+                self.nodes_changed(*node, false, moved, out);
             }
             Command::OriginDown { on } => {
                 if self.origin_down == *on {
