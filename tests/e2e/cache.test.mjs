@@ -424,3 +424,27 @@ test('app servers: local copies drawn per server, stale copies marked when inval
     await finish(lab);
   }
 });
+
+test('cache nodes: a node joins the ring from the palette and only its keys move', TEST_OPTS, async () => {
+  const made = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario: { cache_nodes: 3 }, inputs: [], cursor: 10_000, view: {} });
+  const lab = await open(made.slice(made.indexOf('#')));
+  const { page } = lab;
+  try {
+    await pausedState(page);
+    await byId(page, 'cache-nodes').waitFor();
+    assert.equal(await byId(page, 'cache-node').count(), 3);
+    await byId(page, 'fault-add-node').click();
+    await waitLogContains(page, 'You added a cache node to the ring');
+    await waitLogContains(page, 'cache node 3 joined');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="cache-node"]').length === 4,
+      null,
+      { timeout: WAIT_MS },
+    );
+    await byId(page, 'fault-remove-node').click();
+    await waitLogContains(page, 'You removed cache node 3 from the ring');
+    await waitLogContains(page, 'cache node 3 left');
+  } finally {
+    await finish(lab);
+  }
+});

@@ -96,6 +96,8 @@ pub const UI: LabUi = LabUi {
         "write_behind_delay_ms",
         "min_size_bytes",
         "max_size_bytes",
+        "cache_nodes",
+        "vnodes",
         "app_servers",
         "coherence",
         "local_capacity",
@@ -157,6 +159,8 @@ struct Snapshot {
     apps: Rc<Vec<Vec<(u64, u64, bool)>>>,
     local_hits: u64,
     coherence: String,
+    /// The cache nodes on the ring and their shares of it, in parts per million.
+    nodes: Vec<(u32, u64)>,
 }
 
 /// One cached value: its version against the store's, whether it is dirty, and how much of its
@@ -164,6 +168,8 @@ struct Snapshot {
 #[derive(Clone, Debug, PartialEq)]
 struct Value_ {
     key: u64,
+    /// The cache node that owns the key.
+    node: u32,
     version: u64,
     store_version: u64,
     dirty: bool,
@@ -258,6 +264,7 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
         .iter()
         .map(|e| Value_ {
             key: e.key,
+            node: e.node,
             version: e.version,
             store_version: e.store_version,
             dirty: e.dirty,
@@ -340,6 +347,7 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
         apps: Rc::new(v.app_servers),
         local_hits: v.local_hits,
         coherence: label(serde_json::to_value(v.coherence)),
+        nodes: v.nodes,
     }
 }
 
@@ -402,6 +410,9 @@ fn describe(command: &Value) -> Option<String> {
     if command.as_str() == Some("flush") {
         return Some("You flushed the cache: every key is gone".to_string());
     }
+    if command.as_str() == Some("add_node") {
+        return Some("You added a cache node to the ring".to_string());
+    }
     if command.as_str() == Some("crash") {
         return Some(
             "You crashed the cache: it restarts cold, and writes only it held are lost".to_string(),
@@ -413,6 +424,7 @@ fn describe(command: &Value) -> Option<String> {
         "flush" => "You flushed the cache: every key is gone".to_string(),
         "get" => format!("You requested key {}", num("key")?),
         "put" => format!("You wrote key {}", num("key")?),
+        "remove_node" => format!("You removed cache node {} from the ring", num("node")?),
         "crash" => "You crashed the cache: it restarts cold".to_string(),
         "phase" => format!(
             "You started a workload phase: skew {:.2}, hot keys moved by {}",
@@ -485,6 +497,14 @@ fn palette(run: &dyn LabRun) -> Palette {
             .hint("Move the working set: yesterday's hot keys go cold, new ones heat up."),
             Fault::new("put-hot", "Write hot key", json!({"put": {"key": snap.shift}}))
                 .hint("Write the hottest key by the scenario's write strategy."),
+            Fault::new("add-node", "Add cache node", json!("add_node"))
+                .hint("A node joins the ring: only the keys on the arcs it takes move (and miss once)."),
+            Fault::new(
+                "remove-node",
+                "Remove cache node",
+                json!({"remove_node": {"node": snap.nodes.last().map_or(0, |n| n.0)}}),
+            )
+            .hint("The newest node leaves the ring: its keys pass to their clockwise neighbours."),
         ],
     }
 }
@@ -606,6 +626,19 @@ fn cache_stage(props: &StageProps) -> Html {
             </div>
             <Segments segments={Rc::clone(&snap.segments)} />
             <Values values={Rc::clone(&snap.values)} dirty={snap.dirty} />
+            if snap.nodes.len() > 1 {
+                <div class="chips" data-testid="cache-nodes" title="Cache nodes on the consistent-hash ring and their share of it">
+                    <span class="muted small">{ "nodes" }</span>
+                    { for snap.nodes.iter().map(|&(n, ppm)| {
+                        let cached = snap.values.iter().filter(|v| v.node == n).count();
+                        html! {
+                            <span class="slot" data-testid="cache-node" style={key_style(u64::from(n) * 7_919)}>
+                                { format!("node {n} · {:.1}% · {cached} values", ppm as f64 / 10_000.0) }
+                            </span>
+                        }
+                    }) }
+                </div>
+            }
             <Stream recent={Rc::clone(&snap.recent)} />
             <Origin in_flight={snap.in_flight.clone()} down={snap.origin_down}
                 fetches={snap.origin_fetches} single_flight={snap.single_flight} />
@@ -813,8 +846,9 @@ fn values(props: &ValuesProps) -> Html {
                         style.push_str(";outline:2px solid var(--bad)");
                     }
                     let title = format!(
-                        "key {}: version {}{}, store has {}{}{}",
+                        "key {} on node {}: version {}{}, store has {}{}{}",
                         v.key,
+                        v.node,
                         v.version,
                         if v.version == 0 { " (cached not-found)" } else { "" },
                         v.store_version,
