@@ -7,6 +7,7 @@
 
 use expect_test::{expect, Expect};
 use orrery_core::cache::lab::{Arrivals, CacheLab, Command, ReadStrategy, Scenario, WriteStrategy};
+use orrery_core::cache::near::Coherence;
 use orrery_core::cache::workload::{Pattern, Phase, Workload};
 use orrery_core::rng::Rng;
 use orrery_core::run::Run;
@@ -617,8 +618,9 @@ fn the_cures_for_a_hot_key_expiring_under_load() {
     "#]].assert_eq(&table);
 }
 
-/// Random scenarios and commands under every strategy, with the invariants checked after every
-/// step. Without faults no write is lost or fails; when every write is made by hand, a final
+/// Random scenarios and commands under every strategy (with app servers and their local caches,
+/// and cache nodes joining and leaving the ring, in some), with the invariants checked after
+/// every step. Without faults no write is lost or fails; when every write is made by hand, a final
 /// flush and a quiet minute later the store holds exactly the last version written of every key
 /// (no write lost, none reordered); a run without writes never reads a stale value.
 #[test]
@@ -661,6 +663,18 @@ fn fuzz_strategies_keep_invariants_and_lose_no_write_without_a_crash() {
             early_refresh_beta_milli: [0, 1_000, 3_000][rng.below(3) as usize],
             flush_every_ms: [0, 700][rng.below(2) as usize],
             write_behind_delay_ms: rng.range(0, 800),
+            app_servers: rng.below(4) as u32,
+            local_capacity: rng.range(1, 20),
+            local_ttl_ms: [0, 800][rng.below(2) as usize],
+            coherence: [
+                Coherence::PubSub,
+                Coherence::TtlOnly,
+                Coherence::VersionedKeys,
+            ][rng.below(3) as usize],
+            pubsub_delay_ms: rng.range(0, 300),
+            pubsub_drop_percent: [0, 30][rng.below(2) as usize],
+            cache_nodes: rng.range(1, 4) as u32,
+            vnodes: rng.range(1, 32) as u32,
             ..Scenario::default()
         };
         let fresh = CacheLab::new(&scenario).expect("valid");
@@ -677,9 +691,15 @@ fn fuzz_strategies_keep_invariants_and_lose_no_write_without_a_crash() {
                     *puts.entry(key).or_default() += 1;
                     Command::Put { key }
                 }
-                6 => Command::Phase {
-                    skew_milli: rng.range(0, 1_500) as u32,
-                    shift: rng.below(100),
+                6 => match rng.below(3) {
+                    0 => Command::Phase {
+                        skew_milli: rng.range(0, 1_500) as u32,
+                        shift: rng.below(100),
+                    },
+                    1 => Command::AddNode,
+                    _ => Command::RemoveNode {
+                        node: rng.below(5) as u32,
+                    },
                 },
                 7 => Command::Crash,
                 8 => Command::OriginDown {

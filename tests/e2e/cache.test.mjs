@@ -343,3 +343,109 @@ test('miss-ratio curves: a trace file from disk, LRU under OPT at every point, a
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('write-back: a crash loses the dirty writes, drawn and counted, and the share link replays it; palette crash and phase change', TEST_OPTS, async () => {
+  // A link made here: write-back without a flush timer, a third of requests writes, a TTL, and a
+  // crash at 8 s, opened at 12 s.
+  const scenario = { write_strategy: 'write_back', flush_every_ms: 0, write_percent: 30, ttl_ms: 20_000 };
+  const inputs = [[8_000, 'crash']];
+  const made = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario, inputs, cursor: 12_000, view: {} });
+  const a = await open(made.slice(made.indexOf('#')));
+  const { page } = a;
+  try {
+    const state = await pausedState(page);
+    assert.equal(state.ms, 12_000);
+    assert.equal(await page.locator('.error-banner').count(), 0);
+    assert.equal((await byId(page, 'write-strategy').textContent()).trim(), 'write-back');
+    const lost = Number(await byId(page, 'lost-writes').textContent());
+    assert.ok(lost > 0, `the crash lost writes: ${lost}`);
+    assert.ok(Number(await byId(page, 'writes').textContent()) > lost, 'writes are counted');
+    // Writes since the crash are dirty again: a value with a dirty dot, and write chips.
+    await page.locator('[data-testid="cache-value"].dirty').first().waitFor();
+    await page.locator('[data-testid="request-chip"].write').first().waitFor();
+    assert.match(await byId(page, 'byte-hit-ratio').textContent(), /^\d+\.\d%$/);
+
+    // The palette: a phase change and another crash are narrated; the crash loses more writes.
+    await byId(page, 'fault-phase').click();
+    await waitLogContains(page, 'You started a workload phase');
+    await byId(page, 'fault-crash').click();
+    await waitLogContains(page, 'You crashed the cache');
+    await page.waitForFunction(
+      (before) => Number(document.querySelector('[data-testid="lost-writes"]')?.textContent) > before,
+      lost,
+      { timeout: WAIT_MS },
+    );
+    await byId(page, 'get-key').fill('3');
+    await byId(page, 'put-submit').click();
+    await waitLogContains(page, 'You wrote key 3');
+    await screenshot(page, 'cache-write-back-1280');
+
+    const after = await pausedState(page);
+    const link = await share(page);
+    const { payload } = decodeLink(link);
+    assert.equal(payload.scenario.write_strategy, 'write_back');
+    assert.ok(payload.inputs.filter(([, cmd]) => cmd === 'crash').length === 2, 'both crashes travel');
+    const b = await open(link.slice(link.indexOf('#')));
+    try {
+      const other = await pausedState(b.page);
+      assert.equal(other.digest, after.digest, 'same run fingerprint');
+      assert.equal(await byId(b.page, 'lost-writes').textContent(), await byId(page, 'lost-writes').textContent());
+    } finally {
+      await finish(b);
+    }
+  } finally {
+    await finish(a);
+  }
+});
+
+test('app servers: local copies drawn per server, stale copies marked when invalidations are dropped', TEST_OPTS, async () => {
+  const scenario = {
+    app_servers: 3,
+    coherence: 'pub_sub',
+    pubsub_drop_percent: 100,
+    local_ttl_ms: 0,
+    write_percent: 20,
+    write_strategy: 'write_through',
+    rate_per_s: 100,
+  };
+  const made = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario, inputs: [], cursor: 20_000, view: {} });
+  const lab = await open(made.slice(made.indexOf('#')));
+  const { page } = lab;
+  try {
+    const state = await pausedState(page);
+    assert.equal(state.ms, 20_000);
+    assert.equal(await page.locator('.error-banner').count(), 0);
+    await byId(page, 'app-servers').waitFor();
+    assert.equal(await page.locator('[data-testid^="app-server-"]').count(), 3, 'one row per app server');
+    // Every invalidation is dropped and copies never expire, so written keys stay stale locally.
+    assert.ok((await byId(page, 'stale-copy').count()) > 0, 'stale local copies are marked');
+    assert.ok(Number(await byId(page, 'stale-reads').textContent()) > 0, 'stale reads are counted');
+    await screenshot(page, 'cache-app-servers-1280');
+  } finally {
+    await finish(lab);
+  }
+});
+
+test('cache nodes: a node joins the ring from the palette and only its keys move', TEST_OPTS, async () => {
+  const made = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario: { cache_nodes: 3 }, inputs: [], cursor: 10_000, view: {} });
+  const lab = await open(made.slice(made.indexOf('#')));
+  const { page } = lab;
+  try {
+    await pausedState(page);
+    await byId(page, 'cache-nodes').waitFor();
+    assert.equal(await byId(page, 'cache-node').count(), 3);
+    await byId(page, 'fault-add-node').click();
+    await waitLogContains(page, 'You added a cache node to the ring');
+    await waitLogContains(page, 'cache node 3 joined');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="cache-node"]').length === 4,
+      null,
+      { timeout: WAIT_MS },
+    );
+    await byId(page, 'fault-remove-node').click();
+    await waitLogContains(page, 'You removed cache node 3 from the ring');
+    await waitLogContains(page, 'cache node 3 left');
+  } finally {
+    await finish(lab);
+  }
+});

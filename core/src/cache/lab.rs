@@ -61,6 +61,22 @@
 //! `u` is uniform: the probability rises as expiry nears, so one request renews a hot key before
 //! it expires and the stampede never starts.
 //!
+//! **App servers.** With `app_servers > 0`, requests go round robin through app servers, each
+//! with a small local cache in front of the shared one ([`super::near`]): a usable local copy
+//! is served at once without touching the shared cache or its policy; otherwise the read goes to
+//! the shared cache and its answer fills the local copy. A write's acknowledgement drops the
+//! writer's own copy and, under pub/sub coherence, sends invalidations to the others, which may
+//! be delayed or dropped; a stale local read records how long after the newer version was
+//! committed it happened (`stale_age_ms`, the stale window).
+//!
+//! **Cache nodes.** The shared cache's keys are partitioned among `cache_nodes` nodes on a
+//! consistent-hash ring with `vnodes` virtual nodes each ([`super::ring`]). When a node joins
+//! (`add_node`) or leaves (`remove_node`), exactly the cached keys on arcs that changed hands
+//! move: their values stay behind on the old owner, so each misses once on its new one (a dirty
+//! write-back value is handed to the store first). Simplification: one eviction policy spans
+//! all nodes (as if their memory were pooled), so the policy still sees exactly the replayed
+//! request sequence; real nodes evict independently.
+//!
 //! Arrivals are kept in microseconds (Poisson gaps from [`Rng::exp_ms`] with a mean of
 //! `1_000_000 / rate_per_s`, or evenly spaced) and happen at the whole millisecond they fall in;
 //! each is a write with probability `write_percent`. Scan bursts (the `burst` command, and the
@@ -75,7 +91,9 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::near::{Coherence, LocalCache};
 use super::policy::{self, NAMES};
+use super::ring::{NodeId, Ring};
 use super::store::{object_size, Store};
 use super::workload::{Generator, Phase, Workload, MAX_BURST, MAX_SKEW_MILLI};
 use super::{Access, Policy};
@@ -175,6 +193,22 @@ pub struct Scenario {
     /// Object sizes are uniform per key in `min_size_bytes..=max_size_bytes`.
     pub min_size_bytes: u64,
     pub max_size_bytes: u64,
+    /// App servers in front of the shared cache, each with a local cache (see
+    /// [`super::near`]); 0: requests go straight to the shared cache.
+    pub app_servers: u32,
+    /// Copies each app server's local cache holds.
+    pub local_capacity: u64,
+    /// How long a local copy lives; 0: until invalidated or evicted.
+    pub local_ttl_ms: u64,
+    pub coherence: Coherence,
+    /// How long an invalidation message takes to reach another app server.
+    pub pubsub_delay_ms: u64,
+    /// Percent of invalidation messages lost on the way.
+    pub pubsub_drop_percent: u32,
+    /// Shared cache nodes on a consistent-hash ring; keys are partitioned among them.
+    pub cache_nodes: u32,
+    /// Virtual nodes per cache node on the ring.
+    pub vnodes: u32,
 }
 
 impl Default for Scenario {
@@ -202,6 +236,14 @@ impl Default for Scenario {
             write_behind_delay_ms: 1_000,
             min_size_bytes: 100,
             max_size_bytes: 10_000,
+            app_servers: 0,
+            local_capacity: 50,
+            local_ttl_ms: 10_000,
+            coherence: Coherence::PubSub,
+            pubsub_delay_ms: 50,
+            pubsub_drop_percent: 0,
+            cache_nodes: 1,
+            vnodes: 64,
         }
     }
 }
@@ -214,6 +256,12 @@ pub const MAX_DURATION_MS: u64 = 86_400_000;
 pub const MAX_BETA_MILLI: u32 = 100_000;
 /// The largest object accepted.
 pub const MAX_SIZE_BYTES: u64 = 1 << 30;
+/// The most cache nodes on the ring at once.
+pub const MAX_CACHE_NODES: u32 = 16;
+/// The most app servers accepted.
+pub const MAX_APP_SERVERS: u32 = 16;
+/// The largest local cache accepted.
+pub const MAX_LOCAL_CAPACITY: u64 = 1_000;
 
 impl Scenario {
     /// Explains which field is out of range.
@@ -243,9 +291,34 @@ impl Scenario {
                 self.origin_latency_ms
             ));
         }
+        if self.app_servers > MAX_APP_SERVERS {
+            return Err(format!(
+                "app_servers must be at most {MAX_APP_SERVERS}, not {}",
+                self.app_servers
+            ));
+        }
+        if !(1..=MAX_CACHE_NODES).contains(&self.cache_nodes) {
+            return Err(format!(
+                "cache_nodes must be between 1 and {MAX_CACHE_NODES}, not {}",
+                self.cache_nodes
+            ));
+        }
+        if !(1..=1_024).contains(&self.vnodes) {
+            return Err(format!(
+                "vnodes must be between 1 and 1024, not {}",
+                self.vnodes
+            ));
+        }
+        if !(1..=MAX_LOCAL_CAPACITY).contains(&self.local_capacity) {
+            return Err(format!(
+                "local_capacity must be between 1 and {MAX_LOCAL_CAPACITY}, not {}",
+                self.local_capacity
+            ));
+        }
         for (name, v) in [
             ("write_percent", self.write_percent),
             ("absent_percent", self.absent_percent),
+            ("pubsub_drop_percent", self.pubsub_drop_percent),
         ] {
             if v > 100 {
                 return Err(format!("{name} must be at most 100, not {v}"));
@@ -258,6 +331,8 @@ impl Scenario {
             ("stale_while_revalidate_ms", self.stale_while_revalidate_ms),
             ("flush_every_ms", self.flush_every_ms),
             ("write_behind_delay_ms", self.write_behind_delay_ms),
+            ("local_ttl_ms", self.local_ttl_ms),
+            ("pubsub_delay_ms", self.pubsub_delay_ms),
         ] {
             if v > MAX_DURATION_MS {
                 return Err(format!(
@@ -331,6 +406,10 @@ pub enum Command {
     OriginDown { on: bool },
     /// The cache process crashes and restarts cold: writes only it held are lost.
     Crash,
+    /// A new cache node joins the ring and takes over its arcs.
+    AddNode,
+    /// Cache node `node` leaves the ring; its arcs pass to their clockwise neighbours.
+    RemoveNode { node: u32 },
 }
 
 /// A read answered with a version older than the store's: `(served, newest committed)`.
@@ -463,6 +542,34 @@ pub enum Event {
     Crashed {
         lost: u64,
         keys: Vec<u64>,
+    },
+    /// A read served from app server `server`'s local copy.
+    LocalHit {
+        server: u32,
+        key: u64,
+        stale: Option<Stale>,
+    },
+    /// A write was acknowledged: invalidations of `key` below `version` go to `sent` app
+    /// servers; `dropped` of them are lost on the way.
+    Published {
+        key: u64,
+        version: u64,
+        sent: u32,
+        dropped: u32,
+    },
+    /// An invalidation arrived at app server `server` and dropped its copy of version `had`.
+    Invalidated {
+        server: u32,
+        key: u64,
+        had: u64,
+    },
+    /// Cache node `node` joined (`joined`) or left the ring: `share_ppm` of the ring changed
+    /// hands, and these cached keys moved (their values stay behind: the next read misses).
+    NodeChanged {
+        node: u32,
+        joined: bool,
+        share_ppm: u64,
+        moved: Vec<u64>,
     },
 }
 
@@ -687,6 +794,57 @@ impl fmt::Display for Event {
             Event::Crashed { lost: 0, .. } => {
                 f.write_str("cache crashed and restarted cold, no writes lost")
             }
+            Event::LocalHit { server, key, stale } => {
+                write!(f, "app {server}: get {key}: local hit{}", StaleNote(*stale))
+            }
+            Event::Published {
+                key,
+                version,
+                sent,
+                dropped,
+            } => {
+                write!(
+                    f,
+                    "pub/sub: invalidate {key} below v{version} to {sent} app server{}",
+                    if *sent == 1 { "" } else { "s" }
+                )?;
+                if *dropped > 0 {
+                    write!(
+                        f,
+                        ", {dropped} message{} DROPPED",
+                        if *dropped == 1 { "" } else { "s" }
+                    )?;
+                }
+                Ok(())
+            }
+            Event::NodeChanged {
+                node,
+                joined,
+                share_ppm,
+                moved,
+            } => {
+                const SHOWN: usize = 12;
+                write!(
+                    f,
+                    "cache node {node} {}: {}.{}% of the ring changed hands, {} cached key{} moved",
+                    if *joined { "joined" } else { "left" },
+                    share_ppm / 10_000,
+                    share_ppm % 10_000 / 1_000,
+                    moved.len(),
+                    if moved.len() == 1 { "" } else { "s" }
+                )?;
+                if !moved.is_empty() {
+                    write!(f, " ({}", Keys(&moved[..moved.len().min(SHOWN)]))?;
+                    if moved.len() > SHOWN {
+                        write!(f, ", …")?;
+                    }
+                    f.write_str(")")?;
+                }
+                Ok(())
+            }
+            Event::Invalidated { server, key, had } => {
+                write!(f, "app {server}: invalidated its copy of {key} (v{had})")
+            }
             Event::Crashed { lost, keys } => write!(
                 f,
                 "cache crashed and restarted cold: {lost} unflushed write{} LOST (keys {})",
@@ -709,6 +867,8 @@ struct Fetch {
     version: u64,
     started: Time,
     background: bool,
+    /// The app server whose read started it (its local cache is filled on completion).
+    server: Option<u32>,
 }
 
 /// The fetches in flight for one key.
@@ -726,6 +886,8 @@ struct StoreWrite {
     version: u64,
     kind: WriteKind,
     ok: bool,
+    /// The app server that made a client write (it publishes the invalidation at commit).
+    writer: Option<u32>,
 }
 
 /// A write waiting in the write-behind queue.
@@ -781,6 +943,8 @@ pub struct EntryView {
     /// `None`: never expires.
     pub expires_at: Option<Time>,
     pub size: u64,
+    /// The cache node that owns the key.
+    pub node: u32,
 }
 
 /// What the page draws: the cache's internal lists, recent requests and fetches in flight.
@@ -831,6 +995,12 @@ pub struct CacheView {
     /// Store operations (fetches and writes) started in the last second.
     pub origin_load_per_s: u64,
     pub shift: u64,
+    /// Each app server's local copies `(key, version, stale)`, in key order, at most 64 each.
+    pub app_servers: Vec<Vec<(u64, u64, bool)>>,
+    pub local_hits: u64,
+    pub coherence: Coherence,
+    /// The cache nodes on the ring and their shares of it in parts per million.
+    pub nodes: Vec<(u32, u64)>,
 }
 
 /// Keys per segment in [`CacheView::segments`].
@@ -911,6 +1081,23 @@ pub struct CacheLab {
     bytes_hit: u64,
     /// Start times of store operations in the last [`LOAD_WINDOW_MS`].
     load_window: VecDeque<Time>,
+    /// The app servers' local caches (empty without app servers).
+    locals: Vec<LocalCache>,
+    /// The shared cache's nodes.
+    ring: Ring,
+    /// The id the next joining node gets.
+    next_node: NodeId,
+    /// Requests so far through the app servers (round robin).
+    next_server: u64,
+    /// Invalidation messages on their way: `(server, key, version)`.
+    deliveries: BTreeMap<(Time, u64), (u32, u64, u64)>,
+    pubsub_rng: Rng,
+    /// When the store committed each written key's newest version.
+    committed_at: FixedMap<u64, Time>,
+    local_hits: u64,
+    invalidations_sent: u64,
+    invalidations_dropped: u64,
+    version_checks: u64,
     /// The last started fetch's key: the single-flight invariant looks at it.
     last_fetch_key: Option<u64>,
     window: VecDeque<bool>,
@@ -972,6 +1159,7 @@ impl CacheLab {
                     dirty: e.unflushed > 0,
                     expires_at: e.expires_at,
                     size: self.size(key),
+                    node: self.ring.owner(key).unwrap_or(0),
                 })
             })
             .take(SEGMENT_LIMIT)
@@ -1020,6 +1208,24 @@ impl CacheLab {
             ttl_ms: self.scenario.ttl_ms,
             origin_load_per_s: self.load_window.len() as u64,
             shift: self.shift,
+            app_servers: self
+                .locals
+                .iter()
+                .map(|l| {
+                    l.copies(64)
+                        .into_iter()
+                        .map(|(k, c)| (k, c.version, c.version < self.store.version(k)))
+                        .collect()
+                })
+                .collect(),
+            local_hits: self.local_hits,
+            coherence: self.scenario.coherence,
+            nodes: self
+                .ring
+                .nodes()
+                .iter()
+                .map(|&n| (n, self.ring.share(n)))
+                .collect(),
         }
     }
 
@@ -1107,7 +1313,7 @@ impl CacheLab {
     }
 
     /// Starts a fetch of `key`; returns how many fetches of it are in flight.
-    fn start_fetch(&mut self, key: u64, ok: bool, background: bool) -> u32 {
+    fn start_fetch(&mut self, key: u64, ok: bool, background: bool, server: Option<u32>) -> u32 {
         let seq = self.next_seq();
         let at = (self.now + self.scenario.origin_latency_ms as Time, seq);
         self.origin_fetches += 1;
@@ -1122,6 +1328,7 @@ impl CacheLab {
                 version,
                 started: self.now,
                 background,
+                server,
             },
         );
         let kf = self.by_key.entry(key).or_insert(KeyFetches {
@@ -1143,12 +1350,18 @@ impl CacheLab {
         if self.by_key.contains_key(&key) {
             return false;
         }
-        self.start_fetch(key, !self.origin_down, true);
+        self.start_fetch(key, !self.origin_down, true, None);
         true
     }
 
     /// Starts a store write of `version` of `key`.
     fn start_write(&mut self, key: u64, version: u64, kind: WriteKind) {
+        self.start_client_write(key, version, kind, None);
+    }
+
+    /// Starts a store write made by app server `writer` (through and around writes publish
+    /// their invalidation when the store commits).
+    fn start_client_write(&mut self, key: u64, version: u64, kind: WriteKind, writer: Option<u32>) {
         let seq = self.next_seq();
         let at = (self.now + self.scenario.origin_latency_ms as Time, seq);
         self.store_writes += 1;
@@ -1160,6 +1373,7 @@ impl CacheLab {
                 version,
                 kind,
                 ok: !self.origin_down,
+                writer,
             },
         );
     }
@@ -1223,8 +1437,11 @@ impl CacheLab {
     }
 
     /// One read of `key` at the current time.
-    fn read(&mut self, key: u64, out: &mut dyn Emit<Event>) {
+    /// One read of `key` at the shared cache, from app server `server` if there are any;
+    /// returns the version served now (a hit), if any.
+    fn read(&mut self, key: u64, server: Option<u32>, out: &mut dyn Emit<Event>) -> Option<u64> {
         let now = self.now;
+        let mut served = None;
         self.requests += 1;
         let size = self.size(key);
         self.bytes_requested += size;
@@ -1244,6 +1461,7 @@ impl CacheLab {
                 let early_refresh = self.refresh_early(key, &e) && self.refresh(key);
                 self.early_refreshes += early_refresh as u64;
                 self.negative_hits += (e.version == 0) as u64;
+                served = Some(e.version);
                 out.emit(
                     now,
                     Event::Hit {
@@ -1262,6 +1480,7 @@ impl CacheLab {
                 self.bytes_hit += size;
                 stale = self.staleness(key, e.version);
                 let refreshing = self.refresh(key);
+                served = Some(e.version);
                 out.emit(
                     now,
                     Event::ServedExpired {
@@ -1303,14 +1522,14 @@ impl CacheLab {
                     }
                 }
                 _ if self.origin_down => {
-                    self.start_fetch(key, false, false);
+                    self.start_fetch(key, false, false, server);
                     self.failed += 1;
                     out.emit(now, Event::Unavailable { key });
                     ("failed", Vec::new(), None)
                 }
                 _ => {
                     let evicted = self.access(key, out);
-                    let fetches = self.start_fetch(key, true, false);
+                    let fetches = self.start_fetch(key, true, false, server);
                     self.misses += 1;
                     out.emit(
                         now,
@@ -1346,6 +1565,177 @@ impl CacheLab {
             self.metrics.gauge("hit_ratio_bp", now, bp as i64);
         }
         self.remember(key, outcome, evicted, stale.is_some());
+        served
+    }
+
+    /// The app server the next request goes through, if there are any.
+    fn next_app_server(&mut self) -> Option<u32> {
+        let n = self.scenario.app_servers as u64;
+        if n == 0 {
+            return None;
+        }
+        let s = (self.next_server % n) as u32;
+        self.next_server += 1;
+        Some(s)
+    }
+
+    /// One read of `key` from the workload or by hand: through an app server's local cache
+    /// when there are app servers, else straight to the shared cache.
+    fn request_read(&mut self, key: u64, out: &mut dyn Emit<Event>) {
+        let Some(server) = self.next_app_server() else {
+            self.read(key, None, out);
+            return;
+        };
+        let (now, ttl) = (self.now, self.scenario.local_ttl_ms);
+        let copy = self.locals[server as usize].get(key, now, ttl);
+        let usable = match (self.scenario.coherence, copy) {
+            (_, None) => None,
+            (Coherence::VersionedKeys, Some(c)) => {
+                // The reader asks the shared tier which version is current, then looks for that
+                // version's key locally.
+                self.version_checks += 1;
+                let current = match self.find(key) {
+                    Found::Fresh(e) | Found::Servable(e, _) if self.resident.contains(&key) => {
+                        Some(e.version)
+                    }
+                    _ => None,
+                };
+                (current == Some(c.version)).then_some(c)
+            }
+            (_, Some(c)) => Some(c),
+        };
+        if let Some(c) = usable {
+            self.requests += 1;
+            self.hits += 1;
+            self.local_hits += 1;
+            let size = self.size(key);
+            self.bytes_requested += size;
+            self.bytes_hit += size;
+            let stale = self.staleness(key, c.version);
+            if stale.is_some() {
+                self.stale_reads += 1;
+                let since = self.committed_at.get(&key).map_or(0, |&t| now - t);
+                self.metrics.record("stale_age_ms", since);
+            }
+            self.metrics.record("latency_ms", 0);
+            self.window.push_back(true);
+            self.window_hits += 1;
+            if self.window.len() > WINDOW {
+                let old = self.window.pop_front().unwrap_or(false);
+                self.window_hits -= old as u64;
+            }
+            out.emit(now, Event::LocalHit { server, key, stale });
+            self.remember(key, "hit", Vec::new(), stale.is_some());
+            return;
+        }
+        if let Some(v) = self.read(key, Some(server), out) {
+            if v > 0 {
+                let cap = self.scenario.local_capacity;
+                self.locals[server as usize].fill(key, v, now, cap);
+            }
+        }
+    }
+
+    /// One write of `key` from the workload or by hand, through an app server if any.
+    fn request_write(&mut self, key: u64, out: &mut dyn Emit<Event>) {
+        let server = self.next_app_server();
+        self.write(key, server, out);
+    }
+
+    /// App server `writer`'s write of `version` of `key` was acknowledged: its own copy goes,
+    /// and under pub/sub an invalidation goes to every other app server.
+    fn publish(&mut self, key: u64, version: u64, writer: Option<u32>, out: &mut dyn Emit<Event>) {
+        let Some(writer) = writer else {
+            return;
+        };
+        self.locals[writer as usize].invalidate(key, version);
+        if self.scenario.coherence != Coherence::PubSub {
+            return;
+        }
+        let (mut sent, mut dropped) = (0, 0);
+        for s in 0..self.scenario.app_servers {
+            if s == writer {
+                continue;
+            }
+            sent += 1;
+            let drop = self.scenario.pubsub_drop_percent > 0
+                && self.pubsub_rng.below(100) < self.scenario.pubsub_drop_percent as u64;
+            if drop {
+                dropped += 1;
+                continue;
+            }
+            let seq = self.next_seq();
+            self.deliveries.insert(
+                (self.now + self.scenario.pubsub_delay_ms, seq),
+                (s, key, version),
+            );
+        }
+        self.invalidations_sent += sent as u64;
+        self.invalidations_dropped += dropped as u64;
+        if sent > 0 {
+            out.emit(
+                self.now,
+                Event::Published {
+                    key,
+                    version,
+                    sent,
+                    dropped,
+                },
+            );
+        }
+    }
+
+    /// A node joined or left: the cached keys on arcs that changed hands lose their values (the
+    /// new owner does not have them); a dirty write-back value is handed to the store first.
+    fn nodes_changed(
+        &mut self,
+        node: NodeId,
+        joined: bool,
+        moved: super::ring::Moved,
+        out: &mut dyn Emit<Event>,
+    ) {
+        let keys: Vec<u64> = moved
+            .keys(self.resident.iter().copied())
+            .into_iter()
+            .map(|(k, _, _)| k)
+            .filter(|k| self.values.contains_key(k))
+            .collect();
+        for &k in &keys {
+            if let Some(e) = self.values.remove(&k) {
+                if self.dirty.remove(&k) && self.scenario.write_strategy == WriteStrategy::WriteBack
+                {
+                    self.start_write(
+                        k,
+                        e.version,
+                        WriteKind::Flush {
+                            writes: e.unflushed,
+                            evicted: true,
+                        },
+                    );
+                } else {
+                    self.dirty.remove(&k);
+                }
+            }
+        }
+        out.emit(
+            self.now,
+            Event::NodeChanged {
+                node,
+                joined,
+                share_ppm: moved.share(),
+                moved: keys,
+            },
+        );
+    }
+
+    /// The earliest invalidation message arrives.
+    fn deliver(&mut self, out: &mut dyn Emit<Event>) {
+        let Some(((at, _), (server, key, version))) = self.deliveries.pop_first() else {
+            return;
+        };
+        if let Some(had) = self.locals[server as usize].invalidate(key, version) {
+            out.emit(at, Event::Invalidated { server, key, had });
+        }
     }
 
     fn remember(&mut self, key: u64, outcome: &str, evicted: Vec<u64>, stale: bool) {
@@ -1362,7 +1752,7 @@ impl CacheLab {
     }
 
     /// One write of `key` at the current time, by the scenario's write strategy.
-    fn write(&mut self, key: u64, out: &mut dyn Emit<Event>) {
+    fn write(&mut self, key: u64, writer: Option<u32>, out: &mut dyn Emit<Event>) {
         let now = self.now;
         self.writes += 1;
         let version = self
@@ -1378,12 +1768,12 @@ impl CacheLab {
         let mut latency = 0;
         match strategy {
             WriteStrategy::WriteAround => {
-                self.start_write(key, version, WriteKind::Around);
+                self.start_client_write(key, version, WriteKind::Around, writer);
                 latency = self.scenario.origin_latency_ms as Time;
             }
             WriteStrategy::WriteThrough => {
                 evicted = self.access(key, out);
-                self.start_write(key, version, WriteKind::Through);
+                self.start_client_write(key, version, WriteKind::Through, writer);
                 latency = self.scenario.origin_latency_ms as Time;
             }
             WriteStrategy::WriteBack | WriteStrategy::WriteBehind => {
@@ -1442,6 +1832,10 @@ impl CacheLab {
             },
         );
         self.remember(key, "write", evicted, false);
+        if strategy.holds_dirty() {
+            // Acknowledged at once: the shared cache holds the new version.
+            self.publish(key, version, writer, out);
+        }
     }
 
     fn complete_fetch(&mut self, out: &mut dyn Emit<Event>) {
@@ -1475,6 +1869,10 @@ impl CacheLab {
                         unflushed: 0,
                     },
                 );
+            }
+            if let (Some(s), false) = (f.server, not_found) {
+                let cap = self.scenario.local_capacity;
+                self.locals[s as usize].fill(f.key, f.version, at, cap);
             }
             let stale = self.staleness(f.key, f.version);
             if stale.is_some() && f.requests > 0 {
@@ -1554,6 +1952,7 @@ impl CacheLab {
             return;
         }
         self.store.commit(w.key, w.version);
+        self.committed_at.insert(w.key, at);
         let mut cache_changed = false;
         match w.kind {
             WriteKind::Through => {
@@ -1598,6 +1997,9 @@ impl CacheLab {
                 cache_changed,
             },
         );
+        if matches!(w.kind, WriteKind::Through | WriteKind::Around) {
+            self.publish(w.key, w.version, w.writer, out);
+        }
     }
 
     /// A write-behind write of `version` left the queue: the cached entry holds one write less.
@@ -1807,6 +2209,17 @@ impl Simulation for CacheLab {
             bytes_requested: 0,
             bytes_hit: 0,
             load_window: VecDeque::new(),
+            locals: vec![LocalCache::default(); s.app_servers as usize],
+            ring: Ring::with_nodes(s.vnodes, 0..s.cache_nodes),
+            next_node: s.cache_nodes,
+            next_server: 0,
+            deliveries: BTreeMap::new(),
+            pubsub_rng: root.fork(6),
+            committed_at: FixedMap::default(),
+            local_hits: 0,
+            invalidations_sent: 0,
+            invalidations_dropped: 0,
+            version_checks: 0,
             last_fetch_key: None,
             window: VecDeque::new(),
             window_hits: 0,
@@ -1832,10 +2245,12 @@ impl Simulation for CacheLab {
     fn next_deadline(&self) -> Option<Time> {
         let fetch = self.fetches.keys().next().map(|&(t, _)| t);
         let write = self.writes_in_flight.keys().next().map(|&(t, _)| t);
+        let delivery = self.deliveries.keys().next().map(|&(t, _)| t);
         let burst = self.burst.map(|b| b.next_at);
         [
             fetch,
             write,
+            delivery,
             self.behind_ready(),
             self.next_flush,
             self.phase_due(),
@@ -1860,6 +2275,13 @@ impl Simulation for CacheLab {
                 .is_some_and(|&(at, _)| at == d)
             {
                 self.complete_write(out);
+            } else if self
+                .deliveries
+                .keys()
+                .next()
+                .is_some_and(|&(at, _)| at == d)
+            {
+                self.deliver(out);
             } else if self.behind_ready() == Some(d) {
                 self.send_behind();
             } else if self.next_flush == Some(d) {
@@ -1880,7 +2302,7 @@ impl Simulation for CacheLab {
                     next_at: d + 1,
                     left: b.left - 1,
                 });
-                self.read(key, out);
+                self.request_read(key, out);
             } else {
                 let key = self.generator.next_key();
                 self.arrived += 1;
@@ -1888,9 +2310,9 @@ impl Simulation for CacheLab {
                 let is_write = self.scenario.write_percent > 0
                     && self.write_rng.below(100) < self.scenario.write_percent as u64;
                 if is_write {
-                    self.write(key, out);
+                    self.request_write(key, out);
                 } else {
-                    self.read(key, out);
+                    self.request_read(key, out);
                 }
             }
         }
@@ -1900,8 +2322,8 @@ impl Simulation for CacheLab {
     fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
         let now = self.now;
         match command {
-            Command::Get { key } => self.read(*key, out),
-            Command::Put { key } => self.write(*key, out),
+            Command::Get { key } => self.request_read(*key, out),
+            Command::Put { key } => self.request_write(*key, out),
             Command::Flush => {
                 let name = self.policy_name.clone();
                 self.fresh_policy(&name, false)?;
@@ -1957,6 +2379,30 @@ impl Simulation for CacheLab {
                     )));
                 }
                 self.start_phase(*skew_milli, *shift, out);
+            }
+            Command::AddNode => {
+                if self.ring.nodes().len() as u32 >= MAX_CACHE_NODES {
+                    return Err(Refusal(format!(
+                        "the ring already has the most nodes, {MAX_CACHE_NODES}"
+                    )));
+                }
+                let node = self.next_node;
+                self.next_node += 1;
+                let moved = self.ring.add_node(node);
+                self.nodes_changed(node, true, moved, out);
+            }
+            Command::RemoveNode { node } => {
+                if !self.ring.contains_node(*node) {
+                    return Err(Refusal(format!(
+                        "there is no cache node {node}; nodes: {:?}",
+                        self.ring.nodes()
+                    )));
+                }
+                if self.ring.nodes().len() == 1 {
+                    return Err(Refusal("the last cache node cannot leave".into()));
+                }
+                let moved = self.ring.remove_node(*node);
+                self.nodes_changed(*node, false, moved, out);
             }
             Command::OriginDown { on } => {
                 if self.origin_down == *on {
@@ -2027,15 +2473,37 @@ impl Simulation for CacheLab {
                 ),
             );
         }
-        if let Some(&k) = self.dirty.iter().next_back() {
+        for &k in &self.dirty {
             match self.values.get(&k) {
-                Some(e) if e.unflushed > 0 => {}
+                Some(e) if e.unflushed > 0 && e.version >= self.store.version(k) => {}
+                Some(e) if e.unflushed > 0 => {
+                    return violation(
+                        "dirty values are never older than the store",
+                        format!(
+                            "key {k} is dirty at version {} but the store has {}",
+                            e.version,
+                            self.store.version(k)
+                        ),
+                    )
+                }
                 _ => {
                     return violation(
                         "dirty entries hold writes",
                         format!("key {k} is marked dirty but holds no unflushed write"),
                     )
                 }
+            }
+        }
+        for (i, l) in self.locals.iter().enumerate() {
+            if l.len() as u64 > self.scenario.local_capacity {
+                return violation(
+                    "local capacity",
+                    format!(
+                        "app server {i} holds {} copies, capacity {}",
+                        l.len(),
+                        self.scenario.local_capacity
+                    ),
+                );
             }
         }
         if let Some(r) = self.store.regression() {
@@ -2081,6 +2549,10 @@ impl Simulation for CacheLab {
             ("lost_writes", self.lost_writes),
             ("bytes_requested", self.bytes_requested),
             ("bytes_hit", self.bytes_hit),
+            ("local_hits", self.local_hits),
+            ("invalidations_sent", self.invalidations_sent),
+            ("invalidations_dropped", self.invalidations_dropped),
+            ("version_checks", self.version_checks),
         ] {
             m.counters.insert(name.to_string(), v);
         }

@@ -13,6 +13,7 @@
 pub mod lab;
 pub mod list;
 pub mod mrc;
+pub mod near;
 pub mod policy;
 pub mod replay;
 pub mod ring;

@@ -12,6 +12,7 @@
 //!                                                  red failed, violet served expired, w write
 //!   origin    17 ▓▓▓░░  3 ▓░░░░               fetches in flight, with their progress
 //!   store     write-back · 9 v4 ▓▓░ · queue [7 v2] [8 v5] · written 3 v2, 9 v3 …
+//!   app 0     [3 v2] [17 v1!]                 local copies (with app servers); ! stale
 //! ```
 //!
 //! Everything drawn comes from `CacheLab::view()`; nothing here decides what the cache does.
@@ -48,6 +49,9 @@ const WRITE_STRATEGIES: &[&str] = &[
     "write_back",
     "write_behind",
 ];
+const COHERENCE: &[&str] = &["pub_sub", "ttl_only", "versioned_keys"];
+/// Local copies drawn per app server.
+const COPIES_SHOWN: usize = 24;
 /// Cached values drawn; the rest are counted.
 const VALUES_SHOWN: usize = 48;
 /// Written keys, store writes and queued writes drawn in the store panel.
@@ -89,6 +93,14 @@ pub const UI: LabUi = LabUi {
         "write_behind_delay_ms",
         "min_size_bytes",
         "max_size_bytes",
+        "cache_nodes",
+        "vnodes",
+        "app_servers",
+        "coherence",
+        "local_capacity",
+        "local_ttl_ms",
+        "pubsub_delay_ms",
+        "pubsub_drop_percent",
         "workload.loop_len",
         "workload.burst_every_ms",
         "workload.burst_len",
@@ -140,6 +152,12 @@ struct Snapshot {
     bytes_hit: u64,
     origin_load: u64,
     shift: u64,
+    /// Each app server's local copies: `(key, version, stale)`.
+    apps: Rc<Vec<Vec<(u64, u64, bool)>>>,
+    local_hits: u64,
+    coherence: String,
+    /// The cache nodes on the ring and their shares of it, in parts per million.
+    nodes: Vec<(u32, u64)>,
 }
 
 /// One cached value: its version against the store's, whether it is dirty, and how much of its
@@ -147,6 +165,8 @@ struct Snapshot {
 #[derive(Clone, Debug, PartialEq)]
 struct Value_ {
     key: u64,
+    /// The cache node that owns the key.
+    node: u32,
     version: u64,
     store_version: u64,
     dirty: bool,
@@ -241,6 +261,7 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
         .iter()
         .map(|e| Value_ {
             key: e.key,
+            node: e.node,
             version: e.version,
             store_version: e.store_version,
             dirty: e.dirty,
@@ -320,6 +341,10 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
         bytes_hit: v.bytes_hit,
         origin_load: v.origin_load_per_s,
         shift: v.shift,
+        apps: Rc::new(v.app_servers),
+        local_hits: v.local_hits,
+        coherence: label(serde_json::to_value(v.coherence)),
+        nodes: v.nodes,
     }
 }
 
@@ -372,6 +397,7 @@ fn choices(field: &str) -> Option<&'static [&'static str]> {
         "arrivals" => Some(ARRIVALS),
         "read_strategy" => Some(READ_STRATEGIES),
         "write_strategy" => Some(WRITE_STRATEGIES),
+        "coherence" => Some(COHERENCE),
         _ => None,
     }
 }
@@ -380,6 +406,9 @@ fn choices(field: &str) -> Option<&'static [&'static str]> {
 fn describe(command: &Value) -> Option<String> {
     if command.as_str() == Some("flush") {
         return Some("You flushed the cache: every key is gone".to_string());
+    }
+    if command.as_str() == Some("add_node") {
+        return Some("You added a cache node to the ring".to_string());
     }
     if command.as_str() == Some("crash") {
         return Some(
@@ -392,6 +421,7 @@ fn describe(command: &Value) -> Option<String> {
         "flush" => "You flushed the cache: every key is gone".to_string(),
         "get" => format!("You requested key {}", num("key")?),
         "put" => format!("You wrote key {}", num("key")?),
+        "remove_node" => format!("You removed cache node {} from the ring", num("node")?),
         "crash" => "You crashed the cache: it restarts cold".to_string(),
         "phase" => format!(
             "You started a workload phase: skew {:.2}, hot keys moved by {}",
@@ -464,6 +494,14 @@ fn palette(run: &dyn LabRun) -> Palette {
             .hint("Move the working set: yesterday's hot keys go cold, new ones heat up."),
             Fault::new("put-hot", "Write hot key", json!({"put": {"key": snap.shift}}))
                 .hint("Write the hottest key by the scenario's write strategy."),
+            Fault::new("add-node", "Add cache node", json!("add_node"))
+                .hint("A node joins the ring: only the keys on the arcs it takes move (and miss once)."),
+            Fault::new(
+                "remove-node",
+                "Remove cache node",
+                json!({"remove_node": {"node": snap.nodes.last().map_or(0, |n| n.0)}}),
+            )
+            .hint("The newest node leaves the ring: its keys pass to their clockwise neighbours."),
         ],
     }
 }
@@ -585,10 +623,27 @@ fn cache_stage(props: &StageProps) -> Html {
             </div>
             <Segments segments={Rc::clone(&snap.segments)} />
             <Values values={Rc::clone(&snap.values)} dirty={snap.dirty} />
+            if snap.nodes.len() > 1 {
+                <div class="chips" data-testid="cache-nodes" title="Cache nodes on the consistent-hash ring and their share of it">
+                    <span class="muted small">{ "nodes" }</span>
+                    { for snap.nodes.iter().map(|&(n, ppm)| {
+                        let cached = snap.values.iter().filter(|v| v.node == n).count();
+                        html! {
+                            <span class="slot" data-testid="cache-node" style={key_style(u64::from(n) * 7_919)}>
+                                { format!("node {n} · {:.1}% · {cached} values", ppm as f64 / 10_000.0) }
+                            </span>
+                        }
+                    }) }
+                </div>
+            }
             <Stream recent={Rc::clone(&snap.recent)} />
             <Origin in_flight={snap.in_flight.clone()} down={snap.origin_down}
                 fetches={snap.origin_fetches} single_flight={snap.single_flight} />
             <StorePanel store={Rc::clone(&snap.store)} />
+            if !snap.apps.is_empty() {
+                <AppServers apps={Rc::clone(&snap.apps)} local_hits={snap.local_hits}
+                    coherence={snap.coherence.clone()} />
+            }
             <p class="legend muted">
                 { "Squares are cached keys, most recent first; the colour follows the key. \
                    Dashed rows are ghosts: keys the policy remembers but no longer holds. \
@@ -788,8 +843,9 @@ fn values(props: &ValuesProps) -> Html {
                         style.push_str(";outline:2px solid var(--bad)");
                     }
                     let title = format!(
-                        "key {}: version {}{}, store has {}{}{}",
+                        "key {} on node {}: version {}{}, store has {}{}{}",
                         v.key,
+                        v.node,
                         v.version,
                         if v.version == 0 { " (cached not-found)" } else { "" },
                         v.store_version,
@@ -882,6 +938,57 @@ fn store_panel(props: &StorePanelProps) -> Html {
         </div>
     }
 }
+
+#[derive(Properties, PartialEq)]
+struct AppServersProps {
+    apps: Rc<Vec<Vec<(u64, u64, bool)>>>,
+    local_hits: u64,
+    coherence: String,
+}
+
+/// The app servers in front of the shared cache: each one's local copies, a red outline on a
+/// copy older than the store's version (stale until an invalidation arrives or it expires).
+#[function_component(AppServers)]
+fn app_servers(props: &AppServersProps) -> Html {
+    html! {
+        <div class="segments" data-testid="app-servers">
+            <h3>
+                { "App servers" }
+                <span class="muted small">
+                    { format!(" local caches · {} · {} local hits", props.coherence, props.local_hits) }
+                </span>
+            </h3>
+            { for props.apps.iter().enumerate().map(|(i, copies)| {
+                let more = copies.len().saturating_sub(COPIES_SHOWN);
+                html! {
+                    <div class="segment" data-testid={format!("app-server-{i}")}>
+                        <span class="segment-name">{ format!("app {i}") }<small>{ copies.len() }</small></span>
+                        <div class="slots">
+                            { for copies.iter().take(COPIES_SHOWN).map(|&(k, v, stale)| {
+                                let mut style = key_style(k);
+                                if stale {
+                                    style.push_str(";outline:2px solid var(--bad)");
+                                }
+                                html! {
+                                    <span class="slot" style={style} data-testid={stale.then_some("stale-copy")}
+                                        title={format!("key {k} v{v}{}", if stale { ", STALE" } else { "" })}>
+                                        { k }<small style="opacity:.7">{ format!(" v{v}") }</small>
+                                    </span>
+                                }
+                            }) }
+                            if more > 0 {
+                                <span class="more">{ format!("+{more} more") }</span>
+                            }
+                            if copies.is_empty() {
+                                <span class="more">{ "empty" }</span>
+                            }
+                        </div>
+                    </div>
+                }
+            }) }
+        </div>
+    }
+}
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -940,16 +1047,18 @@ mod tests {
     #[test]
     fn strategy_menus_offer_every_strategy_by_its_serde_name() {
         use orrery_core::cache::lab::{ReadStrategy, WriteStrategy};
+        use orrery_core::cache::near::Coherence;
         for (name, all) in [
             ("read_strategy", READ_STRATEGIES),
             ("write_strategy", WRITE_STRATEGIES),
+            ("coherence", COHERENCE),
         ] {
             assert_eq!(choices(name), Some(all));
             for s in all {
-                let ok = if name == "read_strategy" {
-                    serde_json::from_value::<ReadStrategy>(json!(s)).is_ok()
-                } else {
-                    serde_json::from_value::<WriteStrategy>(json!(s)).is_ok()
+                let ok = match name {
+                    "read_strategy" => serde_json::from_value::<ReadStrategy>(json!(s)).is_ok(),
+                    "write_strategy" => serde_json::from_value::<WriteStrategy>(json!(s)).is_ok(),
+                    _ => serde_json::from_value::<Coherence>(json!(s)).is_ok(),
                 };
                 assert!(ok, "{s}");
             }
