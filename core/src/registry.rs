@@ -53,7 +53,7 @@ pub const CATALOG: &[LabInfo] = &[
     LabInfo {
         id: "cache",
         title: "Cache",
-        summary: "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
+        summary: "Reads and writes hit or miss a cache in front of a slow store: eviction policies, write strategies, expiry, stampedes, app servers and a ring of cache nodes.",
     },
     LabInfo {
         id: "scheduler",
