@@ -24,6 +24,7 @@ pub mod cache;
 pub mod collab;
 pub mod cron;
 pub mod elevator;
+pub mod gzip;
 pub mod hash;
 pub mod link;
 pub mod metrics;

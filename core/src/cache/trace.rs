@@ -93,47 +93,9 @@ pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<u64>, TraceError> {
     }
 }
 
-/// Inflates the first member of a gzip file (RFC 1952).
+/// Inflates the first member of a gzip file (RFC 1952), see [`crate::gzip`].
 pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, TraceError> {
-    const FHCRC: u8 = 2;
-    const FEXTRA: u8 = 4;
-    const FNAME: u8 = 8;
-    const FCOMMENT: u8 = 16;
-    let truncated = || whole("gzip: the header is truncated");
-    if bytes.len() < 18 || bytes[0] != 0x1f || bytes[1] != 0x8b {
-        return Err(whole("gzip: not a gzip file or truncated"));
-    }
-    if bytes[2] != 8 {
-        return Err(whole("gzip: unknown compression method"));
-    }
-    let flags = bytes[3];
-    let mut at = 10usize;
-    if flags & FEXTRA != 0 {
-        let n = *bytes.get(at).ok_or_else(truncated)? as usize
-            | (*bytes.get(at + 1).ok_or_else(truncated)? as usize) << 8;
-        at += 2 + n;
-    }
-    for flag in [FNAME, FCOMMENT] {
-        if flags & flag != 0 {
-            let end = bytes
-                .get(at..)
-                .and_then(|rest| rest.iter().position(|&b| b == 0))
-                .ok_or_else(truncated)?;
-            at += end + 1;
-        }
-    }
-    if flags & FHCRC != 0 {
-        at += 2;
-    }
-    let body = bytes.get(at..).ok_or_else(truncated)?;
-    let out = miniz_oxide::inflate::decompress_to_vec_with_limit(body, MAX_INFLATED_BYTES)
-        .map_err(|e| match e.status {
-            miniz_oxide::inflate::TINFLStatus::HasMoreOutput => whole(format!(
-                "gzip: inflates to more than {MAX_INFLATED_BYTES} bytes"
-            )),
-            _ => whole("gzip: the compressed data is corrupt or truncated"),
-        })?;
-    Ok(out)
+    crate::gzip::gunzip(bytes, MAX_INFLATED_BYTES).map_err(whole)
 }
 
 /// Splits text into `(line number from 1, trimmed line)`, skipping blank lines.

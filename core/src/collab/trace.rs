@@ -113,47 +113,10 @@ impl fmt::Display for TraceError {
 
 impl std::error::Error for TraceError {}
 
-/// Inflates gzip bytes (magic `1f 8b`), or returns plain bytes as they are.
+/// Inflates gzip bytes (magic `1f 8b`), or returns plain bytes as they are; see
+/// [`crate::gzip`].
 pub fn inflate(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, TraceError> {
-    if !bytes.starts_with(&[0x1f, 0x8b]) {
-        return Ok(std::borrow::Cow::Borrowed(bytes));
-    }
-    const FHCRC: u8 = 2;
-    const FEXTRA: u8 = 4;
-    const FNAME: u8 = 8;
-    const FCOMMENT: u8 = 16;
-    let truncated = || TraceError("gzip: the header is truncated".into());
-    if bytes.len() < 18 {
-        return Err(TraceError("gzip: truncated".into()));
-    }
-    if bytes[2] != 8 {
-        return Err(TraceError("gzip: unknown compression method".into()));
-    }
-    let flags = bytes[3];
-    let mut at = 10usize;
-    if flags & FEXTRA != 0 {
-        let n = *bytes.get(at).ok_or_else(truncated)? as usize
-            | (*bytes.get(at + 1).ok_or_else(truncated)? as usize) << 8;
-        at += 2 + n;
-    }
-    for flag in [FNAME, FCOMMENT] {
-        if flags & flag != 0 {
-            let end = bytes
-                .get(at..)
-                .and_then(|rest| rest.iter().position(|&b| b == 0))
-                .ok_or_else(truncated)?;
-            at += end + 1;
-        }
-    }
-    if flags & FHCRC != 0 {
-        at += 2;
-    }
-    let body = bytes.get(at..).ok_or_else(truncated)?;
-    miniz_oxide::inflate::decompress_to_vec_with_limit(body, MAX_INFLATED_BYTES)
-        .map(std::borrow::Cow::Owned)
-        .map_err(|_| {
-            TraceError("gzip: the compressed data is corrupt, truncated or too large".into())
-        })
+    crate::gzip::inflate(bytes, MAX_INFLATED_BYTES).map_err(TraceError)
 }
 
 /// Both trace kinds in one shape, so that the file is parsed in one pass straight into
