@@ -280,6 +280,39 @@ impl<S: Simulation> Run<S> {
         h.finalize().iter().map(|b| format!("{b:02x}")).collect()
     }
 
+    /// A new run of `scenario` driven through `commands` (`(time_ms, command JSON)`, in time
+    /// order) and then to `until`: the shape of every lab's event-log snapshot test. A refused
+    /// command is logged as usual; a scenario or command that does not parse is an `Err`.
+    pub fn scripted(
+        scenario: S::Scenario,
+        commands: &[(Time, &str)],
+        until: Time,
+    ) -> Result<Run<S>, String> {
+        let mut run = Run::new(scenario)?;
+        for &(t, json) in commands {
+            run.advance_to(t);
+            let command: S::Command =
+                serde_json::from_str(json).map_err(|e| format!("command {json}: {e}"))?;
+            let _ = run.apply(command);
+        }
+        run.advance_to(until);
+        Ok(run)
+    }
+
+    /// What snapshot tests compare: the log, one line per entry without the time column's
+    /// padding, then the first invariant violation, if any.
+    pub fn transcript(&self) -> String {
+        let mut text: String = self
+            .log
+            .iter()
+            .map(|e| e.line().trim_start().to_string() + "\n")
+            .collect();
+        if let Some((t, _, v)) = self.violation() {
+            text.push_str(&format!("VIOLATION at {t}: {v}\n"));
+        }
+        text
+    }
+
     /// The log as text, one line per entry.
     pub fn log_text(&self) -> String {
         let mut s = String::new();

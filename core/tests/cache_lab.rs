@@ -3,7 +3,7 @@
 //! single-flight.
 
 use expect_test::{expect, Expect};
-use orrery_core::cache::lab::{Arrivals, CacheLab, Command, Scenario};
+use orrery_core::cache::lab::{Arrivals, CacheLab, Scenario};
 use orrery_core::cache::policy;
 use orrery_core::cache::replay::replay;
 use orrery_core::cache::workload::{Pattern, Workload};
@@ -28,28 +28,12 @@ fn tiny(pattern: Pattern) -> Scenario {
 }
 
 fn run_of(scenario: Scenario, commands: &[(Time, &str)], until: Time) -> Run<CacheLab> {
-    let mut run: Run<CacheLab> = Run::new(scenario).expect("valid scenario");
-    for &(t, json) in commands {
-        run.advance_to(t);
-        let cmd: Command = serde_json::from_str(json).expect("command JSON");
-        let _ = run.apply(cmd);
-    }
-    run.advance_to(until);
-    run
+    Run::scripted(scenario, commands, until).expect("valid scenario and commands")
 }
 
 /// Runs `commands` (`(time_ms, command JSON)`) to `until` ms and compares the log.
 fn check(scenario: Scenario, commands: &[(Time, &str)], until: Time, expect: Expect) {
-    let run = run_of(scenario, commands, until);
-    let mut text: String = run
-        .log()
-        .iter()
-        .map(|e| e.line().trim_start().to_string() + "\n")
-        .collect();
-    if let Some((t, _, v)) = run.violation() {
-        text.push_str(&format!("VIOLATION at {t}: {v}\n"));
-    }
-    expect.assert_eq(&text);
+    expect.assert_eq(&run_of(scenario, commands, until).transcript());
 }
 
 #[test]

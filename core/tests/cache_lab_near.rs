@@ -3,7 +3,7 @@
 //! keys that never use an old copy, and the stale window each coherence scheme leaves under load.
 
 use expect_test::{expect, Expect};
-use orrery_core::cache::lab::{Arrivals, CacheLab, Command, ReadStrategy, Scenario, WriteStrategy};
+use orrery_core::cache::lab::{Arrivals, CacheLab, ReadStrategy, Scenario, WriteStrategy};
 use orrery_core::cache::near::Coherence;
 use orrery_core::cache::workload::{Pattern, Workload};
 use orrery_core::run::Run;
@@ -34,14 +34,7 @@ fn two_apps(coherence: Coherence, pubsub_drop_percent: u32) -> Scenario {
 }
 
 fn run_of(scenario: Scenario, commands: &[(Time, &str)], until: Time) -> Run<CacheLab> {
-    let mut run: Run<CacheLab> = Run::new(scenario).expect("valid scenario");
-    for &(t, json) in commands {
-        run.advance_to(t);
-        let cmd: Command = serde_json::from_str(json).expect("command JSON");
-        let _ = run.apply(cmd);
-    }
-    run.advance_to(until);
-    run
+    Run::scripted(scenario, commands, until).expect("valid scenario and commands")
 }
 
 /// The log lines about key 5 (the by-hand key) and the counters, compared with `expect`.

@@ -34,14 +34,7 @@ fn tiny(write_strategy: WriteStrategy) -> Scenario {
 }
 
 fn run_of(scenario: Scenario, commands: &[(Time, &str)], until: Time) -> Run<CacheLab> {
-    let mut run: Run<CacheLab> = Run::new(scenario).expect("valid scenario");
-    for &(t, json) in commands {
-        run.advance_to(t);
-        let cmd: Command = serde_json::from_str(json).expect("command JSON");
-        let _ = run.apply(cmd);
-    }
-    run.advance_to(until);
-    run
+    Run::scripted(scenario, commands, until).expect("valid scenario and commands")
 }
 
 /// The counters a strategy is judged by, one line.
