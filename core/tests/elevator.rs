@@ -21,24 +21,9 @@ fn quiet(floors: u32, cars: u32) -> Scenario {
 
 /// Runs `commands` (`(time_ms, command JSON)`) to `until` ms and compares the log.
 fn check(scenario: Scenario, commands: &[(Time, &str)], until: Time, expect: Expect) {
-    let mut run: Run<Elevator> = Run::new(scenario).expect("valid scenario");
-    for &(t, json) in commands {
-        run.advance_to(t);
-        let cmd: Command = serde_json::from_str(json).expect("command JSON");
-        let _ = run.apply(cmd);
-    }
-    run.advance_to(until);
-    // Lines are right-aligned on time; snapshots drop the padding so that expect-test's
-    // indentation trimming cannot change them.
-    let mut text: String = run
-        .log()
-        .iter()
-        .map(|e| e.line().trim_start().to_string() + "\n")
-        .collect();
-    if let Some((t, _, v)) = run.violation() {
-        text.push_str(&format!("VIOLATION at {t}: {v}\n"));
-    }
-    expect.assert_eq(&text);
+    let run: Run<Elevator> =
+        Run::scripted(scenario, commands, until).expect("valid scenario and commands");
+    expect.assert_eq(&run.transcript());
 }
 
 #[test]
