@@ -2,6 +2,8 @@
 //! links, runs Elevator Saga's challenges and replays cache traces. Bad input exits with status
 //! 2 and a message.
 
+mod collab;
+
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 
@@ -16,7 +18,9 @@ usage:
   orrery link <lab> [--seed N] [--scenario FILE.json] [--until SECONDS]
   orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
-  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]";
+  orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
+  orrery collab replay FILE [--engine crdt|rope] [--json]
+  orrery collab conformance FILE [--json]";
 
 /// Parsed `--flag value` options and positional words.
 struct Args {
@@ -407,6 +411,12 @@ fn main() -> ExitCode {
         }
         Some("cache") if args.words.get(1).map(String::as_str) == Some("mrc") => {
             cmd_cache_mrc(&args)
+        }
+        Some("collab") if args.words.get(1).map(String::as_str) == Some("replay") => {
+            collab::cmd_replay(&args)
+        }
+        Some("collab") if args.words.get(1).map(String::as_str) == Some("conformance") => {
+            collab::cmd_conformance(&args)
         }
         _ => Err(USAGE.to_string()),
     });

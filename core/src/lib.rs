@@ -13,7 +13,8 @@
 //! * [`cache`] holds the cache lab: eviction policies, trace replay, and the live simulation
 //!   of requests over time ([`cache::lab::CacheLab`]).
 //! * [`collab`] holds the collaborative editing algorithms: operational transformation
-//!   ([`collab::ot`]) for text.
+//!   ([`collab::ot`]), the sequence CRDT ([`collab::crdt`]), editing-trace readers and a plain
+//!   gap buffer.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;

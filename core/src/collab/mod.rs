@@ -6,8 +6,27 @@
 //! | family | what travels | who orders edits | module |
 //! |---|---|---|---|
 //! | operational transformation (OT) | position-based operations | a central server | [`ot`] |
-//! | sequence CRDT | operations on unique character ids | nobody: merge is commutative | (beside this one) |
+//! | sequence CRDT | operations on unique character ids | nobody: merge is commutative | [`crdt`] |
 //!
-//! Both count positions in Unicode code points, so an emoji is one position everywhere.
+//! Both count positions in Unicode code points, so an emoji is one position everywhere. The
+//! editing traces they are tested and measured on are read by [`trace`]; [`rope`] is a plain
+//! text buffer that is both the speed floor and the oracle.
+//!
+//! ```text
+//!   trace file ──► trace::parse ──► Trace::Sequential ──► rope::replay   (plain text, no ids)
+//!                                    │                   └► crdt::replay  (ids, runs, tombstones)
+//!                                    └► Trace::Concurrent ─► crdt::merge   (replicas per agent)
+//! ```
+//!
+//! * [`ot`]: the text operation type (`apply`, `compose`, `transform`, `invert`), the
+//!   client/server protocol, undo and a session of clients around a server.
+//! * [`crdt`]: FugueMax ordering of concurrent inserts over runs of `(agent, seq)` ids, kept
+//!   in a chunked list with cached lengths; [`crdt::Replica`] is what a client of the lab runs.
+//! * [`trace`]: readers for the sequential and concurrent editing traces and the conformance
+//!   cases of `shared/data/collab`.
+//! * [`rope`]: a gap buffer of code points that replays a sequential trace with no metadata.
 
+pub mod crdt;
 pub mod ot;
+pub mod rope;
+pub mod trace;

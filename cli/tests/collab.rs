@@ -1,0 +1,105 @@
+//! `orrery collab` as a user calls it: replays reproduce each trace's end content through the
+//! CRDT and the gap buffer, the conformance file passes every case, and an unreadable or
+//! malformed file (or a wrong engine) exits with status 2 and a message.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+fn orrery(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn data(name: &str) -> Option<String> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../shared/data/collab")
+        .join(name);
+    if path.exists() {
+        Some(path.display().to_string())
+    } else {
+        eprintln!("skipping: {} is absent", path.display());
+        None
+    }
+}
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let (code, out, err) = orrery(args);
+    assert_eq!(code, 0, "{args:?}: {err}");
+    serde_json::from_str(out.trim()).expect("one JSON object")
+}
+
+#[test]
+fn replay_reproduces_the_end_content_with_either_engine() {
+    for (name, chars) in [
+        ("sequential/rustcode.json.gz", 65_218),
+        ("concurrent/friendsforever.json.gz", 21_362),
+    ] {
+        let Some(file) = data(name) else {
+            return;
+        };
+        let v = json(&["collab", "replay", &file, "--json"]);
+        assert_eq!(v["chars"], chars, "{name}: {v}");
+        assert_eq!(v["end_content_matches"], true, "{name}: {v}");
+        assert!(v["ms"].as_f64().is_some(), "{v}");
+    }
+    let Some(file) = data("sequential/rustcode.json.gz") else {
+        return;
+    };
+    let v = json(&["collab", "replay", &file, "--engine", "rope", "--json"]);
+    assert_eq!(v["engine"], "rope");
+    assert_eq!(v["end_content_matches"], true, "{v}");
+}
+
+#[test]
+fn conformance_passes_every_case() {
+    let Some(file) = data("concurrent/conformance-fugue.jsonl.gz") else {
+        return;
+    };
+    let v = json(&["collab", "conformance", &file, "--json"]);
+    assert_eq!(v["cases"], 500, "{v}");
+    assert_eq!(v["passed"], 500, "{v}");
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message() {
+    let dir = std::env::temp_dir().join(format!("orrery-collab-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let not_json = dir.join("not.json");
+    std::fs::write(&not_json, "{ this is not json").expect("write");
+    let bad_gzip = dir.join("bad.json.gz");
+    std::fs::write(
+        &bad_gzip,
+        [
+            0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9,
+        ],
+    )
+    .expect("write");
+    let not_json = not_json.display().to_string();
+    let bad_gzip = bad_gzip.display().to_string();
+    for (args, says) in [
+        (
+            vec!["collab", "replay", "/no/such/file.json"],
+            "No such file",
+        ),
+        (vec!["collab", "replay", &not_json], "not JSON"),
+        (vec!["collab", "replay", &bad_gzip], "gzip"),
+        (vec!["collab", "conformance", &not_json], "line 1"),
+        (vec!["collab", "replay"], "which FILE"),
+        (
+            vec!["collab", "replay", &not_json, "--engine", "vim"],
+            "expected crdt or rope",
+        ),
+    ] {
+        let (code, out, err) = orrery(&args);
+        assert_eq!(code, 2, "{args:?}: {out}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
