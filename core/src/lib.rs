@@ -14,7 +14,7 @@
 //!   of requests over time ([`cache::lab::CacheLab`]).
 //! * [`collab`] holds the collaborative editing algorithms: operational transformation
 //!   ([`collab::ot`]), the sequence CRDT ([`collab::crdt`]), editing-trace readers and a plain
-//!   gap buffer.
+//!   gap buffer, and the live lab of both side by side on one network ([`collab::lab::CollabLab`]).
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.
 
 pub mod bench;

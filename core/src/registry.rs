@@ -55,6 +55,11 @@ pub const CATALOG: &[LabInfo] = &[
         title: "Cache",
         summary: "Requests from a workload hit or miss a cache in front of a slow origin: eviction policies, stampedes and single-flight.",
     },
+    LabInfo {
+        id: "collab",
+        title: "Collaborative editing",
+        summary: "Clients type into one text through a sequence CRDT and OT side by side, over a network of links you delay, cut and deliver by hand.",
+    },
 ];
 
 /// The catalog entry of a lab id.
@@ -72,10 +77,15 @@ pub fn cache() -> Lab {
     lab::<crate::cache::lab::CacheLab>(crate::cache::lab::sample_inputs)
 }
 
+/// The collaborative editing lab.
+pub fn collab() -> Lab {
+    lab::<crate::collab::lab::CollabLab>(crate::collab::lab::sample_inputs)
+}
+
 /// Every lab, in the order of [`CATALOG`]. Code that only needs one lab (a web bundle) calls
 /// that lab's own function instead, so that the others are not linked in.
 pub fn labs() -> Vec<Lab> {
-    vec![elevator(), cache()]
+    vec![elevator(), cache(), collab()]
 }
 
 /// The lab with this id.
