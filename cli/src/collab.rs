@@ -1,10 +1,10 @@
-//! `orrery collab ...`: replays editing traces through the sequence CRDT or the gap buffer,
+//! `orrery collab ...`: replays editing traces through the sequence CRDT, OT or the gap buffer,
 //! and runs conformance files, printing JSON (pretty, or one line with `--json`).
 
 use std::time::Instant;
 
 use orrery_core::collab::trace::{self, Trace};
-use orrery_core::collab::{crdt, rope};
+use orrery_core::collab::{crdt, ot, rope};
 
 use crate::Args;
 
@@ -26,24 +26,25 @@ fn print(args: &Args, out: serde_json::Value) {
     }
 }
 
-/// `orrery collab replay FILE [--engine crdt|rope] [--json]`.
+/// `orrery collab replay FILE [--engine crdt|ot|rope] [--json]`.
 pub fn cmd_replay(args: &Args) -> Result<(), String> {
     let (path, bytes) = read(args, "replay")?;
     let engine = args.flags.get("engine").map_or("crdt", String::as_str);
-    if !matches!(engine, "crdt" | "rope") {
+    if !matches!(engine, "crdt" | "ot" | "rope") {
         return Err(format!(
-            "collab replay: --engine {engine:?}: expected crdt or rope"
+            "collab replay: --engine {engine:?}: expected crdt, ot or rope"
         ));
     }
     let trace = trace::parse(&bytes).map_err(|e| format!("{path}: {e}"))?;
     let start = Instant::now();
     let text = match (&trace, engine) {
         (Trace::Sequential(t), "rope") => rope::replay(t).text(),
+        (Trace::Sequential(t), "ot") => ot::trace::replay(t).map_err(|e| format!("{path}: {e}"))?,
         (Trace::Sequential(t), _) => crdt::replay(t).map_err(|e| e.to_string())?.text(),
         (Trace::Concurrent(t), "crdt") => crdt::merge(t).map_err(|e| e.to_string())?.text(),
         (Trace::Concurrent(_), _) => {
             return Err(format!(
-                "{path}: the rope engine cannot merge a concurrent trace; use --engine crdt"
+                "{path}: the {engine} engine cannot merge a concurrent trace; use --engine crdt"
             ))
         }
     };

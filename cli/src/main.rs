@@ -19,7 +19,7 @@ usage:
   orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
   orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
   orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
-  orrery collab replay FILE [--engine crdt|rope] [--json]
+  orrery collab replay FILE [--engine crdt|ot|rope] [--json]
   orrery collab conformance FILE [--json]";
 
 /// Parsed `--flag value` options and positional words.
