@@ -748,6 +748,8 @@ pub struct CollabLab {
     complete: [bool; 2],
     edits: u64,
     concurrent_edits: u64,
+    /// Whether each client's caret was last placed while it was behind (see `behind`).
+    stale_caret: Vec<bool>,
     engine_differences: u64,
     recent_steps: VecDeque<TransformStep>,
     metrics: Metrics,
@@ -1142,8 +1144,9 @@ impl CollabLab {
         result.map_err(|e| Refusal(format!("ot: {e}")))
     }
 
-    /// Notes an edit by `client` now; returns whether it is concurrent with another edit.
-    fn note_edit(&mut self, client: usize) -> bool {
+    /// Whether `client` lacks some other client's edit in either engine, or another client
+    /// still has an edit of its own unconfirmed by the OT server.
+    fn behind(&self, client: usize) -> bool {
         let crdt_behind = self.replicas[client].version().count() < self.generated;
         let server = self.session.server().revision();
         let ot_behind = self.session.clients().iter().enumerate().any(|(i, c)| {
@@ -1153,7 +1156,14 @@ impl CollabLab {
                 c.state() != &ClientState::Synchronized
             }
         });
-        let concurrent = crdt_behind || ot_behind;
+        crdt_behind || ot_behind
+    }
+
+    /// Notes an edit by `client` now; returns whether it is concurrent with another edit
+    /// (made while behind, or at a caret placed while behind).
+    fn note_edit(&mut self, client: usize) -> bool {
+        let concurrent = self.behind(client) || self.stale_caret[client];
+        self.stale_caret[client] = false;
         self.edits += 1;
         self.concurrent_edits += concurrent as u64;
         self.last_edit = Some(self.now);
@@ -1321,6 +1331,8 @@ impl CollabLab {
         let r = &mut self.replicas[c];
         self.carets[c] = r.anchor((pos as usize).min(r.len()));
         self.crdt_undo[c].open = None;
+        // A caret placed on texts that differ lands on different characters in each engine.
+        self.stale_caret[c] = self.behind(c);
         out.emit(self.now, Event::Caret { client, pos });
         self.ot_call(out, |s, _| {
             s.select(client, Selection::cursor(pos as usize));
@@ -1766,6 +1778,7 @@ impl Simulation for CollabLab {
             complete: [false, false],
             edits: 0,
             concurrent_edits: 0,
+            stale_caret: vec![false; n],
             engine_differences: 0,
             recent_steps: VecDeque::new(),
             metrics: Metrics::default(),
