@@ -893,3 +893,42 @@ fn fuzz_random_runs_converge_in_each_engine() {
 fn fuzz_edits_that_are_never_concurrent_leave_the_engines_equal() {
     fuzz(true);
 }
+
+/// The slow fuzzer's seed 545, pasted back: c0 placed its caret (at the end) before "te"
+/// reached its CRDT replica but after it reached its OT client, so its "w" landed before "te"
+/// in one engine and after it in the other. The caret was placed while behind, so the edit
+/// counts as concurrent and the engines may differ.
+#[test]
+fn a_caret_placed_while_behind_makes_the_next_edit_concurrent() {
+    let scenario = Scenario {
+        seed: 545,
+        clients: 3,
+        typists: 0,
+        latency: Latency::LongTail,
+        latency_ms: 84,
+        jitter_ms: 165,
+        duplicate_permille: 0,
+        burst_ms: 488,
+        ..Scenario::default()
+    };
+    let (run, _) = run_of(
+        scenario,
+        &[
+            (427, r#"{"select": {"client": 2, "pos": 12}}"#),
+            (569, r#"{"select": {"client": 2, "pos": 29}}"#),
+            (832, r#"{"type": {"client": 2, "text": "te"}}"#),
+            (
+                1376,
+                r#"{"deliver_next": {"link": {"down": {"client": 0}}}}"#,
+            ),
+            (1448, r#"{"select": {"client": 0, "pos": 25}}"#),
+            (1675, r#"{"type": {"client": 0, "text": "w"}}"#),
+        ],
+        60_000,
+    );
+    let lab = run.sim();
+    assert_eq!(run.violation(), None);
+    assert_eq!(lab.edits(), (2, 1));
+    assert_eq!(lab.text(Engine::Crdt, 1), lab.text(Engine::Crdt, 0));
+    assert_eq!(lab.text(Engine::Ot, 2), lab.text(Engine::Ot, 0));
+}
