@@ -62,7 +62,8 @@ const STEPS_SHOWN: usize = 12;
 const CSS: &str = r#"
 .collab { display: grid; gap: 12px; }
 .collab-top { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; }
-.collab-metrics { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
+.collab-top > div { flex: 1 1 260px; }
+.collab-metrics { flex: 0 1 340px; width: auto; border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
 .collab-metrics th, .collab-metrics td { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--line, #ddd); }
 .collab-metrics th:first-child, .collab-metrics td:first-child { text-align: left; color: var(--muted, #666); }
 .collab-status { font-weight: 650; }
