@@ -58,7 +58,7 @@
 //! but the inserted text. OT carets (presence) are counted apart, since the CRDT side does
 //! not send carets.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -726,6 +726,8 @@ pub struct CollabLab {
     crdt_undo: Vec<CrdtUndo>,
     session: Session,
     in_flight: BTreeMap<u64, Message>,
+    /// `(due, id)` of every message in flight, soonest first.
+    schedule: BTreeSet<(Time, u64)>,
     /// The ids queued on each OT link, oldest first (mirrors the session's queues).
     ot_queues: BTreeMap<Link, VecDeque<u64>>,
     /// The latest delivery time on each in-order link.
@@ -1069,6 +1071,7 @@ impl CollabLab {
                 },
             );
         }
+        self.schedule.insert((due, id));
         self.in_flight.insert(
             id,
             Message {
@@ -1479,6 +1482,7 @@ impl CollabLab {
         let Some(msg) = self.in_flight.remove(&id) else {
             return Err(Refusal(format!("no message #{id} in flight")));
         };
+        self.schedule.remove(&(msg.due, id));
         let link = msg.link;
         match msg.payload {
             Payload::Crdt(op) => {
@@ -1548,11 +1552,19 @@ impl CollabLab {
         if !self.auto {
             return None;
         }
-        self.in_flight
-            .values()
-            .filter(|m| !self.blocked(m.link))
-            .map(|m| (m.due.max(self.now), m.id))
-            .min()
+        self.next_open().map(|(t, id)| (t.max(self.now), id))
+    }
+
+    /// The message on an open link due soonest, whether or not delivery is automatic.
+    fn next_open(&self) -> Option<(Time, u64)> {
+        self.schedule
+            .iter()
+            .find(|(_, id)| {
+                self.in_flight
+                    .get(id)
+                    .is_some_and(|m| !self.blocked(m.link))
+            })
+            .copied()
     }
 
     /// Gives messages held on links that just opened, and already past due, a fresh latency;
@@ -1584,6 +1596,7 @@ impl CollabLab {
             let e = self.last_due.entry(link).or_insert(0);
             *e = (*e).max(t);
         }
+        self.schedule = self.in_flight.values().map(|m| (m.due, m.id)).collect();
     }
 
     /// Notes engines becoming complete after the last edit, and compares replicas.
@@ -1761,6 +1774,7 @@ impl Simulation for CollabLab {
             crdt_undo: vec![CrdtUndo::default(); n],
             session: Session::new(n, "", undo),
             in_flight: BTreeMap::new(),
+            schedule: BTreeSet::new(),
             ot_queues: BTreeMap::new(),
             last_due: BTreeMap::new(),
             next_id: 1,
@@ -1875,13 +1889,9 @@ impl Simulation for CollabLab {
             Command::DeliverAll => {
                 let mut delivered = 0;
                 loop {
-                    let next = self
-                        .in_flight
-                        .values()
-                        .filter(|m| !self.blocked(m.link))
-                        .map(|m| (m.due, m.id))
-                        .min();
-                    let Some((_, id)) = next else { break };
+                    let Some((_, id)) = self.next_open() else {
+                        break;
+                    };
                     if delivered >= MAX_DELIVER_ALL {
                         return Err(Refusal(format!(
                             "stopped after delivering {MAX_DELIVER_ALL} messages"
@@ -2001,6 +2011,16 @@ impl Simulation for CollabLab {
                     format!("c{c}: the session queues {up} up and {down} down, the network holds other counts"),
                 );
             }
+        }
+        if self.schedule.len() != self.in_flight.len() {
+            return violation(
+                "network",
+                format!(
+                    "{} messages in flight but {} scheduled",
+                    self.in_flight.len(),
+                    self.schedule.len()
+                ),
+            );
         }
         let crdt = self.complete(Engine::Crdt);
         let ot = self.complete(Engine::Ot);
