@@ -1888,10 +1888,7 @@ impl Simulation for CollabLab {
             }
             Command::DeliverAll => {
                 let mut delivered = 0;
-                loop {
-                    let Some((_, id)) = self.next_open() else {
-                        break;
-                    };
+                while let Some((_, id)) = self.next_open() {
                     if delivered >= MAX_DELIVER_ALL {
                         return Err(Refusal(format!(
                             "stopped after delivering {MAX_DELIVER_ALL} messages"
