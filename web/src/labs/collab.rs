@@ -51,8 +51,11 @@ pub const UI: LabUi = LabUi {
 };
 
 const LATENCIES: &[&str] = &["fixed", "uniform", "long_tail"];
-/// Messages drawn as chips under the network; the rest are counted.
-const CHIPS_SHOWN: usize = 48;
+/// Messages drawn as chips per link under the network; the rest are counted.
+const CHIPS_SHOWN: usize = 8;
+/// Messages drawn as dots on the network; the rest are counted (8 busy typists keep about a
+/// thousand CRDT messages in flight).
+const DOTS_SHOWN: usize = 240;
 /// CRDT items drawn; the rest are counted.
 const ITEMS_SHOWN: usize = 400;
 /// Transform steps listed.
@@ -61,6 +64,7 @@ const STEPS_SHOWN: usize = 12;
 /// The page's own styles (the shared stylesheet knows nothing of this lab).
 const CSS: &str = r#"
 .collab { display: grid; gap: 12px; }
+.collab-client, .collab-net, .collab-panels > section, .collab-top { contain: content; }
 .collab-top { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; }
 .collab-top > div { flex: 1 1 260px; }
 .collab-metrics { flex: 0 1 340px; width: auto; border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
@@ -727,7 +731,7 @@ fn network(props: &NetProps) -> Html {
                         </g>
                     }
                 }) }
-                { for snap.messages.iter().map(|m| {
+                { for snap.messages.iter().take(DOTS_SHOWN).map(|m| {
                     let ((x1, y1), (x2, y2)) = ends(m.link);
                     let (dx, dy) = (x2 - x1, y2 - y1);
                     let len = (dx * dx + dy * dy).sqrt().max(1.0);
