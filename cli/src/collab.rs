@@ -1,10 +1,10 @@
-//! `orrery collab ...`: replays editing traces through the sequence CRDT or the gap buffer,
+//! `orrery collab ...`: replays editing traces through the sequence CRDT, OT or the gap buffer,
 //! and runs conformance files, printing JSON (pretty, or one line with `--json`).
 
 use std::time::Instant;
 
 use orrery_core::collab::trace::{self, Trace};
-use orrery_core::collab::{crdt, rope};
+use orrery_core::collab::{crdt, ot, rope};
 
 use crate::Args;
 
@@ -26,39 +26,45 @@ fn print(args: &Args, out: serde_json::Value) {
     }
 }
 
-/// What a replay leaves: the gap buffer's text, or the CRDT document (whose size is reported).
+/// What a replay leaves: the gap buffer's text, OT's text, or the CRDT document (whose size
+/// is reported).
 enum Replayed {
     Rope(rope::GapBuffer),
+    Ot(String),
     Crdt(crdt::Doc),
 }
 
-/// `orrery collab replay FILE [--engine crdt|rope] [--json]`; for the CRDT it also prints
+/// `orrery collab replay FILE [--engine crdt|ot|rope] [--json]`; for the CRDT it also prints
 /// the structure's items (tombstones included), runs and estimated bytes.
 pub fn cmd_replay(args: &Args) -> Result<(), String> {
     let (path, bytes) = read(args, "replay")?;
     let engine = args.flags.get("engine").map_or("crdt", String::as_str);
-    if !matches!(engine, "crdt" | "rope") {
+    if !matches!(engine, "crdt" | "ot" | "rope") {
         return Err(format!(
-            "collab replay: --engine {engine:?}: expected crdt or rope"
+            "collab replay: --engine {engine:?}: expected crdt, ot or rope"
         ));
     }
     let trace = trace::parse(&bytes).map_err(|e| format!("{path}: {e}"))?;
     let start = Instant::now();
     let doc = match (&trace, engine) {
         (Trace::Sequential(t), "rope") => Replayed::Rope(rope::replay(t)),
+        (Trace::Sequential(t), "ot") => {
+            Replayed::Ot(ot::trace::replay(t).map_err(|e| format!("{path}: {e}"))?)
+        }
         (Trace::Sequential(t), _) => Replayed::Crdt(crdt::replay(t).map_err(|e| e.to_string())?),
         (Trace::Concurrent(t), "crdt") => {
             Replayed::Crdt(crdt::merge(t).map_err(|e| e.to_string())?)
         }
         (Trace::Concurrent(_), _) => {
             return Err(format!(
-                "{path}: the rope engine cannot merge a concurrent trace; use --engine crdt"
+                "{path}: the {engine} engine cannot merge a concurrent trace; use --engine crdt"
             ))
         }
     };
     let ms = start.elapsed().as_secs_f64() * 1000.0;
     let (text, structure) = match doc {
         Replayed::Rope(buffer) => (buffer.text(), serde_json::Value::Null),
+        Replayed::Ot(text) => (text, serde_json::Value::Null),
         Replayed::Crdt(doc) => (
             doc.text(),
             serde_json::json!({

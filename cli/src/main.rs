@@ -27,7 +27,7 @@ usage:
   orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
   orrery cron next \"EXPR\" [--from RFC3339] [--count N] [--tz ZONE] [--prev] [--gap next_valid|skip] [--fold once|twice] [--json]
   orrery parking race [--control none|lock|cas|lease|skip-locked] [--runs N] [--first-seed S] [--json]
-  orrery collab replay FILE [--engine crdt|rope] [--json]
+  orrery collab replay FILE [--engine crdt|ot|rope] [--json]
   orrery collab conformance FILE [--json]
   orrery saga check [--flow order|travel|bank_transfer|payment] [--runs N] [--seed FIRST] [--sagas PER_RUN]
                     [--outbox on|off] [--idempotency on|off] [--replay on|off] [--mode orchestration|choreography|two_phase_commit]

@@ -1,5 +1,5 @@
 //! `orrery collab` as a user calls it: replays reproduce each trace's end content through the
-//! CRDT and the gap buffer, the conformance file passes every case, and an unreadable or
+//! CRDT, OT and the gap buffer, the conformance file passes every case, and an unreadable or
 //! malformed file (or a wrong engine) exits with status 2 and a message.
 
 use std::path::PathBuf;
@@ -53,9 +53,30 @@ fn replay_reproduces_the_end_content_with_either_engine() {
     let Some(file) = data("sequential/rustcode.json.gz") else {
         return;
     };
-    let v = json(&["collab", "replay", &file, "--engine", "rope", "--json"]);
-    assert_eq!(v["engine"], "rope");
-    assert_eq!(v["end_content_matches"], true, "{v}");
+    for engine in ["rope", "ot"] {
+        let v = json(&["collab", "replay", &file, "--engine", engine, "--json"]);
+        assert_eq!(v["engine"], engine);
+        assert_eq!(v["chars"], 65_218, "{v}");
+        assert_eq!(v["end_content_matches"], true, "{v}");
+    }
+}
+
+#[test]
+fn ot_refuses_a_concurrent_trace() {
+    let Some(file) = data("concurrent/friendsforever.json.gz") else {
+        return;
+    };
+    let (code, _, err) = orrery(&["collab", "replay", &file, "--engine", "ot"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("the ot engine cannot merge"), "{err}");
+}
+
+#[test]
+fn the_collab_lab_runs_headless_and_converges() {
+    let v = json(&["run", "collab", "--seed", "3", "--until", "600", "--json"]);
+    assert_eq!(v["lab"], "collab", "{v}");
+    assert_eq!(v["violations"], serde_json::json!([]), "{v}");
+    assert!(v["metrics"]["crdt_messages"].as_u64() > Some(0), "{v}");
 }
 
 #[test]
@@ -95,7 +116,7 @@ fn bad_input_exits_2_with_a_message() {
         (vec!["collab", "replay"], "which FILE"),
         (
             vec!["collab", "replay", &not_json, "--engine", "vim"],
-            "expected crdt or rope",
+            "expected crdt, ot or rope",
         ),
     ] {
         let (code, out, err) = orrery(&args);

@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use orrery_core::collab::ot::trace::{replay, SequentialTrace};
+use orrery_core::collab::ot::trace::{ops, parse, replay};
 use orrery_core::collab::ot::{Op, Side};
 
 /// The best wall time of five runs of `f`, in milliseconds.
@@ -34,9 +34,9 @@ fn main() {
             continue;
         };
         let t = Instant::now();
-        let trace = SequentialTrace::parse(&bytes).expect("the trace parses");
+        let trace = parse(&bytes).expect("the trace parses");
         let parse_ms = t.elapsed().as_secs_f64() * 1e3;
-        let ops: Vec<Op> = trace.ops().collect();
+        let ops: Vec<Op> = ops(&trace).collect();
         let n = ops.len();
 
         let mut end = String::new();

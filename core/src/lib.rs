@@ -14,7 +14,8 @@
 //!   of requests over time ([`cache::lab::CacheLab`]).
 //! * [`collab`] holds the collaborative editing algorithms: operational transformation
 //!   ([`collab::ot`]), the sequence CRDT ([`collab::crdt`]), editing-trace readers and a plain
-//!   gap buffer.
+//!   gap buffer, and the live lab of both side by side on one network
+//!   ([`collab::lab::CollabLab`]).
 //! * [`saga`] holds the saga lab: orchestration, choreography and two-phase commit of one
 //!   business flow over a faulty bus, with outbox, idempotency and compensation.
 //! * [`bench`] holds the simulation-speed benchmark shared by the native and wasm benches.

@@ -70,6 +70,11 @@ pub const CATALOG: &[LabInfo] = &[
         title: "Saga",
         summary: "One business flow across services that own their data: orchestration, choreography or two-phase commit over a faulty bus, with outbox, idempotency and compensation.",
     },
+    LabInfo {
+        id: "collab",
+        title: "Collaborative editing",
+        summary: "Clients type into one text through a sequence CRDT and OT side by side, over a network of links you delay, cut and deliver by hand.",
+    },
 ];
 /// The catalog entry of a lab id.
 pub fn info(id: &str) -> Option<&'static LabInfo> {
@@ -101,10 +106,22 @@ pub fn saga() -> Lab {
     lab::<crate::saga::SagaLab>(crate::saga::lab::sample_inputs)
 }
 
+/// The collaborative editing lab.
+pub fn collab() -> Lab {
+    lab::<crate::collab::lab::CollabLab>(crate::collab::lab::sample_inputs)
+}
+
 /// Every lab, in the order of [`CATALOG`]. Code that only needs one lab (a web bundle) calls
 /// that lab's own function instead, so that the others are not linked in.
 pub fn labs() -> Vec<Lab> {
-    vec![elevator(), cache(), scheduler(), parking(), saga()]
+    vec![
+        elevator(),
+        cache(),
+        scheduler(),
+        parking(),
+        saga(),
+        collab(),
+    ]
 }
 
 /// The lab with this id.

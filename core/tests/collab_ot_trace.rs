@@ -7,7 +7,7 @@
 use std::path::PathBuf;
 
 use orrery_core::collab::ot::text::Text;
-use orrery_core::collab::ot::trace::{replay, SequentialTrace};
+use orrery_core::collab::ot::trace::{parse, replay, SequentialTrace};
 use orrery_core::collab::ot::{Op, OpBuilder};
 use orrery_core::rng::Rng;
 
@@ -18,7 +18,7 @@ fn trace(name: &str) -> Option<SequentialTrace> {
     ))
     .join(name);
     match std::fs::read(&path) {
-        Ok(bytes) => Some(SequentialTrace::parse(&bytes).expect("the trace parses")),
+        Ok(bytes) => Some(parse(&bytes).expect("the trace parses")),
         Err(e) => {
             eprintln!("skipping: {} is absent ({e})", path.display());
             None
@@ -34,11 +34,11 @@ fn check(name: &str, patches: Option<usize>, chars: usize) {
     let end = replay(&t).expect("every patch fits");
     eprintln!(
         "{name}: {} patches, {} characters",
-        t.patches(),
+        t.patch_count(),
         end.chars().count()
     );
     if let Some(p) = patches {
-        assert_eq!(t.patches(), p);
+        assert_eq!(t.patch_count(), p);
     }
     assert_eq!(end.chars().count(), chars);
     assert!(

@@ -24,9 +24,12 @@
 //!   in a chunked list with cached lengths; [`crdt::Replica`] is what a client of the lab runs.
 //! * [`trace`]: readers for the sequential and concurrent editing traces and the conformance
 //!   cases of `shared/data/collab`.
+//! * [`lab`]: the live lab (`collab`): clients editing through both engines side by side on a
+//!   simulated network of links you control.
 //! * [`rope`]: a gap buffer of code points that replays a sequential trace with no metadata.
 
 pub mod crdt;
+pub mod lab;
 pub mod ot;
 pub mod rope;
 pub mod trace;

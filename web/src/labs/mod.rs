@@ -8,6 +8,7 @@
 
 pub mod cache;
 pub mod cache_mrc;
+pub mod collab;
 pub mod elevator;
 pub mod parking;
 pub mod saga;

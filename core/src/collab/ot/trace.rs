@@ -9,65 +9,41 @@
 //! ```
 //!
 //! Patches apply in order, each to the document the previous one left (a transaction with
-//! several patches is a multi-cursor edit). This is a small reader private to OT; the lab's
-//! shared trace reader lives beside the CRDT.
-
-use serde::Deserialize;
+//! several patches is a multi-cursor edit). Traces are read by the shared reader,
+//! [`crate::collab::trace`]; OT replays only sequential ones (a concurrent trace has no
+//! server order to replay).
 
 use super::op::{Op, OtError};
 use super::text::Text;
+use crate::collab::trace::{self, Trace};
 
-/// One edit: at `pos`, delete `del` characters, then insert `text`.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-pub struct Patch(pub usize, pub usize, pub String);
+pub use crate::collab::trace::{Patch, SequentialTrace};
 
-#[derive(Clone, Debug, Deserialize)]
-pub struct Txn {
-    pub patches: Vec<Patch>,
+/// Reads a sequential trace from its JSON, gzipped or not; a concurrent trace is an error.
+pub fn parse(bytes: &[u8]) -> Result<SequentialTrace, String> {
+    match trace::parse(bytes) {
+        Ok(Trace::Sequential(t)) => Ok(t),
+        Ok(Trace::Concurrent(_)) => {
+            Err("a concurrent trace: OT replays sequential traces only".into())
+        }
+        Err(e) => Err(e.to_string()),
+    }
 }
 
-/// A sequential trace: one user's edits in order, and the text they end with.
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SequentialTrace {
-    #[serde(default)]
-    pub start_content: String,
-    pub end_content: String,
-    pub txns: Vec<Txn>,
-}
-
-impl SequentialTrace {
-    /// Reads a trace from its JSON, gzipped or not.
-    pub fn parse(bytes: &[u8]) -> Result<SequentialTrace, String> {
-        let inflated;
-        let json = if bytes.starts_with(&[0x1f, 0x8b]) {
-            inflated = crate::cache::trace::gunzip(bytes).map_err(|e| e.to_string())?;
-            &inflated[..]
-        } else {
-            bytes
-        };
-        serde_json::from_slice(json).map_err(|e| format!("not a sequential trace: {e}"))
-    }
-
-    /// Every patch as an operation, in order.
-    pub fn ops(&self) -> impl Iterator<Item = Op> + '_ {
-        self.txns
-            .iter()
-            .flat_map(|t| &t.patches)
-            .map(|Patch(pos, del, text)| Op::splice(*pos, *del, text))
-    }
-
-    /// How many patches the trace has.
-    pub fn patches(&self) -> usize {
-        self.txns.iter().map(|t| t.patches.len()).sum()
-    }
+/// Every patch of `trace` as an operation, in order.
+pub fn ops(trace: &SequentialTrace) -> impl Iterator<Item = Op> + '_ {
+    trace
+        .txns
+        .iter()
+        .flat_map(|t| &t.patches)
+        .map(|Patch(pos, del, text)| Op::splice(*pos, *del, text))
 }
 
 /// Applies every patch of `trace`, as an operation, to a gap-buffer document; returns the
 /// final text. A patch that does not fit the document is an error.
 pub fn replay(trace: &SequentialTrace) -> Result<String, OtError> {
     let mut text = Text::new(&trace.start_content);
-    for op in trace.ops() {
+    for op in ops(trace) {
         text.apply(&op)?;
     }
     Ok(text.to_string())

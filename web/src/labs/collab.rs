@@ -1,0 +1,839 @@
+//! The collaborative editing lab's page: one live editor per client, the CRDT and OT text of
+//! each, the network with its messages in flight, OT's state machines and transform steps,
+//! the CRDT's characters with ids and tombstones, and the two engines' metrics side by side.
+//!
+//! ```text
+//!   crdt | ot  messages, bytes, metadata, converge p50       engines: agree ✓   [auto] [all]
+//!   ┌ c0 ─ offline ─ typist ─ undo ─ redo ┐  ┌ c1 … ┐        network (click a dot: deliver)
+//!   │ textarea (the CRDT text: type here)  │  │      │           c0 ●──●───● c1
+//!   │ ot: "…" synchronized r12             │  │      │             ╲ server ╱
+//!   └──────────────────────────────────────┘  └──────┘        per link: [next] #12 #15 …
+//!   OT server r12: transform steps          CRDT items of c0: h e l̶ l̶ o (ids on hover)
+//! ```
+//!
+//! The run is the source of truth: a textarea's input is turned into commands (move the
+//! caret, erase, type) at the CRDT caret, and the textarea is redrawn from the run. Nothing
+//! here decides what the engines do.
+
+use std::rc::Rc;
+
+use orrery_core::collab::lab::{CollabLab, Engine, EngineStats, Link, Payload};
+use orrery_core::collab::ot::ClientState;
+use orrery_core::registry::LabRun;
+use orrery_core::{Run, Simulation, Time};
+use serde_json::{json, Value};
+use web_sys::HtmlTextAreaElement;
+use yew::prelude::*;
+
+use super::LabUi;
+use crate::components::faults::{Fault, Palette};
+
+/// The collab lab's entry in [`super::ui`].
+pub const UI: LabUi = LabUi {
+    view,
+    palette,
+    choices,
+    form_order: &[
+        "seed",
+        "clients",
+        "typists",
+        "typing_cps",
+        "pause_ms",
+        "latency",
+        "latency_ms",
+        "jitter_ms",
+        "reorder",
+        "duplicate_permille",
+        "auto_deliver",
+    ],
+    compare: &[("latency", LATENCIES)],
+    describe,
+};
+
+const LATENCIES: &[&str] = &["fixed", "uniform", "long_tail"];
+/// Messages drawn as chips per link under the network; the rest are counted.
+const CHIPS_SHOWN: usize = 8;
+/// Messages drawn as dots on the network; the rest are counted (8 busy typists keep about a
+/// thousand CRDT messages in flight).
+const DOTS_SHOWN: usize = 240;
+/// CRDT items drawn; the rest are counted.
+const ITEMS_SHOWN: usize = 400;
+/// Transform steps listed.
+const STEPS_SHOWN: usize = 12;
+
+/// The page's own styles (the shared stylesheet knows nothing of this lab).
+const CSS: &str = r#"
+.collab { display: grid; gap: 12px; }
+.collab-client, .collab-net, .collab-panels > section, .collab-top { contain: content; }
+.collab-top { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; }
+.collab-top > div { flex: 1 1 260px; }
+.collab-metrics { flex: 0 1 340px; width: auto; border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
+.collab-metrics th, .collab-metrics td { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--line, #ddd); }
+.collab-metrics th:first-child, .collab-metrics td:first-child { text-align: left; color: var(--muted, #666); }
+.collab-status { font-weight: 650; }
+.collab-status.ok { color: var(--good, #1a7f37); }
+.collab-status.warn { color: #b35900; }
+.collab-main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 12px; }
+.collab-clients { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 8px; }
+.collab-client { border: 1px solid var(--line, #ddd); border-radius: 6px; padding: 6px 8px; display: grid; gap: 4px; min-width: 0; }
+.collab-client.offline { border-style: dashed; opacity: .85; }
+.collab-client header { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
+.collab-client header b { margin-right: auto; }
+.collab-client button { font-size: 11px; padding: 1px 6px; }
+.collab-client button[aria-pressed="true"] { background: #333; color: #fff; }
+.collab-client textarea { width: 100%; box-sizing: border-box; min-height: 64px; font: 13px/1.35 ui-monospace, monospace; resize: vertical; }
+.collab-line { font: 12px/1.35 ui-monospace, monospace; overflow-wrap: anywhere; }
+.collab-line .tag { font: 10px sans-serif; text-transform: uppercase; color: var(--muted, #666); margin-right: 4px; }
+.collab-line.differs { background: #fff4e0; }
+.collab-state { font-size: 11px; }
+.collab-state .st { padding: 0 5px; border-radius: 3px; background: #e8e8f4; }
+.collab-state .st.awaiting { background: #f8e3c4; }
+.collab-net svg { width: 100%; max-width: 420px; height: auto; display: block; margin: 0 auto; }
+.collab-net .crdt { fill: #0f8b8d; }
+.collab-net .ot { fill: #7b4bb7; }
+.collab-net .copy { fill-opacity: .35; }
+.collab-net .blocked { fill: #999; }
+.collab-net circle.msg { cursor: pointer; }
+.collab-links { display: grid; gap: 3px; font-size: 11px; max-height: 220px; overflow: auto; }
+.collab-links div { display: flex; flex-wrap: wrap; gap: 3px; align-items: center; }
+.collab-links .chip { border: 1px solid #ccc; border-radius: 3px; padding: 0 4px; cursor: pointer; background: #fff; font: 11px ui-monospace, monospace; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.collab-links .chip.crdt { border-color: #0f8b8d; }
+.collab-links .chip.ot { border-color: #7b4bb7; }
+.collab-links .cut { color: #b00; }
+.collab-panels { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
+.collab-steps { font: 11px/1.4 ui-monospace, monospace; margin: 0; max-height: 240px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
+.collab-items { display: flex; flex-wrap: wrap; gap: 2px; font: 12px ui-monospace, monospace; }
+.collab-items span { border: 1px solid #ccd; border-radius: 2px; padding: 0 2px; min-width: 8px; text-align: center; }
+.collab-items span.tomb { text-decoration: line-through; opacity: .45; border-style: dashed; }
+.collab-items span.a0 { background: #e6f4f1; } .collab-items span.a1 { background: #f1e9f8; }
+.collab-items span.a2 { background: #fdf0dc; } .collab-items span.a3 { background: #e6eefa; }
+.collab-items span.a4 { background: #f8e6e6; } .collab-items span.a5 { background: #eef6dd; }
+.collab-items span.a6 { background: #f3f3f3; } .collab-items span.a7 { background: #fbf6d3; }
+.collab h4 { margin: 4px 0; font-size: 13px; }
+@media (max-width: 900px) { .collab-main, .collab-panels { grid-template-columns: minmax(0, 1fr); } }
+"#;
+
+fn collab_run(run: &dyn LabRun) -> Option<&Run<CollabLab>> {
+    run.as_any().downcast_ref::<Run<CollabLab>>()
+}
+
+/// One client as drawn.
+#[derive(Clone, Debug, PartialEq)]
+struct ClientSnap {
+    crdt_text: String,
+    ot_text: String,
+    crdt_caret: usize,
+    ot_caret: usize,
+    state: &'static str,
+    pending: Option<String>,
+    buffer: Option<String>,
+    revision: u64,
+    offline: bool,
+    typist: bool,
+    undo: (usize, usize),
+    buffered_crdt: usize,
+    /// Other clients' carets as OT shows them here.
+    peers: Vec<(u32, usize)>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct MsgSnap {
+    id: u64,
+    link: Link,
+    label: String,
+    progress: f64,
+    blocked: bool,
+    copy: bool,
+}
+
+/// One CRDT item as drawn: its id, character, whether it is a tombstone, and its agent.
+type ItemSnap = (String, char, bool, u32);
+/// A client's items (at most [`ITEMS_SHOWN`]) and how many there are in all.
+type ItemsSnap = (Vec<ItemSnap>, usize);
+
+/// What one frame draws, copied out of the run.
+#[derive(Clone, Debug, PartialEq)]
+struct Snap {
+    clients: Vec<ClientSnap>,
+    server_rev: u64,
+    steps: Vec<String>,
+    messages: Vec<MsgSnap>,
+    stats: [EngineStats; 2],
+    converge_p50: [u64; 2],
+    complete: [bool; 2],
+    edits: (u64, u64),
+    auto: bool,
+    partition: Vec<Vec<u32>>,
+    /// Per client: `(id, char, deleted)` of its CRDT items, at most [`ITEMS_SHOWN`].
+    items: Vec<ItemsSnap>,
+}
+
+fn progress(sent: Time, due: Time, now: Time) -> f64 {
+    if due <= sent {
+        return 0.9;
+    }
+    ((now.saturating_sub(sent)) as f64 / (due - sent) as f64).clamp(0.0, 0.9)
+}
+
+fn snapshot(run: &dyn LabRun) -> Option<Snap> {
+    let r = collab_run(run)?;
+    let lab = r.sim();
+    let now = lab.now();
+    let session = lab.session();
+    let clients = (0..lab.clients())
+        .map(|c| {
+            let ot = &session.clients()[c as usize];
+            let (pending, buffer) = match ot.state() {
+                ClientState::Synchronized => (None, None),
+                ClientState::AwaitingConfirm(p) => (Some(p.to_string()), None),
+                ClientState::AwaitingWithBuffer(p, b) => (Some(p.to_string()), Some(b.to_string())),
+            };
+            ClientSnap {
+                crdt_text: lab.text(Engine::Crdt, c),
+                ot_text: lab.text(Engine::Ot, c),
+                crdt_caret: lab.crdt_caret(c),
+                ot_caret: lab.ot_caret(c),
+                state: ot.state().name(),
+                pending,
+                buffer,
+                revision: ot.revision(),
+                offline: lab.offline(c),
+                typist: lab.typist_on(c),
+                undo: lab.undo_depth(c),
+                buffered_crdt: lab.replica(c).map_or(0, |r| r.pending().len()),
+                peers: ot.peers().into_iter().map(|(p, s)| (p, s.head)).collect(),
+            }
+        })
+        .collect();
+    let messages = lab
+        .messages()
+        .map(|m| MsgSnap {
+            id: m.id,
+            link: m.link,
+            label: match &m.payload {
+                Payload::Crdt(op) => op.to_string(),
+                p => p.to_string(),
+            },
+            progress: progress(m.sent, m.due, now),
+            blocked: lab.blocked(m.link),
+            copy: m.copy,
+        })
+        .collect();
+    let steps: Vec<String> = lab.recent_steps().map(|s| s.to_string()).collect();
+    let steps = steps[steps.len().saturating_sub(STEPS_SHOWN)..].to_vec();
+    let metrics = run.metrics();
+    let items = (0..lab.clients())
+        .map(|c| {
+            let all = lab.replica(c).map(|r| r.items()).unwrap_or_default();
+            let n = all.len();
+            let shown = all
+                .into_iter()
+                .take(ITEMS_SHOWN)
+                .map(|i| (i.id.to_string(), i.ch, i.deleted, i.id.agent))
+                .collect();
+            (shown, n)
+        })
+        .collect();
+    Some(Snap {
+        clients,
+        server_rev: session.server().revision(),
+        steps,
+        messages,
+        stats: [lab.stats(Engine::Crdt), lab.stats(Engine::Ot)],
+        converge_p50: [
+            metrics.summary("crdt_converge_ms").p50,
+            metrics.summary("ot_converge_ms").p50,
+        ],
+        complete: [lab.complete(Engine::Crdt), lab.complete(Engine::Ot)],
+        edits: lab.edits(),
+        auto: lab.auto_deliver(),
+        partition: lab.partition().to_vec(),
+        items,
+    })
+}
+
+fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
+    match snapshot(run) {
+        Some(snap) => html! {
+            <CollabStage snap={Rc::new(snap)} on_command={on_command.clone()} />
+        },
+        None => html! { <p class="muted">{ "This run is not a collab run." }</p> },
+    }
+}
+
+fn choices(field: &str) -> Option<&'static [&'static str]> {
+    match field {
+        "latency" => Some(LATENCIES),
+        _ => None,
+    }
+}
+
+fn link_text(v: &Value) -> Option<String> {
+    let (kind, args) = v.as_object()?.iter().next()?;
+    let num = |k: &str| args.get(k).and_then(Value::as_u64);
+    Some(match kind.as_str() {
+        "peer" => format!("c{}→c{}", num("from")?, num("to")?),
+        "up" => format!("c{}→server", num("client")?),
+        "down" => format!("server→c{}", num("client")?),
+        _ => return None,
+    })
+}
+
+/// Plain-language narration of a recorded command.
+fn describe(command: &Value) -> Option<String> {
+    match command.as_str() {
+        Some("deliver_all") => return Some("You delivered every message in flight".into()),
+        Some("heal") => return Some("You healed the partition".into()),
+        _ => {}
+    }
+    let (name, args) = command.as_object()?.iter().next()?;
+    let num = |k: &str| args.get(k).and_then(Value::as_u64);
+    let on = || args.get("on").and_then(Value::as_bool);
+    Some(match name.as_str() {
+        "type" => format!(
+            "c{} typed {:?}",
+            num("client")?,
+            args.get("text").and_then(Value::as_str)?
+        ),
+        "backspace" => format!("c{} erased {}", num("client")?, num("count")?),
+        "select" => format!("c{} moved the caret to {}", num("client")?, num("pos")?),
+        "undo" => format!("c{} pressed undo", num("client")?),
+        "redo" => format!("c{} pressed redo", num("client")?),
+        "deliver_next" => format!(
+            "You delivered the next message on {}",
+            link_text(args.get("link")?)?
+        ),
+        "deliver" => format!("You delivered message #{}", num("id")?),
+        "auto" if on()? => "You turned automatic delivery on".into(),
+        "auto" => "You turned automatic delivery off: deliver by hand".into(),
+        "offline" if on()? => format!("You took c{} offline", num("client")?),
+        "offline" => format!("You brought c{} back online", num("client")?),
+        "typist" if on()? => format!("You started c{}'s typist", num("client")?),
+        "typist" => format!("You stopped c{}'s typist", num("client")?),
+        "partition" => "You cut the network into groups".into(),
+        _ => return None,
+    })
+}
+
+fn palette(run: &dyn LabRun) -> Palette {
+    let Some(snap) = snapshot(run) else {
+        return Palette::default();
+    };
+    let targets = snap
+        .clients
+        .iter()
+        .enumerate()
+        .map(|(c, s)| {
+            (
+                format!("c{c}"),
+                vec![
+                    Fault::new(
+                        "offline",
+                        "Offline",
+                        json!({"offline": {"client": c, "on": !s.offline}}),
+                    )
+                    .pressed(s.offline)
+                    .hint("Edits stay on this client and sync when it is back."),
+                    Fault::new(
+                        "cut-off",
+                        "Cut off",
+                        json!({"partition": {"groups": [[c]]}}),
+                    )
+                    .hint("A partition: this client alone, the others with the server."),
+                ],
+            )
+        })
+        .collect();
+    let mut global = vec![
+        Fault::new("auto", "Auto delivery", json!({"auto": {"on": !snap.auto}}))
+            .pressed(snap.auto)
+            .hint("Off: messages wait until you deliver them."),
+        Fault::new("deliver-all", "Deliver all", json!("deliver_all"))
+            .hint("Deliver every message on open links, and what they cause."),
+    ];
+    if !snap.partition.is_empty() {
+        global.push(Fault::new("heal", "Heal", json!("heal")).hint("End the partition."));
+    }
+    Palette {
+        target_noun: "Client",
+        targets,
+        global,
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StageProps {
+    snap: Rc<Snap>,
+    on_command: Callback<Value>,
+}
+
+#[function_component(CollabStage)]
+fn collab_stage(props: &StageProps) -> Html {
+    let snap = &props.snap;
+    let cmd = props.on_command.clone();
+    let shown = use_state(|| 0usize);
+    let shown_client = (*shown).min(snap.clients.len().saturating_sub(1));
+    let both = snap.complete[0] && snap.complete[1];
+    let (agree_class, agree_text) = if !both {
+        ("collab-status", "syncing…".to_string())
+    } else if snap.clients[0].crdt_text == snap.clients[0].ot_text {
+        ("collab-status ok", "engines agree ✓".to_string())
+    } else {
+        (
+            "collab-status warn",
+            "engines differ (concurrent edits at one place are ordered differently)".to_string(),
+        )
+    };
+    let row = |name: &str, f: &dyn Fn(&EngineStats) -> u64| {
+        html! {
+            <tr><td>{ name }</td><td>{ f(&snap.stats[0]) }</td><td>{ f(&snap.stats[1]) }</td></tr>
+        }
+    };
+    let on_auto = {
+        let cmd = cmd.clone();
+        let on = !snap.auto;
+        Callback::from(move |_| cmd.emit(json!({"auto": {"on": on}})))
+    };
+    let on_all = {
+        let cmd = cmd.clone();
+        Callback::from(move |_| cmd.emit(json!("deliver_all")))
+    };
+    html! {
+        <div class="collab">
+            <style>{ CSS }</style>
+            <div class="collab-top">
+                <table class="collab-metrics" aria-label="metrics per engine">
+                    <tr><th></th><th>{ "CRDT" }</th><th>{ "OT" }</th></tr>
+                    { row("messages", &|s| s.messages) }
+                    { row("bytes", &|s| s.bytes) }
+                    { row("metadata bytes", &|s| s.meta_bytes) }
+                    { row("carets sent", &|s| s.presence_messages) }
+                    { row("duplicates", &|s| s.duplicates) }
+                    <tr><td>{ "converge p50 (ms)" }</td><td>{ snap.converge_p50[0] }</td><td>{ snap.converge_p50[1] }</td></tr>
+                    { row("divergences", &|s| s.divergences) }
+                </table>
+                <div>
+                    <div class={agree_class} data-testid="agreement">{ agree_text }</div>
+                    <div class="muted">{ format!("{} edits, {} concurrent; OT server at r{}", snap.edits.0, snap.edits.1, snap.server_rev) }</div>
+                    if !snap.partition.is_empty() {
+                        <div class="collab-status warn">{ format!("partition: {} cut off from the server", groups(&snap.partition)) }</div>
+                    }
+                    <div class="collab-top">
+                        <button aria-pressed={snap.auto.to_string()} onclick={on_auto}>{ if snap.auto { "Auto delivery: on" } else { "Auto delivery: off" } }</button>
+                        <button onclick={on_all} disabled={snap.messages.is_empty()}>{ "Deliver all" }</button>
+                    </div>
+                </div>
+            </div>
+            <div class="collab-main">
+                <div class="collab-clients">
+                    { for snap.clients.iter().enumerate().map(|(c, s)| html! {
+                        <ClientCard client={c as u32} snap={s.clone()} on_command={cmd.clone()} />
+                    }) }
+                </div>
+                <Network snap={Rc::clone(snap)} on_command={cmd.clone()} />
+            </div>
+            <div class="collab-panels">
+                <section>
+                    <h4>{ format!("OT server r{}: transform steps, latest last", snap.server_rev) }</h4>
+                    <pre class="collab-steps" data-testid="steps">
+                        { if snap.steps.is_empty() { "No transform yet: edits have not crossed.".to_string() } else { snap.steps.join("\n") } }
+                    </pre>
+                </section>
+                <section>
+                    <h4>
+                        { "CRDT items of " }
+                        { for (0..snap.clients.len()).map(|c| {
+                            let shown = shown.clone();
+                            html! {
+                                <button aria-pressed={(c == shown_client).to_string()} onclick={Callback::from(move |_| shown.set(c))}>{ format!("c{c}") }</button>
+                            }
+                        }) }
+                    </h4>
+                    <Items items={snap.items.get(shown_client).cloned().unwrap_or_default()} />
+                </section>
+            </div>
+        </div>
+    }
+}
+
+fn groups(g: &[Vec<u32>]) -> String {
+    g.iter()
+        .map(|g| {
+            let names: Vec<String> = g.iter().map(|c| format!("c{c}")).collect();
+            format!("{{{}}}", names.join(" "))
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[derive(Properties, PartialEq)]
+struct ItemsProps {
+    items: ItemsSnap,
+}
+
+#[function_component(Items)]
+fn items(props: &ItemsProps) -> Html {
+    let (items, total) = &props.items;
+    let tombs = items.iter().filter(|i| i.2).count();
+    html! {
+        <>
+            <div class="muted">{ format!("{total} items ({tombs} tombstones shown struck through); hover for ids (agent@seq)") }</div>
+            <div class="collab-items" data-testid="items">
+                { for items.iter().map(|(id, ch, dead, agent)| {
+                    let shown = match ch { ' ' => '·', '\n' => '↵', c => *c };
+                    html! {
+                        <span class={classes!(format!("a{}", agent % 8), dead.then_some("tomb"))} title={id.clone()}>{ shown }</span>
+                    }
+                }) }
+                if *total > items.len() {
+                    <span>{ format!("+{}", total - items.len()) }</span>
+                }
+            </div>
+        </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CardProps {
+    client: u32,
+    snap: ClientSnap,
+    on_command: Callback<Value>,
+}
+
+#[function_component(ClientCard)]
+fn client_card(props: &CardProps) -> Html {
+    let (c, s, cmd) = (props.client, &props.snap, &props.on_command);
+    let button = |label: &str, pressed: Option<bool>, command: Value, enabled: bool| {
+        let cmd = cmd.clone();
+        html! {
+            <button aria-pressed={pressed.map(|p| p.to_string())} disabled={!enabled}
+                onclick={Callback::from(move |_| cmd.emit(command.clone()))}>{ label }</button>
+        }
+    };
+    let differs = s.crdt_text != s.ot_text;
+    let awaiting = s.state != "synchronized";
+    html! {
+        <div class={classes!("collab-client", s.offline.then_some("offline"))} data-testid={format!("client-{c}")}>
+            <header>
+                <b>{ format!("c{c}") }</b>
+                { button("offline", Some(s.offline), json!({"offline": {"client": c, "on": !s.offline}}), true) }
+                { button("typist", Some(s.typist), json!({"typist": {"client": c, "on": !s.typist}}), true) }
+                { button("undo", None, json!({"undo": {"client": c}}), s.undo.0 + s.undo.1 > 0) }
+                { button("redo", None, json!({"redo": {"client": c}}), true) }
+            </header>
+            <Editor client={c} text={s.crdt_text.clone()} caret={s.crdt_caret} on_command={cmd.clone()} />
+            <div class={classes!("collab-line", differs.then_some("differs"))} data-testid={format!("ot-{c}")}>
+                <span class="tag">{ "ot" }</span>{ caret_text(&s.ot_text, s.ot_caret) }
+            </div>
+            <div class="collab-state">
+                <span class={classes!("st", awaiting.then_some("awaiting"))}>{ s.state }</span>
+                { format!(" r{}", s.revision) }
+                if let Some(p) = &s.pending { { format!(" · pending {p}") } }
+                if let Some(b) = &s.buffer { { format!(" · buffer {b}") } }
+                if s.buffered_crdt > 0 { { format!(" · crdt waiting: {} ops", s.buffered_crdt) } }
+                if !s.peers.is_empty() {
+                    { format!(" · carets {}", s.peers.iter().map(|(p, h)| format!("c{p}@{h}")).collect::<Vec<_>>().join(" ")) }
+                }
+            </div>
+        </div>
+    }
+}
+
+/// A text with a caret mark at `caret` (code points).
+fn caret_text(text: &str, caret: usize) -> String {
+    let mut out = String::with_capacity(text.len() + 3);
+    for (i, ch) in text.chars().enumerate() {
+        if i == caret {
+            out.push('|');
+        }
+        out.push(ch);
+    }
+    if caret >= text.chars().count() {
+        out.push('|');
+    }
+    out
+}
+
+/// Code points in the first `units` UTF-16 units of `s`.
+fn utf16_to_chars(s: &str, units: u32) -> usize {
+    let mut n = 0u32;
+    let mut chars = 0;
+    for ch in s.chars() {
+        if n >= units {
+            break;
+        }
+        n += ch.len_utf16() as u32;
+        chars += 1;
+    }
+    chars
+}
+
+/// UTF-16 units in the first `chars` code points of `s`.
+fn chars_to_utf16(s: &str, chars: usize) -> u32 {
+    s.chars().take(chars).map(|c| c.len_utf16() as u32).sum()
+}
+
+/// The commands that turn `old` into `new` at a caret: move the caret to the end of the
+/// changed span (when it is not there), erase the old span, type the new one.
+pub fn edit_commands(client: u32, old: &str, new: &str, caret: usize) -> Vec<Value> {
+    let a: Vec<char> = old.chars().collect();
+    let b: Vec<char> = new.chars().collect();
+    let prefix = a.iter().zip(&b).take_while(|(x, y)| x == y).count();
+    let max_suffix = a.len().min(b.len()) - prefix;
+    let suffix = a
+        .iter()
+        .rev()
+        .zip(b.iter().rev())
+        .take(max_suffix)
+        .take_while(|(x, y)| x == y)
+        .count();
+    let erased = a.len() - prefix - suffix;
+    let typed: String = b[prefix..b.len() - suffix].iter().collect();
+    let mut out = Vec::new();
+    if erased == 0 && typed.is_empty() {
+        return out;
+    }
+    if caret != prefix + erased {
+        out.push(json!({"select": {"client": client, "pos": prefix + erased}}));
+    }
+    if erased > 0 {
+        out.push(json!({"backspace": {"client": client, "count": erased}}));
+    }
+    if !typed.is_empty() {
+        out.push(json!({"type": {"client": client, "text": typed}}));
+    }
+    out
+}
+
+#[derive(Properties, PartialEq)]
+struct EditorProps {
+    client: u32,
+    text: String,
+    caret: usize,
+    on_command: Callback<Value>,
+}
+
+/// A textarea showing the client's CRDT text; input becomes commands, and the run redraws it.
+#[function_component(Editor)]
+fn editor(props: &EditorProps) -> Html {
+    let node = use_node_ref();
+    {
+        let node = node.clone();
+        use_effect_with((props.text.clone(), props.caret), move |(text, caret)| {
+            if let Some(el) = node.cast::<HtmlTextAreaElement>() {
+                if el.value() != *text {
+                    el.set_value(text);
+                }
+                let focused = gloo::utils::document()
+                    .active_element()
+                    .is_some_and(|a| a == **el);
+                if focused {
+                    let at = chars_to_utf16(text, *caret);
+                    let _ = el.set_selection_range(at, at);
+                }
+            }
+        });
+    }
+    let oninput = {
+        let (node, cmd, client) = (node.clone(), props.on_command.clone(), props.client);
+        let (old, caret) = (props.text.clone(), props.caret);
+        Callback::from(move |_: InputEvent| {
+            if let Some(el) = node.cast::<HtmlTextAreaElement>() {
+                for c in edit_commands(client, &old, &el.value(), caret) {
+                    cmd.emit(c);
+                }
+            }
+        })
+    };
+    let on_caret = {
+        let (node, cmd, client) = (node.clone(), props.on_command.clone(), props.client);
+        let (text, caret) = (props.text.clone(), props.caret);
+        move || {
+            if let Some(el) = node.cast::<HtmlTextAreaElement>() {
+                if el.value() != text {
+                    return;
+                }
+                let units = el.selection_start().ok().flatten().unwrap_or(0);
+                let pos = utf16_to_chars(&text, units);
+                if pos != caret {
+                    cmd.emit(json!({"select": {"client": client, "pos": pos}}));
+                }
+            }
+        }
+    };
+    let onclick = {
+        let f = on_caret.clone();
+        Callback::from(move |_: MouseEvent| f())
+    };
+    let onkeyup = Callback::from(move |e: KeyboardEvent| {
+        if e.key().starts_with("Arrow") || e.key() == "Home" || e.key() == "End" {
+            on_caret()
+        }
+    });
+    html! {
+        <textarea ref={node} aria-label={format!("c{} editor", props.client)} spellcheck="false"
+            data-testid={format!("editor-{}", props.client)}
+            value={props.text.clone()} {oninput} {onclick} {onkeyup} />
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct NetProps {
+    snap: Rc<Snap>,
+    on_command: Callback<Value>,
+}
+
+/// The clients on a circle around the OT server; CRDT links between clients, OT links to the
+/// server; each message a dot on its link, as far along as its delivery time. Click to deliver.
+#[function_component(Network)]
+fn network(props: &NetProps) -> Html {
+    let snap = &props.snap;
+    let n = snap.clients.len();
+    let (cx, cy, r) = (200.0, 150.0, 118.0);
+    let pos = |c: u32| {
+        let a = -std::f64::consts::FRAC_PI_2 + c as f64 * std::f64::consts::TAU / n as f64;
+        (cx + r * a.cos(), cy + r * a.sin())
+    };
+    let ends = |l: Link| match l {
+        Link::Peer { from, to } => (pos(from), pos(to)),
+        Link::Up { client } => (pos(client), (cx, cy)),
+        Link::Down { client } => ((cx, cy), pos(client)),
+    };
+    let mut links: Vec<Link> = snap.messages.iter().map(|m| m.link).collect();
+    links.sort();
+    links.dedup();
+    let deliver = |id: u64| {
+        let cmd = props.on_command.clone();
+        Callback::from(move |_| cmd.emit(json!({"deliver": {"id": id}})))
+    };
+    html! {
+        <section class="collab-net">
+            <h4>{ format!("Network: {} messages in flight (click one to deliver it)", snap.messages.len()) }</h4>
+            <svg viewBox="0 0 400 300" role="img" aria-label="clients, server and messages in flight">
+                { for (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b))).map(|(a, b)| {
+                    let ((x1, y1), (x2, y2)) = (pos(a), pos(b));
+                    html! { <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} stroke="#0f8b8d" stroke-opacity="0.25" /> }
+                }) }
+                { for (0..n as u32).map(|c| {
+                    let (x, y) = pos(c);
+                    html! { <line x1={x.to_string()} y1={y.to_string()} x2={cx.to_string()} y2={cy.to_string()} stroke="#7b4bb7" stroke-opacity="0.3" stroke-dasharray="4 3" /> }
+                }) }
+                <rect x={(cx - 28.0).to_string()} y={(cy - 13.0).to_string()} width="56" height="26" rx="5" fill="#f1eafa" stroke="#7b4bb7" />
+                <text x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle" font-size="11">{ format!("server r{}", snap.server_rev) }</text>
+                { for snap.clients.iter().enumerate().map(|(c, s)| {
+                    let (x, y) = pos(c as u32);
+                    let cut = snap.partition.iter().any(|g| g.contains(&(c as u32)));
+                    html! {
+                        <g>
+                            <circle cx={x.to_string()} cy={y.to_string()} r="16" fill={if cut { "#fde2e2" } else { "#fff" }}
+                                stroke={if s.offline { "#c00" } else { "#444" }} stroke-dasharray={if s.offline { "3 2" } else { "" }} />
+                            <text x={x.to_string()} y={(y + 4.0).to_string()} text-anchor="middle" font-size="12">{ format!("c{c}") }</text>
+                        </g>
+                    }
+                }) }
+                { for snap.messages.iter().take(DOTS_SHOWN).map(|m| {
+                    let ((x1, y1), (x2, y2)) = ends(m.link);
+                    let (dx, dy) = (x2 - x1, y2 - y1);
+                    let len = (dx * dx + dy * dy).sqrt().max(1.0);
+                    // Each direction on its own side of the line.
+                    let (ox, oy) = (-dy / len * 5.0, dx / len * 5.0);
+                    let t = 0.08 + 0.84 * m.progress;
+                    let (x, y) = (x1 + dx * t + ox, y1 + dy * t + oy);
+                    let class = classes!("msg", if m.link.engine() == Engine::Crdt { "crdt" } else { "ot" }, m.copy.then_some("copy"), m.blocked.then_some("blocked"));
+                    html! {
+                        <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" onclick={deliver(m.id)}
+                            data-testid="message">
+                            <title>{ format!("#{} {}: {}", m.id, m.link, m.label) }</title>
+                        </circle>
+                    }
+                }) }
+            </svg>
+            <div class="collab-links">
+                { for links.iter().map(|&l| {
+                    let msgs: Vec<&MsgSnap> = snap.messages.iter().filter(|m| m.link == l).collect();
+                    let blocked = msgs.first().is_some_and(|m| m.blocked);
+                    let next = {
+                        let cmd = props.on_command.clone();
+                        let link = serde_json::to_value(l).unwrap_or_default();
+                        Callback::from(move |_| cmd.emit(json!({"deliver_next": {"link": link.clone()}})))
+                    };
+                    let engine = if l.engine() == Engine::Crdt { "crdt" } else { "ot" };
+                    html! {
+                        <div>
+                            <b class={classes!(blocked.then_some("cut"))}>{ format!("{l}{}", if blocked { " (cut)" } else { "" }) }</b>
+                            <button onclick={next} disabled={blocked}>{ "next" }</button>
+                            { for msgs.iter().take(CHIPS_SHOWN).map(|m| html! {
+                                <span class={classes!("chip", engine)} title={m.label.clone()} onclick={deliver(m.id)}>
+                                    { format!("#{} {}", m.id, short(&m.label)) }
+                                </span>
+                            }) }
+                            if msgs.len() > CHIPS_SHOWN { { format!("+{}", msgs.len() - CHIPS_SHOWN) } }
+                        </div>
+                    }
+                }) }
+            </div>
+        </section>
+    }
+}
+
+/// A message label cut to a chip's width.
+fn short(s: &str) -> String {
+    let mut out: String = s.chars().take(22).collect();
+    if s.chars().count() > 22 {
+        out.push('…');
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typing_and_erasing_in_the_editor_become_commands_at_the_caret() {
+        assert_eq!(
+            edit_commands(0, "helo", "hello", 3),
+            vec![json!({"type": {"client": 0, "text": "l"}})]
+        );
+        assert_eq!(
+            edit_commands(1, "hello", "hllo", 2),
+            vec![json!({"backspace": {"client": 1, "count": 1}})]
+        );
+        assert_eq!(
+            edit_commands(0, "hello", "hEllo", 0),
+            vec![
+                json!({"select": {"client": 0, "pos": 2}}),
+                json!({"backspace": {"client": 0, "count": 1}}),
+                json!({"type": {"client": 0, "text": "E"}}),
+            ]
+        );
+        assert!(edit_commands(0, "same", "same", 1).is_empty());
+    }
+
+    #[test]
+    fn carets_convert_between_utf16_and_code_points() {
+        let s = "a😀b";
+        assert_eq!(chars_to_utf16(s, 2), 3);
+        assert_eq!(utf16_to_chars(s, 3), 2);
+        assert_eq!(caret_text("ab", 1), "a|b");
+        assert_eq!(caret_text("ab", 2), "ab|");
+    }
+
+    #[test]
+    fn commands_are_narrated() {
+        let say = |v: Value| describe(&v).unwrap_or_default();
+        assert_eq!(
+            say(json!({"type": {"client": 1, "text": "hi"}})),
+            "c1 typed \"hi\""
+        );
+        assert_eq!(
+            say(json!({"deliver_next": {"link": {"peer": {"from": 0, "to": 2}}}})),
+            "You delivered the next message on c0→c2"
+        );
+        assert_eq!(
+            say(json!("deliver_all")),
+            "You delivered every message in flight"
+        );
+        assert_eq!(describe(&json!({"unknown": {}})), None);
+    }
+}
