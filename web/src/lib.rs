@@ -105,5 +105,10 @@ mod tests {
         assert_eq!(links, catalog, "index.html Trunk links");
         assert_eq!(loader, catalog, "index.html loader list");
         assert!(INDEX.contains("data-bin=\"home\""));
+        // Every Trunk link is whole: one `data-bin` per closed `<link … />` tag.
+        for link in INDEX.split("<link data-trunk rel=\"rust\"").skip(1) {
+            let tag = link.split("/>").next().unwrap_or_default();
+            assert_eq!(tag.matches("data-bin=").count(), 1, "a malformed rust link: {tag}");
+        }
     }
 }
