@@ -819,3 +819,26 @@ fn replaying_the_recorded_outcome_to_a_redelivered_event_recovers_a_lost_publish
         "#]],
     );
 }
+
+#[test]
+fn delivery_times_are_recorded_per_message_and_twice_for_a_duplicate() {
+    let mut run: Run<SagaLab> = Run::new(scenario(r#"{"idempotency": false}"#)).expect("valid");
+    run.advance_to(1_170);
+    let _ = run.apply(serde_json::from_str(r#""duplicate_next""#).expect("command"));
+    run.advance_to(1_185);
+    let lab = run.sim();
+    assert_eq!(
+        lab.delivered_at(1),
+        &[1_020],
+        "the first command, 20 ms on the bus"
+    );
+    assert_eq!(lab.delivered_at(5), &[] as &[Time], "in flight");
+    run.advance_to(5_000);
+    let lab = run.sim();
+    assert_eq!(
+        lab.delivered_at(5),
+        &[1_200, 1_200],
+        "the duplicate arrives twice"
+    );
+    assert_eq!(lab.delivered_at(99), &[] as &[Time], "never sent");
+}

@@ -538,7 +538,8 @@ pub enum Body {
 }
 
 impl Body {
-    fn saga(&self) -> SagaId {
+    /// The saga the message belongs to.
+    pub fn saga(&self) -> SagaId {
         match *self {
             Body::Command(k)
             | Body::Reply(k, _)
@@ -1108,7 +1109,13 @@ pub struct SagaLab {
     step_attempts: Vec<u64>,
     step_failures: Vec<u64>,
     completion_ms: crate::metrics::Histogram,
+    /// When each recent message reached its receiver (every delivery, duplicates included),
+    /// for drawing; the oldest are forgotten past [`DELIVERIES_KEPT`] messages. Not in the log.
+    delivered: BTreeMap<MsgId, Vec<Time>>,
 }
+
+/// How many messages' delivery times [`SagaLab::delivered_at`] remembers.
+pub const DELIVERIES_KEPT: usize = 4_096;
 
 fn bit(step: u8) -> u32 {
     1 << step
@@ -1165,6 +1172,13 @@ impl SagaLab {
     /// The resources' totals at the start, which their pools must always sum to.
     pub fn total(&self, r: Resource) -> i64 {
         self.totals[r as usize]
+    }
+
+    /// When a message reached its receiver, once per delivery (a duplicate twice); empty while
+    /// it is in flight, when it was lost or its receiver was down, or when it is older than the
+    /// last [`DELIVERIES_KEPT`] messages delivered.
+    pub fn delivered_at(&self, msg: MsgId) -> &[Time] {
+        self.delivered.get(&msg).map_or(&[], Vec::as_slice)
     }
 
     /// Whether anything is still scheduled.
@@ -1318,6 +1332,10 @@ impl SagaLab {
             return;
         }
         self.counters.deliveries += 1;
+        self.delivered.entry(msg.id).or_default().push(self.now);
+        if self.delivered.len() > DELIVERIES_KEPT {
+            self.delivered.pop_first();
+        }
         let deliveries = match self.unacked.get_mut(&msg.id) {
             Some(u) => {
                 u.deliveries += 1;
@@ -3073,6 +3091,7 @@ impl Simulation for SagaLab {
             step_attempts: vec![0; n],
             step_failures: vec![0; n],
             completion_ms: Default::default(),
+            delivered: BTreeMap::new(),
         };
         lab.schedule(s.first_at_ms, Pending::StartSaga);
         for c in &s.crashes {
