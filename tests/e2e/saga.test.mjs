@@ -247,6 +247,41 @@ test('the flow editor explains a bad flow and runs a good one as a new run', TES
   }
 });
 
+test('the mode switch starts a choreography run; the bus has its own lane and a delay fault', TEST_OPTS, async () => {
+  const opened = await open('#/saga');
+  const { page } = opened;
+  try {
+    await pausedState(page);
+    const lanes = () => byId(page, 'saga-sequence').evaluate((svg) => [...svg.querySelectorAll('[data-testid="saga-lane"]')].map((g) => g.dataset.node));
+    assert.deepEqual(await lanes(), ['orchestrator', 'orders', 'inventory', 'payment', 'bus']);
+    await byId(page, 'saga-mode-select').selectOption('choreography');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="saga-lane"]')?.dataset.node === 'client',
+      null,
+      { timeout: WAIT_MS },
+    );
+    assert.equal(await byId(page, 'saga-mode-select').inputValue(), 'choreography');
+    const delay = byId(page, 'fault-bus-delay');
+    await delay.click();
+    await waitLogContains(page, 'You set the bus\'s delay to 500 ms');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="fault-bus-delay"]')?.getAttribute('aria-pressed') === 'true',
+      null,
+      { timeout: WAIT_MS },
+    );
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await playPast(page, 2_000);
+    const slow = await byId(page, 'saga-sequence').evaluate((svg) =>
+      [...svg.querySelectorAll('[data-testid="saga-arrow"]')]
+        .filter((g) => g.dataset.delivered !== '')
+        .map((g) => Number(g.dataset.delivered) - Number(g.dataset.sent)),
+    );
+    assert.ok(slow.length > 0 && slow.every((d) => d >= 500), `every delivery takes 500 ms or more: ${slow}`);
+  } finally {
+    await finish(opened);
+  }
+});
+
 test('on a 390×844 phone the saga lab fits the width', TEST_OPTS, async () => {
   const opened = await open('#/saga', { viewport: PHONE });
   const { page } = opened;

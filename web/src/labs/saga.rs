@@ -154,8 +154,8 @@ fn settings(lab: &SagaLab, on_command: &Callback<Value>) -> Html {
         <div class="saga-settings">
             <div class="saga-flow-name">
                 <strong data-testid="saga-flow">{ &lab.flow().name }</strong>
-                <span class="saga-mode" data-testid="saga-mode">{ s.mode.name().replace('_', " ") }</span>
-                <span class="muted small">{ "(flow and mode: Scenario below)" }</span>
+                <ModeSwitch mode={s.mode.name()}
+                    scenario={Rc::new(serde_json::to_value(s).unwrap_or(Value::Null))} />
             </div>
             <div class="saga-buttons">
                 { toggle("saga-outbox", "Outbox", lab.outbox_on(),
@@ -290,8 +290,11 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
     const LEFT: f64 = 170.0;
     let lane_x = |n: Node| -> Option<f64> {
         let i = lanes.iter().position(|&l| l == n)?;
-        Some(LEFT + i as f64 * (W - LEFT - 70.0) / (lanes.len().max(2) - 1) as f64)
+        Some(LEFT + i as f64 * (W - LEFT - 130.0) / (lanes.len().max(2) - 1) as f64)
     };
+    // The bus's own lane, where losses, redeliveries and lost acknowledgements are marked.
+    const BUS_X: f64 = W - 40.0;
+    let mut bus_marks = Vec::new();
     let mut dropped = std::collections::BTreeSet::new();
     let mut arrows = Vec::new();
     let mut marks = Vec::new();
@@ -306,7 +309,12 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
         match ev {
             Event::Dropped { msg, .. } => {
                 dropped.insert(*msg);
+                bus_marks.push((e.time, "fail", ev.to_string()));
             }
+            Event::AckLost { .. } | Event::Unavailable { .. } => {
+                bus_marks.push((e.time, "fail", ev.to_string()));
+            }
+            Event::Redelivered { .. } => bus_marks.push((e.time, "retry", ev.to_string())),
             Event::Sent { msg, .. } if arrows.len() < MESSAGES_SHOWN => {
                 from = e.time;
                 arrows.push(Arrow {
@@ -350,6 +358,7 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
     }
     arrows.reverse();
     marks.retain(|m| m.0 >= from);
+    bus_marks.retain(|m| m.0 >= from);
     let rows = arrows.len();
     let h = TOP + (rows.max(4) as f64 + 1.0) * ROW;
     // Anchors (time, height): each send at its row, the present below the last; any time is
@@ -412,7 +421,7 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
                     let y1 = row_y(i);
                     let (x2, y2) = match end {
                         Some(t) => (x2, y(t)),
-                        None if a.lost => ((x1 + x2) / 2.0, y1 + ROW * 0.4),
+                        None if a.lost => (BUS_X, y1 + ROW * 0.4),
                         None => {
                             // In flight: as far as the present, along the way to the receiver.
                             let dur = (now - a.sent).max(1) as f64;
@@ -449,6 +458,16 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
                             </text>
                         </g>
                     })
+                }) }
+                <g class="saga-lane bus" data-testid="saga-lane" data-node="bus">
+                    <text class="saga-lane-name" x={BUS_X.to_string()} y="16">{ "bus" }</text>
+                    <line x1={BUS_X.to_string()} x2={BUS_X.to_string()} y1={(TOP - 8.0).to_string()}
+                        y2={(h - 4.0).to_string()} />
+                </g>
+                { for bus_marks.iter().map(|(t, kind, text)| html! {
+                    <circle class={classes!("saga-mark", *kind)} cx={BUS_X.to_string()} cy={y(*t).to_string()} r="4">
+                        <title>{ format!("{} {text}", fmt_time(*t)) }</title>
+                    </circle>
                 }) }
                 { for marks.iter().filter_map(|(t, n, kind, text)| {
                     let x = lane_x(*n)?;
@@ -904,9 +923,16 @@ fn palette(run: &dyn LabRun) -> Palette {
             )
             .pressed(bus.duplicate_pct > 0),
             Fault::new(
+                "bus-delay",
+                "Bus delay 500 ms",
+                json!({"bus": {"delay_ms": if bus.delay_ms >= 500 { lab.scenario().bus.delay_ms.min(499) } else { 500 }}}),
+            )
+            .hint("Every delivery takes 500 ms longer: replies may miss the orchestrator's timeout.")
+            .pressed(bus.delay_ms >= 500),
+            Fault::new(
                 "bus-reorder",
                 "Bus reorders (jitter 400 ms)",
-                json!({"bus": {"jitter_ms": if bus.jitter_ms >= 400 { 30 } else { 400 }}}),
+                json!({"bus": {"jitter_ms": if bus.jitter_ms >= 400 { lab.scenario().bus.jitter_ms.min(399) } else { 400 }}}),
             )
             .hint("Each delivery waits up to 400 ms more, so messages overtake each other.")
             .pressed(bus.jitter_ms >= 400),
@@ -956,6 +982,9 @@ fn describe(command: &Value) -> Option<String> {
             if let Some(v) = args.get("jitter_ms").and_then(Value::as_u64) {
                 parts.push(format!("jitter to {v} ms"));
             }
+            if let Some(v) = args.get("delay_ms").and_then(Value::as_u64) {
+                parts.push(format!("delay to {v} ms"));
+            }
             format!("You set the bus's {}", parts.join(", "))
         }
         "outbox" => format!("You turned the outbox {}", if on() { "on" } else { "off" }),
@@ -996,6 +1025,12 @@ fn custom_flow_link(scenario: &Value, steps: &[Step]) -> Result<String, String> 
     };
     v["flow"] = json!("custom");
     v["custom_flow"] = serde_json::to_value(&flow).map_err(|e| e.to_string())?;
+    new_run_link(v)
+}
+
+/// A new run of `scenario` (checked by the core) as a share link's fragment, or why it cannot
+/// run.
+fn new_run_link(v: Value) -> Result<String, String> {
     let parsed: Scenario = serde_json::from_value(v.clone()).map_err(|e| e.to_string())?;
     parsed.validate()?;
     let payload = link::Payload {
@@ -1135,5 +1170,51 @@ fn flow_editor(props: &FlowEditorProps) -> Html {
                 <p class="saga-editor-error" role="alert" data-testid="saga-editor-error">{ e }</p>
             }
         </details>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct ModeSwitchProps {
+    scenario: Rc<Value>,
+    mode: &'static str,
+}
+
+/// Orchestration, choreography or two-phase commit: choosing one starts a new run of the same
+/// scenario in that mode (through a link, like the flow editor).
+#[function_component(ModeSwitch)]
+fn mode_switch(props: &ModeSwitchProps) -> Html {
+    let error = use_state(|| None::<String>);
+    let onchange = {
+        let error = error.clone();
+        let scenario = Rc::clone(&props.scenario);
+        Callback::from(move |e: web_sys::Event| {
+            let Some(el) = e.target_dyn_into::<web_sys::HtmlSelectElement>() else {
+                return;
+            };
+            let mut v = (*scenario).clone();
+            v["mode"] = json!(el.value());
+            match new_run_link(v) {
+                Ok(fragment) => {
+                    error.set(None);
+                    if let Some(w) = web_sys::window() {
+                        let _ = w.location().set_hash(&fragment);
+                    }
+                }
+                Err(e) => error.set(Some(e)),
+            }
+        })
+    };
+    html! {
+        <label class="saga-mode-switch">
+            <span class="muted small">{ "mode" }</span>
+            <select data-testid="saga-mode-select" {onchange}>
+                { for MODES.iter().map(|m| html! {
+                    <option value={*m} selected={*m == props.mode}>{ m.replace('_', " ") }</option>
+                }) }
+            </select>
+            if let Some(e) = &*error {
+                <span class="saga-editor-error" role="alert">{ e }</span>
+            }
+        </label>
     }
 }
