@@ -572,6 +572,27 @@ fn key_label(lab: &SagaLab, saga: u32, step: u8, phase: Phase) -> String {
     format!("s{saga} {undo}{name}")
 }
 
+/// The orders service's records by status, e.g. "2 completed · 1 cancelled".
+fn order_counts(lab: &SagaLab) -> String {
+    let mut counts: Vec<(&'static str, u32)> = Vec::new();
+    for id in lab.sagas().keys() {
+        if let Some(status) = lab.order(*id) {
+            match counts.iter_mut().find(|(n, _)| *n == status.name()) {
+                Some((_, c)) => *c += 1,
+                None => counts.push((status.name(), 1)),
+            }
+        }
+    }
+    if counts.is_empty() {
+        return "none".into();
+    }
+    counts
+        .iter()
+        .map(|(n, c)| format!("{c} {n}"))
+        .collect::<Vec<_>>()
+        .join(" · ")
+}
+
 /// Each service the flow uses: up or down, its pools, processed ids, outbox and locks.
 fn services(lab: &SagaLab) -> Html {
     let used: Vec<ServiceName> = ServiceName::ALL
@@ -601,6 +622,11 @@ fn services(lab: &SagaLab) -> Html {
                                     <div><dt>{ p.name() }</dt><dd data-pool={p.name()}>{ lab.pool(*p) }</dd></div>
                                 }) }
                             </dl>
+                            if s == ServiceName::Orders {
+                                <p class="small" data-testid="saga-orders">
+                                    <span class="muted">{ "orders: " }</span>{ order_counts(lab) }
+                                </p>
+                            }
                             <p class="small"><span class="muted">{ format!("processed ids {}: ", svc.inbox.len()) }</span>
                                 { if processed.is_empty() { "none".to_string() } else { processed.join(", ") } }</p>
                             <p class="small"><span class="muted">{ format!("outbox {}: ", svc.outbox.len()) }</span>
