@@ -533,7 +533,8 @@ fn sagas(lab: &SagaLab) -> Html {
                             <div class="saga-machine-head">
                                 <strong>{ format!("saga {}", info.id) }</strong>
                                 <span class="saga-status">{ status }</span>
-                                <span class="muted small">{ format!("{} items · {} · started {}", info.quantity, info.price, fmt_time(info.started)) }</span>
+                                <span class="muted small">{ format!("{} {} · {} · started {}", info.quantity,
+                                    if info.quantity == 1 { "item" } else { "items" }, info.price, fmt_time(info.started)) }</span>
                             </div>
                             <ol class="saga-states forward">
                                 { for steps.iter().map(|s| state(s.to_string(), "step")) }
