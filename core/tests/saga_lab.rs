@@ -819,3 +819,51 @@ fn replaying_the_recorded_outcome_to_a_redelivered_event_recovers_a_lost_publish
         "#]],
     );
 }
+
+#[test]
+fn delivery_times_are_recorded_per_message_and_twice_for_a_duplicate() {
+    let mut run: Run<SagaLab> = Run::new(scenario(r#"{"idempotency": false}"#)).expect("valid");
+    run.advance_to(1_170);
+    let _ = run.apply(serde_json::from_str(r#""duplicate_next""#).expect("command"));
+    run.advance_to(1_185);
+    let lab = run.sim();
+    assert_eq!(
+        lab.delivered_at(1),
+        &[1_020],
+        "the first command, 20 ms on the bus"
+    );
+    assert_eq!(lab.delivered_at(5), &[] as &[Time], "in flight");
+    run.advance_to(5_000);
+    let lab = run.sim();
+    assert_eq!(
+        lab.delivered_at(5),
+        &[1_200, 1_200],
+        "the duplicate arrives twice"
+    );
+    assert_eq!(lab.delivered_at(99), &[] as &[Time], "never sent");
+}
+
+#[test]
+fn the_bus_delay_can_be_changed_during_a_run_and_is_bounded() {
+    let command = |v: serde_json::Value| serde_json::from_value(v).expect("command JSON");
+    let mut run: Run<SagaLab> = Run::new(scenario("{}")).expect("valid");
+    assert!(run
+        .apply(command(serde_json::json!({"bus": {"delay_ms": 60_001}})))
+        .is_err());
+    run.apply(command(serde_json::json!({"bus": {"delay_ms": 500}})))
+        .expect("a delay of 500 ms");
+    run.advance_to(3_000);
+    let lab = run.sim();
+    assert_eq!(lab.bus().delay_ms, 500);
+    assert_eq!(
+        lab.delivered_at(1),
+        &[1_500],
+        "the first command, 500 ms on the bus"
+    );
+    assert!(
+        run.log().iter().any(|e| e
+            .line()
+            .ends_with("bus: drop 0%, duplicate 0%, jitter 0 ms, delay 500 ms")),
+        "the setting is logged"
+    );
+}

@@ -256,6 +256,7 @@ fn random_commands_never_break_safety_with_outbox_and_idempotency_on() {
                     drop_pct: Some(rng.below(30) as u32),
                     duplicate_pct: Some(rng.below(30) as u32),
                     jitter_ms: Some(rng.below(500)),
+                    delay_ms: None,
                 },
                 5 => Command::DuplicateNext,
                 6 => Command::DropNext,

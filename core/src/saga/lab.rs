@@ -448,7 +448,7 @@ pub enum Command {
     Recover {
         node: Node,
     },
-    /// Changes the bus's loss, duplication and jitter.
+    /// Changes the bus's loss, duplication, jitter and base delay.
     Bus {
         #[serde(default)]
         drop_pct: Option<u32>,
@@ -456,6 +456,10 @@ pub enum Command {
         duplicate_pct: Option<u32>,
         #[serde(default)]
         jitter_ms: Option<u64>,
+        /// Left out of the command's JSON when absent, so the log lines of runs recorded
+        /// before it existed stay byte-identical.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        delay_ms: Option<u64>,
     },
     /// Delivers the next message published twice.
     DuplicateNext,
@@ -538,7 +542,8 @@ pub enum Body {
 }
 
 impl Body {
-    fn saga(&self) -> SagaId {
+    /// The saga the message belongs to.
+    pub fn saga(&self) -> SagaId {
         match *self {
             Body::Command(k)
             | Body::Reply(k, _)
@@ -1108,7 +1113,13 @@ pub struct SagaLab {
     step_attempts: Vec<u64>,
     step_failures: Vec<u64>,
     completion_ms: crate::metrics::Histogram,
+    /// When each recent message reached its receiver (every delivery, duplicates included),
+    /// for drawing; the oldest are forgotten past [`DELIVERIES_KEPT`] messages. Not in the log.
+    delivered: BTreeMap<MsgId, Vec<Time>>,
 }
+
+/// How many messages' delivery times [`SagaLab::delivered_at`] remembers.
+pub const DELIVERIES_KEPT: usize = 4_096;
 
 fn bit(step: u8) -> u32 {
     1 << step
@@ -1165,6 +1176,13 @@ impl SagaLab {
     /// The resources' totals at the start, which their pools must always sum to.
     pub fn total(&self, r: Resource) -> i64 {
         self.totals[r as usize]
+    }
+
+    /// When a message reached its receiver, once per delivery (a duplicate twice); empty while
+    /// it is in flight, when it was lost or its receiver was down, or when it is older than the
+    /// last [`DELIVERIES_KEPT`] messages delivered.
+    pub fn delivered_at(&self, msg: MsgId) -> &[Time] {
+        self.delivered.get(&msg).map_or(&[], Vec::as_slice)
     }
 
     /// Whether anything is still scheduled.
@@ -1318,6 +1336,10 @@ impl SagaLab {
             return;
         }
         self.counters.deliveries += 1;
+        self.delivered.entry(msg.id).or_default().push(self.now);
+        if self.delivered.len() > DELIVERIES_KEPT {
+            self.delivered.pop_first();
+        }
         let deliveries = match self.unacked.get_mut(&msg.id) {
             Some(u) => {
                 u.deliveries += 1;
@@ -3073,6 +3095,7 @@ impl Simulation for SagaLab {
             step_attempts: vec![0; n],
             step_failures: vec![0; n],
             completion_ms: Default::default(),
+            delivered: BTreeMap::new(),
         };
         lab.schedule(s.first_at_ms, Pending::StartSaga);
         for c in &s.crashes {
@@ -3201,6 +3224,7 @@ impl Simulation for SagaLab {
                 drop_pct,
                 duplicate_pct,
                 jitter_ms,
+                delay_ms,
             } => {
                 if drop_pct.is_some_and(|d| d > 90) {
                     return Err(Refusal("drop_pct must be at most 90".into()));
@@ -3217,19 +3241,25 @@ impl Simulation for SagaLab {
                 if let Some(d) = duplicate_pct {
                     self.bus.duplicate_pct = *d;
                 }
+                if delay_ms.is_some_and(|d| d > 60_000) {
+                    return Err(Refusal("delay_ms must be at most 60000".into()));
+                }
                 if let Some(j) = jitter_ms {
                     self.bus.jitter_ms = *j;
                 }
+                if let Some(d) = delay_ms {
+                    self.bus.delay_ms = *d;
+                }
                 let b = &self.bus;
-                out.emit(
-                    now,
-                    Event::Setting {
-                        what: format!(
-                            "bus: drop {}%, duplicate {}%, jitter {} ms",
-                            b.drop_pct, b.duplicate_pct, b.jitter_ms
-                        ),
-                    },
+                let mut what = format!(
+                    "bus: drop {}%, duplicate {}%, jitter {} ms",
+                    b.drop_pct, b.duplicate_pct, b.jitter_ms
                 );
+                // Mentioned only when set, so the lines of older runs stay as they were.
+                if delay_ms.is_some() {
+                    what.push_str(&format!(", delay {} ms", b.delay_ms));
+                }
+                out.emit(now, Event::Setting { what });
             }
             Command::DuplicateNext => {
                 self.duplicate_next = true;
