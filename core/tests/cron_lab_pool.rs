@@ -206,3 +206,13 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn without_tenants_the_metrics_have_no_per_tenant_lag() {
+    let mut run: Run<SchedulerLab> = Run::new(Scenario::default()).expect("valid scenario");
+    run.advance_to(300_000);
+    let m = run.sim().metrics();
+    let names: Vec<&String> = m.histograms.keys().collect();
+    assert_eq!(names, ["lag_ms"]);
+    assert!(m.summary("lag_ms").count > 0);
+}

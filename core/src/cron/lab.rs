@@ -46,7 +46,7 @@
 //! with a run it can take (ties by name). A tenant that was idle comes back at the current
 //! pass, not with credit saved up, so a burst of one tenant delays another by at most one run
 //! per worker and cannot starve it. Jobs name their tenant (default `default`); the metrics
-//! give schedule lag per tenant as `lag_ms.<tenant>`.
+//! give schedule lag per tenant as `lag_ms.<tenant>` once any job names a tenant.
 //!
 //! The run is invisible to others for
 //! `visibility_timeout_ms`, extended by heartbeats every `heartbeat_ms`; a crashed worker stops
@@ -71,7 +71,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::{civil, Schedule};
-use crate::metrics::Metrics;
+use crate::metrics::{Histogram, Metrics, Series};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
 
@@ -745,9 +745,43 @@ struct Tenant {
     stride: u64,
     /// Its position in the fair-share round: lowest is served next.
     pass: u64,
-    /// The metric its schedule lag is recorded in.
-    lag_metric: String,
+    /// The schedule lag of its runs' first attempts, ms.
+    lag: Vec<u64>,
 }
+
+/// The lab's counters, kept in an array: [`Metrics::add`] allocates the name on every call,
+/// and the scheduler counts millions of times in a long run.
+#[derive(Clone, Copy)]
+enum Count {
+    LeaderChanges,
+    Missed,
+    Enqueued,
+    Discarded,
+    OverlapSkipped,
+    Replaced,
+    DeadLettered,
+    Retries,
+    Fenced,
+    Duplicates,
+    Applied,
+    Redelivered,
+}
+
+/// The metric names of [`Count`], in its order.
+const COUNT_NAMES: [&str; 12] = [
+    "leader_changes",
+    "missed",
+    "enqueued",
+    "discarded",
+    "overlap_skipped",
+    "replaced",
+    "dead_lettered",
+    "retries",
+    "fenced",
+    "duplicates",
+    "applied",
+    "redelivered",
+];
 
 /// The scheduler lab. See the module documentation.
 #[derive(Clone)]
@@ -788,9 +822,13 @@ pub struct SchedulerLab {
     /// step and command that touches workers, so that steps with nothing for the workers (most
     /// of them: lease renewals) do not look at each one.
     worker_due: Option<Time>,
+    counts: [u64; COUNT_NAMES.len()],
+    /// The schedule lag of every run's first attempt, ms.
+    lag: Vec<u64>,
     /// The queue depth last recorded in the gauge.
     last_depth: Option<usize>,
-    metrics: Metrics,
+    /// The queue depth over time (the `queue_depth` gauge).
+    depth: Series,
 }
 
 /// One node as the page draws it.
@@ -908,8 +946,8 @@ impl SchedulerLab {
                 .map(|j| (j.spec.name.clone(), j.spec.cron.clone()))
                 .collect(),
             dead_letters: self.dead.len(),
-            applied: self.metrics.counter("applied"),
-            duplicates: self.metrics.counter("duplicates"),
+            applied: self.counts[Count::Applied as usize],
+            duplicates: self.counts[Count::Duplicates as usize],
             fencing: self.scenario.fencing,
         }
     }
@@ -1022,7 +1060,7 @@ impl SchedulerLab {
                     n.cursor = self.store_cursor.clone();
                     self.plan_all(i);
                     self.elections.push((now, i, token));
-                    self.metrics.add("leader_changes", 1);
+                    self.counts[Count::LeaderChanges as usize] += 1;
                     out.emit(now, Event::Elected { node: i, token });
                 }
             }
@@ -1117,7 +1155,7 @@ impl SchedulerLab {
             missed += (late.len() - fire.len()) as u64;
             fire.extend(on_time);
             if missed > 0 {
-                self.metrics.add("missed", missed);
+                self.counts[Count::Missed as usize] += missed;
                 out.emit(
                     now,
                     Event::Missed {
@@ -1127,7 +1165,7 @@ impl SchedulerLab {
                     },
                 );
             }
-            let priority = job.spec.priority;
+            let (priority, tenant) = (job.spec.priority, job.tenant);
             let key = job.key.clone();
             debug_assert!(Rc::ptr_eq(&key, &name) || *key == *name);
             for scheduled in fire {
@@ -1136,7 +1174,7 @@ impl SchedulerLab {
                     scheduled,
                     manual: false,
                 };
-                self.enqueue(run, i, token, priority, out);
+                self.enqueue(run, i, token, (priority, tenant), out);
             }
             self.nodes[i as usize]
                 .cursor
@@ -1155,7 +1193,7 @@ impl SchedulerLab {
         run: RunKey,
         node: u32,
         token: u64,
-        priority: u32,
+        (priority, tenant): (u32, usize),
         out: &mut dyn Emit<Event>,
     ) {
         let now = self.now;
@@ -1168,7 +1206,6 @@ impl SchedulerLab {
             },
         );
         self.next_msg += 1;
-        let tenant = self.jobs.get(&*run.job).map_or(0, |j| j.tenant);
         let msg = Msg {
             run,
             token,
@@ -1183,7 +1220,7 @@ impl SchedulerLab {
             .insert(Self::ready_key(self.scenario.pool, &msg, self.next_msg));
         self.queue.insert(self.next_msg, msg);
         self.enqueued += 1;
-        self.metrics.add("enqueued", 1);
+        self.counts[Count::Enqueued as usize] += 1;
     }
 
     /// Removes a message for good.
@@ -1290,7 +1327,7 @@ impl SchedulerLab {
                 )
             }) else {
                 self.settle(id);
-                self.metrics.add("discarded", 1);
+                self.counts[Count::Discarded as usize] += 1;
                 out.emit(now, Event::Discarded { run });
                 continue;
             };
@@ -1299,14 +1336,14 @@ impl SchedulerLab {
                     Overlap::Allow | Overlap::Queue => {}
                     Overlap::Skip => {
                         self.settle(id);
-                        self.metrics.add("overlap_skipped", 1);
+                        self.counts[Count::OverlapSkipped as usize] += 1;
                         out.emit(now, Event::OverlapSkipped { run });
                         continue;
                     }
                     Overlap::Replace => {
                         if let Some(old) = self.settle(other_msg) {
                             self.finish_busy(other_w);
-                            self.metrics.add("replaced", 1);
+                            self.counts[Count::Replaced as usize] += 1;
                             out.emit(
                                 now,
                                 Event::Replaced {
@@ -1337,9 +1374,8 @@ impl SchedulerLab {
             self.set_timer(id, Some(until));
             let lag_ms = now as i64 - run.scheduled as i64;
             if attempt == 1 {
-                self.metrics.record("lag_ms", lag_ms.max(0) as u64);
-                self.metrics
-                    .record(&self.tenants[tenant].lag_metric, lag_ms.max(0) as u64);
+                self.lag.push(lag_ms.max(0) as u64);
+                self.tenants[tenant].lag.push(lag_ms.max(0) as u64);
             }
             if self.scenario.pool == Pool::FairShare {
                 let t = &mut self.tenants[tenant];
@@ -1423,7 +1459,7 @@ impl SchedulerLab {
             stride: STRIDE / u64::from(weight.unwrap_or(1).max(1)),
             // A newcomer joins the round where it is, with no credit saved up.
             pass: self.round,
-            lag_metric: format!("lag_ms.{tenant}"),
+            lag: Vec::new(),
         });
         self.tenant_ids.insert(tenant.to_string(), i);
         i
@@ -1454,7 +1490,7 @@ impl SchedulerLab {
             }
             if m.attempts >= self.scenario.max_attempts {
                 self.settle(e.msg);
-                self.metrics.add("dead_lettered", 1);
+                self.counts[Count::DeadLettered as usize] += 1;
                 out.emit(
                     now,
                     Event::DeadLettered {
@@ -1466,7 +1502,7 @@ impl SchedulerLab {
                 return;
             }
             let retry_in_ms = self.backoff(m.attempts);
-            self.metrics.add("retries", 1);
+            self.counts[Count::Retries as usize] += 1;
             if let Some(q) = self.queue.get_mut(&e.msg) {
                 q.state = MsgState::Ready {
                     at: now + retry_in_ms,
@@ -1500,7 +1536,7 @@ impl SchedulerLab {
                     "already applied by worker {} with token {}",
                     a.worker, a.token
                 );
-                self.metrics.add("fenced", 1);
+                self.counts[Count::Fenced as usize] += 1;
                 out.emit(
                     now,
                     Event::Fenced {
@@ -1527,7 +1563,7 @@ impl SchedulerLab {
         entry.1 += 1;
         let duplicate = entry.1 > 1;
         if duplicate {
-            self.metrics.add("duplicates", 1);
+            self.counts[Count::Duplicates as usize] += 1;
             if self.duplicate.is_none() {
                 let a = &entry.0.clone();
                 let b = &record;
@@ -1558,7 +1594,7 @@ impl SchedulerLab {
                 });
             }
         } else {
-            self.metrics.add("applied", 1);
+            self.counts[Count::Applied as usize] += 1;
         }
         out.emit(
             now,
@@ -1620,7 +1656,7 @@ impl SchedulerLab {
                 continue;
             }
             let (run, attempt) = (m.run.clone(), m.attempts);
-            self.metrics.add("redelivered", 1);
+            self.counts[Count::Redelivered as usize] += 1;
             out.emit(
                 now,
                 Event::Redelivered {
@@ -1630,7 +1666,7 @@ impl SchedulerLab {
             );
             if attempt >= max {
                 self.settle(id);
-                self.metrics.add("dead_lettered", 1);
+                self.counts[Count::DeadLettered as usize] += 1;
                 out.emit(
                     now,
                     Event::DeadLettered {
@@ -1696,8 +1732,7 @@ impl SchedulerLab {
         }
         if self.last_depth != Some(self.queue.len()) {
             self.last_depth = Some(self.queue.len());
-            self.metrics
-                .gauge("queue_depth", now, self.queue.len() as i64);
+            self.depth.set(now, self.queue.len() as i64);
         }
     }
 
@@ -1908,7 +1943,7 @@ impl SchedulerLab {
                     .jobs
                     .get(name)
                     .ok_or_else(|| Refusal(format!("no job {name:?}")))?;
-                let (priority, key) = (job.spec.priority, job.key.clone());
+                let (priority, tenant, key) = (job.spec.priority, job.tenant, job.key.clone());
                 out.emit(now, Event::Triggered { job: name.clone() });
                 let run = RunKey {
                     job: key,
@@ -1918,7 +1953,7 @@ impl SchedulerLab {
                 if self.applied.contains_key(&run) || self.queue.values().any(|m| m.run == run) {
                     return Ok(());
                 }
-                self.enqueue(run, BY_HAND, self.next_token, priority, out);
+                self.enqueue(run, BY_HAND, self.next_token, (priority, tenant), out);
             }
         }
         // Idle workers take what a command made ready at once.
@@ -1993,8 +2028,10 @@ impl Simulation for SchedulerLab {
             enqueued: 0,
             settled: 0,
             worker_due: None,
+            counts: [0; COUNT_NAMES.len()],
+            lag: Vec::new(),
             last_depth: None,
-            metrics: Metrics::default(),
+            depth: Series::default(),
         };
         for spec in &scenario.jobs {
             let schedule = spec.validate()?;
@@ -2100,7 +2137,31 @@ impl Simulation for SchedulerLab {
     }
 
     fn metrics(&self) -> Metrics {
-        let mut m = self.metrics.clone();
+        let mut m = Metrics::default();
+        if self.last_depth.is_some() {
+            m.gauges.insert("queue_depth".into(), self.depth.clone());
+        }
+        for (name, &n) in COUNT_NAMES.iter().zip(&self.counts) {
+            if n > 0 {
+                m.counters.insert(name.to_string(), n);
+            }
+        }
+        let histogram = |samples: &[u64]| {
+            let mut h = Histogram::default();
+            for &x in samples {
+                h.record(x);
+            }
+            h
+        };
+        if !self.lag.is_empty() {
+            m.histograms.insert("lag_ms".into(), histogram(&self.lag));
+        }
+        // Per tenant only when jobs name tenants: a lone `default` tenant repeats `lag_ms`.
+        let named = self.tenants.iter().any(|t| t.name != "default");
+        for t in self.tenants.iter().filter(|t| named && !t.lag.is_empty()) {
+            m.histograms
+                .insert(format!("lag_ms.{}", t.name), histogram(&t.lag));
+        }
         for name in [
             "enqueued",
             "applied",
