@@ -1529,9 +1529,20 @@ impl SchedulerLab {
 
     fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
-        if self.scenario.fencing {
-            let first = self.applied.get(&m.run).map(|a| &a.0);
-            if let Some(a) = first {
+        let record = Applied {
+            time: now,
+            worker: w,
+            token: m.token,
+            node: m.node,
+        };
+        // One search of the (large) map of applied runs, whether fenced or not.
+        let entry = match self.applied.entry(m.run.clone()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert((record.clone(), 0)),
+        };
+        if self.scenario.fencing && entry.1 > 0 {
+            {
+                let a = &entry.0;
                 let why = format!(
                     "already applied by worker {} with token {}",
                     a.worker, a.token
@@ -1549,18 +1560,8 @@ impl SchedulerLab {
                 return;
             }
         }
-        self.max_token_seen = self.max_token_seen.max(m.token);
-        let record = Applied {
-            time: now,
-            worker: w,
-            token: m.token,
-            node: m.node,
-        };
-        let entry = self
-            .applied
-            .entry(m.run.clone())
-            .or_insert((record.clone(), 0));
         entry.1 += 1;
+        self.max_token_seen = self.max_token_seen.max(m.token);
         let duplicate = entry.1 > 1;
         if duplicate {
             self.counts[Count::Duplicates as usize] += 1;
