@@ -108,7 +108,11 @@ mod tests {
         // Every Trunk link is whole: one `data-bin` per closed `<link … />` tag.
         for link in INDEX.split("<link data-trunk rel=\"rust\"").skip(1) {
             let tag = link.split("/>").next().unwrap_or_default();
-            assert_eq!(tag.matches("data-bin=").count(), 1, "a malformed rust link: {tag}");
+            assert_eq!(
+                tag.matches("data-bin=").count(),
+                1,
+                "a malformed rust link: {tag}"
+            );
         }
     }
 }
