@@ -28,29 +28,13 @@ fn small(fencing: bool) -> Scenario {
 }
 
 fn run_of(scenario: Scenario, commands: &[(Time, &str)], until: Time) -> Run<SchedulerLab> {
-    let mut run: Run<SchedulerLab> = Run::new(scenario).expect("valid scenario");
-    for &(t, json) in commands {
-        run.advance_to(t);
-        let cmd: Command = serde_json::from_str(json).expect("command JSON");
-        let _ = run.apply(cmd);
-    }
-    run.advance_to(until);
-    run
+    Run::scripted(scenario, commands, until).expect("valid scenario and commands")
 }
 
 /// Runs `commands` (`(time_ms, command JSON)`) to `until` ms and compares the log (and the
 /// first violation, if any).
 fn check(scenario: Scenario, commands: &[(Time, &str)], until: Time, expect: Expect) {
-    let run = run_of(scenario, commands, until);
-    let mut text: String = run
-        .log()
-        .iter()
-        .map(|e| e.line().trim_start().to_string() + "\n")
-        .collect();
-    if let Some((t, _, v)) = run.violation() {
-        text.push_str(&format!("VIOLATION at {t}: {v}\n"));
-    }
-    expect.assert_eq(&text);
+    expect.assert_eq(&run_of(scenario, commands, until).transcript());
 }
 
 /// The counters of a run that tell policies apart.

@@ -31,29 +31,13 @@ fn tiny(plan: &[&str], control: Control) -> Scenario {
 }
 
 fn run_of(scenario: Scenario, commands: &[(Time, &str)], until: Time) -> Run<ParkingLab> {
-    let mut run: Run<ParkingLab> = Run::new(scenario).expect("valid scenario");
-    for &(t, json) in commands {
-        run.advance_to(t);
-        let cmd = serde_json::from_str(json).expect("command JSON");
-        let _ = run.apply(cmd);
-    }
-    run.advance_to(until);
-    run
+    Run::scripted(scenario, commands, until).expect("valid scenario and commands")
 }
 
 /// Runs `commands` (`(time_ms, command JSON)`) to `until` ms and compares the log, with the
 /// first violation at the end.
 fn check(scenario: Scenario, commands: &[(Time, &str)], until: Time, expect: Expect) {
-    let run = run_of(scenario, commands, until);
-    let mut text: String = run
-        .log()
-        .iter()
-        .map(|e| e.line().trim_start().to_string() + "\n")
-        .collect();
-    if let Some((t, _, v)) = run.violation() {
-        text.push_str(&format!("VIOLATION at {t}: {v}\n"));
-    }
-    expect.assert_eq(&text);
+    expect.assert_eq(&run_of(scenario, commands, until).transcript());
 }
 
 const CAR: &str = r#"{"arrive":{"kind":"car","stay_min":60}}"#;
