@@ -454,3 +454,130 @@ fn the_view_shows_who_leads_and_what_each_node_believes() {
         queue 1 applied 2 duplicates 0
     "#]].assert_eq(&text);
 }
+
+/// Every delivery as one Gantt bar: `worker run #attempt start..end outcome`.
+fn bars(run: &Run<SchedulerLab>, from: Time) -> String {
+    orrery_core::cron::gantt::executions(run.log(), from)
+        .iter()
+        .map(|x| {
+            let end = x.end.map_or("…".to_string(), |t| t.to_string());
+            format!(
+                "w{} {} #{} {}..{} {}\n",
+                x.worker,
+                x.run,
+                x.attempt,
+                x.start,
+                end,
+                x.outcome.name()
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn gantt_bars_pair_each_start_with_what_ended_it() {
+    // A worker crash mid-job, then its redelivery; a failing job that retries and dead-letters.
+    let mut scenario = small(true);
+    scenario.max_attempts = 2;
+    scenario.jobs.push(JobSpec {
+        name: "flaky".into(),
+        cron: "*/20 * * * * *".into(),
+        duration_ms: 1_000,
+        fail_percent: 100,
+        ..JobSpec::default()
+    });
+    let run = run_of(
+        scenario,
+        &[(20_500, r#"{"crash_worker": {"worker": 0}}"#)],
+        45_000,
+    );
+    expect![[r#"
+        w0 tick@10s #1 10000..12000 applied
+        w0 flaky@20s #1 20000..20500 crashed
+        w1 tick@20s #1 20000..22000 applied
+        w1 tick@30s #1 30000..32000 applied
+        w1 flaky@20s #2 35000..36000 dead-lettered
+        w1 flaky@40s #1 40000..41000 failed
+        w0 tick@40s #1 40500..42500 applied
+        w1 flaky@40s #2 42381..43381 dead-lettered
+    "#]]
+    .assert_eq(&bars(&run, 0));
+    // From a later time, only bars that started there or later.
+    let later = bars(&run, 30_000);
+    assert!(later.lines().all(|l| {
+        let start: Time = l
+            .split(' ')
+            .nth(3)
+            .unwrap()
+            .split("..")
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        start >= 30_000
+    }));
+}
+
+#[test]
+fn gantt_marks_the_duplicate_without_fencing() {
+    let run = run_of(
+        small(false),
+        &[
+            (5_000, r#"{"clock_skew": {"node": 0, "skew_ms": -15000}}"#),
+            (12_000, r#"{"partition_leader": {"on": true}}"#),
+        ],
+        40_000,
+    );
+    let text = bars(&run, 0);
+    assert!(run.violation().is_some(), "fencing off double-fires");
+    assert!(text.contains(" duplicate\n"), "{text}");
+}
+
+/// The heatmap's busy cells: `weekday hour: fires/jobs`, `!` for a collision, `+` when capped.
+fn heat(exprs: &[&str], start: i64) -> String {
+    let schedules: Vec<_> = exprs
+        .iter()
+        .map(|e| orrery_core::cron::Schedule::parse(e).expect("valid"))
+        .collect();
+    let w = orrery_core::cron::heatmap::week(&schedules, start);
+    let mut out = format!("per cell {}\n", w.per_cell);
+    for (d, row) in w.cells.iter().enumerate() {
+        for (h, c) in row.iter().enumerate() {
+            if c.fires > 0 {
+                out += &format!(
+                    "{} {h:02}: {}/{}{}{}\n",
+                    w.weekdays[d],
+                    c.fires,
+                    c.jobs,
+                    if c.collision { "!" } else { "" },
+                    if c.capped { "+" } else { "" }
+                );
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn heatmap_counts_fires_per_hour_and_marks_jobs_firing_at_the_same_second() {
+    // 2024-01-01 is a Monday. Weekdays at 09:00 collide with Mondays at 09:00; 09:30 does not.
+    expect![[r#"
+        per cell 60
+        1 09: 2/2!
+        2 09: 1/1
+        3 09: 2/2
+        4 09: 1/1
+        5 09: 1/1
+        6 00: 1/1
+        6 06: 1/1
+        6 12: 1/1
+        6 18: 1/1
+    "#]]
+    .assert_eq(&heat(
+        &["0 9 * * 1-5", "0 9 * * 1", "30 9 * * 3", "0 */6 * * 6"],
+        1_704_067_200,
+    ));
+    // A per-second job is capped per hour.
+    let busy = heat(&["* * * * * *"], 1_704_067_200);
+    assert!(busy.lines().nth(1).unwrap().ends_with(": 60/1+"), "{busy}");
+}

@@ -728,6 +728,8 @@ pub struct WorkerView {
     pub up: bool,
     /// The run it executes, with its start and end.
     pub run: Option<(RunKey, Time, Time)>,
+    /// Time spent executing runs so far, including the current one.
+    pub busy_ms: u64,
 }
 
 /// What the page draws: the store's lease, the nodes, the queue, the workers and the target.
@@ -799,6 +801,7 @@ impl SchedulerLab {
                 .iter()
                 .map(|w| WorkerView {
                     up: w.up,
+                    busy_ms: w.busy_ms + w.exec.as_ref().map_or(0, |e| self.now - e.started),
                     run: w.exec.as_ref().and_then(|e| {
                         self.queue
                             .get(&e.msg)

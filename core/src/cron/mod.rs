@@ -45,10 +45,14 @@
 //! * [`expr`]: parsing, day matching and the local-timeline search.
 //! * [`describe`]: the plain-language description.
 //! * [`lab`]: the scheduler lab, a distributed cron built on this engine (evaluated in UTC).
+//! * [`heatmap`]: the week heatmap of fire times, with collisions.
+//! * [`gantt`]: the lab's executions (start, end, worker, outcome) read from its event log.
 
 pub mod civil;
 pub mod describe;
 pub mod expr;
+pub mod gantt;
+pub mod heatmap;
 pub mod lab;
 
 use jiff::tz::TimeZone;

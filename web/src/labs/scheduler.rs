@@ -17,10 +17,12 @@
 
 use std::rc::Rc;
 
+use orrery_core::cron::gantt::{executions, Execution};
+use orrery_core::cron::heatmap;
 use orrery_core::cron::lab::{SchedulerLab, SchedulerView};
-use orrery_core::cron::{civil, Dst, Schedule, Zone};
+use orrery_core::cron::{civil, Dst, Field, Fold, Gap, Schedule, Zone};
 use orrery_core::registry::LabRun;
-use orrery_core::Run;
+use orrery_core::{Run, Time};
 use serde_json::{json, Value};
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
@@ -40,8 +42,6 @@ const ZONES: &[&str] = &[
     "Asia/Tokyo",
 ];
 const DAYS: [&str; 7] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"];
-/// Fire times counted per job for the heatmap (a per-second job would be 604,800 a week).
-const HEATMAP_LIMIT: usize = 5_000;
 
 /// The scheduler lab's entry in [`super::ui`].
 pub const UI: LabUi = LabUi {
@@ -150,6 +150,12 @@ fn palette(run: &dyn LabRun) -> Palette {
         })
         .collect();
     let first_job = v.jobs.first().map(|(n, _)| n.clone()).unwrap_or_default();
+    // The first busy worker, so the crash lands mid-job when there is one.
+    let busy_worker = v
+        .workers
+        .iter()
+        .position(|w| w.up && w.run.is_some())
+        .unwrap_or(0);
     Palette {
         target_noun: "Node",
         targets,
@@ -170,45 +176,149 @@ fn palette(run: &dyn LabRun) -> Palette {
             )
             .pressed(!v.store_up)
             .hint("Nobody can renew or take the lease."),
-            Fault::new("crash-worker", "Crash worker 0", json!({"crash_worker": {"worker": 0}}))
-                .hint("The worker dies mid-job; its run reappears after the visibility timeout."),
+            Fault::new("crash-worker", &format!("Crash worker {busy_worker}"), json!({"crash_worker": {"worker": busy_worker}}))
+                .hint("A busy worker dies mid-job; its run reappears after the visibility timeout."),
             Fault::new(
                 "slow-job",
-                "Slow job",
+                &format!("Slow {first_job}"),
                 json!({"slow_job": {"job": first_job, "extra_ms": 30_000}}),
             )
-            .hint("The first job's runs take 30 s longer."),
-            Fault::new("trigger", "Trigger", json!({"trigger": {"name": first_job}}))
+            .hint("This job's runs take 30 s longer from now on."),
+            Fault::new("trigger", &format!("Trigger {first_job}"), json!({"trigger": {"name": first_job}}))
                 .hint("Run the first job now, by hand."),
+            Fault::new(
+                "add-job",
+                "Add job “adhoc”",
+                json!({"add_job": {"job": {"name": "adhoc", "cron": "*/15 * * * * *", "duration_ms": 4_000, "priority": 6}}}),
+            )
+            .hint("Register a job that runs every 15 s, while the cluster runs."),
+            Fault::new(
+                "change-job",
+                "“adhoc” every 5 s",
+                json!({"update_job": {"job": {"name": "adhoc", "cron": "*/5 * * * * *", "duration_ms": 4_000, "priority": 6}}}),
+            )
+            .hint("Change the added job's schedule to every 5 s."),
+            Fault::new("delete-job", "Delete “adhoc”", json!({"delete_job": {"name": "adhoc"}}))
+                .hint("Remove the added job; its queued runs are discarded."),
         ],
     }
 }
 
 fn view(run: &dyn LabRun, _on_command: &Callback<Value>) -> Html {
-    let Some(v) = snapshot(run) else {
+    let Some(r) = scheduler_run(run) else {
         return Html::default();
     };
+    let v = r.sim().view();
     let jobs = Rc::new(v.jobs.clone());
     let now_unix = v.epoch + (v.now / 1000) as i64;
+    // The Gantt shows up to GANTT_WINDOW_MS ending now (at least GANTT_MIN_MS, so the start of
+    // a run is not one thin sliver); bars that started up to one more window earlier still
+    // show their tails.
+    let window_to = v.now.max(GANTT_MIN_MS);
+    let window_from = window_to.saturating_sub(GANTT_WINDOW_MS);
+    let bars = executions(r.log(), window_from.saturating_sub(GANTT_WINDOW_MS));
+    let dead: Vec<String> = r
+        .sim()
+        .dead_letters()
+        .iter()
+        .rev()
+        .take(DLQ_SHOWN)
+        .map(|k| k.to_string())
+        .collect();
+    let duplicate = run
+        .violation()
+        .filter(|(_, _, v)| v.invariant == "exactly-once")
+        .map(|(t, _, v)| (t, v.detail.clone()));
     html! {
         <div class="scheduler" data-testid="scheduler">
-            <CronBox {now_unix} />
-            <Heatmap {jobs} epoch={v.epoch} />
-            { cluster(&v) }
+            <div class="scheduler-top">
+                <CronBox {now_unix} />
+                <Heatmap {jobs} epoch={v.epoch} />
+            </div>
+            { gantt(&v, &bars, window_from, window_to) }
+            { cluster(&v, &dead, duplicate) }
         </div>
     }
 }
+
+/// Runs shown in the expression box.
+const NEXT_SHOWN: usize = 8;
+/// The Gantt's window, in simulated milliseconds, and its least width.
+const GANTT_WINDOW_MS: u64 = 120_000;
+const GANTT_MIN_MS: u64 = 20_000;
+/// Dead-lettered runs listed (latest first); the rest are counted.
+const DLQ_SHOWN: usize = 8;
+/// Queued runs listed; the rest are counted.
+const QUEUE_LISTED: usize = 12;
+const GAPS: &[(&str, &str)] = &[("next_valid", "next valid instant"), ("skip", "skip it")];
+const FOLDS: &[(&str, &str)] = &[("once", "once"), ("twice", "twice")];
 
 #[derive(Properties, PartialEq)]
 struct CronBoxProps {
     now_unix: i64,
 }
 
-/// The expression box: description and next runs in a chosen zone, from the run's clock.
+/// `YYYY-MM-DD` of a Unix second, in UTC.
+fn date_of(unix: i64) -> String {
+    let (y, m, d) = civil::civil_from_days(unix.div_euclid(civil::DAY));
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+/// The Unix second of midnight UTC of a `YYYY-MM-DD` date, if it is one.
+fn parse_date(text: &str) -> Option<i64> {
+    let mut parts = text.splitn(3, '-');
+    let y: i32 = parts.next()?.parse().ok()?;
+    let m: u32 = parts.next()?.parse().ok()?;
+    let d: u32 = parts.next()?.parse().ok()?;
+    if !(1..=12).contains(&m) || d == 0 || d > civil::month_len(y, m) {
+        return None;
+    }
+    Some(civil::days_from_civil(y, m, d) * civil::DAY)
+}
+
+/// The names of the words of an expression, when it has five or six of them.
+fn field_names(words: usize) -> Option<&'static [Field]> {
+    const FIVE: &[Field] = &[
+        Field::Minute,
+        Field::Hour,
+        Field::DayOfMonth,
+        Field::Month,
+        Field::DayOfWeek,
+    ];
+    const SIX: &[Field] = &[
+        Field::Second,
+        Field::Minute,
+        Field::Hour,
+        Field::DayOfMonth,
+        Field::Month,
+        Field::DayOfWeek,
+    ];
+    match words {
+        5 => Some(FIVE),
+        6 => Some(SIX),
+        _ => None,
+    }
+}
+
+fn on_value(state: UseStateHandle<String>) -> Callback<Event> {
+    Callback::from(move |e: Event| {
+        if let Some(el) = e.target_dyn_into::<HtmlSelectElement>() {
+            state.set(el.value());
+        } else if let Some(el) = e.target_dyn_into::<HtmlInputElement>() {
+            state.set(el.value());
+        }
+    })
+}
+
+/// The expression box: the fields as written, the description, and the next runs in a chosen
+/// zone under a chosen DST policy, from a chosen day (the run's day at first).
 #[function_component(CronBox)]
 fn cron_box(props: &CronBoxProps) -> Html {
-    let expr = use_state(|| "0 9 * * 1-5".to_string());
-    let zone = use_state(|| "UTC".to_string());
+    let expr = use_state(|| "30 2 * * 1-5".to_string());
+    let zone = use_state(|| "America/New_York".to_string());
+    let gap = use_state(|| "next_valid".to_string());
+    let fold = use_state(|| "once".to_string());
+    let from = use_state(String::new);
     let oninput = {
         let expr = expr.clone();
         Callback::from(move |e: InputEvent| {
@@ -216,43 +326,119 @@ fn cron_box(props: &CronBoxProps) -> Html {
             expr.set(input.value());
         })
     };
-    let onchange = {
-        let zone = zone.clone();
-        Callback::from(move |e: Event| {
-            let select: HtmlSelectElement = e.target_unchecked_into();
-            zone.set(select.value());
+    let from_input = {
+        let from = from.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            from.set(input.value());
         })
     };
-    let result = Schedule::parse(&expr)
-        .map_err(|e| e.to_string())
-        .and_then(|s| {
-            let z = Zone::named(&zone)?;
-            let times: Vec<String> = s
-                .fire_times(props.now_unix, &z, Dst::default(), 6, false)
-                .into_iter()
-                .map(|t| z.format(t))
-                .collect();
-            Ok((s.describe(), times))
-        });
-    html! {
-        <section class="cron-box">
-            <input data-testid="cron-expr" value={(*expr).clone()} {oninput} size="28" />
-            <select data-testid="cron-zone" {onchange}>
-                { for ZONES.iter().map(|z| html! { <option value={*z} selected={*z == zone.as_str()}>{ *z }</option> }) }
-            </select>
-            {
-                match result {
-                    Ok((description, times)) => html! {
-                        <>
-                            <p data-testid="cron-description">{ description }</p>
-                            <ol data-testid="cron-next">
-                                { for times.iter().map(|t| html! { <li>{ t }</li> }) }
-                            </ol>
-                        </>
-                    },
-                    Err(e) => html! { <p class="error" data-testid="cron-error">{ e }</p> },
-                }
+    let dst = Dst {
+        gap: if *gap == "skip" {
+            Gap::Skip
+        } else {
+            Gap::NextValid
+        },
+        fold: if *fold == "twice" {
+            Fold::Twice
+        } else {
+            Fold::Once
+        },
+    };
+    let zone_result = Zone::named(&zone);
+    // The chosen day starts at local midnight in the chosen zone (near enough: the offset at
+    // UTC midnight).
+    let start = match (parse_date(&from), &zone_result) {
+        (Some(day), Ok(z)) => day - i64::from(z.offset_at(day)),
+        (Some(day), Err(_)) => day,
+        (None, _) => props.now_unix,
+    };
+    let shown_from = if from.is_empty() {
+        date_of(props.now_unix)
+    } else {
+        (*from).clone()
+    };
+    let parsed = Schedule::parse(&expr);
+    let bad_field = parsed.as_ref().err().and_then(|e| e.field);
+    let words: Vec<&str> = expr.split_whitespace().collect();
+    let fields = field_names(words.len()).map(|names| {
+        html! {
+            <ol class="scheduler-fields" data-testid="cron-fields" aria-label="fields">
+                { for names.iter().zip(&words).map(|(f, w)| {
+                    let bad = Some(*f) == bad_field;
+                    html! {
+                        <li class={classes!(bad.then_some("bad"))}
+                            data-testid={if bad { "cron-error-field" } else { "cron-field" }}>
+                            <code>{ *w }</code>
+                            <span>{ f.name() }</span>
+                        </li>
+                    }
+                }) }
+            </ol>
+        }
+    });
+    let body = match (&parsed, &zone_result) {
+        (Err(e), _) => html! {
+            <p class="scheduler-error" data-testid="cron-error" role="alert">
+                { e.field.map(|f| html! { <strong>{ format!("{} field: ", f.name()) }</strong> }) }
+                { e.message.clone() }
+            </p>
+        },
+        (_, Err(e)) => html! {
+            <p class="scheduler-error" data-testid="cron-error" role="alert">{ e.clone() }</p>
+        },
+        (Ok(s), Ok(z)) => {
+            let times = s.fire_times(start - 1, z, dst, NEXT_SHOWN, false);
+            html! {
+                <>
+                    <p class="scheduler-describe" data-testid="cron-description">{ s.describe() }</p>
+                    if times.is_empty() {
+                        <p class="muted" data-testid="cron-none">{ "It never fires after this day." }</p>
+                    } else {
+                        <ol class="scheduler-next" data-testid="cron-next">
+                            { for times.iter().map(|t| html! { <li><time>{ z.format(*t) }</time></li> }) }
+                        </ol>
+                    }
+                </>
             }
+        }
+    };
+    html! {
+        <section class="scheduler-panel scheduler-cron" data-testid="cron-box">
+            <h2>{ "Cron expression" }</h2>
+            <label class="scheduler-expr">
+                <span class="sr-only">{ "Cron expression" }</span>
+                <input data-testid="cron-expr" value={(*expr).clone()} {oninput}
+                    spellcheck="false" autocomplete="off"
+                    aria-invalid={if parsed.is_err() { "true" } else { "false" }}
+                    placeholder="sec? min hour day month weekday, or @daily" />
+            </label>
+            { fields }
+            <div class="scheduler-opts">
+                <label>
+                    <span>{ "zone" }</span>
+                    <select data-testid="cron-zone" onchange={on_value(zone.clone())}>
+                        { for ZONES.iter().map(|z| html! { <option value={*z} selected={*z == zone.as_str()}>{ *z }</option> }) }
+                    </select>
+                </label>
+                <label>
+                    <span>{ "from" }</span>
+                    <input type="date" data-testid="cron-from" value={shown_from} oninput={from_input} />
+                </label>
+                <label title="A local time that spring-forward skips">
+                    <span>{ "DST gap" }</span>
+                    <select data-testid="cron-gap" onchange={on_value(gap.clone())}>
+                        { for GAPS.iter().map(|(v, l)| html! { <option value={*v} selected={*v == gap.as_str()}>{ *l }</option> }) }
+                    </select>
+                </label>
+                <label title="A local time that fall-back repeats">
+                    <span>{ "DST fold" }</span>
+                    <select data-testid="cron-fold" onchange={on_value(fold.clone())}>
+                        { for FOLDS.iter().map(|(v, l)| html! { <option value={*v} selected={*v == fold.as_str()}>{ *l }</option> }) }
+                    </select>
+                </label>
+            </div>
+            { body }
         </section>
     }
 }
@@ -263,68 +449,58 @@ struct HeatmapProps {
     epoch: i64,
 }
 
-/// Fires per (weekday, hour) over the week after `epoch`, in UTC, and how many distinct jobs
-/// fire in each cell.
-fn week_counts(jobs: &[(String, String)], epoch: i64) -> Vec<[(u32, u32); 24]> {
-    let mut cells = vec![[(0u32, 0u32); 24]; 7];
-    let utc = Zone::utc();
-    for (_, cron) in jobs {
-        let Ok(s) = Schedule::parse(cron) else {
-            continue;
-        };
-        let mut seen = [[false; 24]; 7];
-        let mut t = epoch - 1;
-        for _ in 0..HEATMAP_LIMIT {
-            let Some(n) = s.next_after(t, &utc, Dst::default()) else {
-                break;
-            };
-            if n >= epoch + 7 * civil::DAY {
-                break;
-            }
-            let day = civil::weekday(n.div_euclid(civil::DAY)) as usize;
-            let hour = (n.rem_euclid(civil::DAY) / 3600) as usize;
-            cells[day][hour].0 += 1;
-            if !seen[day][hour] {
-                seen[day][hour] = true;
-                cells[day][hour].1 += 1;
-            }
-            t = n;
-        }
-    }
-    cells
-}
-
-/// The 7 × 24 week heatmap of all jobs' fire times; cells where two or more jobs fire are
-/// outlined.
+/// The 7 × 24 week heatmap of all jobs' fire times (`orrery_core::cron::heatmap`); hours where
+/// two jobs fire at the same second are outlined.
 #[function_component(Heatmap)]
 fn heatmap(props: &HeatmapProps) -> Html {
-    let cells = use_memo((props.jobs.clone(), props.epoch), |(jobs, epoch)| {
-        week_counts(jobs, *epoch)
+    let week = use_memo((props.jobs.clone(), props.epoch), |(jobs, epoch)| {
+        let schedules: Vec<Schedule> = jobs
+            .iter()
+            .filter_map(|(_, cron)| Schedule::parse(cron).ok())
+            .collect();
+        heatmap::week(&schedules, *epoch)
     });
-    let max = cells
+    let max = week
+        .cells
         .iter()
-        .flat_map(|row| row.iter().map(|c| c.0))
+        .flat_map(|row| row.iter().map(|c| c.fires))
         .max()
         .unwrap_or(0)
         .max(1);
+    let collisions = week.cells.iter().flatten().filter(|c| c.collision).count();
+    let capped = week.cells.iter().flatten().any(|c| c.capped);
     html! {
-        <section class="heatmap" data-testid="heatmap">
-            <h4>{ "Week of fire times (UTC); outlined: two or more jobs in the hour" }</h4>
-            <table>
-                { for cells.iter().enumerate().map(|(d, row)| html! {
-                    <tr>
-                        <th>{ DAYS[d] }</th>
-                        { for row.iter().enumerate().map(|(h, &(count, jobs))| {
-                            let alpha = if count == 0 { 0.0 } else { 0.15 + 0.85 * (count as f64 / max as f64).sqrt() };
-                            let outline = if jobs >= 2 { "outline: 2px solid #d33;" } else { "" };
-                            html! {
-                                <td title={format!("{} {h:02}:00: {count} fires, {jobs} jobs", DAYS[d])}
-                                    style={format!("width:10px;height:10px;background:rgba(40,90,200,{alpha:.2});{outline}")} />
-                            }
-                        }) }
-                    </tr>
+        <section class="scheduler-panel scheduler-heatmap" data-testid="heatmap">
+            <h2>{ "Week of fire times (UTC)" }</h2>
+            <div class="scheduler-heat" role="img" aria-label="fires per day and hour over the first week">
+                <span />
+                { for (0..24).map(|h| html! { <span class="scheduler-hour">{ if h % 3 == 0 { format!("{h}") } else { String::new() } }</span> }) }
+                { for week.cells.iter().enumerate().map(|(d, row)| {
+                    let day = DAYS[week.weekdays[d] as usize];
+                    html! {
+                        <>
+                            <span class="scheduler-day">{ day }</span>
+                            { for row.iter().enumerate().map(|(h, c)| {
+                                let level = if c.fires == 0 { 0.0 } else { 0.15 + 0.85 * (f64::from(c.fires) / f64::from(max)).sqrt() };
+                                let more = if c.capped { " or more" } else { "" };
+                                let clash = if c.collision { "; two jobs at the same second" } else { "" };
+                                html! {
+                                    <span class={classes!("scheduler-cell", c.collision.then_some("collision"))}
+                                        title={format!("{day} {h:02}:00 UTC: {}{more} fires from {} job(s){clash}", c.fires, c.jobs)}
+                                        style={format!("--level:{level:.2}")} />
+                                }
+                            }) }
+                        </>
+                    }
                 }) }
-            </table>
+            </div>
+            <p class="scheduler-legend muted">
+                <span class="scheduler-cell" style="--level:.3" />{ " few " }
+                <span class="scheduler-cell" style="--level:1" />{ " many fires · " }
+                <span class="scheduler-cell collision" style="--level:.5" />
+                { format!(" jobs fire at the same second ({collisions} of 168 hours)") }
+                if capped { { format!(" · at most {} fires counted per job per hour", week.per_cell) } }
+            </p>
         </section>
     }
 }
@@ -333,58 +509,193 @@ fn fmt_ms(t: u64) -> String {
     format!("{}.{}s", t / 1000, t % 1000 / 100)
 }
 
-fn cluster(v: &SchedulerView) -> Html {
-    let lease = match &v.lease {
-        Some(l) if l.expires > v.now => format!(
-            "lease: node {}, token {}, expires {}",
-            l.holder,
-            l.token,
-            fmt_ms(l.expires)
-        ),
-        Some(l) => format!("lease expired (last: node {}, token {})", l.holder, l.token),
-        None => "no lease yet".into(),
-    };
+/// A per-job Gantt of executions over the last [`GANTT_WINDOW_MS`]: one row per job, one bar
+/// per delivery, coloured by how it ended, labelled with its worker.
+fn gantt(v: &SchedulerView, bars: &[Execution], from: Time, to: Time) -> Html {
+    let span = (to - from).max(1) as f64;
+    let mut names: Vec<String> = v.jobs.iter().map(|(n, _)| n.clone()).collect();
+    for b in bars {
+        if !names.iter().any(|n| **n == *b.run.job) {
+            names.push(b.run.job.to_string());
+        }
+    }
+    let pct = |t: Time| (t.clamp(from, to) - from) as f64 * 100.0 / span;
     html! {
-        <section class="cluster">
-            <p data-testid="store">
-                { if v.store_up { "store up · " } else { "store DOWN · " } }
-                { lease }
-            </p>
-            <ul class="nodes" data-testid="nodes">
-                { for v.nodes.iter().enumerate().map(|(i, n)| {
-                    let mut state = if !n.up { "crashed".to_string() } else if n.leading { "★ leader".to_string() } else { "follower".to_string() };
-                    if let Some((token, exp)) = n.lease {
-                        state += &format!(" (token {token}, believes lease until {})", fmt_ms(exp));
+        <section class="scheduler-panel scheduler-gantt" data-testid="gantt">
+            <h2>{ "Executions per job" }</h2>
+            <div class="scheduler-gantt-rows">
+                { for names.iter().map(|name| {
+                    let row: Vec<&Execution> = bars.iter()
+                        .filter(|b| *b.run.job == **name && b.end.is_none_or(|e| e >= from))
+                        .collect();
+                    html! {
+                        <div class="scheduler-gantt-row" data-testid={format!("gantt-row-{name}")}>
+                            <span class="scheduler-gantt-job">{ name }</span>
+                            <div class="scheduler-gantt-track">
+                                { for row.iter().map(|b| {
+                                    let end = b.end.unwrap_or(v.now);
+                                    let left = pct(b.start);
+                                    let width = (pct(end) - left).max(0.6);
+                                    let title = format!("{} · worker {} · attempt {} · {} → {} · {}",
+                                        b.run, b.worker, b.attempt, fmt_ms(b.start),
+                                        b.end.map(fmt_ms).unwrap_or_else(|| "running".into()), b.outcome.name());
+                                    html! {
+                                        <span class={classes!("scheduler-bar", b.outcome.name())}
+                                            data-testid="gantt-bar" data-outcome={b.outcome.name()}
+                                            style={format!("left:{left:.2}%;width:{width:.2}%")} {title}>
+                                            { format!("w{}", b.worker) }
+                                            if b.attempt > 1 { { format!(" #{}", b.attempt) } }
+                                        </span>
+                                    }
+                                }) }
+                            </div>
+                        </div>
                     }
-                    if n.partitioned { state += ", partitioned"; }
-                    if n.skew_ms != 0 { state += &format!(", clock {} ms", n.skew_ms); }
-                    html! { <li data-testid={format!("node-{i}")}>{ format!("node {i}: {state}") }</li> }
                 }) }
-            </ul>
-            <p>{ format!("queue: {} runs", v.queue_depth) }</p>
-            <ol class="queue" data-testid="queue">
-                { for v.queue.iter().map(|q| html! {
-                    <li>{ format!("{} p{} token {} attempt {}{}", q.run, q.priority, q.token, q.attempts,
-                        q.worker.map(|w| format!(", on worker {w} until {}", fmt_ms(q.until))).unwrap_or_default()) }</li>
-                }) }
-            </ol>
-            <ul class="workers" data-testid="workers">
-                { for v.workers.iter().enumerate().map(|(i, w)| {
-                    let text = match (&w.run, w.up) {
-                        (_, false) => "crashed".to_string(),
-                        (Some((run, start, end)), true) => {
-                            let pct = (v.now.saturating_sub(*start)) * 100 / (end - start).max(1);
-                            format!("{run} {pct}%")
-                        }
-                        (None, true) => "idle".to_string(),
-                    };
-                    html! { <li>{ format!("worker {i}: {text}") }</li> }
-                }) }
-            </ul>
-            <p class={classes!("invariant", (v.duplicates > 0).then_some("broken"))} data-testid="exactly-once">
-                { format!("target: {} applied, {} duplicates, {} dead-lettered (fencing {})",
-                    v.applied, v.duplicates, v.dead_letters, if v.fencing { "on" } else { "off" }) }
+            </div>
+            <div class="scheduler-gantt-axis muted" aria-hidden="true">
+                <span>{ fmt_ms(from) }</span>
+                <span>{ if v.now >= to { format!("now {}", fmt_ms(v.now)) } else { fmt_ms(to) } }</span>
+            </div>
+            <p class="scheduler-legend muted">
+                <span class="scheduler-bar applied" />{ " applied " }
+                <span class="scheduler-bar failed" />{ " failed, retried " }
+                <span class="scheduler-bar dead-lettered" />{ " dead-lettered " }
+                <span class="scheduler-bar crashed" />{ " worker crashed / replaced " }
+                <span class="scheduler-bar fenced" />{ " fenced " }
+                <span class="scheduler-bar duplicate" />{ " duplicate " }
+                <span class="scheduler-bar running" />{ " running · label: worker, #attempt" }
             </p>
         </section>
+    }
+}
+
+fn cluster(v: &SchedulerView, dead: &[String], duplicate: Option<(Time, String)>) -> Html {
+    let lease = match &v.lease {
+        Some(l) if l.expires > v.now => html! {
+            <>
+                { "lease held by " }<strong data-testid="lease-holder">{ format!("node {}", l.holder) }</strong>
+                { " · token " }<strong data-testid="lease-token">{ l.token }</strong>
+                { format!(" · expires at {} (in {})", fmt_ms(l.expires), fmt_ms(l.expires - v.now)) }
+            </>
+        },
+        Some(l) => html! {
+            <>{ format!("lease expired at {} (last: node {}, token {})", fmt_ms(l.expires), l.holder, l.token) }</>
+        },
+        None => html! { <>{ "no lease taken yet" }</> },
+    };
+    let leaders = v.nodes.iter().filter(|n| n.leading).count();
+    let busy = v.workers.iter().filter(|w| w.run.is_some()).count();
+    html! {
+        <div class="scheduler-cluster">
+            <section class="scheduler-panel" data-testid="store">
+                <h2>{ "Coordination store" }</h2>
+                <p>
+                    <span class={classes!("scheduler-badge", if v.store_up { "ok" } else { "bad" })}>
+                        { if v.store_up { "up" } else { "unavailable" } }
+                    </span>
+                    { " " }{ lease }
+                </p>
+                if leaders > 1 {
+                    <p class="scheduler-warn" data-testid="two-leaders">
+                        { format!("{leaders} nodes act as leader at once: each believes its own lease") }
+                    </p>
+                }
+            </section>
+            <section class="scheduler-panel">
+                <h2>{ "Scheduler nodes" }</h2>
+                <ul class="scheduler-nodes" data-testid="nodes">
+                    { for v.nodes.iter().enumerate().map(|(i, n)| {
+                        let role = if !n.up { "down" } else if n.leading { "leader" } else { "follower" };
+                        let token = n.lease.map(|(t, _)| t);
+                        html! {
+                            <li class={classes!("scheduler-node", role, n.partitioned.then_some("partitioned"))}
+                                data-testid={format!("node-{i}")} data-role={role}
+                                data-token={token.map(|t| t.to_string()).unwrap_or_default()}>
+                                <strong>{ format!("node {i}") }</strong>
+                                <span class="scheduler-role">{ match role { "leader" => "★ leader", "down" => "✕ crashed", _ => "follower" } }</span>
+                                if let Some((t, exp)) = n.lease {
+                                    <span class="small">{ format!("token {t} · lease until {} by its clock", fmt_ms(exp)) }</span>
+                                }
+                                if n.partitioned { <span class="scheduler-badge bad">{ "partitioned" }</span> }
+                                if n.skew_ms != 0 { <span class="scheduler-badge warn">{ format!("clock {:+} s", n.skew_ms as f64 / 1000.0) }</span> }
+                            </li>
+                        }
+                    }) }
+                </ul>
+            </section>
+            <section class="scheduler-panel" data-testid="queue">
+                <h2>{ format!("Queue · {} runs", v.queue_depth) }</h2>
+                if v.queue.is_empty() {
+                    <p class="muted">{ "Empty." }</p>
+                } else {
+                    <ol class="scheduler-queue">
+                        { for v.queue.iter().take(QUEUE_LISTED).map(|q| html! {
+                            <li class={classes!(q.worker.is_some().then_some("taken"))}>
+                                <code>{ q.run.to_string() }</code>
+                                <span class="muted">{ format!("p{} · try {} · token {}", q.priority, q.attempts, q.token) }</span>
+                                <span>{ match q.worker {
+                                    Some(w) => format!("worker {w}, hidden until {}", fmt_ms(q.until)),
+                                    None if q.until > v.now => format!("retry at {}", fmt_ms(q.until)),
+                                    None => "ready".to_string(),
+                                } }</span>
+                            </li>
+                        }) }
+                    </ol>
+                    if v.queue_depth > QUEUE_LISTED {
+                        <p class="muted small">{ format!("and {} more", v.queue_depth - QUEUE_LISTED) }</p>
+                    }
+                }
+            </section>
+            <section class="scheduler-panel" data-testid="workers">
+                <h2>{ format!("Workers · {busy} of {} busy", v.workers.len()) }</h2>
+                <ul class="scheduler-workers">
+                    { for v.workers.iter().enumerate().map(|(i, w)| {
+                        let util = (w.busy_ms * 100).checked_div(v.now).unwrap_or(0);
+                        let (state, text, progress) = match (&w.run, w.up) {
+                            (_, false) => ("down", "crashed".to_string(), 0),
+                            (Some((run, start, end)), true) => {
+                                let pct = v.now.saturating_sub(*start) * 100 / (end - start).max(1);
+                                ("busy", run.to_string(), pct.min(100))
+                            }
+                            (None, true) => ("idle", "idle".to_string(), 0),
+                        };
+                        html! {
+                            <li class={classes!("scheduler-worker", state)} data-testid={format!("worker-{i}")}>
+                                <span class="scheduler-worker-name">{ format!("worker {i}") }</span>
+                                <span class="scheduler-worker-run">
+                                    { text }
+                                    <span class="scheduler-progress"><span style={format!("width:{progress}%")} /></span>
+                                </span>
+                                <span class="scheduler-util" title="time busy since the start">{ format!("{util}% used") }</span>
+                            </li>
+                        }
+                    }) }
+                </ul>
+            </section>
+            <section class="scheduler-panel" data-testid="dlq">
+                <h2>{ format!("Dead-letter queue · {}", v.dead_letters) }</h2>
+                if dead.is_empty() {
+                    <p class="muted">{ "Nothing dead-lettered." }</p>
+                } else {
+                    <p class="scheduler-dlq">{ for dead.iter().map(|d| html! { <code>{ d }</code> }) }</p>
+                }
+            </section>
+            <section class={classes!("scheduler-panel", "scheduler-invariant", (v.duplicates > 0).then_some("broken"))}
+                data-testid="exactly-once" data-duplicates={v.duplicates.to_string()}>
+                <h2>{ "Exactly once at the target" }</h2>
+                <p>
+                    <strong>{ format!("{} applied", v.applied) }</strong>
+                    { " · " }
+                    <strong class={classes!((v.duplicates > 0).then_some("bad"))}>{ format!("{} duplicates", v.duplicates) }</strong>
+                    { format!(" · fencing {}", if v.fencing { "on" } else { "off" }) }
+                </p>
+                if let Some((t, detail)) = duplicate {
+                    <p class="scheduler-interleaving" data-testid="duplicate-detail">
+                        { format!("First duplicate at {}: {detail}", fmt_ms(t)) }
+                    </p>
+                }
+            </section>
+        </div>
     }
 }

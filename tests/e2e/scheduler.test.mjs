@@ -1,0 +1,305 @@
+// The scheduler lab end to end in headless Chromium: the cron expression box (description, next
+// runs in a chosen zone under each DST policy, an invalid expression pointing at its field),
+// leader failover with a higher fencing token, a duplicate with fencing off shown in the
+// exactly-once strip and reproduced by a share link, the phone layout, and screenshots.
+//
+// Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
+// Page helpers shared with the other lab suites are in lab-page.mjs.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { screenshot, url, useBrowser } from './helpers.mjs';
+import {
+  DESKTOP,
+  PHONE,
+  SPEED_10X,
+  TEST_OPTS,
+  WAIT_MS,
+  artifact,
+  assertNoHorizontalScroll,
+  byId,
+  decodeLink,
+  encodeLink,
+  finish,
+  openLab,
+  parseTime,
+  pausedState,
+  playPast,
+  share as shareLink,
+  step,
+  waitLogContains,
+} from './lab-page.mjs';
+
+const ctx = useBrowser();
+
+/** Opens a path; on the scheduler page, waits for its controls and its drawing. */
+const open = (path, opts = {}) => openLab(ctx.browser, path, { ...opts, ready: ['time', 'scheduler'] });
+
+/** A link made here to the scheduler lab: a scenario (merged over the defaults), inputs, a cursor. */
+const made = (scenario, inputs, cursor) => {
+  const link = encodeLink(url('#/scheduler'), { v: 1, lab: 'scheduler', scenario, inputs, cursor, view: {} });
+  return link.slice(link.indexOf('#'));
+};
+
+/** Three nodes, two workers, one job every ten seconds that takes two (as in core's tests). */
+const SMALL = {
+  nodes: 3,
+  workers: 2,
+  jobs: [{ name: 'tick', cron: '*/10 * * * * *', duration_ms: 2000 }],
+};
+
+/** A partitioned old leader whose clock runs 15 s slow keeps scheduling after failover. */
+const STALE_LEADER = [
+  [5_000, { clock_skew: { node: 0, skew_ms: -15000 } }],
+  [12_000, { partition_leader: { on: true } }],
+];
+
+/** The next runs the expression box lists. */
+const nextRuns = (page) => page.locator('[data-testid="cron-next"] li').allTextContents();
+
+/** Waits until the first listed run is `first`. */
+async function waitFirstRun(page, first) {
+  await page.waitForFunction(
+    (want) => document.querySelector('[data-testid="cron-next"] li')?.textContent === want,
+    first,
+    { timeout: WAIT_MS },
+  );
+}
+
+/** The node acting as leader and its token, once exactly one does. */
+async function leader(page, { above = 0 } = {}) {
+  const handle = await page.waitForFunction(
+    (min) => {
+      const leaders = [...document.querySelectorAll('[data-testid^="node-"][data-role="leader"]')];
+      if (leaders.length !== 1) return null;
+      const token = Number(leaders[0].dataset.token);
+      return token > min ? { node: leaders[0].dataset.testid, token } : null;
+    },
+    above,
+    { timeout: WAIT_MS },
+  );
+  return handle.jsonValue();
+}
+
+test('the expression box: description, next runs in a zone under each DST policy, and field errors', TEST_OPTS, async () => {
+  const opened = await open('#/scheduler');
+  const { page } = opened;
+  try {
+    const expr = byId(page, 'cron-expr');
+    await expr.fill('30 2 * * *');
+    await byId(page, 'cron-zone').selectOption('America/New_York');
+    await byId(page, 'cron-from').fill('2024-03-10');
+    await page.waitForFunction(
+      () => /At 02:30/.test(document.querySelector('[data-testid="cron-description"]')?.textContent ?? ''),
+      null,
+      { timeout: WAIT_MS },
+    );
+    assert.equal(await byId(page, 'cron-field').count(), 5, 'five fields named');
+    // 02:30 does not exist in New York on 10 March 2024 (clocks jump from 02:00 to 03:00).
+    await waitFirstRun(page, '2024-03-10T03:00:00-04:00');
+    let runs = await nextRuns(page);
+    assert.equal(runs.length, 8);
+    assert.equal(runs[1], '2024-03-11T02:30:00-04:00');
+    await byId(page, 'cron-gap').selectOption('skip');
+    await waitFirstRun(page, '2024-03-11T02:30:00-04:00');
+
+    // Fall back on 3 November 2024: 01:30 happens twice.
+    await expr.fill('30 1 * * *');
+    await byId(page, 'cron-from').fill('2024-11-03');
+    await waitFirstRun(page, '2024-11-03T01:30:00-04:00');
+    runs = await nextRuns(page);
+    assert.equal(runs[1], '2024-11-04T01:30:00-05:00', 'once: the first occurrence only');
+    await byId(page, 'cron-fold').selectOption('twice');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="cron-next"] li')[1]?.textContent === '2024-11-03T01:30:00-05:00',
+      null,
+      { timeout: WAIT_MS },
+    );
+
+    // Another zone: the same expression in UTC.
+    await byId(page, 'cron-zone').selectOption('UTC');
+    await waitFirstRun(page, '2024-11-03T01:30:00Z');
+
+    // An invalid minute: the error names the field and the field is marked; the page keeps working.
+    await expr.fill('61 9 * * 1-5');
+    const error = byId(page, 'cron-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /minute/);
+    assert.equal((await byId(page, 'cron-error-field').textContent()).trim(), '61minute');
+    assert.equal(await expr.getAttribute('aria-invalid'), 'true');
+    assert.equal(await byId(page, 'cron-next').count(), 0, 'no runs for an invalid expression');
+    // A date that never comes.
+    await expr.fill('0 0 30 2 *');
+    await page.waitForFunction(
+      () => /never|30 February|February/i.test(document.querySelector('[data-testid="cron-error"]')?.textContent ?? ''),
+      null,
+      { timeout: WAIT_MS },
+    );
+    const played = await playPast(page, 2_000);
+    assert.ok(played.ms > 2_000, 'the run still plays');
+    await expr.fill('0 9 * * 1-5');
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="cron-description"]')?.textContent === 'At 09:00, Monday through Friday',
+      null,
+      { timeout: WAIT_MS },
+    );
+    assert.equal(await byId(page, 'cron-error').count(), 0);
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('kill the leader: another node takes the lease with a higher fencing token', TEST_OPTS, async () => {
+  const opened = await open('#/scheduler');
+  const { page } = opened;
+  try {
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await playPast(page, 12_000);
+    const first = await leader(page);
+    assert.equal(await byId(page, 'lease-token').textContent(), String(first.token));
+    // The heatmap and the Gantt draw the default jobs.
+    assert.ok((await page.locator('.scheduler-cell.collision').count()) > 0, 'the default jobs collide every hour');
+    await page.locator('[data-testid="gantt-bar"]').first().waitFor();
+
+    await byId(page, 'fault-crash-leader').click();
+    await waitLogContains(page, 'You crashed the leader');
+    await page.waitForFunction(
+      (id) => document.querySelector(`[data-testid="${id}"]`)?.dataset.role === 'down',
+      first.node,
+      { timeout: WAIT_MS },
+    );
+    await byId(page, 'play').click();
+    const next = await leader(page, { above: first.token });
+    await byId(page, 'play').click();
+    await pausedState(page);
+    assert.notEqual(next.node, first.node, 'a different node leads');
+    assert.ok(next.token > first.token, `token ${next.token} > ${first.token}`);
+    assert.equal((await byId(page, 'exactly-once').getAttribute('data-duplicates')), '0', 'fencing on: no duplicate');
+
+    // A worker crash mid-job: the Gantt shows the crashed bar.
+    // Step (event by event, paused) until some worker is busy; the palette offers to crash it.
+    for (let i = 0; i < 200 && (await page.locator('.scheduler-worker.busy').count()) === 0; i++) await step(page);
+    const busy = await page.locator('.scheduler-worker.busy').first().getAttribute('data-testid');
+    assert.ok(busy, 'a worker is busy');
+    assert.equal(await byId(page, 'fault-crash-worker').textContent(), `Crash ${busy.replace('-', ' ')}`);
+    await byId(page, 'fault-crash-worker').click();
+    await waitLogContains(page, 'You crashed worker');
+    await page.locator('[data-testid="gantt-bar"][data-outcome="crashed"]').first().waitFor();
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('fencing off: the partitioned old leader double-fires, the strip shows it, and a link reproduces it', TEST_OPTS, async () => {
+  const a = await open(made({ ...SMALL, fencing: false }, STALE_LEADER, 40_000));
+  const { page } = a;
+  try {
+    const state = await pausedState(page);
+    assert.equal(state.ms, 40_000);
+    assert.equal(await page.locator('.error-banner').count(), 0);
+    const strip = byId(page, 'exactly-once');
+    assert.ok(Number(await strip.getAttribute('data-duplicates')) > 0, 'duplicates counted');
+    assert.match(await strip.getAttribute('class'), /\bbroken\b/);
+    const detail = await byId(page, 'duplicate-detail').textContent();
+    assert.match(detail, /applied twice/);
+    assert.match(detail, /node 0 .*token 1|token 1.*node 0/, `the interleaving names the old leader: ${detail}`);
+    assert.match(await byId(page, 'invariants').textContent(), /exactly-once/);
+    assert.ok((await page.locator('[data-testid="gantt-bar"][data-outcome="duplicate"]').count()) > 0, 'the Gantt marks the duplicate');
+
+    // One more step, then share: the link opens the same run at the same moment.
+    const after = await step(page);
+    const link = await shareLink(page, 'scheduler');
+    const { payload } = decodeLink(link);
+    assert.equal(payload.scenario.fencing, false);
+    assert.equal(payload.cursor, after.ms);
+    const b = await open(link.slice(link.indexOf('#')));
+    try {
+      const other = await pausedState(b.page);
+      assert.equal(other.time, after.time, 'same time');
+      assert.equal(other.digest, after.digest, 'same run fingerprint');
+      for (const id of ['exactly-once', 'store', 'nodes', 'workers', 'queue', 'gantt']) {
+        assert.equal(await byId(b.page, id).innerHTML(), await byId(page, id).innerHTML(), `same ${id} drawn`);
+      }
+    } finally {
+      await finish(b);
+    }
+  } finally {
+    await finish(a);
+  }
+
+  // The same faults with fencing on: the target refuses the stale copy.
+  const c = await open(made({ ...SMALL, fencing: true }, STALE_LEADER, 40_000));
+  try {
+    await pausedState(c.page);
+    assert.equal(await byId(c.page, 'exactly-once').getAttribute('data-duplicates'), '0');
+    assert.ok((await c.page.locator('[data-testid="gantt-bar"][data-outcome="fenced"]').count()) > 0, 'a fenced bar');
+  } finally {
+    await finish(c);
+  }
+});
+
+test('on a 390×844 phone the scheduler lab fits the width', TEST_OPTS, async () => {
+  const opened = await open(made({}, [[20_000, 'crash_leader']], 60_000), { viewport: PHONE });
+  const { page } = opened;
+  try {
+    await pausedState(page);
+    for (const id of ['scheduler', 'heatmap', 'gantt', 'cron-box']) {
+      const box = await byId(page, id).boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${id} is on screen: ${JSON.stringify(box)}`);
+    }
+    await assertNoHorizontalScroll(page, PHONE.width, 'scheduler lab');
+    await byId(page, 'cron-expr').fill('0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0 0');
+    await byId(page, 'cron-error').waitFor();
+    await assertNoHorizontalScroll(page, PHONE.width, 'scheduler lab with a long invalid expression');
+    await byId(page, 'compare').click();
+    await byId(page, 'compare-metrics').waitFor();
+    await assertNoHorizontalScroll(page, PHONE.width, 'scheduler lab in compare mode');
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('screenshots of the scheduler lab at 1280×800 and 390×844', TEST_OPTS, async () => {
+  // The default scenario at 100 s: the leader crashed at 30 s, a worker at 60 s, the first job
+  // slowed at 70 s, a job added at 40 s and triggered by hand at 80 s.
+  const inputs = [
+    [30_000, 'crash_leader'],
+    [40_000, { add_job: { job: { name: 'adhoc', cron: '*/15 * * * * *', duration_ms: 4000, priority: 6 } } }],
+    [60_000, { crash_worker: { worker: 1 } }],
+    [70_000, { slow_job: { job: 'billing', extra_ms: 30000 } }],
+    [80_000, { trigger: { name: 'billing' } }],
+  ];
+  const path = made({}, inputs, 100_000);
+  for (const [size, viewport] of [
+    ['1280', DESKTOP],
+    ['390', PHONE],
+  ]) {
+    const lab = await open(path, { viewport });
+    try {
+      const state = await pausedState(lab.page);
+      assert.equal(parseTime(state.time), 100_000);
+      assert.equal(await lab.page.locator('.error-banner').count(), 0);
+      await lab.page.locator('[data-testid="gantt-bar"]').first().waitFor();
+      await assertNoHorizontalScroll(lab.page, viewport.width, `scheduler lab at ${size}`);
+      await screenshot(lab.page, `scheduler-${size}`);
+      if (viewport === PHONE) {
+        // Each part at full resolution, to look at closely.
+        for (const id of ['cron-box', 'heatmap', 'gantt', 'store', 'nodes', 'queue', 'workers', 'exactly-once', 'faults']) {
+          const part = id === 'faults' ? lab.page.locator('.faults') : byId(lab.page, id);
+          await part.screenshot({ path: await artifact(`scheduler-390-${id}`) });
+        }
+      }
+      await lab.page.screenshot({ path: await artifact(`scheduler-${size}-viewport`) });
+    } finally {
+      await finish(lab);
+    }
+  }
+  const dup = await open(made({ ...SMALL, fencing: false }, STALE_LEADER, 40_000));
+  try {
+    await pausedState(dup.page);
+    await byId(dup.page, 'duplicate-detail').waitFor();
+    await screenshot(dup.page, 'scheduler-duplicate-1280');
+  } finally {
+    await finish(dup);
+  }
+});
