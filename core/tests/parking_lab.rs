@@ -848,3 +848,96 @@ fn an_ev_past_its_charging_limit_pays_the_idle_fee_and_a_stadium_sends_everyone_
         "#]],
     );
 }
+
+#[test]
+fn the_view_names_each_gates_phase_for_the_page() {
+    use orrery_core::parking::lab::GatePhase;
+    let phases = |control: Control, steps: &[(Time, &str)]| {
+        let mut commands = vec![(0, CAR), (0, CAR)];
+        commands.extend_from_slice(steps);
+        let run = run_of(tiny(&["c"], control), &commands, 5_000);
+        let v = run.sim().view();
+        v.gates
+            .iter()
+            .map(|g| (g.name.clone(), g.phase, g.holds_lock, g.retries))
+            .collect::<Vec<_>>()
+    };
+    // No control: after E1's read, E1 writes next and E2 reads.
+    assert_eq!(
+        phases(Control::None, &[(1_000, E1)]),
+        vec![
+            ("E1".into(), GatePhase::Write, false, 0),
+            ("E2".into(), GatePhase::Read, false, 0),
+            ("X1".into(), GatePhase::Idle, false, 0),
+        ]
+    );
+    // The global lock: E1 holds it between its read and its write, so E2 waits.
+    assert_eq!(
+        phases(Control::Lock, &[(1_000, E1)]),
+        vec![
+            ("E1".into(), GatePhase::Write, true, 0),
+            ("E2".into(), GatePhase::Waiting, false, 0),
+            ("X1".into(), GatePhase::Idle, false, 0),
+        ]
+    );
+    // CAS: E2's write fails on the version E1's write bumped; its next read is a retry.
+    assert_eq!(
+        phases(
+            Control::Cas,
+            &[(1_000, E1), (2_000, E2), (3_000, E1), (4_000, E2)]
+        ),
+        vec![
+            ("E1".into(), GatePhase::Idle, false, 0),
+            ("E2".into(), GatePhase::Retry, false, 1),
+            ("X1".into(), GatePhase::Idle, false, 0),
+        ]
+    );
+}
+
+#[test]
+fn the_double_assignment_report_follows_the_order_of_steps_taken_in_one_millisecond() {
+    let run = run_of(
+        tiny(&["c"], Control::None),
+        &[(0, CAR), (0, CAR), (0, E2), (0, E1), (0, E2), (0, E1)],
+        1_000,
+    );
+    let (_, _, v) = run.violation().expect("a double assignment");
+    expect![[r#"one vehicle per spot: 1A01 is assigned to 2 vehicles: E2 read it free for V2 at 0.000s, then E1 read it free for V1 at 0.000s, then E2 wrote V2 at 0.000s, then E1 wrote V1 at 0.000s"#]]
+    .assert_eq(&v.to_string());
+}
+
+#[test]
+fn level_stats_and_stats_count_the_table_and_the_counters() {
+    use orrery_core::parking::lot::SpotType;
+    let run = run_of(
+        tiny(&["cc", "eL"], Control::Cas),
+        &[(0, CAR), (1_000, E1), (2_000, E1)],
+        3_000,
+    );
+    let lab = run.sim();
+    let levels = lab.level_stats();
+    assert_eq!(levels.len(), 1);
+    let l = &levels[0];
+    assert_eq!(l.size[SpotType::Compact.index()], 2);
+    assert_eq!(l.size[SpotType::Ev.index()], 1);
+    assert_eq!(l.size[SpotType::Large.index()], 1);
+    assert_eq!(
+        l.free[SpotType::Compact.index()],
+        1,
+        "the car took a compact spot"
+    );
+    assert_eq!(l.free[SpotType::Large.index()], 1);
+    assert_eq!(l.sensor_faults, 0);
+    let s = lab.stats();
+    assert_eq!((s.spots, s.assigned, s.claimed), (4, 1, 0));
+    assert_eq!((s.arrivals, s.tickets, s.double_assignments), (1, 1, 0));
+    assert_eq!(s.entry_wait.count, 1);
+    assert_eq!(s.entry_wait.p50, 2_000, "queued at 0, written at 2 s");
+    assert!(s.utilisation_bp > 0);
+    // The view for a page leaves the spots out of lots larger than it draws.
+    assert_eq!(lab.view().spots.len(), 4);
+    assert!(lab.view_limited(3).spots.is_empty());
+    assert_eq!(lab.view_limited(4), lab.view());
+    let occupant = lab.view().spots.iter().find_map(|s| s.occupant);
+    assert_eq!(occupant.map(|p| p.kind.name()), Some("car"));
+}

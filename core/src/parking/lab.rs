@@ -47,7 +47,7 @@ use super::lot::{
     Strategy, VehicleType,
 };
 use super::traffic::{PayMethod, Traffic};
-use crate::metrics::{Histogram, Metrics};
+use crate::metrics::{Histogram, Metrics, Summary};
 use crate::rng::Rng;
 use crate::sim::{fmt_time, Emit, Refusal, Simulation, Time, Violation};
 
@@ -835,6 +835,9 @@ struct Gate {
     pending: Option<Pending>,
     stage: ExitStage,
     scheduled: bool,
+    /// Failed writes for the vehicle at the head of an entry gate's queue: its next read is a
+    /// retry. Drawn only; no rule reads it.
+    retries: u32,
 }
 
 impl Gate {
@@ -859,8 +862,11 @@ struct Vehicle {
     stay_ms: Time,
     reservation: Option<u64>,
     queued_at: Time,
-    /// `(gate, time)` of the read that found its spots, for the double-assignment report.
-    read: Option<(usize, Time)>,
+    /// `(gate, time, gate step number)` of the read that found its spots, for the
+    /// double-assignment report.
+    read: Option<(usize, Time, u64)>,
+    /// The gate step number of the write that assigned its spots (0: none yet).
+    wrote: u64,
     spots: Vec<u32>,
     ticket: Option<Ticket>,
     parked_at: Option<Time>,
@@ -890,11 +896,52 @@ pub struct SpotView {
     pub holders: Vec<u64>,
     /// Vehicles physically here.
     pub parked: Vec<u64>,
+    /// The profile of the first vehicle assigned here, for drawing it by type.
+    pub occupant: Option<Profile>,
     /// `"lease"`, `"row lock"`, `"hold"` or empty.
     pub claim: &'static str,
     pub sensor: SensorState,
     /// What the sensor reports.
     pub sensed: bool,
+}
+
+/// What a gate does next, as the page labels it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatePhase {
+    /// No vehicle at the gate.
+    Idle,
+    /// An entry gate's next step reads the spot table.
+    Read,
+    /// An entry gate read; its next step writes.
+    Write,
+    /// The global lock is held by another gate: the next step waits.
+    Waiting,
+    /// An entry gate's write failed (CAS conflict, fenced, hold gone): it reads again.
+    Retry,
+    /// An exit gate scans the ticket and bills.
+    Scan,
+    /// An exit gate takes the first payment attempt.
+    Pay,
+    /// An exit gate retries a declined or timed-out payment, with the idempotency key.
+    PayRetry,
+    /// An exit gate opens: the spot is freed.
+    Open,
+}
+
+impl GatePhase {
+    pub fn name(self) -> &'static str {
+        match self {
+            GatePhase::Idle => "idle",
+            GatePhase::Read => "read",
+            GatePhase::Write => "write",
+            GatePhase::Waiting => "waiting",
+            GatePhase::Retry => "retry",
+            GatePhase::Scan => "scan",
+            GatePhase::Pay => "pay",
+            GatePhase::PayRetry => "pay retry",
+            GatePhase::Open => "open",
+        }
+    }
 }
 
 /// One gate as the page draws it.
@@ -905,6 +952,47 @@ pub struct GateView {
     pub queue: Vec<u64>,
     /// The gate's next step in words: `read for V3`, `write 1A01 for V3`, `pay V7 (attempt 2)`.
     pub next_step: String,
+    pub phase: GatePhase,
+    /// This gate holds the global lock (control `lock`).
+    pub holds_lock: bool,
+    /// Failed writes for the vehicle at its head (entry gates).
+    pub retries: u32,
+}
+
+/// Spots of one level by type (indexed by [`SpotType::index`]): how many, how many free in the
+/// table.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LevelStats {
+    pub size: [u32; 6],
+    pub free: [u32; 6],
+    /// Spots whose sensor has failed.
+    pub sensor_faults: u32,
+}
+
+/// The figures the page shows beside the picture, read from the lab's counters.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    pub spots: u32,
+    /// Spots assigned in the table (a doubly assigned spot counts once).
+    pub assigned: u32,
+    /// Spots claimed by a lease, row lock or pre-booking hold.
+    pub claimed: u32,
+    pub arrivals: u64,
+    pub tickets: u64,
+    pub rejected_full: u64,
+    pub rejected_no_fit: u64,
+    pub exits: u64,
+    pub revenue_cents: u64,
+    pub payment_retries: u64,
+    pub double_charges: u64,
+    pub double_assignments: u64,
+    pub display_anomalies: u64,
+    pub prebookings: u64,
+    pub no_shows: u64,
+    /// Time-averaged share of spots assigned, in basis points.
+    pub utilisation_bp: u64,
+    pub entry_wait: Summary,
+    pub exit_wait: Summary,
 }
 
 /// A bill issued at an exit.
@@ -983,6 +1071,8 @@ pub struct ParkingLab {
     next_reservation: u64,
     /// The gate holding the global lock.
     lock: Option<usize>,
+    /// Gate steps taken so far: orders the steps of the double-assignment report.
+    gate_steps: u64,
     /// Parked vehicles by `(parked at, id)`: the special event's exits take the longest parked.
     parked: BTreeSet<(Time, u64)>,
     /// Charges per idempotency key of exits in progress.
@@ -996,6 +1086,8 @@ pub struct ParkingLab {
     claimed_spots: u32,
     /// Spots of each type.
     type_sizes: [u32; 6],
+    /// Spots of each type per level.
+    level_sizes: Vec<[u32; 6]>,
     /// Spot-milliseconds of assigned spots, for utilisation.
     assigned_ms: u128,
     assigned_since: Time,
@@ -1234,6 +1326,7 @@ impl ParkingLab {
                 reservation: None,
                 queued_at: 0,
                 read: None,
+                wrote: 0,
                 spots: Vec::new(),
                 ticket: None,
                 parked_at: None,
@@ -1440,7 +1533,7 @@ impl ParkingLab {
                         },
                     );
                     if let Some(c) = self.vehicles.get_mut(&v) {
-                        c.read = Some((g, now));
+                        c.read = Some((g, now, self.gate_steps));
                     }
                     self.gates[g].pending = Some(Pending {
                         vehicle: v,
@@ -1465,6 +1558,7 @@ impl ParkingLab {
                     self.lock = None;
                 }
                 self.gates[g].queue.pop_front();
+                self.gates[g].retries = 0;
                 let queued = self.vehicles.remove(&v).map_or(now, |c| c.queued_at);
                 self.entry_waits.record(now - queued);
                 out.emit(
@@ -1522,7 +1616,7 @@ impl ParkingLab {
             },
         );
         if let Some(c) = self.vehicles.get_mut(&v) {
-            c.read = Some((g, now));
+            c.read = Some((g, now, self.gate_steps));
         }
         self.gates[g].pending = Some(Pending {
             vehicle: v,
@@ -1605,6 +1699,7 @@ impl ParkingLab {
                     self.set_claim(i, Claim::Unclaimed);
                 }
             }
+            self.gates[g].retries += 1;
             out.emit(
                 now,
                 Event::WriteFailed {
@@ -1639,8 +1734,11 @@ impl ParkingLab {
         };
         self.counters.tickets += 1;
         self.gates[g].queue.pop_front();
+        self.gates[g].retries = 0;
+        let step = self.gate_steps;
         let queued = match self.vehicles.get_mut(&v) {
             Some(c) => {
+                c.wrote = step;
                 c.spots = p.spots.clone();
                 c.ticket = Some(ticket);
                 c.queued_at
@@ -1680,17 +1778,17 @@ impl ParkingLab {
         self.at(now + self.scenario.drive_ms as Time, Due::Parks(v));
     }
 
-    /// Who read spot `i` free and who wrote it, in time order.
+    /// Who read spot `i` free and who wrote it, in the order the gates took those steps
+    /// (several steps by hand can share a millisecond).
     fn interleaving_report(&self, i: u32, holders: &[u64]) -> String {
-        let mut steps: Vec<(Time, u8, String)> = Vec::new();
+        let mut steps: Vec<(u64, String)> = Vec::new();
         for v in holders {
             let Some(c) = self.vehicles.get(v) else {
                 continue;
             };
-            if let Some((g, t)) = c.read {
+            if let Some((g, t, seq)) = c.read {
                 steps.push((
-                    t,
-                    0,
+                    seq,
                     format!(
                         "{} read it free for V{v} at {}",
                         self.gates[g].name,
@@ -1698,10 +1796,9 @@ impl ParkingLab {
                     ),
                 ));
             }
-            if let (Some(t), Some((g, _))) = (c.ticket, c.read) {
+            if let (Some(t), Some((g, _, _))) = (c.ticket, c.read) {
                 steps.push((
-                    t.issued,
-                    1,
+                    c.wrote,
                     format!(
                         "{} wrote V{v} at {}",
                         self.gates[g].name,
@@ -1711,7 +1808,7 @@ impl ParkingLab {
             }
         }
         steps.sort();
-        let list: Vec<String> = steps.into_iter().map(|s| s.2).collect();
+        let list: Vec<String> = steps.into_iter().map(|s| s.1).collect();
         format!(
             "{} is assigned to {} vehicles: {}",
             self.lot.name(i),
@@ -1983,6 +2080,7 @@ impl ParkingLab {
     }
 
     fn step_gate(&mut self, g: usize, out: &mut dyn Emit<Event>) {
+        self.gate_steps += 1;
         if self.gates[g].exit {
             self.step_exit(g, out);
         } else {
@@ -2104,10 +2202,18 @@ impl ParkingLab {
 
     /// What the page draws at the current time.
     pub fn view(&self) -> ParkingView {
+        self.view_limited(usize::MAX)
+    }
+
+    /// [`ParkingLab::view`], with `spots` left empty when the lot has more than `max_spots`
+    /// (the page then draws [`ParkingLab::level_stats`] instead of a square per spot).
+    pub fn view_limited(&self, max_spots: usize) -> ParkingView {
+        let all = self.lot.spots.len() <= max_spots;
         let spots = self
             .lot
             .spots
             .iter()
+            .take(if all { usize::MAX } else { 0 })
             .map(|s| SpotView {
                 name: spot_name(s.level, s.row, s.pos),
                 level: s.level,
@@ -2116,6 +2222,11 @@ impl ParkingLab {
                 kind: s.kind,
                 holders: s.holders.clone(),
                 parked: s.parked.clone(),
+                occupant: s
+                    .holders
+                    .first()
+                    .and_then(|v| self.vehicles.get(v))
+                    .map(|c| c.profile),
                 claim: match s.claim {
                     Claim::Unclaimed => "",
                     Claim::Lease { .. } => "lease",
@@ -2129,8 +2240,25 @@ impl ParkingLab {
         let gates = self
             .gates
             .iter()
-            .map(|g| {
+            .enumerate()
+            .map(|(i, g)| {
                 let head = g.queue.front();
+                let others_lock =
+                    self.control == Control::Lock && self.lock.is_some_and(|h| h != i);
+                let phase = match (g.exit, head, &g.pending, &g.stage) {
+                    (_, None, _, _) => GatePhase::Idle,
+                    (false, Some(_), None, _) if others_lock => GatePhase::Waiting,
+                    (false, Some(_), None, _) if g.retries > 0 => GatePhase::Retry,
+                    (false, Some(_), None, _) => GatePhase::Read,
+                    (false, Some(_), Some(_), _) => GatePhase::Write,
+                    (true, Some(_), _, ExitStage::Scan) => GatePhase::Scan,
+                    (true, Some(_), _, ExitStage::Pay { attempt }) if *attempt > 1 => {
+                        GatePhase::PayRetry
+                    }
+                    (true, Some(_), _, ExitStage::Pay { .. }) => GatePhase::Pay,
+                    (true, Some(_), _, ExitStage::Open) if others_lock => GatePhase::Waiting,
+                    (true, Some(_), _, ExitStage::Open) => GatePhase::Open,
+                };
                 let next_step = match (g.exit, head, &g.pending, &g.stage) {
                     (_, None, _, _) => "idle".to_string(),
                     (false, Some(v), None, _) => format!("read for V{v}"),
@@ -2148,6 +2276,9 @@ impl ParkingLab {
                     exit: g.exit,
                     queue: g.queue.iter().copied().collect(),
                     next_step,
+                    phase,
+                    holds_lock: self.control == Control::Lock && self.lock == Some(i),
+                    retries: g.retries,
                 }
             })
             .collect();
@@ -2170,6 +2301,67 @@ impl ParkingLab {
             strategy: self.lot.strategy(),
             interleaving: self.scenario.interleaving,
             violation: self.check(),
+        }
+    }
+
+    /// Spots per level by type, free and with failed sensors: the summary the page draws for
+    /// lots too large for a square per spot.
+    pub fn level_stats(&self) -> Vec<LevelStats> {
+        let mut faults = vec![0; self.lot.levels as usize];
+        for s in &self.lot.spots {
+            if s.sensor != SensorState::Working {
+                faults[s.level as usize] += 1;
+            }
+        }
+        (0..self.lot.levels)
+            .map(|l| {
+                let mut free = [0; 6];
+                for t in SpotType::ALL {
+                    free[t.index()] = self.lot.free_of(l, t);
+                }
+                LevelStats {
+                    size: self.level_sizes[l as usize],
+                    free,
+                    sensor_faults: faults[l as usize],
+                }
+            })
+            .collect()
+    }
+
+    /// Time-averaged share of spots assigned so far, in basis points.
+    fn utilisation_bp(&self) -> u64 {
+        let spots = self.lot.spots.len() as u128;
+        let assigned = self.assigned_ms
+            + self.assigned_spots as u128 * self.now.saturating_sub(self.assigned_since) as u128;
+        if self.now == 0 {
+            0
+        } else {
+            (assigned * 10_000 / (spots * self.now as u128)) as u64
+        }
+    }
+
+    /// The headline figures: occupancy, rejections, revenue, waits, no-shows.
+    pub fn stats(&self) -> Stats {
+        let c = &self.counters;
+        Stats {
+            spots: self.lot.spots.len() as u32,
+            assigned: self.assigned_spots,
+            claimed: self.claimed_spots,
+            arrivals: c.arrivals,
+            tickets: c.tickets,
+            rejected_full: c.rejected_full,
+            rejected_no_fit: c.rejected_no_fit,
+            exits: c.exits,
+            revenue_cents: c.revenue_cents,
+            payment_retries: c.declines + c.timeouts,
+            double_charges: c.double_charges,
+            double_assignments: c.double_assignments,
+            display_anomalies: c.display_anomalies,
+            prebookings: c.prebookings,
+            no_shows: c.no_shows,
+            utilisation_bp: self.utilisation_bp(),
+            entry_wait: self.entry_waits.summary(),
+            exit_wait: self.exit_waits.summary(),
         }
     }
 
@@ -2250,6 +2442,7 @@ impl Simulation for ParkingLab {
                     pending: None,
                     stage: ExitStage::Scan,
                     scheduled: false,
+                    retries: 0,
                 });
             }
         }
@@ -2260,8 +2453,10 @@ impl Simulation for ParkingLab {
         }
         let displays_n = lot.levels as usize + 1;
         let mut type_sizes = [0; 6];
+        let mut level_sizes = vec![[0; 6]; lot.levels as usize];
         for sp in &lot.spots {
             type_sizes[sp.kind.index()] += 1;
+            level_sizes[sp.level as usize][sp.kind.index()] += 1;
         }
         let mut lab = ParkingLab {
             scenario: s.clone(),
@@ -2278,6 +2473,7 @@ impl Simulation for ParkingLab {
             reservations: BTreeMap::new(),
             next_reservation: 0,
             lock: None,
+            gate_steps: 0,
             parked: BTreeSet::new(),
             processor: BTreeMap::new(),
             displays: vec![0; displays_n],
@@ -2286,6 +2482,7 @@ impl Simulation for ParkingLab {
             assigned_spots: 0,
             claimed_spots: 0,
             type_sizes,
+            level_sizes,
             assigned_ms: 0,
             assigned_since: 0,
             traffic_rng: root.fork(1),
@@ -2564,15 +2761,8 @@ impl Simulation for ParkingLab {
         ] {
             m.counters.insert(name.to_string(), v);
         }
-        let spots = self.lot.spots.len() as u128;
-        let assigned = self.assigned_ms
-            + self.assigned_spots as u128 * self.now.saturating_sub(self.assigned_since) as u128;
-        let bp = if self.now == 0 {
-            0
-        } else {
-            assigned * 10_000 / (spots * self.now as u128)
-        };
-        m.counters.insert("utilisation_bp".into(), bp as u64);
+        m.counters
+            .insert("utilisation_bp".into(), self.utilisation_bp());
         m
     }
 }
