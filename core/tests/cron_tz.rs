@@ -12,39 +12,7 @@
 
 use expect_test::{expect, Expect};
 use orrery_core::cron::tzdata::TzData;
-use orrery_core::cron::{parse_rfc3339, Dst, Fold, Gap, Schedule, Zone};
-
-/// Every DST policy: both gap choices times both fold choices.
-const POLICIES: [(&str, Dst); 4] = [
-    (
-        "next_valid+once",
-        Dst {
-            gap: Gap::NextValid,
-            fold: Fold::Once,
-        },
-    ),
-    (
-        "next_valid+twice",
-        Dst {
-            gap: Gap::NextValid,
-            fold: Fold::Twice,
-        },
-    ),
-    (
-        "skip+once",
-        Dst {
-            gap: Gap::Skip,
-            fold: Fold::Once,
-        },
-    ),
-    (
-        "skip+twice",
-        Dst {
-            gap: Gap::Skip,
-            fold: Fold::Twice,
-        },
-    ),
-];
+use orrery_core::cron::Zone;
 
 /// A tiny TZif file: the header of RFC 8536 version 1 with no transitions and one offset.
 fn tzif(offset: i32, abbrev: &[u8]) -> Vec<u8> {
@@ -226,6 +194,39 @@ fn without_the_bundled_database_only_utc_is_named() {
 mod bundled {
     use super::*;
     use orrery_core::cron::tzdata;
+    use orrery_core::cron::{parse_rfc3339, Dst, Fold, Gap, Schedule};
+
+    /// Every DST policy: both gap choices times both fold choices.
+    const POLICIES: [(&str, Dst); 4] = [
+        (
+            "next_valid+once",
+            Dst {
+                gap: Gap::NextValid,
+                fold: Fold::Once,
+            },
+        ),
+        (
+            "next_valid+twice",
+            Dst {
+                gap: Gap::NextValid,
+                fold: Fold::Twice,
+            },
+        ),
+        (
+            "skip+once",
+            Dst {
+                gap: Gap::Skip,
+                fold: Fold::Once,
+            },
+        ),
+        (
+            "skip+twice",
+            Dst {
+                gap: Gap::Skip,
+                fold: Fold::Twice,
+            },
+        ),
+    ];
 
     const COMMITTED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../static/tzdata.bin");
 
@@ -419,4 +420,209 @@ mod bundled {
             "#]],
         );
     }
+}
+
+/// The scheduler lab's jobs in a zone: a job may name the IANA zone whose wall clock its cron
+/// follows, and the scenario may carry that zone's TZif data so the run needs no database.
+mod lab {
+    use orrery_core::cron::lab::{JobSpec, Scenario, SchedulerLab};
+    use orrery_core::run::Run;
+    use orrery_core::sim::Time;
+
+    /// One node, one worker, and one job per `(name, cron, zone)`, from `epoch`.
+    pub fn scenario(epoch: &str, jobs: &[(&str, &str, Option<&str>)]) -> Scenario {
+        let (epoch, _) = orrery_core::cron::parse_rfc3339(epoch).expect("epoch");
+        Scenario {
+            epoch,
+            nodes: 1,
+            workers: 1,
+            jobs: jobs
+                .iter()
+                .map(|&(name, cron, zone)| JobSpec {
+                    name: name.into(),
+                    cron: cron.into(),
+                    duration_ms: 1_000,
+                    zone: zone.map(String::from),
+                    ..JobSpec::default()
+                })
+                .collect(),
+            ..Scenario::default()
+        }
+    }
+
+    /// The lines of the run's transcript that mention a job, the commands and refusals
+    /// (elections left out).
+    pub fn job_lines(scenario: Scenario, commands: &[(Time, &str)], until: Time) -> String {
+        let run: Run<SchedulerLab> =
+            Run::scripted(scenario.clone(), commands, until).expect("a valid scenario");
+        run.transcript()
+            .lines()
+            .filter(|l| {
+                scenario.jobs.iter().any(|j| l.contains(&j.name))
+                    || l.contains("s > ")
+                    || l.to_lowercase().contains("refus")
+                    || l.contains("VIOLATION")
+            })
+            .map(|l| format!("{l}\n"))
+            .collect()
+    }
+}
+
+#[test]
+fn old_scenarios_read_and_write_the_same() {
+    let default = orrery_core::cron::lab::Scenario::default();
+    let json = serde_json::to_string(&default).unwrap();
+    assert!(!json.contains("zone") && !json.contains("tzif"), "{json}");
+    let back: orrery_core::cron::lab::Scenario = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, default);
+}
+
+#[test]
+fn a_zone_that_cannot_be_resolved_is_refused_with_a_message() {
+    use orrery_core::cron::lab::SchedulerLab;
+    use orrery_core::sim::Simulation;
+    let check = |scenario: orrery_core::cron::lab::Scenario, expect: Expect| {
+        let got = match SchedulerLab::new(&scenario) {
+            Ok(_) => "ok".to_string(),
+            Err(e) => format!("error: {e}"),
+        };
+        expect.assert_eq(&got);
+    };
+    // Without the bundled database this is "time zone data not loaded" (tested below).
+    #[cfg(feature = "tzdb-bundled")]
+    check(
+        lab::scenario(
+            "2024-01-01T00:00:00Z",
+            &[("nightly", "0 0 2 * * *", Some("Mars/Olympus_Mons"))],
+        ),
+        expect![[
+            r#"error: job nightly: zone: no time zone "Mars/Olympus_Mons"; use an IANA name such as Europe/London or UTC"#
+        ]],
+    );
+    let mut s = lab::scenario(
+        "2024-01-01T00:00:00Z",
+        &[("nightly", "0 0 2 * * *", Some("Europe/London"))],
+    );
+    s.tzif.insert("Europe/London".into(), "not base64!".into());
+    check(
+        s.clone(),
+        expect![
+            "error: tzif: Europe/London: TZif data is not base64: Invalid symbol 32, offset 3."
+        ],
+    );
+    s.tzif.insert(
+        "Europe/London".into(),
+        orrery_core::cron::tzdata::tzif_base64(b"<html>"),
+    );
+    check(s, expect!["error: tzif: Europe/London: not a TZif file"]);
+}
+
+#[cfg(feature = "tzdb-bundled")]
+mod lab_bundled {
+    use super::*;
+
+    #[test]
+    fn a_job_in_london_fires_once_across_the_fold_and_at_the_next_valid_instant_in_the_gap() {
+        // 27 October 2024: 01:30 happens twice in London (00:30Z and 01:30Z); a UTC job beside it.
+        let s = lab::scenario(
+            "2024-10-27T00:00:00Z",
+            &[
+                ("london", "0 30 1 * * *", Some("Europe/London")),
+                ("utc", "0 30 1 * * *", None),
+            ],
+        );
+        expect![[r#"
+            1800.000s node 0 enqueues london@1800s (token 1)
+            1800.000s worker 0 starts london@1800s (attempt 1, lag 0 ms)
+            1801.000s target applies london@1800s from worker 0 (token 1)
+            5400.000s node 0 enqueues utc@5400s (token 1)
+            5400.000s worker 0 starts utc@5400s (attempt 1, lag 0 ms)
+            5401.000s target applies utc@5400s from worker 0 (token 1)
+        "#]]
+        .assert_eq(&lab::job_lines(s, &[], 2 * 3_600_000));
+        // 31 March 2024: 01:30 does not exist in London (01:00Z jumps to 02:00 BST).
+        let s = lab::scenario(
+            "2024-03-31T00:00:00Z",
+            &[("london", "0 30 1 * * *", Some("Europe/London"))],
+        );
+        expect![[r#"
+            3600.000s node 0 enqueues london@3600s (token 1)
+            3600.000s worker 0 starts london@3600s (attempt 1, lag 0 ms)
+            3601.000s target applies london@3600s from worker 0 (token 1)
+        "#]]
+        .assert_eq(&lab::job_lines(s, &[], 2 * 3_600_000));
+    }
+
+    /// A scenario that carries its zone's TZif data runs exactly as the bundled zone does,
+    /// survives a JSON round trip (a link), and a job added later may use it.
+    #[test]
+    fn a_scenario_carrying_its_zone_data_runs_the_same() {
+        let bundled = lab::scenario(
+            "2024-03-09T06:00:00Z",
+            &[("ny", "0 30 2 * * *", Some("America/New_York"))],
+        );
+        let data = TzData::parse(&orrery_core::cron::tzdata::bundled().unwrap()).unwrap();
+        let mut carried = bundled.clone();
+        let (name, text) = data.scenario_tzif("America/New_York").unwrap();
+        carried.tzif.insert(name, text);
+        let json = serde_json::to_string(&carried).unwrap();
+        let back: orrery_core::cron::lab::Scenario = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, carried);
+        let add = r#"{"add_job": {"job": {"name": "ny2", "cron": "0 0 3 * * *", "duration_ms": 1000, "zone": "America/New_York"}}}"#;
+        let day = 86_400_000;
+        let want = lab::job_lines(bundled, &[(1_000, add)], 2 * day);
+        assert_eq!(lab::job_lines(back, &[(1_000, add)], 2 * day), want);
+        expect![[r#"
+            1.000s > {"add_job":{"job":{"name":"ny2","cron":"0 0 3 * * *","duration_ms":1000,"fail_percent":0,"priority":5,"misfire":"fire_once","overlap":"allow","zone":"America/New_York"}}}
+            1.000s job ny2 added
+            5400.000s node 0 enqueues ny@5400s (token 1)
+            5400.000s worker 0 starts ny@5400s (attempt 1, lag 0 ms)
+            5401.000s target applies ny@5400s from worker 0 (token 1)
+            7200.000s node 0 enqueues ny2@7200s (token 1)
+            7200.000s worker 0 starts ny2@7200s (attempt 1, lag 0 ms)
+            7201.000s target applies ny2@7200s from worker 0 (token 1)
+            90000.000s node 0 enqueues ny@90000s (token 1)
+            90000.000s node 0 enqueues ny2@90000s (token 1)
+            90000.000s worker 0 starts ny@90000s (attempt 1, lag 0 ms)
+            90001.000s target applies ny@90000s from worker 0 (token 1)
+            90001.000s worker 0 starts ny2@90000s (attempt 1, lag 1000 ms)
+            90002.000s target applies ny2@90000s from worker 0 (token 1)
+        "#]].assert_eq(&want);
+        // A job added with a zone nobody can resolve is refused, and the run goes on.
+        let mars = r#"{"add_job": {"job": {"name": "mars", "cron": "0 0 3 * * *", "duration_ms": 1000, "zone": "Mars/Olympus_Mons"}}}"#;
+        expect![[r#"
+            1.000s > {"add_job":{"job":{"name":"mars","cron":"0 0 3 * * *","duration_ms":1000,"fail_percent":0,"priority":5,"misfire":"fire_once","overlap":"allow","zone":"Mars/Olympus_Mons"}}} refused: job mars: zone: no time zone "Mars/Olympus_Mons"; use an IANA name such as Europe/London or UTC
+        "#]].assert_eq(&lab::job_lines(carried, &[(1_000, mars)], 2_000));
+    }
+}
+
+/// Without the bundled database (the web build), a job's zone must come with the scenario.
+#[cfg(not(feature = "tzdb-bundled"))]
+#[test]
+fn without_the_bundled_database_a_scenario_carries_its_zones() {
+    use orrery_core::cron::lab::SchedulerLab;
+    use orrery_core::sim::Simulation;
+    let mut s = lab::scenario(
+        "2024-03-09T06:00:00Z",
+        &[("ny", "0 30 2 * * *", Some("America/New_York"))],
+    );
+    assert_eq!(
+        SchedulerLab::new(&s).err().unwrap_or_default(),
+        r#"job ny: zone: time zone data not loaded: "America/New_York" needs the tz database (only UTC is built in)"#
+    );
+    let blob = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../static/tzdata.bin"))
+        .expect("static/tzdata.bin is committed");
+    let data = TzData::parse(&blob).unwrap();
+    let (name, text) = data.scenario_tzif("america/new_york").unwrap();
+    s.tzif.insert(name, text);
+    // The same fire times as with the bundled database (`a_scenario_carrying_its_zone_data…`).
+    expect![[r#"
+        5400.000s node 0 enqueues ny@5400s (token 1)
+        5400.000s worker 0 starts ny@5400s (attempt 1, lag 0 ms)
+        5401.000s target applies ny@5400s from worker 0 (token 1)
+        90000.000s node 0 enqueues ny@90000s (token 1)
+        90000.000s worker 0 starts ny@90000s (attempt 1, lag 0 ms)
+        90001.000s target applies ny@90000s from worker 0 (token 1)
+    "#]]
+    .assert_eq(&lab::job_lines(s, &[], 2 * 86_400_000));
 }

