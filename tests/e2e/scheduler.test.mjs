@@ -1,6 +1,7 @@
 // The scheduler lab end to end in headless Chromium: the cron expression box (description, next
 // runs in a chosen zone under each DST policy, an invalid expression pointing at its field),
-// leader failover with a higher fencing token, a duplicate with fencing off shown in the
+// time zones loaded on demand (UTC without any download, tzdata.bin fetched once, a failed
+// download said plainly and tried again), leader failover with a higher fencing token, a duplicate with fencing off shown in the
 // exactly-once strip and reproduced by a share link, the phone layout, and screenshots.
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
@@ -87,7 +88,7 @@ test('the expression box: description, next runs in a zone under each DST policy
   try {
     const expr = byId(page, 'cron-expr');
     await expr.fill('30 2 * * *');
-    await byId(page, 'cron-zone').selectOption('America/New_York');
+    await byId(page, 'cron-zone').fill('America/New_York');
     await byId(page, 'cron-from').fill('2024-03-10');
     await page.waitForFunction(
       () => /At 02:30/.test(document.querySelector('[data-testid="cron-description"]')?.textContent ?? ''),
@@ -117,7 +118,7 @@ test('the expression box: description, next runs in a zone under each DST policy
     );
 
     // Another zone: the same expression in UTC.
-    await byId(page, 'cron-zone').selectOption('UTC');
+    await byId(page, 'cron-zone').fill('UTC');
     await waitFirstRun(page, '2024-11-03T01:30:00Z');
 
     // An invalid minute: the error names the field and the field is marked; the page keeps working.
@@ -144,6 +145,120 @@ test('the expression box: description, next runs in a zone under each DST policy
       { timeout: WAIT_MS },
     );
     assert.equal(await byId(page, 'cron-error').count(), 0);
+  } finally {
+    await finish(opened);
+  }
+});
+
+/** Counts the page's requests for the tz database. */
+function countTzdata(page) {
+  const urls = [];
+  page.on('request', (r) => {
+    if (new URL(r.url()).pathname.endsWith('/tzdata.bin')) urls.push(r.url());
+  });
+  return urls;
+}
+
+test('time zones load on demand: UTC needs no download, New York fetches tzdata.bin once and shows DST-correct runs', TEST_OPTS, async () => {
+  const opened = await open('#/scheduler');
+  const { page } = opened;
+  const fetched = countTzdata(page);
+  // Hold the download until the page has said it is loading.
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/tzdata.bin', async (route) => {
+    await held;
+    await route.continue();
+  });
+  try {
+    const zone = byId(page, 'cron-zone');
+    assert.equal(await zone.inputValue(), 'UTC', 'the box starts in UTC');
+    await byId(page, 'cron-expr').fill('30 2 * * *');
+    await byId(page, 'cron-from').fill('2024-03-10');
+    await waitFirstRun(page, '2024-03-10T02:30:00Z');
+    assert.equal(await page.locator('#scheduler-zones option').count(), 6, 'a short list of zones before loading');
+    assert.equal(fetched.length, 0, 'UTC needs no time zone data');
+
+    await zone.fill('America/New_York');
+    await byId(page, 'cron-tz-loading').waitFor();
+    assert.equal(await byId(page, 'cron-tz-loading').textContent(), 'loading time zones…');
+    assert.equal(await byId(page, 'cron-next').count(), 0, 'no runs until the zone is known');
+    release();
+    // 02:30 does not exist in New York on 10 March 2024: the next valid instant, then EDT.
+    await waitFirstRun(page, '2024-03-10T03:00:00-04:00');
+    assert.deepEqual((await nextRuns(page)).slice(0, 3), [
+      '2024-03-10T03:00:00-04:00',
+      '2024-03-11T02:30:00-04:00',
+      '2024-03-12T02:30:00-04:00',
+    ]);
+    assert.equal(await byId(page, 'cron-tz-loading').count(), 0);
+    await page.waitForFunction(() => document.querySelectorAll('#scheduler-zones option').length > 500, null, {
+      timeout: WAIT_MS,
+    });
+    await byId(page, 'cron-box').screenshot({ path: await artifact('scheduler-zone-new-york') });
+
+    // Other zones come from the same download, any ASCII case; November's fold in New York.
+    await byId(page, 'cron-expr').fill('30 1 * * *');
+    await byId(page, 'cron-from').fill('2024-11-03');
+    await byId(page, 'cron-fold').selectOption('twice');
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid="cron-next"] li')[1]?.textContent === '2024-11-03T01:30:00-05:00',
+      null,
+      { timeout: WAIT_MS },
+    );
+    await byId(page, 'cron-fold').selectOption('once');
+    await zone.fill('europe/london');
+    await byId(page, 'cron-from').fill('2024-03-31');
+    await waitFirstRun(page, '2024-03-31T02:00:00+01:00');
+    await zone.fill('Australia/Lord_Howe');
+    await byId(page, 'cron-expr').fill('15 2 * * *');
+    await byId(page, 'cron-from').fill('2024-10-06');
+    await waitFirstRun(page, '2024-10-06T02:30:00+11:00');
+    await zone.fill('Asia/Kolkata');
+    await waitFirstRun(page, '2024-10-06T02:15:00+05:30');
+    await zone.fill('Mars/Olympus_Mons');
+    await page.waitForFunction(
+      () => /no time zone "Mars\/Olympus_Mons"/.test(document.querySelector('[data-testid="cron-error"]')?.textContent ?? ''),
+      null,
+      { timeout: WAIT_MS },
+    );
+    await zone.fill('UTC');
+    await waitFirstRun(page, '2024-10-06T02:15:00Z');
+    assert.deepEqual(fetched, [url('tzdata.bin')], 'fetched once, relative to the page');
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('a failed time zone download says so, UTC keeps working, and it can be tried again', TEST_OPTS, async () => {
+  const opened = await open('#/scheduler');
+  const { page, errors } = opened;
+  const fetched = countTzdata(page);
+  let down = true;
+  await page.route('**/tzdata.bin', (route) =>
+    down ? route.fulfill({ status: 503, contentType: 'text/plain', body: 'maintenance' }) : route.continue(),
+  );
+  try {
+    await byId(page, 'cron-expr').fill('0 9 * * *');
+    await byId(page, 'cron-from').fill('2024-06-01');
+    await byId(page, 'cron-zone').fill('Asia/Tokyo');
+    const error = byId(page, 'cron-tz-error');
+    await error.waitFor();
+    assert.match(await error.textContent(), /Could not load the time zones \(tzdata\.bin\): the server answered 503/);
+    await byId(page, 'cron-box').screenshot({ path: await artifact('scheduler-zone-failed') });
+    await byId(page, 'cron-zone').fill('UTC');
+    await waitFirstRun(page, '2024-06-01T09:00:00Z');
+    await byId(page, 'cron-zone').fill('Asia/Tokyo');
+    await error.waitFor();
+    assert.equal(fetched.length, 1, 'a failure is not retried behind the user\'s back');
+    down = false;
+    await byId(page, 'cron-tz-retry').click();
+    await waitFirstRun(page, '2024-06-01T09:00:00+09:00');
+    assert.equal(fetched.length, 2);
+    // The browser reports the refused download on the console; that one is expected.
+    const expected = (e) => /status of 503/.test(e);
+    assert.equal(errors.filter(expected).length, 1, errors.join('\n'));
+    errors.splice(0, errors.length, ...errors.filter((e) => !expected(e)));
   } finally {
     await finish(opened);
   }

@@ -43,8 +43,11 @@
 //! | misfire (runs due longer than `misfire_grace_ms` ago, after downtime) | `fire_once` (the latest only), `fire_all`, `skip` |
 //! | overlap (a run of the job is still going when the next is taken) | `allow`, `skip` (drop the new run), `queue` (wait), `replace` (cancel the old run) |
 //!
-//! Cron expressions are evaluated in UTC: simulated time 0 is the scenario's `epoch` (Unix
-//! seconds). At one time, in this order: restarts, expired visibility timeouts, workers
+//! Cron expressions are evaluated in UTC, or on the wall clock of a job's `zone` (with the
+//! default DST policy: a skipped time runs at the next valid instant, a repeated one once).
+//! Simulated time 0 is the scenario's `epoch` (Unix seconds). A zone is resolved from the
+//! scenario's own `tzif` data when it carries the zone, so a link replays identically
+//! anywhere; otherwise from the bundled database (native builds; see [`super::tzdata`]). At one time, in this order: restarts, expired visibility timeouts, workers
 //! (finishing, then heartbeats, by index), nodes (by index), then idle workers pull.
 
 use std::cmp::Reverse;
@@ -54,7 +57,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{civil, Schedule};
+use super::{civil, tzdata, Schedule, Zone};
 use crate::metrics::Metrics;
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
@@ -101,6 +104,10 @@ pub struct JobSpec {
     pub priority: u32,
     pub misfire: Misfire,
     pub overlap: Overlap,
+    /// The IANA zone whose wall clock `cron` follows; UTC when absent (and then not written,
+    /// so older links read and write the same).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub zone: Option<String>,
 }
 
 impl Default for JobSpec {
@@ -113,6 +120,7 @@ impl Default for JobSpec {
             priority: 5,
             misfire: Misfire::FireOnce,
             overlap: Overlap::Allow,
+            zone: None,
         }
     }
 }
@@ -165,6 +173,11 @@ pub struct Scenario {
     /// How long a crashed node or worker stays down.
     pub restart_ms: u64,
     pub jobs: Vec<JobSpec>,
+    /// Time-zone data the jobs' zones need, carried by the scenario so a run is reproducible
+    /// without any database: zone name → its TZif file in base64 (see
+    /// [`tzdata::tzif_base64`]). Empty (and not written) when every job runs in UTC.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tzif: BTreeMap<String, String>,
 }
 
 impl Default for Scenario {
@@ -179,6 +192,7 @@ impl Default for Scenario {
                     priority,
                     misfire,
                     overlap,
+                    zone: None,
                 }
             };
         Scenario {
@@ -235,6 +249,7 @@ impl Default for Scenario {
                     Overlap::Replace,
                 ),
             ],
+            tzif: BTreeMap::new(),
         }
     }
 }
@@ -271,14 +286,36 @@ impl Scenario {
         if self.jobs.len() > 2_000 {
             return Err("at most 2000 jobs".into());
         }
+        if self.tzif.len() > tzdata::MAX_SCENARIO_ZONES {
+            return Err(format!(
+                "tzif: at most {} zones",
+                tzdata::MAX_SCENARIO_ZONES
+            ));
+        }
+        for (name, text) in &self.tzif {
+            tzdata::zone_from_base64(name, text).map_err(|e| format!("tzif: {e}"))?;
+        }
         let mut names = BTreeSet::new();
         for j in &self.jobs {
             j.validate()?;
+            self.job_zone(j)?;
             if !names.insert(&j.name) {
                 return Err(format!("two jobs are named {}", j.name));
             }
         }
         Ok(())
+    }
+
+    /// The zone of a job: UTC, the scenario's own `tzif` data for it, or the bundled database.
+    pub fn job_zone(&self, job: &JobSpec) -> Result<Zone, String> {
+        let Some(name) = &job.zone else {
+            return Ok(Zone::utc());
+        };
+        match self.tzif.get(name) {
+            Some(text) => tzdata::zone_from_base64(name, text),
+            None => Zone::named(name),
+        }
+        .map_err(|e| format!("job {}: zone: {e}", job.name))
     }
 }
 
@@ -658,6 +695,8 @@ struct Job {
     key: Rc<str>,
     spec: JobSpec,
     schedule: Schedule,
+    /// The wall clock `schedule` follows.
+    zone: Zone,
     created: Time,
     extra_ms: u64,
 }
@@ -985,10 +1024,7 @@ impl SchedulerLab {
             let mut due = Vec::new();
             let mut missed = 0u64;
             let mut t = self.unix(cursor);
-            while let Some(n) = job
-                .schedule
-                .next_after(t, &super::Zone::utc(), Default::default())
-            {
+            while let Some(n) = job.schedule.next_after(t, &job.zone, Default::default()) {
                 if n > local_unix {
                     break;
                 }
@@ -1120,7 +1156,7 @@ impl SchedulerLab {
     fn first_due(&self, job: &Job, cursor: Option<Time>) -> Option<Time> {
         let from = cursor.unwrap_or(job.created).max(job.created);
         job.schedule
-            .next_after(self.unix(from), &super::Zone::utc(), Default::default())
+            .next_after(self.unix(from), &job.zone, Default::default())
             .map(|n| self.sim_ms(n))
     }
 
@@ -1577,6 +1613,7 @@ impl Simulation for SchedulerLab {
                     key: spec.name.as_str().into(),
                     spec: spec.clone(),
                     schedule,
+                    zone: scenario.job_zone(spec)?,
                     created: 0,
                     extra_ms: 0,
                 },
@@ -1793,6 +1830,7 @@ impl Simulation for SchedulerLab {
             Command::AddJob { job } | Command::UpdateJob { job } => {
                 let adding = matches!(command, Command::AddJob { .. });
                 let schedule = job.validate().map_err(Refusal)?;
+                let zone = self.scenario.job_zone(job).map_err(Refusal)?;
                 match (adding, self.jobs.get_mut(&job.name)) {
                     (true, Some(_)) => {
                         return Err(Refusal(format!("job {} already exists", job.name)))
@@ -1801,6 +1839,7 @@ impl Simulation for SchedulerLab {
                     (false, Some(j)) => {
                         j.spec = job.clone();
                         j.schedule = schedule;
+                        j.zone = zone;
                         self.replan(&job.name);
                         out.emit(
                             now,
@@ -1819,6 +1858,7 @@ impl Simulation for SchedulerLab {
                                 key: job.name.as_str().into(),
                                 spec: job.clone(),
                                 schedule,
+                                zone,
                                 created: now,
                                 extra_ms: 0,
                             },

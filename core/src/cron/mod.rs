@@ -21,8 +21,8 @@
 //! # Time zones and DST
 //!
 //! Fire times are computed on the zone's wall clock (a local timeline, see [`civil`]) one
-//! stretch of constant UTC offset at a time, with the zone's transitions from the bundled IANA
-//! database ([`jiff`]). Each transition is a gap (clocks jump forward: local times skipped) or
+//! stretch of constant UTC offset at a time, with the zone's transitions from the IANA database
+//! ([`jiff`]): bundled into native builds, loaded on demand by the page ([`tzdata`]). Each transition is a gap (clocks jump forward: local times skipped) or
 //! a fold (clocks go back: local times repeated):
 //!
 //! ```text
@@ -45,6 +45,7 @@
 //! * [`expr`]: parsing, day matching and the local-timeline search.
 //! * [`describe`]: the plain-language description.
 //! * [`lab`]: the scheduler lab, a distributed cron built on this engine (evaluated in UTC).
+//! * [`tzdata`]: the tz database as one blob the page fetches (`static/tzdata.bin`).
 //! * [`heatmap`]: the week heatmap of fire times, with collisions.
 //! * [`gantt`]: the lab's executions (start, end, worker, outcome) read from its event log.
 
@@ -54,6 +55,7 @@ pub mod expr;
 pub mod gantt;
 pub mod heatmap;
 pub mod lab;
+pub mod tzdata;
 
 use jiff::tz::TimeZone;
 use jiff::Timestamp;
@@ -61,6 +63,7 @@ use serde::{Deserialize, Serialize};
 
 pub use civil::{format_rfc3339, parse_rfc3339};
 pub use expr::{CronError, Field, Part, Schedule};
+pub use tzdata::TzData;
 
 use civil::{MAX_SECOND, MIN_SECOND};
 
@@ -93,9 +96,11 @@ pub struct Dst {
     pub fold: Fold,
 }
 
-/// A time zone: UTC, or an IANA zone from the bundled database.
+/// A time zone: UTC, or an IANA zone from the bundled database ([`Zone::named`]) or from a
+/// loaded [`TzData`] ([`TzData::zone`]).
 #[derive(Clone, Debug)]
 pub struct Zone {
+    /// The canonical IANA spelling (`America/New_York`), or `UTC`.
     name: String,
     /// `None` for UTC, which needs no transitions (and takes the fast path).
     tz: Option<TimeZone>,
@@ -115,19 +120,35 @@ impl Zone {
         }
     }
 
-    /// The zone with this IANA name (`Europe/London`), or `UTC`.
+    /// The zone with this IANA name (`Europe/London`, any ASCII case), or `UTC`, from the tz
+    /// database bundled into this build (the `tzdb-bundled` feature). Without that feature
+    /// only UTC is known: load a [`TzData`] and use [`TzData::zone`].
     pub fn named(name: &str) -> Result<Zone, String> {
         if name.eq_ignore_ascii_case("utc") || name == "Z" {
             return Ok(Zone::utc());
         }
-        TimeZone::get(name)
-            .map(|tz| Zone {
-                name: name.to_string(),
-                tz: Some(tz),
-            })
-            .map_err(|_| {
-                format!("no time zone {name:?}; use an IANA name such as Europe/London or UTC")
-            })
+        Zone::bundled(name)
+    }
+
+    #[cfg(feature = "tzdb-bundled")]
+    fn bundled(name: &str) -> Result<Zone, String> {
+        let tz = TimeZone::get(name).map_err(|_| Zone::unknown(name))?;
+        Ok(Zone {
+            name: tz.iana_name().unwrap_or(name).to_string(),
+            tz: Some(tz),
+        })
+    }
+
+    #[cfg(not(feature = "tzdb-bundled"))]
+    fn bundled(name: &str) -> Result<Zone, String> {
+        Err(format!(
+            "time zone data not loaded: {name:?} needs the tz database (only UTC is built in)"
+        ))
+    }
+
+    /// The message for a name that no database holds.
+    fn unknown(name: &str) -> String {
+        format!("no time zone {name:?}; use an IANA name such as Europe/London or UTC")
     }
 
     pub fn name(&self) -> &str {

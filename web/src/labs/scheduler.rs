@@ -3,7 +3,7 @@
 //! nodes with the lease and fencing tokens, the queue, the workers and the exactly-once strip.
 //!
 //! ```text
-//!   [ 0 9 * * 1-5        ] [Europe/London ▾]   At 09:00, Monday through Friday
+//!   [ 0 9 * * 1-5        ] [Europe/London   ]   At 09:00, Monday through Friday
 //!   next: 2024-01-01T09:00:00+00:00 …
 //!   week  Mon ▇▇░░▇ … (7 × 24 hours, darker = more fires, outlined = two or more jobs)
 //!   store ● lease node 1, token 3, expires 41.0s
@@ -14,16 +14,30 @@
 //!
 //! Everything drawn comes from `SchedulerLab::view()` and the core cron engine; nothing here
 //! decides what the scheduler does. The fault palette sends the lab's commands.
+//!
+//! **Time zones are loaded on demand.** The bundle carries no tz database (`orrery-core` is
+//! built without `tzdb-bundled`), so UTC works at once and the first zone other than UTC
+//! fetches `tzdata.bin` (a relative URL, so any base path works) into one [`TzData`] that the
+//! page keeps for its lifetime; every expression box shares it, and it is fetched once.
+//!
+//! ```text
+//!   zone "UTC" ──────────────────────────────► Zone::named ──► next runs
+//!   zone "Asia/Tokyo" ─► Idle ─► Loading ("loading time zones…") ─► Ready(TzData) ─► TzData::zone
+//!                                       └─► Failed ("could not load …", Try again) ─► Idle
+//! ```
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
 use orrery_core::cron::gantt::{executions, Execution};
 use orrery_core::cron::heatmap;
 use orrery_core::cron::lab::{SchedulerLab, SchedulerView};
-use orrery_core::cron::{civil, Dst, Field, Fold, Gap, Schedule, Zone};
+use orrery_core::cron::{civil, Dst, Field, Fold, Gap, Schedule, TzData, Zone};
 use orrery_core::registry::LabRun;
 use orrery_core::{Run, Time};
 use serde_json::{json, Value};
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
@@ -32,7 +46,7 @@ use crate::components::faults::{Fault, Palette};
 
 const MISFIRE: &[&str] = &["fire_once", "fire_all", "skip"];
 const OVERLAP: &[&str] = &["allow", "skip", "queue", "replace"];
-/// Zones offered by the expression box.
+/// Zones offered by the expression box before the tz database is loaded (then every zone is).
 const ZONES: &[&str] = &[
     "UTC",
     "America/New_York",
@@ -253,6 +267,152 @@ const QUEUE_LISTED: usize = 12;
 const GAPS: &[(&str, &str)] = &[("next_valid", "next valid instant"), ("skip", "skip it")];
 const FOLDS: &[(&str, &str)] = &[("once", "once"), ("twice", "twice")];
 
+/// Where the tz database is fetched from, relative to the page.
+const TZDATA_URL: &str = "tzdata.bin";
+
+/// The page's tz database: not asked for yet, on its way, loaded, or failed with a message.
+#[derive(Clone)]
+enum TzLoad {
+    Idle,
+    Loading,
+    Ready(Rc<TzData>),
+    Failed(String),
+}
+
+thread_local! {
+    /// One load for the whole page, shared by every expression box (compare mode draws two).
+    static TZDATA: RefCell<TzLoad> = const { RefCell::new(TzLoad::Idle) };
+    /// Boxes to redraw when the load ends.
+    static TZDATA_WAITING: RefCell<Vec<Callback<()>>> = const { RefCell::new(Vec::new()) };
+}
+
+fn tzdata_state() -> TzLoad {
+    TZDATA.with(|t| t.borrow().clone())
+}
+
+/// Starts the fetch unless it has started already, and redraws `redraw` when it ends.
+fn request_tzdata(redraw: Callback<()>) {
+    let start = TZDATA.with(|t| {
+        let mut t = t.borrow_mut();
+        match *t {
+            TzLoad::Idle => {
+                *t = TzLoad::Loading;
+                true
+            }
+            _ => false,
+        }
+    });
+    if !matches!(tzdata_state(), TzLoad::Loading) {
+        return;
+    }
+    TZDATA_WAITING.with(|w| w.borrow_mut().push(redraw));
+    if start {
+        wasm_bindgen_futures::spawn_local(async {
+            let loaded = match fetch_tzdata().await {
+                Ok(data) => TzLoad::Ready(Rc::new(data)),
+                Err(e) => TzLoad::Failed(e),
+            };
+            TZDATA.with(|t| *t.borrow_mut() = loaded);
+            for redraw in TZDATA_WAITING.with(|w| std::mem::take(&mut *w.borrow_mut())) {
+                redraw.emit(());
+            }
+        });
+    }
+}
+
+/// A JavaScript exception as text.
+fn js_text(e: wasm_bindgen::JsValue) -> String {
+    match e.dyn_ref::<js_sys::Error>() {
+        Some(e) => String::from(e.message()),
+        None => e.as_string().unwrap_or_else(|| format!("{e:?}")),
+    }
+}
+
+/// Fetches and parses `tzdata.bin`.
+async fn fetch_tzdata() -> Result<TzData, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let response = JsFuture::from(window.fetch_with_str(TZDATA_URL))
+        .await
+        .map_err(js_text)?;
+    let response: web_sys::Response = response.dyn_into().map_err(js_text)?;
+    if !response.ok() {
+        return Err(format!(
+            "the server answered {} {}",
+            response.status(),
+            response.status_text()
+        ));
+    }
+    let buffer = JsFuture::from(response.array_buffer().map_err(js_text)?)
+        .await
+        .map_err(js_text)?;
+    TzData::parse(&js_sys::Uint8Array::new(&buffer).to_vec())
+}
+
+/// The tz database for a box that `needs` it: starts the fetch the first time, and redraws
+/// the box when it ends. `attempt` changes when the user asks to try again.
+#[hook]
+fn use_tzdata(needs: bool, attempt: u32) -> TzLoad {
+    let redraw = use_force_update();
+    use_effect_with((needs, attempt), move |(needs, _)| {
+        if *needs {
+            request_tzdata(Callback::from(move |()| redraw.force_update()));
+        }
+    });
+    tzdata_state()
+}
+
+/// Forgets a failed load so that the next request fetches again.
+fn retry_tzdata() {
+    TZDATA.with(|t| {
+        let mut t = t.borrow_mut();
+        if matches!(*t, TzLoad::Failed(_)) {
+            *t = TzLoad::Idle;
+        }
+    });
+}
+
+#[derive(Properties)]
+struct ZoneListProps {
+    data: Option<Rc<TzData>>,
+}
+
+impl PartialEq for ZoneListProps {
+    fn eq(&self, other: &Self) -> bool {
+        match (&self.data, &other.data) {
+            (Some(a), Some(b)) => Rc::ptr_eq(a, b),
+            (None, None) => true,
+            _ => false,
+        }
+    }
+}
+
+/// The zone picker's suggestions: the short list, then every zone once the data is loaded.
+/// A component of its own so that hundreds of options are not redrawn with every frame.
+#[function_component(ZoneList)]
+fn zone_list(props: &ZoneListProps) -> Html {
+    let options = |names: &mut dyn Iterator<Item = &str>| -> Html {
+        names
+            .map(|z| html! { <option value={z.to_string()} /> })
+            .collect()
+    };
+    html! {
+        <datalist id="scheduler-zones" data-testid="cron-zones">
+            { match &props.data {
+                Some(data) => options(&mut std::iter::once("UTC").chain(data.names())),
+                None => options(&mut ZONES.iter().copied()),
+            } }
+        </datalist>
+    }
+}
+
+/// How the chosen zone stands: resolved, waiting for the data, or a message.
+enum ZoneChoice {
+    Zone(Zone),
+    Loading,
+    Bad(String),
+    LoadFailed(String),
+}
+
 #[derive(Properties, PartialEq)]
 struct CronBoxProps {
     now_unix: i64,
@@ -315,7 +475,8 @@ fn on_value(state: UseStateHandle<String>) -> Callback<Event> {
 #[function_component(CronBox)]
 fn cron_box(props: &CronBoxProps) -> Html {
     let expr = use_state(|| "30 2 * * 1-5".to_string());
-    let zone = use_state(|| "America/New_York".to_string());
+    let zone = use_state(|| "UTC".to_string());
+    let attempt = use_state(|| 0u32);
     let gap = use_state(|| "next_valid".to_string());
     let fold = use_state(|| "once".to_string());
     let from = use_state(String::new);
@@ -324,6 +485,20 @@ fn cron_box(props: &CronBoxProps) -> Html {
         Callback::from(move |e: InputEvent| {
             let input: HtmlInputElement = e.target_unchecked_into();
             expr.set(input.value());
+        })
+    };
+    let zone_input = {
+        let zone = zone.clone();
+        Callback::from(move |e: InputEvent| {
+            let input: HtmlInputElement = e.target_unchecked_into();
+            zone.set(input.value());
+        })
+    };
+    let retry = {
+        let attempt = attempt.clone();
+        Callback::from(move |_: MouseEvent| {
+            retry_tzdata();
+            attempt.set(*attempt + 1);
         })
     };
     let from_input = {
@@ -345,12 +520,31 @@ fn cron_box(props: &CronBoxProps) -> Html {
             Fold::Once
         },
     };
-    let zone_result = Zone::named(&zone);
+    // UTC (and, natively, any zone) needs no data; anything else waits for the tz database.
+    let zone_name = zone.trim();
+    let builtin = Zone::named(zone_name).ok();
+    let tz = use_tzdata(builtin.is_none() && !zone_name.is_empty(), *attempt);
+    let choice = match (builtin, &tz) {
+        (Some(z), _) => ZoneChoice::Zone(z),
+        (None, _) if zone_name.is_empty() => {
+            ZoneChoice::Bad("Choose a time zone, such as UTC or Europe/London.".into())
+        }
+        (None, TzLoad::Ready(data)) => match data.zone(zone_name) {
+            Ok(z) => ZoneChoice::Zone(z),
+            Err(e) => ZoneChoice::Bad(e),
+        },
+        (None, TzLoad::Idle | TzLoad::Loading) => ZoneChoice::Loading,
+        (None, TzLoad::Failed(e)) => ZoneChoice::LoadFailed(e.clone()),
+    };
+    let loaded = match &tz {
+        TzLoad::Ready(data) => Some(data.clone()),
+        _ => None,
+    };
     // The chosen day starts at local midnight in the chosen zone (near enough: the offset at
     // UTC midnight).
-    let start = match (parse_date(&from), &zone_result) {
-        (Some(day), Ok(z)) => day - i64::from(z.offset_at(day)),
-        (Some(day), Err(_)) => day,
+    let start = match (parse_date(&from), &choice) {
+        (Some(day), ZoneChoice::Zone(z)) => day - i64::from(z.offset_at(day)),
+        (Some(day), _) => day,
         (None, _) => props.now_unix,
     };
     let shown_from = if from.is_empty() {
@@ -377,17 +571,29 @@ fn cron_box(props: &CronBoxProps) -> Html {
             </ol>
         }
     });
-    let body = match (&parsed, &zone_result) {
+    let body = match (&parsed, &choice) {
         (Err(e), _) => html! {
             <p class="scheduler-error" data-testid="cron-error" role="alert">
                 { e.field.map(|f| html! { <strong>{ format!("{} field: ", f.name()) }</strong> }) }
                 { e.message.clone() }
             </p>
         },
-        (_, Err(e)) => html! {
+        (_, ZoneChoice::Bad(e)) => html! {
             <p class="scheduler-error" data-testid="cron-error" role="alert">{ e.clone() }</p>
         },
-        (Ok(s), Ok(z)) => {
+        (Ok(s), ZoneChoice::Loading) => html! {
+            <>
+                <p class="scheduler-describe" data-testid="cron-description">{ s.describe() }</p>
+                <p class="muted" data-testid="cron-tz-loading" role="status">{ "loading time zones…" }</p>
+            </>
+        },
+        (_, ZoneChoice::LoadFailed(e)) => html! {
+            <p class="scheduler-error" data-testid="cron-tz-error" role="alert">
+                { format!("Could not load the time zones ({TZDATA_URL}): {e}. UTC still works. ") }
+                <button type="button" data-testid="cron-tz-retry" onclick={retry}>{ "Try again" }</button>
+            </p>
+        },
+        (Ok(s), ZoneChoice::Zone(z)) => {
             let times = s.fire_times(start - 1, z, dst, NEXT_SHOWN, false);
             html! {
                 <>
@@ -415,11 +621,12 @@ fn cron_box(props: &CronBoxProps) -> Html {
             </label>
             { fields }
             <div class="scheduler-opts">
-                <label>
+                <label class="scheduler-zone" title="UTC, or any IANA time zone (the zone list loads on first use)">
                     <span>{ "zone" }</span>
-                    <select data-testid="cron-zone" onchange={on_value(zone.clone())}>
-                        { for ZONES.iter().map(|z| html! { <option value={*z} selected={*z == zone.as_str()}>{ *z }</option> }) }
-                    </select>
+                    <input data-testid="cron-zone" list="scheduler-zones" value={(*zone).clone()}
+                        oninput={zone_input} spellcheck="false" autocomplete="off"
+                        placeholder="UTC or Region/City" />
+                    <ZoneList data={loaded} />
                 </label>
                 <label>
                     <span>{ "from" }</span>
