@@ -47,8 +47,10 @@
 //! default DST policy: a skipped time runs at the next valid instant, a repeated one once).
 //! Simulated time 0 is the scenario's `epoch` (Unix seconds). A zone is resolved from the
 //! scenario's own `tzif` data when it carries the zone, so a link replays identically
-//! anywhere; otherwise from the bundled database (native builds; see [`super::tzdata`]). At one time, in this order: restarts, expired visibility timeouts, workers
-//! (finishing, then heartbeats, by index), nodes (by index), then idle workers pull.
+//! anywhere; otherwise from the bundled database (native builds; see [`super::tzdata`]).
+//!
+//! At one time, in this order: restarts, expired visibility timeouts, workers (finishing,
+//! then heartbeats, by index), nodes (by index), then idle workers pull.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet};

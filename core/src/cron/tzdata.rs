@@ -256,7 +256,7 @@ impl TzData {
         }
         let (canonical, file) = self.tzif(name).ok_or_else(|| Zone::unknown(name))?;
         let tz = TimeZone::tzif(canonical, file)
-            .map_err(|e| format!("time zone {canonical}: its data cannot be read: {e}"))?;
+            .map_err(|_| format!("time zone {canonical}: its TZif data cannot be read"))?;
         Ok(Zone {
             name: canonical.to_string(),
             tz: Some(tz),
@@ -290,7 +290,7 @@ pub fn zone_from_base64(name: &str, text: &str) -> Result<Zone, String> {
         return Ok(Zone::utc());
     }
     let tz = TimeZone::tzif(name, &bytes)
-        .map_err(|e| format!("{name}: its TZif data cannot be read: {e}"))?;
+        .map_err(|_| format!("{name}: its TZif data cannot be read"))?;
     Ok(Zone {
         name: name.to_string(),
         tz: Some(tz),
