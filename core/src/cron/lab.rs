@@ -8,7 +8,7 @@
 //!   nodes 0..n ──CAS lease (TTL, token)──► coordination store ◄── job cursors (last dispatched)
 //!      │ leader scans cron every tick
 //!      ▼ enqueue (job, scheduled time, token)
-//!   queue: priority, then scheduled time ──pull──► workers 0..w ──effect(token)──► target
+//!   queue (pool order, below) ──pull──► workers 0..w ──effect(token)──► target
 //!      ▲ visibility timeout, heartbeats, acks       │ fail: retry with backoff, or dead-letter
 //! ```
 //!
@@ -31,8 +31,24 @@
 //! arrives, and a partitioned old leader's copy becomes a duplicate, which
 //! [`Simulation::check`] reports with the interleaving that caused it.
 //!
-//! **Workers and the queue.** An idle worker takes the ready run with the highest priority
-//! (then the earliest scheduled time). The run is invisible to others for
+//! **Workers and the queue.** An idle worker takes the best ready run in the scenario's
+//! `pool` order:
+//!
+//! | `pool` | the run an idle worker takes |
+//! |---|---|
+//! | `priority` (default) | the highest priority, then the earliest scheduled time |
+//! | `fifo` | the earliest enqueued (a retried run keeps its place) |
+//! | `fair_share` | from the backlogged tenant furthest behind its share, then by priority |
+//!
+//! Fair share is stride scheduling, a deficit round-robin over started runs: each tenant has a
+//! `pass`, and starting one of its runs adds `STRIDE / weight` to it (weights from
+//! `tenant_weights`, default 1). The worker serves the tenant with the lowest pass among those
+//! with a run it can take (ties by name). A tenant that was idle comes back at the current
+//! pass, not with credit saved up, so a burst of one tenant delays another by at most one run
+//! per worker and cannot starve it. Jobs name their tenant (default `default`); the metrics
+//! give schedule lag per tenant as `lag_ms.<tenant>` once any job names a tenant.
+//!
+//! The run is invisible to others for
 //! `visibility_timeout_ms`, extended by heartbeats every `heartbeat_ms`; a crashed worker stops
 //! heartbeating, so its run reappears and another worker takes it. A failed run is retried
 //! after `backoff_base_ms × 2^(attempt-1)` (capped at `backoff_max_ms`) with seeded "equal
@@ -55,7 +71,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::{civil, Schedule};
-use crate::metrics::Metrics;
+use crate::metrics::{Histogram, Metrics, Series};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
 
@@ -71,6 +87,23 @@ pub enum Misfire {
     /// Run none of them.
     Skip,
 }
+
+/// The order in which idle workers take ready runs (see the module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pool {
+    /// By enqueue order.
+    Fifo,
+    /// By priority, then scheduled time.
+    #[default]
+    Priority,
+    /// Across tenants in proportion to their weights, then by priority within a tenant.
+    FairShare,
+}
+
+/// Fair share's pass increment for weight 1; divisible by every weight up to 16, so common
+/// weights divide it exactly.
+const STRIDE: u64 = 720_720;
 
 /// What a worker does when it takes a run while another run of the same job is going.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +134,19 @@ pub struct JobSpec {
     pub priority: u32,
     pub misfire: Misfire,
     pub overlap: Overlap,
+    /// Who the job belongs to, for fair-share pool scheduling and per-tenant lag. Left out
+    /// of the JSON when it is the default, so that logs and links from before tenants read
+    /// the same.
+    #[serde(skip_serializing_if = "is_default_tenant")]
+    pub tenant: String,
+}
+
+fn is_default_tenant(tenant: &str) -> bool {
+    tenant == "default"
+}
+
+fn is_default_pool(pool: &Pool) -> bool {
+    *pool == Pool::default()
 }
 
 impl Default for JobSpec {
@@ -113,6 +159,7 @@ impl Default for JobSpec {
             priority: 5,
             misfire: Misfire::FireOnce,
             overlap: Overlap::Allow,
+            tenant: "default".into(),
         }
     }
 }
@@ -136,6 +183,12 @@ impl JobSpec {
         }
         if self.priority > 9 {
             return Err(format!("job {}: priority must be 0 to 9", self.name));
+        }
+        if self.tenant.is_empty() || self.tenant.len() > 40 {
+            return Err(format!(
+                "job {}: a tenant name must have 1 to 40 characters",
+                self.name
+            ));
         }
         Schedule::parse(&self.cron).map_err(|e| format!("job {}: cron: {e}", self.name))
     }
@@ -165,6 +218,13 @@ pub struct Scenario {
     /// How long a crashed node or worker stays down.
     pub restart_ms: u64,
     pub jobs: Vec<JobSpec>,
+    /// The order in which idle workers take ready runs. Like the weights, left out of the
+    /// JSON at its default, so that links from before pools read the same.
+    #[serde(skip_serializing_if = "is_default_pool")]
+    pub pool: Pool,
+    /// Fair-share weight per tenant, 1 to 100; tenants not listed weigh 1.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tenant_weights: BTreeMap<String, u32>,
 }
 
 impl Default for Scenario {
@@ -179,6 +239,7 @@ impl Default for Scenario {
                     priority,
                     misfire,
                     overlap,
+                    ..JobSpec::default()
                 }
             };
         Scenario {
@@ -235,6 +296,8 @@ impl Default for Scenario {
                     Overlap::Replace,
                 ),
             ],
+            pool: Pool::Priority,
+            tenant_weights: BTreeMap::new(),
         }
     }
 }
@@ -270,6 +333,13 @@ impl Scenario {
         }
         if self.jobs.len() > 2_000 {
             return Err("at most 2000 jobs".into());
+        }
+        for (tenant, &weight) in &self.tenant_weights {
+            if !(1..=100).contains(&weight) {
+                return Err(format!(
+                    "tenant {tenant}: weight must be between 1 and 100, not {weight}"
+                ));
+            }
         }
         let mut names = BTreeSet::new();
         for j in &self.jobs {
@@ -587,11 +657,12 @@ pub struct Node {
     /// The lease this node believes it holds: `(token, expiry as the store reported it)`.
     pub lease: Option<(u64, Time)>,
     /// The last scheduled time this node enqueued, per job (a leader's working copy).
-    cursor: BTreeMap<String, Time>,
+    cursor: BTreeMap<Rc<str>, Time>,
     /// A leader's agenda: `(next scheduled time, job)`, so a scan touches only due jobs.
-    agenda: BTreeSet<(Time, String)>,
+    /// Names are the jobs' shared keys, so planning allocates nothing.
+    agenda: BTreeSet<(Time, Rc<str>)>,
     /// The agenda entry of each job, to move or remove it.
-    next_due: BTreeMap<String, Time>,
+    next_due: BTreeMap<Rc<str>, Time>,
     restart_at: Option<Time>,
     next_tick: Time,
 }
@@ -616,6 +687,8 @@ struct Msg {
     token: u64,
     node: u32,
     priority: u32,
+    /// Its job's tenant (an index into the lab's tenants).
+    tenant: usize,
     /// Deliveries so far.
     attempts: u32,
     state: MsgState,
@@ -660,7 +733,55 @@ struct Job {
     schedule: Schedule,
     created: Time,
     extra_ms: u64,
+    /// An index into the lab's tenants.
+    tenant: usize,
 }
+
+/// A tenant's fair-share state.
+#[derive(Clone, Debug)]
+struct Tenant {
+    name: String,
+    /// `STRIDE / weight`: what one started run adds to `pass`.
+    stride: u64,
+    /// Its position in the fair-share round: lowest is served next.
+    pass: u64,
+    /// The schedule lag of its runs' first attempts, ms.
+    lag: Vec<u64>,
+}
+
+/// The lab's counters, kept in an array: [`Metrics::add`] allocates the name on every call,
+/// and the scheduler counts millions of times in a long run.
+#[derive(Clone, Copy)]
+enum Count {
+    LeaderChanges,
+    Missed,
+    Enqueued,
+    Discarded,
+    OverlapSkipped,
+    Replaced,
+    DeadLettered,
+    Retries,
+    Fenced,
+    Duplicates,
+    Applied,
+    Redelivered,
+}
+
+/// The metric names of [`Count`], in its order.
+const COUNT_NAMES: [&str; 12] = [
+    "leader_changes",
+    "missed",
+    "enqueued",
+    "discarded",
+    "overlap_skipped",
+    "replaced",
+    "dead_lettered",
+    "retries",
+    "fenced",
+    "duplicates",
+    "applied",
+    "redelivered",
+];
 
 /// The scheduler lab. See the module documentation.
 #[derive(Clone)]
@@ -671,14 +792,19 @@ pub struct SchedulerLab {
     store_up: bool,
     lease: Option<Lease>,
     next_token: u64,
-    store_cursor: BTreeMap<String, Time>,
+    store_cursor: BTreeMap<Rc<str>, Time>,
     /// `(time, node, token)` of every election, for the duplicate report.
     elections: Vec<(Time, u32, u64)>,
     nodes: Vec<Node>,
     workers: Vec<Worker>,
     jobs: BTreeMap<String, Job>,
+    /// Tenants in order of first appearance, and their indices by name.
+    tenants: Vec<Tenant>,
+    tenant_ids: BTreeMap<String, usize>,
+    /// Fair share's current pass: the pass of the tenant served last.
+    round: u64,
     queue: BTreeMap<u64, Msg>,
-    /// Messages that can be taken now, best first: `(priority, scheduled time, id)`.
+    /// Messages that can be taken now, best first, keyed by `ready_key` (the pool order).
     ready: BTreeSet<(Reverse<u32>, Time, u64)>,
     /// `(time, id)`: a retry becoming ready or a visibility timeout expiring.
     timers: BTreeSet<(Time, u64)>,
@@ -692,9 +818,17 @@ pub struct SchedulerLab {
     /// Messages ever enqueued, and where they went: the conservation check.
     enqueued: u64,
     settled: u64,
+    /// The earliest restart, run end or heartbeat of any worker, kept up to date after every
+    /// step and command that touches workers, so that steps with nothing for the workers (most
+    /// of them: lease renewals) do not look at each one.
+    worker_due: Option<Time>,
+    counts: [u64; COUNT_NAMES.len()],
+    /// The schedule lag of every run's first attempt, ms.
+    lag: Vec<u64>,
     /// The queue depth last recorded in the gauge.
     last_depth: Option<usize>,
-    metrics: Metrics,
+    /// The queue depth over time (the `queue_depth` gauge).
+    depth: Series,
 }
 
 /// One node as the page draws it.
@@ -759,7 +893,7 @@ impl SchedulerLab {
     /// The snapshot the page draws.
     pub fn view(&self) -> SchedulerView {
         let mut queue: Vec<(&u64, &Msg)> = self.queue.iter().collect();
-        queue.sort_by_key(|(id, m)| (Reverse(m.priority), m.run.scheduled, **id));
+        queue.sort_by_key(|(id, m)| Self::ready_key(self.scenario.pool, m, **id));
         SchedulerView {
             now: self.now,
             epoch: self.scenario.epoch,
@@ -815,8 +949,8 @@ impl SchedulerLab {
                 .map(|j| (j.spec.name.clone(), j.spec.cron.clone()))
                 .collect(),
             dead_letters: self.dead.len(),
-            applied: self.metrics.counter("applied"),
-            duplicates: self.metrics.counter("duplicates"),
+            applied: self.counts[Count::Applied as usize],
+            duplicates: self.counts[Count::Duplicates as usize],
             fencing: self.scenario.fencing,
         }
     }
@@ -929,7 +1063,7 @@ impl SchedulerLab {
                     n.cursor = self.store_cursor.clone();
                     self.plan_all(i);
                     self.elections.push((now, i, token));
-                    self.metrics.add("leader_changes", 1);
+                    self.counts[Count::LeaderChanges as usize] += 1;
                     out.emit(now, Event::Elected { node: i, token });
                 }
             }
@@ -965,7 +1099,7 @@ impl SchedulerLab {
         let local_unix = self.unix(local);
         let grace = self.scenario.misfire_grace_ms;
         // The due jobs, in name order.
-        let mut names: Vec<String> = self.nodes[i as usize]
+        let mut names: Vec<Rc<str>> = self.nodes[i as usize]
             .agenda
             .iter()
             .take_while(|(t, _)| *t <= local)
@@ -973,23 +1107,27 @@ impl SchedulerLab {
             .collect();
         names.sort();
         for name in names {
-            let Some(job) = self.jobs.get(&name) else {
+            let Some(job) = self.jobs.get(&*name) else {
                 continue;
             };
             let cursor = self.nodes[i as usize]
                 .cursor
-                .get(&name)
+                .get(&*name)
                 .copied()
                 .unwrap_or(job.created)
                 .max(job.created);
             let mut due = Vec::new();
             let mut missed = 0u64;
             let mut t = self.unix(cursor);
+            // The first fire time after the due ones (`Some(None)`: there is none), which is
+            // the job's next agenda entry: the plan after the scan need not compute it again.
+            let mut next: Option<Option<Time>> = Some(None);
             while let Some(n) = job
                 .schedule
                 .next_after(t, &super::Zone::utc(), Default::default())
             {
                 if n > local_unix {
+                    next = Some(Some(self.sim_ms(n)));
                     break;
                 }
                 if due.len() == MAX_DUE {
@@ -999,11 +1137,12 @@ impl SchedulerLab {
                 }
                 t = n;
                 if missed > 100_000 {
+                    next = None;
                     break;
                 }
             }
             let Some(&last) = due.last() else {
-                self.plan(i, &name);
+                self.plan_next(i, &name, next);
                 continue;
             };
             let new_cursor = self.sim_ms(t).max(last);
@@ -1019,30 +1158,31 @@ impl SchedulerLab {
             missed += (late.len() - fire.len()) as u64;
             fire.extend(on_time);
             if missed > 0 {
-                self.metrics.add("missed", missed);
+                self.counts[Count::Missed as usize] += missed;
                 out.emit(
                     now,
                     Event::Missed {
-                        job: name.clone(),
+                        job: name.to_string(),
                         count: missed,
                         policy,
                     },
                 );
             }
-            let priority = job.spec.priority;
+            let (priority, tenant) = (job.spec.priority, job.tenant);
             let key = job.key.clone();
+            debug_assert!(Rc::ptr_eq(&key, &name) || *key == *name);
             for scheduled in fire {
                 let run = RunKey {
                     job: key.clone(),
                     scheduled,
                     manual: false,
                 };
-                self.enqueue(run, i, token, priority, out);
+                self.enqueue(run, i, token, (priority, tenant), out);
             }
             self.nodes[i as usize]
                 .cursor
                 .insert(name.clone(), new_cursor);
-            self.plan(i, &name);
+            self.plan_next(i, &name, next);
             let fenced_out =
                 self.scenario.fencing && self.lease.as_ref().is_some_and(|l| l.token != token);
             if self.reaches_store(i) && !fenced_out {
@@ -1056,7 +1196,7 @@ impl SchedulerLab {
         run: RunKey,
         node: u32,
         token: u64,
-        priority: u32,
+        (priority, tenant): (u32, usize),
         out: &mut dyn Emit<Event>,
     ) {
         let now = self.now;
@@ -1069,32 +1209,28 @@ impl SchedulerLab {
             },
         );
         self.next_msg += 1;
-        self.queue.insert(
-            self.next_msg,
-            Msg {
-                run,
-                token,
-                node,
-                priority,
-                attempts: 0,
-                state: MsgState::Ready { at: now },
-                timer: None,
-            },
-        );
-        self.ready.insert((
-            Reverse(priority),
-            self.queue[&self.next_msg].run.scheduled,
-            self.next_msg,
-        ));
+        let msg = Msg {
+            run,
+            token,
+            node,
+            priority,
+            tenant,
+            attempts: 0,
+            state: MsgState::Ready { at: now },
+            timer: None,
+        };
+        self.ready
+            .insert(Self::ready_key(self.scenario.pool, &msg, self.next_msg));
+        self.queue.insert(self.next_msg, msg);
         self.enqueued += 1;
-        self.metrics.add("enqueued", 1);
+        self.counts[Count::Enqueued as usize] += 1;
     }
 
     /// Removes a message for good.
     fn settle(&mut self, id: u64) -> Option<Msg> {
         let m = self.queue.remove(&id)?;
         self.ready
-            .remove(&(Reverse(m.priority), m.run.scheduled, id));
+            .remove(&Self::ready_key(self.scenario.pool, &m, id));
         if let Some(t) = m.timer {
             self.timers.remove(&(t, id));
         }
@@ -1126,18 +1262,25 @@ impl SchedulerLab {
 
     /// Puts `name` on node `i`'s agenda at its next due time (or takes it off).
     fn plan(&mut self, i: u32, name: &str) {
+        self.plan_next(i, name, None);
+    }
+
+    /// [`Self::plan`] with the next due time already known (`Some`), as a scan knows it.
+    fn plan_next(&mut self, i: u32, name: &str, next: Option<Option<Time>>) {
         let n = &self.nodes[i as usize];
-        let due = self
-            .jobs
-            .get(name)
-            .and_then(|j| self.first_due(j, n.cursor.get(name).copied()));
+        let job = self.jobs.get(name);
+        let due = match next {
+            Some(due) => due,
+            None => job.and_then(|j| self.first_due(j, n.cursor.get(name).copied())),
+        };
+        let key = job.map(|j| j.key.clone());
         let n = &mut self.nodes[i as usize];
-        if let Some(old) = n.next_due.remove(name) {
-            n.agenda.remove(&(old, name.to_string()));
+        if let Some((old_key, old)) = n.next_due.remove_entry(name) {
+            n.agenda.remove(&(old, old_key));
         }
-        if let Some(t) = due {
-            n.next_due.insert(name.to_string(), t);
-            n.agenda.insert((t, name.to_string()));
+        if let (Some(t), Some(key)) = (due, key) {
+            n.next_due.insert(key.clone(), t);
+            n.agenda.insert((t, key));
         }
     }
 
@@ -1146,7 +1289,7 @@ impl SchedulerLab {
         let n = &mut self.nodes[i as usize];
         n.agenda.clear();
         n.next_due.clear();
-        let names: Vec<String> = self.jobs.keys().cloned().collect();
+        let names: Vec<Rc<str>> = self.jobs.values().map(|j| j.key.clone()).collect();
         for name in names {
             self.plan(i, &name);
         }
@@ -1166,7 +1309,7 @@ impl SchedulerLab {
         self.workers.iter().enumerate().find_map(|(w, wk)| {
             let e = wk.exec.as_ref()?;
             let m = self.queue.get(&e.msg)?;
-            (e.msg != except && &*m.run.job == job).then_some((w as u32, e.msg))
+            (e.msg != except && *m.run.job == *job).then_some((w as u32, e.msg))
         })
     }
 
@@ -1174,42 +1317,36 @@ impl SchedulerLab {
     fn pull(&mut self, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         loop {
-            // The best ready run, passing over runs that wait for their job's previous run.
-            let best = self.ready.iter().map(|&(_, _, id)| id).find(|id| {
-                let job = &self.queue[id].run.job;
-                !(self
-                    .jobs
-                    .get(&**job)
-                    .is_some_and(|j| j.spec.overlap == Overlap::Queue)
-                    && self.running_of(job, u64::MAX).is_some())
-            });
-            let Some(id) = best else {
+            let Some(id) = self.best_ready() else {
                 return;
             };
             let run = self.queue[&id].run.clone();
-            let Some(job) = self
-                .jobs
-                .get(&*run.job)
-                .map(|j| (j.spec.clone(), j.extra_ms))
-            else {
+            // What the run needs of its job: overlap, failure chance, duration.
+            let Some(job) = self.jobs.get(&*run.job).map(|j| {
+                (
+                    j.spec.overlap,
+                    j.spec.fail_percent,
+                    j.spec.duration_ms + j.extra_ms,
+                )
+            }) else {
                 self.settle(id);
-                self.metrics.add("discarded", 1);
+                self.counts[Count::Discarded as usize] += 1;
                 out.emit(now, Event::Discarded { run });
                 continue;
             };
             if let Some((other_w, other_msg)) = self.running_of(&run.job, id) {
-                match job.0.overlap {
+                match job.0 {
                     Overlap::Allow | Overlap::Queue => {}
                     Overlap::Skip => {
                         self.settle(id);
-                        self.metrics.add("overlap_skipped", 1);
+                        self.counts[Count::OverlapSkipped as usize] += 1;
                         out.emit(now, Event::OverlapSkipped { run });
                         continue;
                     }
                     Overlap::Replace => {
                         if let Some(old) = self.settle(other_msg) {
                             self.finish_busy(other_w);
-                            self.metrics.add("replaced", 1);
+                            self.counts[Count::Replaced as usize] += 1;
                             out.emit(
                                 now,
                                 Event::Replaced {
@@ -1223,7 +1360,7 @@ impl SchedulerLab {
             }
             self.next_receipt += 1;
             let receipt = self.next_receipt;
-            let fails = self.rng.chance(u64::from(job.0.fail_percent), 100);
+            let fails = self.rng.chance(u64::from(job.1), 100);
             let until = now + self.scenario.visibility_timeout_ms;
             let Some(m) = self.queue.get_mut(&id) else {
                 return;
@@ -1235,18 +1372,24 @@ impl SchedulerLab {
                 receipt,
             };
             let attempt = m.attempts;
-            let key = (Reverse(m.priority), m.run.scheduled, id);
+            let (key, tenant) = (Self::ready_key(self.scenario.pool, m, id), m.tenant);
             self.ready.remove(&key);
             self.set_timer(id, Some(until));
             let lag_ms = now as i64 - run.scheduled as i64;
             if attempt == 1 {
-                self.metrics.record("lag_ms", lag_ms.max(0) as u64);
+                self.lag.push(lag_ms.max(0) as u64);
+                self.tenants[tenant].lag.push(lag_ms.max(0) as u64);
+            }
+            if self.scenario.pool == Pool::FairShare {
+                let t = &mut self.tenants[tenant];
+                self.round = t.pass.max(self.round);
+                t.pass = self.round + t.stride;
             }
             self.workers[w as usize].exec = Some(Exec {
                 msg: id,
                 receipt,
                 started: now,
-                ends: now + job.0.duration_ms + job.1,
+                ends: now + job.2,
                 fails,
                 next_heartbeat: now + self.scenario.heartbeat_ms,
             });
@@ -1261,6 +1404,68 @@ impl SchedulerLab {
             );
             return;
         }
+    }
+
+    /// The ordering key of a ready message in `ready` under the scenario's pool: fair share
+    /// orders by priority within a tenant and picks the tenant in [`Self::best_ready`].
+    fn ready_key(pool: Pool, m: &Msg, id: u64) -> (Reverse<u32>, Time, u64) {
+        match pool {
+            Pool::Fifo => (Reverse(0), 0, id),
+            Pool::Priority | Pool::FairShare => (Reverse(m.priority), m.run.scheduled, id),
+        }
+    }
+
+    /// Whether message `id` must wait for its job's previous run (overlap `queue`).
+    fn waits(&self, id: u64) -> bool {
+        let job = &self.queue[&id].run.job;
+        self.jobs
+            .get(&**job)
+            .is_some_and(|j| j.spec.overlap == Overlap::Queue)
+            && self.running_of(job, u64::MAX).is_some()
+    }
+
+    /// The ready run an idle worker takes next, passing over runs that wait for their job's
+    /// previous run.
+    fn best_ready(&self) -> Option<u64> {
+        let mut ids = self.ready.iter().map(|&(_, _, id)| id);
+        if self.scenario.pool != Pool::FairShare {
+            return ids.find(|&id| !self.waits(id));
+        }
+        // The best run of each tenant that has one, then the tenant lowest in the round.
+        let mut best: BTreeMap<usize, u64> = BTreeMap::new();
+        for id in ids {
+            let tenant = self.queue[&id].tenant;
+            if !best.contains_key(&tenant) && !self.waits(id) {
+                best.insert(tenant, id);
+                if best.len() == self.tenants.len() {
+                    break;
+                }
+            }
+        }
+        best.into_iter()
+            .min_by(|(a, _), (b, _)| {
+                let (ta, tb) = (&self.tenants[*a], &self.tenants[*b]);
+                (ta.pass.max(self.round), &ta.name).cmp(&(tb.pass.max(self.round), &tb.name))
+            })
+            .map(|(_, id)| id)
+    }
+
+    /// The index of `tenant`, registering it on first sight.
+    fn tenant_id(&mut self, tenant: &str) -> usize {
+        if let Some(&i) = self.tenant_ids.get(tenant) {
+            return i;
+        }
+        let weight = self.scenario.tenant_weights.get(tenant).copied();
+        let i = self.tenants.len();
+        self.tenants.push(Tenant {
+            name: tenant.to_string(),
+            stride: STRIDE / u64::from(weight.unwrap_or(1).max(1)),
+            // A newcomer joins the round where it is, with no credit saved up.
+            pass: self.round,
+            lag: Vec::new(),
+        });
+        self.tenant_ids.insert(tenant.to_string(), i);
+        i
     }
 
     /// Ends worker `w`'s execution, counting its busy time.
@@ -1288,7 +1493,7 @@ impl SchedulerLab {
             }
             if m.attempts >= self.scenario.max_attempts {
                 self.settle(e.msg);
-                self.metrics.add("dead_lettered", 1);
+                self.counts[Count::DeadLettered as usize] += 1;
                 out.emit(
                     now,
                     Event::DeadLettered {
@@ -1300,7 +1505,7 @@ impl SchedulerLab {
                 return;
             }
             let retry_in_ms = self.backoff(m.attempts);
-            self.metrics.add("retries", 1);
+            self.counts[Count::Retries as usize] += 1;
             if let Some(q) = self.queue.get_mut(&e.msg) {
                 q.state = MsgState::Ready {
                     at: now + retry_in_ms,
@@ -1327,14 +1532,25 @@ impl SchedulerLab {
 
     fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
-        if self.scenario.fencing {
-            let first = self.applied.get(&m.run).map(|a| &a.0);
-            if let Some(a) = first {
+        let record = Applied {
+            time: now,
+            worker: w,
+            token: m.token,
+            node: m.node,
+        };
+        // One search of the (large) map of applied runs, whether fenced or not.
+        let entry = match self.applied.entry(m.run.clone()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert((record.clone(), 0)),
+        };
+        if self.scenario.fencing && entry.1 > 0 {
+            {
+                let a = &entry.0;
                 let why = format!(
                     "already applied by worker {} with token {}",
                     a.worker, a.token
                 );
-                self.metrics.add("fenced", 1);
+                self.counts[Count::Fenced as usize] += 1;
                 out.emit(
                     now,
                     Event::Fenced {
@@ -1347,21 +1563,11 @@ impl SchedulerLab {
                 return;
             }
         }
-        self.max_token_seen = self.max_token_seen.max(m.token);
-        let record = Applied {
-            time: now,
-            worker: w,
-            token: m.token,
-            node: m.node,
-        };
-        let entry = self
-            .applied
-            .entry(m.run.clone())
-            .or_insert((record.clone(), 0));
         entry.1 += 1;
+        self.max_token_seen = self.max_token_seen.max(m.token);
         let duplicate = entry.1 > 1;
         if duplicate {
-            self.metrics.add("duplicates", 1);
+            self.counts[Count::Duplicates as usize] += 1;
             if self.duplicate.is_none() {
                 let a = &entry.0.clone();
                 let b = &record;
@@ -1392,7 +1598,7 @@ impl SchedulerLab {
                 });
             }
         } else {
-            self.metrics.add("applied", 1);
+            self.counts[Count::Applied as usize] += 1;
         }
         out.emit(
             now,
@@ -1417,15 +1623,17 @@ impl SchedulerLab {
                 out.emit(now, Event::NodeUp { node: i as u32 });
             }
         }
-        // One pass tells which worker phases have anything to do.
+        // One pass tells which worker phases have anything to do (if any has).
         let (mut restarts, mut ends, mut beats) = (false, false, false);
-        for wk in &self.workers {
+        let workers_due = self.worker_due.is_some_and(|t| t <= now);
+        for wk in self.workers.iter().filter(|_| workers_due) {
             restarts |= wk.restart_at == Some(now);
             if let Some(e) = &wk.exec {
                 ends |= e.ends <= now;
                 beats |= e.next_heartbeat <= now;
             }
         }
+        let mut pulled = false;
         for w in 0..self.workers.len() {
             if restarts && self.workers[w].restart_at == Some(now) {
                 self.workers[w].restart_at = None;
@@ -1445,14 +1653,14 @@ impl SchedulerLab {
             m.timer = None;
             let taken = matches!(m.state, MsgState::Taken { .. });
             m.state = MsgState::Ready { at: now };
-            self.ready
-                .insert((Reverse(m.priority), m.run.scheduled, id));
+            let key = Self::ready_key(self.scenario.pool, m, id);
+            self.ready.insert(key);
             if !taken {
                 // A retry's backoff is over.
                 continue;
             }
             let (run, attempt) = (m.run.clone(), m.attempts);
-            self.metrics.add("redelivered", 1);
+            self.counts[Count::Redelivered as usize] += 1;
             out.emit(
                 now,
                 Event::Redelivered {
@@ -1462,7 +1670,7 @@ impl SchedulerLab {
             );
             if attempt >= max {
                 self.settle(id);
-                self.metrics.add("dead_lettered", 1);
+                self.counts[Count::DeadLettered as usize] += 1;
                 out.emit(
                     now,
                     Event::DeadLettered {
@@ -1519,14 +1727,33 @@ impl SchedulerLab {
                 break;
             }
             if self.workers[w].up && self.workers[w].exec.is_none() {
+                pulled = true;
                 self.pull(w as u32, out);
             }
         }
+        if workers_due || pulled {
+            self.worker_due = self.workers_due();
+        }
         if self.last_depth != Some(self.queue.len()) {
             self.last_depth = Some(self.queue.len());
-            self.metrics
-                .gauge("queue_depth", now, self.queue.len() as i64);
+            self.depth.set(now, self.queue.len() as i64);
         }
+    }
+
+    /// The earliest restart, run end or heartbeat of any worker.
+    fn workers_due(&self) -> Option<Time> {
+        let mut d: Option<Time> = None;
+        let mut at = |t: Time| d = Some(d.map_or(t, |x| x.min(t)));
+        for w in &self.workers {
+            if let Some(r) = w.restart_at {
+                at(r);
+            }
+            if let Some(e) = &w.exec {
+                at(e.ends);
+                at(e.next_heartbeat);
+            }
+        }
+        d
     }
 
     fn crash_node(&mut self, node: u32, out: &mut dyn Emit<Event>) {
@@ -1559,137 +1786,9 @@ impl SchedulerLab {
     }
 }
 
-impl Simulation for SchedulerLab {
-    type Scenario = Scenario;
-    type Command = Command;
-    type Event = Event;
-
-    const LAB: &'static str = "scheduler";
-
-    fn new(scenario: &Scenario) -> Result<Self, String> {
-        scenario.validate()?;
-        let mut jobs = BTreeMap::new();
-        for spec in &scenario.jobs {
-            let schedule = spec.validate()?;
-            jobs.insert(
-                spec.name.clone(),
-                Job {
-                    key: spec.name.as_str().into(),
-                    spec: spec.clone(),
-                    schedule,
-                    created: 0,
-                    extra_ms: 0,
-                },
-            );
-        }
-        let renew = scenario.renew_ms;
-        let n = u64::from(scenario.nodes);
-        Ok(SchedulerLab {
-            scenario: scenario.clone(),
-            now: 0,
-            rng: Rng::new(scenario.seed),
-            store_up: true,
-            lease: None,
-            next_token: 0,
-            store_cursor: BTreeMap::new(),
-            elections: Vec::new(),
-            nodes: (0..n)
-                .map(|i| Node {
-                    up: true,
-                    partitioned: false,
-                    skew_ms: 0,
-                    leading: false,
-                    lease: None,
-                    cursor: BTreeMap::new(),
-                    agenda: BTreeSet::new(),
-                    next_due: BTreeMap::new(),
-                    restart_at: None,
-                    // Staggered so that node 0 usually wins the first election.
-                    next_tick: i * renew / n,
-                })
-                .collect(),
-            workers: (0..scenario.workers)
-                .map(|_| Worker {
-                    up: true,
-                    exec: None,
-                    restart_at: None,
-                    busy_ms: 0,
-                })
-                .collect(),
-            jobs,
-            queue: BTreeMap::new(),
-            ready: BTreeSet::new(),
-            timers: BTreeSet::new(),
-            next_msg: 0,
-            next_receipt: 0,
-            dead: Vec::new(),
-            applied: BTreeMap::new(),
-            max_token_seen: 0,
-            duplicate: None,
-            enqueued: 0,
-            settled: 0,
-            last_depth: None,
-            metrics: Metrics::default(),
-        })
-    }
-
-    fn seed(scenario: &Scenario) -> u64 {
-        scenario.seed
-    }
-
-    fn with_seed(scenario: &Scenario, seed: u64) -> Scenario {
-        Scenario {
-            seed,
-            ..scenario.clone()
-        }
-    }
-
-    fn now(&self) -> Time {
-        self.now
-    }
-
-    fn next_deadline(&self) -> Option<Time> {
-        let now = self.now;
-        let mut d: Option<Time> = None;
-        let mut at = |t: Time| {
-            let t = t.max(now);
-            d = Some(d.map_or(t, |x| x.min(t)));
-        };
-        for n in &self.nodes {
-            if n.up {
-                at(n.next_tick);
-            }
-            if let Some(r) = n.restart_at {
-                at(r);
-            }
-        }
-        for w in &self.workers {
-            if let Some(r) = w.restart_at {
-                at(r);
-            }
-            if let Some(e) = &w.exec {
-                at(e.ends);
-                at(e.next_heartbeat);
-            }
-        }
-        if let Some(&(t, _)) = self.timers.first() {
-            at(t);
-        }
-        d
-    }
-
-    fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
-        while let Some(d) = self.next_deadline() {
-            if d > t {
-                break;
-            }
-            self.now = d;
-            self.step(out);
-        }
-        self.now = t;
-    }
-
-    fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
+impl SchedulerLab {
+    /// Applies a command (see [`Simulation::apply`]).
+    fn command(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
         let now = self.now;
         match command {
             Command::CrashLeader => {
@@ -1793,6 +1892,7 @@ impl Simulation for SchedulerLab {
             Command::AddJob { job } | Command::UpdateJob { job } => {
                 let adding = matches!(command, Command::AddJob { .. });
                 let schedule = job.validate().map_err(Refusal)?;
+                let tenant = self.tenant_id(&job.tenant);
                 match (adding, self.jobs.get_mut(&job.name)) {
                     (true, Some(_)) => {
                         return Err(Refusal(format!("job {} already exists", job.name)))
@@ -1801,6 +1901,7 @@ impl Simulation for SchedulerLab {
                     (false, Some(j)) => {
                         j.spec = job.clone();
                         j.schedule = schedule;
+                        j.tenant = tenant;
                         self.replan(&job.name);
                         out.emit(
                             now,
@@ -1821,6 +1922,7 @@ impl Simulation for SchedulerLab {
                                 schedule,
                                 created: now,
                                 extra_ms: 0,
+                                tenant,
                             },
                         );
                         self.replan(&job.name);
@@ -1845,7 +1947,7 @@ impl Simulation for SchedulerLab {
                     .jobs
                     .get(name)
                     .ok_or_else(|| Refusal(format!("no job {name:?}")))?;
-                let (priority, key) = (job.spec.priority, job.key.clone());
+                let (priority, tenant, key) = (job.spec.priority, job.tenant, job.key.clone());
                 out.emit(now, Event::Triggered { job: name.clone() });
                 let run = RunKey {
                     job: key,
@@ -1855,7 +1957,7 @@ impl Simulation for SchedulerLab {
                 if self.applied.contains_key(&run) || self.queue.values().any(|m| m.run == run) {
                     return Ok(());
                 }
-                self.enqueue(run, BY_HAND, self.next_token, priority, out);
+                self.enqueue(run, BY_HAND, self.next_token, (priority, tenant), out);
             }
         }
         // Idle workers take what a command made ready at once.
@@ -1868,6 +1970,145 @@ impl Simulation for SchedulerLab {
             }
         }
         Ok(())
+    }
+}
+
+impl Simulation for SchedulerLab {
+    type Scenario = Scenario;
+    type Command = Command;
+    type Event = Event;
+
+    const LAB: &'static str = "scheduler";
+
+    fn new(scenario: &Scenario) -> Result<Self, String> {
+        scenario.validate()?;
+        let renew = scenario.renew_ms;
+        let n = u64::from(scenario.nodes);
+        let mut lab = SchedulerLab {
+            scenario: scenario.clone(),
+            now: 0,
+            rng: Rng::new(scenario.seed),
+            store_up: true,
+            lease: None,
+            next_token: 0,
+            store_cursor: BTreeMap::new(),
+            elections: Vec::new(),
+            nodes: (0..n)
+                .map(|i| Node {
+                    up: true,
+                    partitioned: false,
+                    skew_ms: 0,
+                    leading: false,
+                    lease: None,
+                    cursor: BTreeMap::new(),
+                    agenda: BTreeSet::new(),
+                    next_due: BTreeMap::new(),
+                    restart_at: None,
+                    // Staggered so that node 0 usually wins the first election.
+                    next_tick: i * renew / n,
+                })
+                .collect(),
+            workers: (0..scenario.workers)
+                .map(|_| Worker {
+                    up: true,
+                    exec: None,
+                    restart_at: None,
+                    busy_ms: 0,
+                })
+                .collect(),
+            jobs: BTreeMap::new(),
+            tenants: Vec::new(),
+            tenant_ids: BTreeMap::new(),
+            round: 0,
+            queue: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            timers: BTreeSet::new(),
+            next_msg: 0,
+            next_receipt: 0,
+            dead: Vec::new(),
+            applied: BTreeMap::new(),
+            max_token_seen: 0,
+            duplicate: None,
+            enqueued: 0,
+            settled: 0,
+            worker_due: None,
+            counts: [0; COUNT_NAMES.len()],
+            lag: Vec::new(),
+            last_depth: None,
+            depth: Series::default(),
+        };
+        for spec in &scenario.jobs {
+            let schedule = spec.validate()?;
+            let tenant = lab.tenant_id(&spec.tenant);
+            lab.jobs.insert(
+                spec.name.clone(),
+                Job {
+                    key: spec.name.as_str().into(),
+                    spec: spec.clone(),
+                    schedule,
+                    created: 0,
+                    extra_ms: 0,
+                    tenant,
+                },
+            );
+        }
+        Ok(lab)
+    }
+
+    fn seed(scenario: &Scenario) -> u64 {
+        scenario.seed
+    }
+
+    fn with_seed(scenario: &Scenario, seed: u64) -> Scenario {
+        Scenario {
+            seed,
+            ..scenario.clone()
+        }
+    }
+
+    fn now(&self) -> Time {
+        self.now
+    }
+
+    fn next_deadline(&self) -> Option<Time> {
+        let now = self.now;
+        let mut d: Option<Time> = None;
+        let mut at = |t: Time| {
+            let t = t.max(now);
+            d = Some(d.map_or(t, |x| x.min(t)));
+        };
+        for n in &self.nodes {
+            if n.up {
+                at(n.next_tick);
+            }
+            if let Some(r) = n.restart_at {
+                at(r);
+            }
+        }
+        if let Some(t) = self.worker_due {
+            at(t);
+        }
+        if let Some(&(t, _)) = self.timers.first() {
+            at(t);
+        }
+        d
+    }
+
+    fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
+        while let Some(d) = self.next_deadline() {
+            if d > t {
+                break;
+            }
+            self.now = d;
+            self.step(out);
+        }
+        self.now = t;
+    }
+
+    fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
+        let result = self.command(command, out);
+        self.worker_due = self.workers_due();
+        result
     }
 
     fn check(&self) -> Option<Violation> {
@@ -1900,7 +2141,31 @@ impl Simulation for SchedulerLab {
     }
 
     fn metrics(&self) -> Metrics {
-        let mut m = self.metrics.clone();
+        let mut m = Metrics::default();
+        if self.last_depth.is_some() {
+            m.gauges.insert("queue_depth".into(), self.depth.clone());
+        }
+        for (name, &n) in COUNT_NAMES.iter().zip(&self.counts) {
+            if n > 0 {
+                m.counters.insert(name.to_string(), n);
+            }
+        }
+        let histogram = |samples: &[u64]| {
+            let mut h = Histogram::default();
+            for &x in samples {
+                h.record(x);
+            }
+            h
+        };
+        if !self.lag.is_empty() {
+            m.histograms.insert("lag_ms".into(), histogram(&self.lag));
+        }
+        // Per tenant only when jobs name tenants: a lone `default` tenant repeats `lag_ms`.
+        let named = self.tenants.iter().any(|t| t.name != "default");
+        for t in self.tenants.iter().filter(|t| named && !t.lag.is_empty()) {
+            m.histograms
+                .insert(format!("lag_ms.{}", t.name), histogram(&t.lag));
+        }
         for name in [
             "enqueued",
             "applied",
