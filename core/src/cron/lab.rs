@@ -71,6 +71,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::{civil, Schedule};
+use crate::hash::FixedMap;
 use crate::metrics::{Histogram, Metrics, Series};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
@@ -656,13 +657,12 @@ pub struct Node {
     leading: bool,
     /// The lease this node believes it holds: `(token, expiry as the store reported it)`.
     pub lease: Option<(u64, Time)>,
-    /// The last scheduled time this node enqueued, per job (a leader's working copy).
-    cursor: BTreeMap<Rc<str>, Time>,
+    /// The last scheduled time this node enqueued, per job id (a leader's working copy).
+    cursor: Cursors,
     /// A leader's agenda: `(next scheduled time, job)`, so a scan touches only due jobs.
-    /// Names are the jobs' shared keys, so planning allocates nothing.
-    agenda: BTreeSet<(Time, Rc<str>)>,
-    /// The agenda entry of each job, to move or remove it.
-    next_due: BTreeMap<Rc<str>, Time>,
+    agenda: BTreeSet<(Time, JobId)>,
+    /// The agenda entry of each job, by id, to move or remove it.
+    next_due: Cursors,
     restart_at: Option<Time>,
     next_tick: Time,
 }
@@ -684,6 +684,8 @@ enum MsgState {
 #[derive(Clone, Debug)]
 struct Msg {
     run: RunKey,
+    /// The id of `run.job`.
+    job: JobId,
     token: u64,
     node: u32,
     priority: u32,
@@ -700,6 +702,8 @@ struct Msg {
 #[derive(Clone, Debug)]
 struct Exec {
     msg: u64,
+    /// The job of the run, to count a job's executing runs.
+    job: JobId,
     receipt: u64,
     started: Time,
     ends: Time,
@@ -719,16 +723,113 @@ pub struct Worker {
 /// One application of an effect at the target, for the duplicate report.
 #[derive(Clone, Debug)]
 struct Applied {
+    run: RunKey,
     time: Time,
     worker: u32,
     token: u64,
     node: u32,
 }
 
+/// A job's number: its name interned on first sight (jobs are looked up by number in the
+/// hot paths; a deleted and re-added job gets its old number back, so runs, cursors and
+/// applications stay keyed by name, as the model says).
+type JobId = u32;
+
+/// A time per job id, `None` where there is none; grows as names are interned.
+#[derive(Clone, Debug, Default)]
+struct Cursors(Vec<Option<Time>>);
+
+impl Cursors {
+    fn get(&self, job: JobId) -> Option<Time> {
+        self.0.get(job as usize).copied().flatten()
+    }
+    fn set(&mut self, job: JobId, t: Option<Time>) {
+        let i = job as usize;
+        if i >= self.0.len() {
+            if t.is_none() {
+                return;
+            }
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = t;
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// The registered jobs by id, and the id of every name ever registered.
+#[derive(Clone, Debug, Default)]
+struct Jobs {
+    by_id: Vec<Option<Job>>,
+    ids: BTreeMap<Rc<str>, JobId>,
+    live: usize,
+}
+
+impl Jobs {
+    fn get(&self, id: JobId) -> Option<&Job> {
+        self.by_id.get(id as usize).and_then(Option::as_ref)
+    }
+    fn get_mut(&mut self, id: JobId) -> Option<&mut Job> {
+        self.by_id.get_mut(id as usize).and_then(Option::as_mut)
+    }
+    /// The id of a registered (live) job.
+    fn id(&self, name: &str) -> Option<JobId> {
+        self.ids
+            .get(name)
+            .copied()
+            .filter(|&id| self.get(id).is_some())
+    }
+    fn by_name(&self, name: &str) -> Option<&Job> {
+        self.id(name).and_then(|id| self.get(id))
+    }
+    fn by_name_mut(&mut self, name: &str) -> Option<&mut Job> {
+        let id = self.id(name)?;
+        self.get_mut(id)
+    }
+    /// The shared name and id of `name`, interning it on first sight.
+    fn intern(&mut self, name: &str) -> (Rc<str>, JobId) {
+        if let Some((key, &id)) = self.ids.get_key_value(name) {
+            return (key.clone(), id);
+        }
+        let id = self.by_id.len() as JobId;
+        let key: Rc<str> = name.into();
+        self.by_id.push(None);
+        self.ids.insert(key.clone(), id);
+        (key, id)
+    }
+    /// Registers `job` under its interned id.
+    fn insert(&mut self, id: JobId, job: Job) {
+        let slot = &mut self.by_id[id as usize];
+        if slot.is_none() {
+            self.live += 1;
+        }
+        *slot = Some(job);
+    }
+    fn remove(&mut self, name: &str) -> Option<JobId> {
+        let id = self.id(name)?;
+        self.by_id[id as usize] = None;
+        self.live -= 1;
+        Some(id)
+    }
+    fn len(&self) -> usize {
+        self.live
+    }
+    /// Live jobs in name order.
+    fn in_name_order(&self) -> impl Iterator<Item = &Job> {
+        self.ids.values().filter_map(|&id| self.get(id))
+    }
+    /// Live job ids in id order.
+    fn ids(&self) -> impl Iterator<Item = JobId> + '_ {
+        (0..self.by_id.len() as JobId).filter(|&id| self.get(id).is_some())
+    }
+}
+
 #[derive(Clone, Debug)]
 struct Job {
     /// The job's name, shared by its runs.
     key: Rc<str>,
+    id: JobId,
     spec: JobSpec,
     schedule: Schedule,
     created: Time,
@@ -792,12 +893,15 @@ pub struct SchedulerLab {
     store_up: bool,
     lease: Option<Lease>,
     next_token: u64,
-    store_cursor: BTreeMap<Rc<str>, Time>,
+    /// The last dispatched scheduled time per job id, as the store holds it.
+    store_cursor: Cursors,
     /// `(time, node, token)` of every election, for the duplicate report.
     elections: Vec<(Time, u32, u64)>,
     nodes: Vec<Node>,
     workers: Vec<Worker>,
-    jobs: BTreeMap<String, Job>,
+    jobs: Jobs,
+    /// How many runs of each job (by id) workers are executing.
+    executing: Vec<u32>,
     /// Tenants in order of first appearance, and their indices by name.
     tenants: Vec<Tenant>,
     tenant_ids: BTreeMap<String, usize>,
@@ -811,8 +915,8 @@ pub struct SchedulerLab {
     next_msg: u64,
     next_receipt: u64,
     dead: Vec<RunKey>,
-    /// Per run: its first application and how many there were.
-    applied: BTreeMap<RunKey, (Applied, u32)>,
+    /// Per run `(job, scheduled, manual)`: its first application and how many there were.
+    applied: FixedMap<(JobId, Time, bool), (Applied, u32)>,
     max_token_seen: u64,
     duplicate: Option<Violation>,
     /// Messages ever enqueued, and where they went: the conservation check.
@@ -945,7 +1049,7 @@ impl SchedulerLab {
                 .collect(),
             jobs: self
                 .jobs
-                .values()
+                .in_name_order()
                 .map(|j| (j.spec.name.clone(), j.spec.cron.clone()))
                 .collect(),
             dead_letters: self.dead.len(),
@@ -973,9 +1077,16 @@ impl SchedulerLab {
     pub fn dead_letters(&self) -> &[RunKey] {
         &self.dead
     }
-    /// How many times the target applied each run.
+    /// How many times the target applied each run, in run order.
     pub fn applications(&self) -> impl Iterator<Item = (&RunKey, usize)> {
-        self.applied.iter().map(|(k, v)| (k, v.1 as usize))
+        let mut runs: Vec<(&RunKey, usize)> = self
+            .applied
+            .values()
+            .filter(|(_, n)| *n > 0)
+            .map(|(a, n)| (&a.run, *n as usize))
+            .collect();
+        runs.sort();
+        runs.into_iter()
     }
     /// The node that acts as leader now (by its own clock), if any.
     pub fn acting_leaders(&self) -> Vec<u32> {
@@ -1099,21 +1210,26 @@ impl SchedulerLab {
         let local_unix = self.unix(local);
         let grace = self.scenario.misfire_grace_ms;
         // The due jobs, in name order.
-        let mut names: Vec<Rc<str>> = self.nodes[i as usize]
+        let mut ids: Vec<JobId> = self.nodes[i as usize]
             .agenda
             .iter()
             .take_while(|(t, _)| *t <= local)
-            .map(|(_, name)| name.clone())
+            .map(|&(_, id)| id)
             .collect();
-        names.sort();
-        for name in names {
-            let Some(job) = self.jobs.get(&*name) else {
+        if ids.len() > 1 {
+            let jobs = &self.jobs;
+            ids.sort_by(|&a, &b| {
+                let name = |id| jobs.get(id).map(|j: &Job| &*j.key);
+                name(a).cmp(&name(b))
+            });
+        }
+        for id in ids {
+            let Some(job) = self.jobs.get(id) else {
                 continue;
             };
             let cursor = self.nodes[i as usize]
                 .cursor
-                .get(&*name)
-                .copied()
+                .get(id)
                 .unwrap_or(job.created)
                 .max(job.created);
             let mut due = Vec::new();
@@ -1142,7 +1258,7 @@ impl SchedulerLab {
                 }
             }
             let Some(&last) = due.last() else {
-                self.plan_next(i, &name, next);
+                self.plan_next(i, id, next);
                 continue;
             };
             let new_cursor = self.sim_ms(t).max(last);
@@ -1162,7 +1278,7 @@ impl SchedulerLab {
                 out.emit(
                     now,
                     Event::Missed {
-                        job: name.to_string(),
+                        job: job.key.to_string(),
                         count: missed,
                         policy,
                     },
@@ -1170,23 +1286,20 @@ impl SchedulerLab {
             }
             let (priority, tenant) = (job.spec.priority, job.tenant);
             let key = job.key.clone();
-            debug_assert!(Rc::ptr_eq(&key, &name) || *key == *name);
             for scheduled in fire {
                 let run = RunKey {
                     job: key.clone(),
                     scheduled,
                     manual: false,
                 };
-                self.enqueue(run, i, token, (priority, tenant), out);
+                self.enqueue(run, id, i, token, (priority, tenant), out);
             }
-            self.nodes[i as usize]
-                .cursor
-                .insert(name.clone(), new_cursor);
-            self.plan_next(i, &name, next);
+            self.nodes[i as usize].cursor.set(id, Some(new_cursor));
+            self.plan_next(i, id, next);
             let fenced_out =
                 self.scenario.fencing && self.lease.as_ref().is_some_and(|l| l.token != token);
             if self.reaches_store(i) && !fenced_out {
-                self.store_cursor.insert(name, new_cursor);
+                self.store_cursor.set(id, Some(new_cursor));
             }
         }
     }
@@ -1194,6 +1307,7 @@ impl SchedulerLab {
     fn enqueue(
         &mut self,
         run: RunKey,
+        job: JobId,
         node: u32,
         token: u64,
         (priority, tenant): (u32, usize),
@@ -1211,6 +1325,7 @@ impl SchedulerLab {
         self.next_msg += 1;
         let msg = Msg {
             run,
+            job,
             token,
             node,
             priority,
@@ -1260,27 +1375,28 @@ impl SchedulerLab {
             .map(|n| self.sim_ms(n))
     }
 
-    /// Puts `name` on node `i`'s agenda at its next due time (or takes it off).
-    fn plan(&mut self, i: u32, name: &str) {
-        self.plan_next(i, name, None);
+    /// Puts job `id` on node `i`'s agenda at its next due time (or takes it off).
+    fn plan(&mut self, i: u32, id: JobId) {
+        self.plan_next(i, id, None);
     }
 
     /// [`Self::plan`] with the next due time already known (`Some`), as a scan knows it.
-    fn plan_next(&mut self, i: u32, name: &str, next: Option<Option<Time>>) {
+    fn plan_next(&mut self, i: u32, id: JobId, next: Option<Option<Time>>) {
         let n = &self.nodes[i as usize];
-        let job = self.jobs.get(name);
+        let job = self.jobs.get(id);
         let due = match next {
             Some(due) => due,
-            None => job.and_then(|j| self.first_due(j, n.cursor.get(name).copied())),
+            None => job.and_then(|j| self.first_due(j, n.cursor.get(id))),
         };
-        let key = job.map(|j| j.key.clone());
+        let live = job.is_some();
         let n = &mut self.nodes[i as usize];
-        if let Some((old_key, old)) = n.next_due.remove_entry(name) {
-            n.agenda.remove(&(old, old_key));
+        if let Some(old) = n.next_due.get(id) {
+            n.agenda.remove(&(old, id));
         }
-        if let (Some(t), Some(key)) = (due, key) {
-            n.next_due.insert(key.clone(), t);
-            n.agenda.insert((t, key));
+        let due = due.filter(|_| live);
+        n.next_due.set(id, due);
+        if let Some(t) = due {
+            n.agenda.insert((t, id));
         }
     }
 
@@ -1289,27 +1405,31 @@ impl SchedulerLab {
         let n = &mut self.nodes[i as usize];
         n.agenda.clear();
         n.next_due.clear();
-        let names: Vec<Rc<str>> = self.jobs.values().map(|j| j.key.clone()).collect();
-        for name in names {
-            self.plan(i, &name);
+        let ids: Vec<JobId> = self.jobs.ids().collect();
+        for id in ids {
+            self.plan(i, id);
         }
     }
 
     /// Re-plans a changed job on every node that has an agenda.
-    fn replan(&mut self, name: &str) {
+    fn replan(&mut self, id: JobId) {
         for i in 0..self.nodes.len() as u32 {
             if self.nodes[i as usize].lease.is_some() {
-                self.plan(i, name);
+                self.plan(i, id);
             }
         }
     }
 
     /// Whether a run of `job` other than message `except` is being executed.
-    fn running_of(&self, job: &str, except: u64) -> Option<(u32, u64)> {
+    fn running_of(&self, job: JobId, except: u64) -> Option<(u32, u64)> {
+        // Most jobs have no run going: the count answers without looking at the workers.
+        if self.executing.get(job as usize).is_none_or(|&n| n == 0) {
+            return None;
+        }
         self.workers.iter().enumerate().find_map(|(w, wk)| {
             let e = wk.exec.as_ref()?;
             let m = self.queue.get(&e.msg)?;
-            (e.msg != except && *m.run.job == *job).then_some((w as u32, e.msg))
+            (e.msg != except && m.job == job).then_some((w as u32, e.msg))
         })
     }
 
@@ -1320,9 +1440,12 @@ impl SchedulerLab {
             let Some(id) = self.best_ready() else {
                 return;
             };
-            let run = self.queue[&id].run.clone();
+            let (run, job_id) = {
+                let m = &self.queue[&id];
+                (m.run.clone(), m.job)
+            };
             // What the run needs of its job: overlap, failure chance, duration.
-            let Some(job) = self.jobs.get(&*run.job).map(|j| {
+            let Some(job) = self.jobs.get(job_id).map(|j| {
                 (
                     j.spec.overlap,
                     j.spec.fail_percent,
@@ -1334,7 +1457,7 @@ impl SchedulerLab {
                 out.emit(now, Event::Discarded { run });
                 continue;
             };
-            if let Some((other_w, other_msg)) = self.running_of(&run.job, id) {
+            if let Some((other_w, other_msg)) = self.running_of(job_id, id) {
                 match job.0 {
                     Overlap::Allow | Overlap::Queue => {}
                     Overlap::Skip => {
@@ -1385,8 +1508,10 @@ impl SchedulerLab {
                 self.round = t.pass.max(self.round);
                 t.pass = self.round + t.stride;
             }
+            self.start_exec(w, job_id);
             self.workers[w as usize].exec = Some(Exec {
                 msg: id,
+                job: job_id,
                 receipt,
                 started: now,
                 ends: now + job.2,
@@ -1417,9 +1542,9 @@ impl SchedulerLab {
 
     /// Whether message `id` must wait for its job's previous run (overlap `queue`).
     fn waits(&self, id: u64) -> bool {
-        let job = &self.queue[&id].run.job;
+        let job = self.queue[&id].job;
         self.jobs
-            .get(&**job)
+            .get(job)
             .is_some_and(|j| j.spec.overlap == Overlap::Queue)
             && self.running_of(job, u64::MAX).is_some()
     }
@@ -1468,12 +1593,22 @@ impl SchedulerLab {
         i
     }
 
+    /// Counts a run of job `job` starting on a worker.
+    fn start_exec(&mut self, _w: u32, job: JobId) {
+        let i = job as usize;
+        if i >= self.executing.len() {
+            self.executing.resize(i + 1, 0);
+        }
+        self.executing[i] += 1;
+    }
+
     /// Ends worker `w`'s execution, counting its busy time.
     fn finish_busy(&mut self, w: u32) -> Option<Exec> {
         let now = self.now;
         let wk = &mut self.workers[w as usize];
         let e = wk.exec.take()?;
         wk.busy_ms += now - e.started;
+        self.executing[e.job as usize] -= 1;
         Some(e)
     }
 
@@ -1533,16 +1668,18 @@ impl SchedulerLab {
     fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         let record = Applied {
+            run: m.run.clone(),
             time: now,
             worker: w,
             token: m.token,
             node: m.node,
         };
         // One search of the (large) map of applied runs, whether fenced or not.
-        let entry = match self.applied.entry(m.run.clone()) {
-            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::btree_map::Entry::Vacant(e) => e.insert((record.clone(), 0)),
-        };
+        let key = (m.job, m.run.scheduled, m.run.manual);
+        let entry = self
+            .applied
+            .entry(key)
+            .or_insert_with(|| (record.clone(), 0));
         if self.scenario.fencing && entry.1 > 0 {
             {
                 let a = &entry.0;
@@ -1875,7 +2012,7 @@ impl SchedulerLab {
             Command::SlowJob { job, extra_ms } => {
                 let j = self
                     .jobs
-                    .get_mut(job)
+                    .by_name_mut(job)
                     .ok_or_else(|| Refusal(format!("no job {job:?}")))?;
                 if *extra_ms > 3_600_000 {
                     return Err(Refusal("extra_ms must be at most one hour".into()));
@@ -1893,7 +2030,7 @@ impl SchedulerLab {
                 let adding = matches!(command, Command::AddJob { .. });
                 let schedule = job.validate().map_err(Refusal)?;
                 let tenant = self.tenant_id(&job.tenant);
-                match (adding, self.jobs.get_mut(&job.name)) {
+                match (adding, self.jobs.by_name_mut(&job.name)) {
                     (true, Some(_)) => {
                         return Err(Refusal(format!("job {} already exists", job.name)))
                     }
@@ -1902,7 +2039,8 @@ impl SchedulerLab {
                         j.spec = job.clone();
                         j.schedule = schedule;
                         j.tenant = tenant;
-                        self.replan(&job.name);
+                        let id = j.id;
+                        self.replan(id);
                         out.emit(
                             now,
                             Event::JobChanged {
@@ -1914,10 +2052,12 @@ impl SchedulerLab {
                         if self.jobs.len() >= 2_000 {
                             return Err(Refusal("at most 2000 jobs".into()));
                         }
+                        let (key, id) = self.jobs.intern(&job.name);
                         self.jobs.insert(
-                            job.name.clone(),
+                            id,
                             Job {
-                                key: job.name.as_str().into(),
+                                key,
+                                id,
                                 spec: job.clone(),
                                 schedule,
                                 created: now,
@@ -1925,7 +2065,7 @@ impl SchedulerLab {
                                 tenant,
                             },
                         );
-                        self.replan(&job.name);
+                        self.replan(id);
                         out.emit(
                             now,
                             Event::JobAdded {
@@ -1936,28 +2076,31 @@ impl SchedulerLab {
                 }
             }
             Command::DeleteJob { name } => {
-                if self.jobs.remove(name).is_none() {
+                let Some(id) = self.jobs.remove(name) else {
                     return Err(Refusal(format!("no job {name:?}")));
-                }
-                self.replan(name);
+                };
+                self.replan(id);
                 out.emit(now, Event::JobDeleted { job: name.clone() });
             }
             Command::Trigger { name } => {
                 let job = self
                     .jobs
-                    .get(name)
+                    .by_name(name)
                     .ok_or_else(|| Refusal(format!("no job {name:?}")))?;
-                let (priority, tenant, key) = (job.spec.priority, job.tenant, job.key.clone());
+                let (priority, tenant, key, id) =
+                    (job.spec.priority, job.tenant, job.key.clone(), job.id);
                 out.emit(now, Event::Triggered { job: name.clone() });
                 let run = RunKey {
                     job: key,
                     scheduled: now,
                     manual: true,
                 };
-                if self.applied.contains_key(&run) || self.queue.values().any(|m| m.run == run) {
+                if self.applied.contains_key(&(id, now, true))
+                    || self.queue.values().any(|m| m.run == run)
+                {
                     return Ok(());
                 }
-                self.enqueue(run, BY_HAND, self.next_token, (priority, tenant), out);
+                self.enqueue(run, id, BY_HAND, self.next_token, (priority, tenant), out);
             }
         }
         // Idle workers take what a command made ready at once.
@@ -1991,7 +2134,7 @@ impl Simulation for SchedulerLab {
             store_up: true,
             lease: None,
             next_token: 0,
-            store_cursor: BTreeMap::new(),
+            store_cursor: Cursors::default(),
             elections: Vec::new(),
             nodes: (0..n)
                 .map(|i| Node {
@@ -2000,9 +2143,9 @@ impl Simulation for SchedulerLab {
                     skew_ms: 0,
                     leading: false,
                     lease: None,
-                    cursor: BTreeMap::new(),
+                    cursor: Cursors::default(),
                     agenda: BTreeSet::new(),
-                    next_due: BTreeMap::new(),
+                    next_due: Cursors::default(),
                     restart_at: None,
                     // Staggered so that node 0 usually wins the first election.
                     next_tick: i * renew / n,
@@ -2016,7 +2159,8 @@ impl Simulation for SchedulerLab {
                     busy_ms: 0,
                 })
                 .collect(),
-            jobs: BTreeMap::new(),
+            jobs: Jobs::default(),
+            executing: Vec::new(),
             tenants: Vec::new(),
             tenant_ids: BTreeMap::new(),
             round: 0,
@@ -2026,7 +2170,7 @@ impl Simulation for SchedulerLab {
             next_msg: 0,
             next_receipt: 0,
             dead: Vec::new(),
-            applied: BTreeMap::new(),
+            applied: FixedMap::default(),
             max_token_seen: 0,
             duplicate: None,
             enqueued: 0,
@@ -2040,10 +2184,12 @@ impl Simulation for SchedulerLab {
         for spec in &scenario.jobs {
             let schedule = spec.validate()?;
             let tenant = lab.tenant_id(&spec.tenant);
+            let (key, id) = lab.jobs.intern(&spec.name);
             lab.jobs.insert(
-                spec.name.clone(),
+                id,
                 Job {
-                    key: spec.name.as_str().into(),
+                    key,
+                    id,
                     spec: spec.clone(),
                     schedule,
                     created: 0,
