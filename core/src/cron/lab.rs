@@ -64,14 +64,13 @@
 //! (finishing, then heartbeats, by index), nodes (by index), then idle workers pull.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fmt;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
 use super::{civil, Schedule};
-use crate::hash::FixedMap;
 use crate::metrics::{Histogram, Metrics, Series};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
@@ -659,9 +658,11 @@ pub struct Node {
     pub lease: Option<(u64, Time)>,
     /// The last scheduled time this node enqueued, per job id (a leader's working copy).
     cursor: Cursors,
-    /// A leader's agenda: `(next scheduled time, job)`, so a scan touches only due jobs.
-    agenda: BTreeSet<(Time, JobId)>,
-    /// The agenda entry of each job, by id, to move or remove it.
+    /// A leader's agenda: a min-heap of `(next scheduled time, job)`, so a scan touches only
+    /// due jobs. An entry counts only while it matches `next_due`: moving a job pushes a new
+    /// entry and leaves the old one to be dropped when it comes up.
+    agenda: BinaryHeap<Reverse<(Time, JobId)>>,
+    /// The live agenda entry of each job, by id.
     next_due: Cursors,
     restart_at: Option<Time>,
     next_tick: Time,
@@ -720,14 +721,59 @@ pub struct Worker {
     busy_ms: u64,
 }
 
-/// One application of an effect at the target, for the duplicate report.
-#[derive(Clone, Debug)]
+/// A run's first application of its effect at the target (for fencing's answer and the
+/// duplicate report), and how many there were.
+#[derive(Clone, Copy, Debug)]
 struct Applied {
-    run: RunKey,
     time: Time,
-    worker: u32,
     token: u64,
+    worker: u32,
     node: u32,
+    count: u32,
+}
+
+/// One job's applied runs, sorted by `(scheduled time, manual)`.
+///
+/// A job's runs are mostly applied in the order of their scheduled times, so the new run
+/// usually goes at the end: one comparison with the last entry, and an append. A run applied
+/// out of order (a retry, a stale leader's copy) is found by binary search. A single map of
+/// every run of a month would instead miss the cache on almost every application.
+///
+/// The latest key is kept beside the vector (`last`), and the lab keeps these side by side,
+/// so that the usual append reads no entry: a month of 1,000 jobs touches each job's tail
+/// once an hour, long after it has left the cache.
+#[derive(Clone, Debug, Default)]
+struct AppliedRuns {
+    runs: Vec<((Time, bool), Applied)>,
+    last: Option<(Time, bool)>,
+}
+
+impl AppliedRuns {
+    /// The entry of run `key`, inserted as `record` if the run was never applied.
+    fn entry(&mut self, key: (Time, bool), record: Applied) -> &mut Applied {
+        let runs = &mut self.runs;
+        let at = match self.last {
+            None => 0,
+            Some(last) if last < key => runs.len(),
+            _ => match runs.binary_search_by(|(k, _)| k.cmp(&key)) {
+                Ok(found) => return &mut runs[found].1,
+                Err(at) => at,
+            },
+        };
+        if at == runs.len() {
+            self.last = Some(key);
+        }
+        runs.insert(at, (key, record));
+        &mut runs[at].1
+    }
+
+    fn contains(&self, key: (Time, bool)) -> bool {
+        self.runs.binary_search_by(|(k, _)| k.cmp(&key)).is_ok()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &((Time, bool), Applied)> {
+        self.runs.iter()
+    }
 }
 
 /// A job's number: its name interned on first sight (jobs are looked up by number in the
@@ -762,6 +808,8 @@ impl Cursors {
 #[derive(Clone, Debug, Default)]
 struct Jobs {
     by_id: Vec<Option<Job>>,
+    /// The name of every id.
+    names: Vec<Rc<str>>,
     ids: BTreeMap<Rc<str>, JobId>,
     live: usize,
 }
@@ -780,6 +828,10 @@ impl Jobs {
             .copied()
             .filter(|&id| self.get(id).is_some())
     }
+    /// The name of an id, registered or not.
+    fn name(&self, id: JobId) -> &Rc<str> {
+        &self.names[id as usize]
+    }
     fn by_name(&self, name: &str) -> Option<&Job> {
         self.id(name).and_then(|id| self.get(id))
     }
@@ -795,6 +847,7 @@ impl Jobs {
         let id = self.by_id.len() as JobId;
         let key: Rc<str> = name.into();
         self.by_id.push(None);
+        self.names.push(key.clone());
         self.ids.insert(key.clone(), id);
         (key, id)
     }
@@ -915,8 +968,10 @@ pub struct SchedulerLab {
     next_msg: u64,
     next_receipt: u64,
     dead: Vec<RunKey>,
-    /// Per run `(job, scheduled, manual)`: its first application and how many there were.
-    applied: FixedMap<(JobId, Time, bool), (Applied, u32)>,
+    /// Per job id: its applied runs.
+    applied: Vec<AppliedRuns>,
+    /// The scan's buffer of due times, kept to save an allocation per scanned job.
+    due: Vec<Time>,
     max_token_seen: u64,
     duplicate: Option<Violation>,
     /// Messages ever enqueued, and where they went: the conservation check.
@@ -1078,13 +1133,19 @@ impl SchedulerLab {
         &self.dead
     }
     /// How many times the target applied each run, in run order.
-    pub fn applications(&self) -> impl Iterator<Item = (&RunKey, usize)> {
-        let mut runs: Vec<(&RunKey, usize)> = self
-            .applied
-            .values()
-            .filter(|(_, n)| *n > 0)
-            .map(|(a, n)| (&a.run, *n as usize))
-            .collect();
+    pub fn applications(&self) -> impl Iterator<Item = (RunKey, usize)> {
+        let mut runs: Vec<(RunKey, usize)> = Vec::new();
+        for (id, applied) in self.applied.iter().enumerate() {
+            let job = self.jobs.name(id as JobId);
+            runs.extend(applied.iter().map(|&((scheduled, manual), a)| {
+                let run = RunKey {
+                    scheduled,
+                    job: job.clone(),
+                    manual,
+                };
+                (run, a.count as usize)
+            }));
+        }
         runs.sort();
         runs.into_iter()
     }
@@ -1209,13 +1270,19 @@ impl SchedulerLab {
         let local = self.local_now(i);
         let local_unix = self.unix(local);
         let grace = self.scenario.misfire_grace_ms;
-        // The due jobs, in name order.
-        let mut ids: Vec<JobId> = self.nodes[i as usize]
-            .agenda
-            .iter()
-            .take_while(|(t, _)| *t <= local)
-            .map(|&(_, id)| id)
-            .collect();
+        // The due jobs, in name order (each is planned again after its scan).
+        let mut ids: Vec<JobId> = Vec::new();
+        let n = &mut self.nodes[i as usize];
+        while let Some(&Reverse((t, id))) = n.agenda.peek() {
+            if t > local {
+                break;
+            }
+            n.agenda.pop();
+            if n.next_due.get(id) == Some(t) {
+                n.next_due.set(id, None);
+                ids.push(id);
+            }
+        }
         if ids.len() > 1 {
             let jobs = &self.jobs;
             ids.sort_by(|&a, &b| {
@@ -1223,6 +1290,8 @@ impl SchedulerLab {
                 name(a).cmp(&name(b))
             });
         }
+        // One buffer of due times for the whole scan.
+        let mut due = std::mem::take(&mut self.due);
         for id in ids {
             let Some(job) = self.jobs.get(id) else {
                 continue;
@@ -1232,7 +1301,7 @@ impl SchedulerLab {
                 .get(id)
                 .unwrap_or(job.created)
                 .max(job.created);
-            let mut due = Vec::new();
+            due.clear();
             let mut missed = 0u64;
             let mut t = self.unix(cursor);
             // The first fire time after the due ones (`Some(None)`: there is none), which is
@@ -1262,17 +1331,17 @@ impl SchedulerLab {
                 continue;
             };
             let new_cursor = self.sim_ms(t).max(last);
-            let (late, on_time): (Vec<Time>, Vec<Time>) = due
-                .into_iter()
-                .partition(|&d| local.saturating_sub(d) > grace);
+            // Due times grow, so the late ones (due longer than the grace ago) come first:
+            // `due[..late]`. What fires is a tail of `due`: the late runs the policy keeps,
+            // then the runs on time.
+            let late = due.partition_point(|&d| local.saturating_sub(d) > grace);
             let policy = job.spec.misfire;
-            let mut fire: Vec<Time> = match policy {
-                Misfire::FireAll => late.clone(),
-                Misfire::FireOnce => late.last().copied().into_iter().collect(),
-                Misfire::Skip => Vec::new(),
+            let first_fired = match policy {
+                Misfire::FireAll => 0,
+                Misfire::FireOnce => late.saturating_sub(1),
+                Misfire::Skip => late,
             };
-            missed += (late.len() - fire.len()) as u64;
-            fire.extend(on_time);
+            missed += first_fired as u64;
             if missed > 0 {
                 self.counts[Count::Missed as usize] += missed;
                 out.emit(
@@ -1286,7 +1355,7 @@ impl SchedulerLab {
             }
             let (priority, tenant) = (job.spec.priority, job.tenant);
             let key = job.key.clone();
-            for scheduled in fire {
+            for &scheduled in &due[first_fired..] {
                 let run = RunKey {
                     job: key.clone(),
                     scheduled,
@@ -1302,6 +1371,7 @@ impl SchedulerLab {
                 self.store_cursor.set(id, Some(new_cursor));
             }
         }
+        self.due = due;
     }
 
     fn enqueue(
@@ -1390,13 +1460,13 @@ impl SchedulerLab {
         };
         let live = job.is_some();
         let n = &mut self.nodes[i as usize];
-        if let Some(old) = n.next_due.get(id) {
-            n.agenda.remove(&(old, id));
-        }
         let due = due.filter(|_| live);
+        if n.next_due.get(id) == due {
+            return;
+        }
         n.next_due.set(id, due);
         if let Some(t) = due {
-            n.agenda.insert((t, id));
+            n.agenda.push(Reverse((t, id)));
         }
     }
 
@@ -1508,7 +1578,7 @@ impl SchedulerLab {
                 self.round = t.pass.max(self.round);
                 t.pass = self.round + t.stride;
             }
-            self.start_exec(w, job_id);
+            self.start_exec(job_id);
             self.workers[w as usize].exec = Some(Exec {
                 msg: id,
                 job: job_id,
@@ -1593,13 +1663,20 @@ impl SchedulerLab {
         i
     }
 
-    /// Counts a run of job `job` starting on a worker.
-    fn start_exec(&mut self, _w: u32, job: JobId) {
-        let i = job as usize;
-        if i >= self.executing.len() {
-            self.executing.resize(i + 1, 0);
+    /// The shared name and id of job `name`, with room for its per-job state.
+    fn intern(&mut self, name: &str) -> (Rc<str>, JobId) {
+        let (key, id) = self.jobs.intern(name);
+        let len = id as usize + 1;
+        if self.applied.len() < len {
+            self.applied.resize_with(len, AppliedRuns::default);
+            self.executing.resize(len, 0);
         }
-        self.executing[i] += 1;
+        (key, id)
+    }
+
+    /// Counts a run of job `job` starting on a worker.
+    fn start_exec(&mut self, job: JobId) {
+        self.executing[job as usize] += 1;
     }
 
     /// Ends worker `w`'s execution, counting its busy time.
@@ -1668,21 +1745,17 @@ impl SchedulerLab {
     fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         let record = Applied {
-            run: m.run.clone(),
             time: now,
             worker: w,
             token: m.token,
             node: m.node,
+            count: 0,
         };
-        // One search of the (large) map of applied runs, whether fenced or not.
-        let key = (m.job, m.run.scheduled, m.run.manual);
-        let entry = self
-            .applied
-            .entry(key)
-            .or_insert_with(|| (record.clone(), 0));
-        if self.scenario.fencing && entry.1 > 0 {
+        // One search of the job's applied runs, whether fenced or not.
+        let entry = self.applied[m.job as usize].entry((m.run.scheduled, m.run.manual), record);
+        if self.scenario.fencing && entry.count > 0 {
             {
-                let a = &entry.0;
+                let a = &entry;
                 let why = format!(
                     "already applied by worker {} with token {}",
                     a.worker, a.token
@@ -1700,13 +1773,13 @@ impl SchedulerLab {
                 return;
             }
         }
-        entry.1 += 1;
+        entry.count += 1;
         self.max_token_seen = self.max_token_seen.max(m.token);
-        let duplicate = entry.1 > 1;
+        let duplicate = entry.count > 1;
         if duplicate {
             self.counts[Count::Duplicates as usize] += 1;
             if self.duplicate.is_none() {
-                let a = &entry.0.clone();
+                let a = &entry.clone();
                 let b = &record;
                 let elections: Vec<String> = self
                     .elections
@@ -2052,7 +2125,7 @@ impl SchedulerLab {
                         if self.jobs.len() >= 2_000 {
                             return Err(Refusal("at most 2000 jobs".into()));
                         }
-                        let (key, id) = self.jobs.intern(&job.name);
+                        let (key, id) = self.intern(&job.name);
                         self.jobs.insert(
                             id,
                             Job {
@@ -2095,7 +2168,7 @@ impl SchedulerLab {
                     scheduled: now,
                     manual: true,
                 };
-                if self.applied.contains_key(&(id, now, true))
+                if self.applied[id as usize].contains((now, true))
                     || self.queue.values().any(|m| m.run == run)
                 {
                     return Ok(());
@@ -2144,7 +2217,7 @@ impl Simulation for SchedulerLab {
                     leading: false,
                     lease: None,
                     cursor: Cursors::default(),
-                    agenda: BTreeSet::new(),
+                    agenda: BinaryHeap::new(),
                     next_due: Cursors::default(),
                     restart_at: None,
                     // Staggered so that node 0 usually wins the first election.
@@ -2170,7 +2243,8 @@ impl Simulation for SchedulerLab {
             next_msg: 0,
             next_receipt: 0,
             dead: Vec::new(),
-            applied: FixedMap::default(),
+            applied: Vec::new(),
+            due: Vec::new(),
             max_token_seen: 0,
             duplicate: None,
             enqueued: 0,
@@ -2184,7 +2258,7 @@ impl Simulation for SchedulerLab {
         for spec in &scenario.jobs {
             let schedule = spec.validate()?;
             let tenant = lab.tenant_id(&spec.tenant);
-            let (key, id) = lab.jobs.intern(&spec.name);
+            let (key, id) = lab.intern(&spec.name);
             lab.jobs.insert(
                 id,
                 Job {
