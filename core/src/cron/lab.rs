@@ -88,6 +88,25 @@ pub enum Misfire {
     Skip,
 }
 
+/// How a changed schedule treats runs that fell due before the change but were not yet
+/// enqueued (the leader scans once per `renew_ms`, later still with a slow clock).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobChange {
+    /// Each version of the job keeps the runs that fell due under it: the old schedule up to
+    /// the change, the new one after it.
+    #[default]
+    KeepDue,
+    /// The new schedule replaces the old one from the last dispatched time, as rescheduling a
+    /// trigger does in many schedulers: a run of the old schedule not yet enqueued is lost,
+    /// and the "no run lost" invariant says so.
+    FromCursor,
+}
+
+fn is_default_job_change(c: &JobChange) -> bool {
+    *c == JobChange::default()
+}
+
 /// The order in which idle workers take ready runs (see the module documentation).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -225,6 +244,9 @@ pub struct Scenario {
     /// Fair-share weight per tenant, 1 to 100; tenants not listed weigh 1.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub tenant_weights: BTreeMap<String, u32>,
+    /// What a job change does to runs already due; left out of the JSON at its default.
+    #[serde(skip_serializing_if = "is_default_job_change")]
+    pub job_change: JobChange,
 }
 
 impl Default for Scenario {
@@ -298,6 +320,7 @@ impl Default for Scenario {
             ],
             pool: Pool::Priority,
             tenant_weights: BTreeMap::new(),
+            job_change: JobChange::KeepDue,
         }
     }
 }
@@ -699,6 +722,29 @@ struct Msg {
     timer: Option<Time>,
 }
 
+/// One job's due runs as the "no run lost" audit sees them (see [`SchedulerLab::audit`]).
+///
+/// The audit's own model of which runs are due comes from the job's history, not from the
+/// leaders' cursors: each version of the job (its schedule from the moment it was added or
+/// changed until the next change or its deletion) owns its fire times in that interval.
+///
+/// ```text
+///   versions   (0 ── */10 ──] 12.5 s (── */20 ──] 40 s deleted
+///   due        10 s           20 s                  (none after the deletion)
+///   accounted  every scheduled time a scan enumerated: enqueued, or dropped by misfire policy
+///   audited    ───────────────────────────► the store's cursor (dispatched for good)
+/// ```
+#[derive(Clone, Debug, Default)]
+struct Ledger {
+    /// `(from, schedule)`: the version in force after `from`; `None` once deleted.
+    versions: Vec<(Time, Option<Schedule>)>,
+    /// Scheduled times after `audited` that a scan enumerated (a few: the audit follows the
+    /// store's cursor closely), unsorted when a stale leader enumerates again.
+    accounted: Vec<Time>,
+    /// Every due time up to here was checked.
+    audited: Time,
+}
+
 /// A run a worker is executing.
 #[derive(Clone, Debug)]
 struct Exec {
@@ -970,6 +1016,12 @@ pub struct SchedulerLab {
     dead: Vec<RunKey>,
     /// Per job id: its applied runs.
     applied: Vec<AppliedRuns>,
+    /// Per job id: its versions and the runs scans accounted for, for the audit.
+    ledgers: Vec<Ledger>,
+    /// The first run the audit found lost.
+    lost: Option<Violation>,
+    /// Due runs the audit has checked.
+    audited: u64,
     /// The scan's buffer of due times, kept to save an allocation per scanned job.
     due: Vec<Time>,
     max_token_seen: u64,
@@ -1131,6 +1183,10 @@ impl SchedulerLab {
     }
     pub fn dead_letters(&self) -> &[RunKey] {
         &self.dead
+    }
+    /// How many due runs the "no run lost" audit has checked so far.
+    pub fn audited_runs(&self) -> u64 {
+        self.audited
     }
     /// How many times the target applied each run, in run order.
     pub fn applications(&self) -> impl Iterator<Item = (RunKey, usize)> {
@@ -1307,23 +1363,48 @@ impl SchedulerLab {
             // The first fire time after the due ones (`Some(None)`: there is none), which is
             // the job's next agenda entry: the plan after the scan need not compute it again.
             let mut next: Option<Option<Time>> = Some(None);
-            while let Some(n) = job
-                .schedule
-                .next_after(t, &super::Zone::utc(), Default::default())
-            {
-                if n > local_unix {
-                    next = Some(Some(self.sim_ms(n)));
-                    break;
+            // Each version of the job owns its fire times up to the next change: a run that
+            // fell due before a change is still due under the schedule it fell due by.
+            let ledger = &mut self.ledgers[id as usize];
+            let versions = ledger.versions.len();
+            let epoch = self.scenario.epoch;
+            let sim_ms = |unix: i64| ((unix - epoch).max(0) as Time) * 1000;
+            let from_cursor = self.scenario.job_change == JobChange::FromCursor;
+            let first = if from_cursor { versions - 1 } else { 0 };
+            'versions: for k in first..versions {
+                let until = ledger.versions.get(k + 1).map_or(Time::MAX, |v| v.0);
+                let (since, Some(schedule)) = &ledger.versions[k] else {
+                    continue;
+                };
+                let since = if from_cursor { &0 } else { since };
+                if until <= cursor {
+                    continue;
                 }
-                if due.len() == MAX_DUE {
-                    missed += 1;
-                } else {
-                    due.push(self.sim_ms(n));
-                }
-                t = n;
-                if missed > 100_000 {
-                    next = None;
-                    break;
+                let mut from = epoch + ((*since).max(cursor) / 1000) as i64;
+                while let Some(n) =
+                    schedule.next_after(from, &super::Zone::utc(), Default::default())
+                {
+                    let ms = sim_ms(n);
+                    if ms > until {
+                        continue 'versions;
+                    }
+                    if n > local_unix {
+                        next = Some(Some(ms));
+                        break 'versions;
+                    }
+                    if due.len() == MAX_DUE {
+                        missed += 1;
+                    } else {
+                        due.push(ms);
+                    }
+                    if ms > ledger.audited {
+                        ledger.accounted.push(ms);
+                    }
+                    (t, from) = (n, n);
+                    if missed > 100_000 {
+                        next = None;
+                        break 'versions;
+                    }
                 }
             }
             let Some(&last) = due.last() else {
@@ -1369,9 +1450,90 @@ impl SchedulerLab {
                 self.scenario.fencing && self.lease.as_ref().is_some_and(|l| l.token != token);
             if self.reaches_store(i) && !fenced_out {
                 self.store_cursor.set(id, Some(new_cursor));
+                self.audit(id, new_cursor);
             }
         }
         self.due = due;
+    }
+
+    /// The "no run lost" audit of job `id` up to `horizon`, the scheduled time the store now
+    /// records as dispatched: no leader will enqueue a run at or before it again, so every run
+    /// due by then must have been enumerated by some scan (and then enqueued, or dropped by
+    /// the job's misfire policy, which counts it as missed). What happens to an enqueued run
+    /// is the conservation check's business ([`Simulation::check`]): it stays in the queue
+    /// (waiting, running, or in retry) until it is applied, dead-lettered, skipped or
+    /// replaced by its overlap policy, or discarded with its job. Runs not yet dispatched
+    /// (the store is down, no node leads) are late, not lost: their lag shows it.
+    fn audit(&mut self, id: JobId, horizon: Time) {
+        let ledger = &self.ledgers[id as usize];
+        if horizon <= ledger.audited {
+            return;
+        }
+        let from = ledger.audited;
+        let mut lost = None;
+        let mut audited = 0;
+        for (k, (since, schedule)) in ledger.versions.iter().enumerate() {
+            let until = ledger
+                .versions
+                .get(k + 1)
+                .map_or(horizon, |v| v.0.min(horizon));
+            let Some(schedule) = schedule else {
+                continue;
+            };
+            let lo = (*since).max(from);
+            if lo >= until {
+                continue;
+            }
+            let mut t = self.unix(lo);
+            while let Some(n) = schedule.next_after(t, &super::Zone::utc(), Default::default()) {
+                let due = self.sim_ms(n);
+                if due > until {
+                    break;
+                }
+                if due > lo && !ledger.accounted.contains(&due) {
+                    lost = Some(due);
+                    break;
+                }
+                audited += 1;
+                t = n;
+            }
+            if lost.is_some() {
+                break;
+            }
+        }
+        self.audited += audited;
+        let ledger = &mut self.ledgers[id as usize];
+        ledger.accounted.retain(|&t| t > horizon);
+        ledger.audited = horizon;
+        if let (Some(due), None) = (lost, &self.lost) {
+            let run = RunKey {
+                scheduled: due,
+                job: self.jobs.name(id).clone(),
+                manual: false,
+            };
+            let changes: Vec<String> = ledger
+                .versions
+                .iter()
+                .skip(1)
+                .map(|(t, s)| {
+                    let what = if s.is_some() { "changed" } else { "deleted" };
+                    format!("{what} at {}", crate::sim::fmt_time(*t))
+                })
+                .collect();
+            let history = if changes.is_empty() {
+                String::new()
+            } else {
+                format!("; the job was {}", changes.join(", "))
+            };
+            self.lost = Some(Violation {
+                invariant: "no run lost".into(),
+                detail: format!(
+                    "{run} was due but never enqueued, and the store's cursor for {} is now at {}s: no leader will enqueue it{history}",
+                    run.job,
+                    horizon / 1000
+                ),
+            });
+        }
     }
 
     fn enqueue(
@@ -1437,12 +1599,28 @@ impl SchedulerLab {
         }
     }
 
-    /// The first due time of `job` after `cursor` (or its creation), in simulated ms.
+    /// The first due time of `job` after `cursor` (or its creation), in simulated ms, under
+    /// the version of the job in force at that time.
     fn first_due(&self, job: &Job, cursor: Option<Time>) -> Option<Time> {
         let from = cursor.unwrap_or(job.created).max(job.created);
-        job.schedule
-            .next_after(self.unix(from), &super::Zone::utc(), Default::default())
-            .map(|n| self.sim_ms(n))
+        let versions = &self.ledgers[job.id as usize].versions;
+        let from_cursor = self.scenario.job_change == JobChange::FromCursor;
+        let first = if from_cursor { versions.len() - 1 } else { 0 };
+        for (k, (since, schedule)) in versions.iter().enumerate().skip(first) {
+            let since = if from_cursor { &0 } else { since };
+            let until = versions.get(k + 1).map_or(Time::MAX, |v| v.0);
+            let Some(schedule) = schedule.as_ref().filter(|_| until > from) else {
+                continue;
+            };
+            let lo = (*since).max(from);
+            let due = schedule
+                .next_after(self.unix(lo), &super::Zone::utc(), Default::default())
+                .map(|n| self.sim_ms(n));
+            if due.is_some_and(|d| d <= until) {
+                return due;
+            }
+        }
+        None
     }
 
     /// Puts job `id` on node `i`'s agenda at its next due time (or takes it off).
@@ -1669,6 +1847,7 @@ impl SchedulerLab {
         let len = id as usize + 1;
         if self.applied.len() < len {
             self.applied.resize_with(len, AppliedRuns::default);
+            self.ledgers.resize_with(len, Ledger::default);
             self.executing.resize(len, 0);
         }
         (key, id)
@@ -2110,9 +2289,12 @@ impl SchedulerLab {
                     (false, None) => return Err(Refusal(format!("no job {:?}", job.name))),
                     (false, Some(j)) => {
                         j.spec = job.clone();
-                        j.schedule = schedule;
+                        j.schedule = schedule.clone();
                         j.tenant = tenant;
                         let id = j.id;
+                        self.ledgers[id as usize]
+                            .versions
+                            .push((now, Some(schedule)));
                         self.replan(id);
                         out.emit(
                             now,
@@ -2126,6 +2308,9 @@ impl SchedulerLab {
                             return Err(Refusal("at most 2000 jobs".into()));
                         }
                         let (key, id) = self.intern(&job.name);
+                        self.ledgers[id as usize]
+                            .versions
+                            .push((now, Some(schedule.clone())));
                         self.jobs.insert(
                             id,
                             Job {
@@ -2152,6 +2337,7 @@ impl SchedulerLab {
                 let Some(id) = self.jobs.remove(name) else {
                     return Err(Refusal(format!("no job {name:?}")));
                 };
+                self.ledgers[id as usize].versions.push((now, None));
                 self.replan(id);
                 out.emit(now, Event::JobDeleted { job: name.clone() });
             }
@@ -2244,6 +2430,9 @@ impl Simulation for SchedulerLab {
             next_receipt: 0,
             dead: Vec::new(),
             applied: Vec::new(),
+            ledgers: Vec::new(),
+            lost: None,
+            audited: 0,
             due: Vec::new(),
             max_token_seen: 0,
             duplicate: None,
@@ -2259,6 +2448,9 @@ impl Simulation for SchedulerLab {
             let schedule = spec.validate()?;
             let tenant = lab.tenant_id(&spec.tenant);
             let (key, id) = lab.intern(&spec.name);
+            lab.ledgers[id as usize]
+                .versions
+                .push((0, Some(schedule.clone())));
             lab.jobs.insert(
                 id,
                 Job {
@@ -2333,6 +2525,9 @@ impl Simulation for SchedulerLab {
 
     fn check(&self) -> Option<Violation> {
         if let Some(v) = &self.duplicate {
+            return Some(v.clone());
+        }
+        if let Some(v) = &self.lost {
             return Some(v.clone());
         }
         if self.enqueued != self.settled + self.queue.len() as u64 {
@@ -2445,4 +2640,49 @@ pub fn sample_inputs() -> Vec<(Time, serde_json::Value)> {
         (1_000_000, json!({"delete_job": {"name": "cleanup"}})),
         (1_100_000, json!({"crash_node": {"node": 9}})),
     ]
+}
+
+/// The benchmark month, shared by the native bench (`benches/cron.rs`) and its wasm twin
+/// (`tests/wasm_bench_cron.rs`): 1,000 jobs (a tenth every five minutes, the rest hourly,
+/// spread over the hour) on 20 workers and 3 nodes, with a leader crash, a partitioned leader,
+/// a worker crash and the store down in every six hours of 30 days. Returns the scenario, the
+/// commands with their times, and the end time.
+pub fn benchmark_month() -> (Scenario, Vec<(Time, Command)>, Time) {
+    let jobs = (0..1000u32)
+        .map(|i| JobSpec {
+            name: format!("job{i:04}"),
+            cron: if i % 10 == 0 {
+                format!("{} {}/5 * * * *", i % 60, i % 5)
+            } else {
+                format!("{} {} * * * *", i % 60, (i / 60) % 60)
+            },
+            duration_ms: 2_000 + u64::from(i % 7) * 1_000,
+            fail_percent: i % 4,
+            priority: i % 10,
+            ..JobSpec::default()
+        })
+        .collect();
+    let scenario = Scenario {
+        nodes: 3,
+        workers: 20,
+        jobs,
+        ..Scenario::default()
+    };
+    let hour = 3_600_000;
+    let faults = [
+        (hour, Command::CrashLeader),
+        (2 * hour, Command::PartitionLeader { on: true }),
+        (2 * hour + 30_000, Command::PartitionLeader { on: false }),
+        (3 * hour, Command::CrashWorker { worker: 3 }),
+        (4 * hour, Command::StoreDown { on: true }),
+        (4 * hour + 20_000, Command::StoreDown { on: false }),
+    ];
+    let commands = (0..30 * 4)
+        .flat_map(|block| {
+            faults
+                .iter()
+                .map(move |(t, c)| (block * 6 * hour + t, c.clone()))
+        })
+        .collect();
+    (scenario, commands, 30 * 24 * hour)
 }
