@@ -7,7 +7,7 @@
 //! |---|---|
 //! | a change between a run falling due and the scan | the run due under the old schedule is kept; with `job_change: from_cursor` it is lost, and `check` names it |
 //! | misfire policies after an outage | runs a policy drops are missed, not lost |
-//! | the fuzzer | leader crashes, partitions, skew, store outages and worker crashes lose no run, and the audit covers nearly every run |
+//! | the fuzzer | leader crashes, partitions, skew, store outages, worker crashes and job changes lose no run, and the audit covers nearly every run |
 
 use expect_test::{expect, Expect};
 use orrery_core::cron::lab::{Command, JobChange, JobSpec, Misfire, Scenario, SchedulerLab};
@@ -141,7 +141,7 @@ fn runs_a_misfire_policy_drops_are_missed_not_lost() {
 }
 
 /// Random faults (leader and node crashes, partitions, clock skew, the store down, worker
-/// crashes, slow runs, manual triggers) over a long run of the default scenario with fencing
+/// crashes, slow runs, manual triggers, jobs changed, added and deleted) over a long run of the default scenario with fencing
 /// on; checks the invariants after every command. Returns the first violation, or how many
 /// runs the audit checked and how many were applied.
 fn fuzz(seed: u64, until: Time) -> Result<(u64, u64), (Time, Violation)> {
@@ -165,7 +165,7 @@ fn fuzz(seed: u64, until: Time) -> Result<(u64, u64), (Time, Violation)> {
             return Err((lab.now(), v));
         }
         let node = rng.below(nodes);
-        let cmd = match rng.below(9) {
+        let cmd = match rng.below(12) {
             0 => serde_json::json!("crash_leader"),
             1 => serde_json::json!({"crash_node": {"node": node}}),
             2 => serde_json::json!({"partition_leader": {"on": rng.chance(2, 3)}}),
@@ -176,7 +176,21 @@ fn fuzz(seed: u64, until: Time) -> Result<(u64, u64), (Time, Violation)> {
             5 => serde_json::json!({"store_down": {"on": rng.chance(1, 2)}}),
             6 => serde_json::json!({"crash_worker": {"worker": rng.below(workers)}}),
             7 => serde_json::json!({"slow_job": {"job": "report", "extra_ms": rng.below(60_000)}}),
-            _ => serde_json::json!({"trigger": {"name": "billing"}}),
+            8 => serde_json::json!({"trigger": {"name": "billing"}}),
+            // Job changes: the one run that once got lost this way.
+            9 => {
+                let cron = [
+                    "*/15 * * * * *",
+                    "5-59/20 * * * * *",
+                    "0 * * * * *",
+                    "*/7 * * * * *",
+                ][rng.below(4) as usize];
+                serde_json::json!({"update_job": {"job": {"name": "sync", "cron": cron, "duration_ms": 4000}}})
+            }
+            10 => {
+                serde_json::json!({"add_job": {"job": {"name": "extra", "cron": "*/4 * * * * *", "duration_ms": 1000}}})
+            }
+            _ => serde_json::json!({"delete_job": {"name": "extra"}}),
         };
         let cmd: Command = serde_json::from_value(cmd).expect("a command");
         let _ = lab.apply(&cmd, &mut events);

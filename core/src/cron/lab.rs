@@ -1473,11 +1473,13 @@ impl SchedulerLab {
         let mut lost = None;
         let mut audited = 0;
         for (k, (since, schedule)) in ledger.versions.iter().enumerate() {
-            let until = ledger
-                .versions
-                .get(k + 1)
-                .map_or(horizon, |v| v.0.min(horizon));
-            let Some(schedule) = schedule else {
+            let next = ledger.versions.get(k + 1);
+            let until = next.map_or(horizon, |v| v.0.min(horizon));
+            // A version that the job's deletion ended was audited as far as the store's
+            // cursor got while the job lived; the runs the cursor had not reached went with
+            // the job, as its queued runs do (discarded).
+            let deleted = next.is_some_and(|v| v.1.is_none());
+            let Some(schedule) = schedule.as_ref().filter(|_| !deleted) else {
                 continue;
             };
             let lo = (*since).max(from);
@@ -1513,11 +1515,14 @@ impl SchedulerLab {
             };
             let changes: Vec<String> = ledger
                 .versions
-                .iter()
-                .skip(1)
-                .map(|(t, s)| {
-                    let what = if s.is_some() { "changed" } else { "deleted" };
-                    format!("{what} at {}", crate::sim::fmt_time(*t))
+                .windows(2)
+                .map(|v| {
+                    let what = match (&v[0].1, &v[1].1) {
+                        (_, None) => "deleted",
+                        (None, Some(_)) => "added again",
+                        (Some(_), Some(_)) => "changed",
+                    };
+                    format!("{what} at {}", crate::sim::fmt_time(v[1].0))
                 })
                 .collect();
             let history = if changes.is_empty() {
