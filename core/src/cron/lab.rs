@@ -1,8 +1,9 @@
 //! The scheduler lab (`scheduler`): a distributed cron. Scheduler nodes elect a leader through
 //! a TTL lease in a coordination store; the leader scans the jobs' cron expressions and
 //! enqueues due runs; workers pull runs from a queue, run them and apply their effect to a
-//! target resource. Faults break every part of it, and the invariant watches the effect:
-//! **every (job, scheduled time) is applied exactly once**.
+//! target resource. Faults break every part of it, and the invariants watch the effect:
+//! **every (job, scheduled time) is applied exactly once**, and **no scheduled run is lost**
+//! except as the misfire policy says.
 //!
 //! ```text
 //!   nodes 0..n ──CAS lease (TTL, token)──► coordination store ◄── job cursors (last dispatched)
@@ -58,6 +59,18 @@
 //! |---|---|
 //! | misfire (runs due longer than `misfire_grace_ms` ago, after downtime) | `fire_once` (the latest only), `fire_all`, `skip` |
 //! | overlap (a run of the job is still going when the next is taken) | `allow`, `skip` (drop the new run), `queue` (wait), `replace` (cancel the old run) |
+//!
+//! **No run lost.** [`Simulation::check`] also audits every job against its own history: each
+//! version of a job (from its addition or change to the next change or its deletion) owns
+//! its fire times. Once the store's cursor for the job passes a due time, no leader will
+//! enqueue it again, so some scan must have enumerated it, to enqueue it or to drop it as its
+//! misfire policy says (counted in `missed`). From the queue on, the conservation check
+//! (enqueued = settled + queued) holds the rest: a run waits, runs or retries in the queue
+//! until it is applied, dead-lettered, skipped or replaced by its overlap policy, or discarded
+//! with its job. Runs not yet dispatched (the store down, no leader) are late, not lost.
+//! A job change keeps the runs that fell due before it (`job_change: keep_due`); with
+//! `from_cursor` the new schedule replaces the old from the last dispatched time, and a run
+//! that fell due between the leader's scans is lost, which the audit reports.
 //!
 //! Cron expressions are evaluated in UTC: simulated time 0 is the scenario's `epoch` (Unix
 //! seconds). At one time, in this order: restarts, expired visibility timeouts, workers
@@ -1183,6 +1196,20 @@ impl SchedulerLab {
     }
     pub fn dead_letters(&self) -> &[RunKey] {
         &self.dead
+    }
+    /// The queue depth over time: a sample at every step that changed it, for charting.
+    pub fn queue_depth_over_time(&self) -> &Series {
+        &self.depth
+    }
+    /// Each worker's share of the time so far spent executing runs, in permille.
+    pub fn worker_utilisation(&self) -> Vec<u32> {
+        self.workers
+            .iter()
+            .map(|w| {
+                let busy = w.busy_ms + w.exec.as_ref().map_or(0, |e| self.now - e.started);
+                (busy * 1000).checked_div(self.now).unwrap_or(0) as u32
+            })
+            .collect()
     }
     /// How many due runs the "no run lost" audit has checked so far.
     pub fn audited_runs(&self) -> u64 {
