@@ -1,13 +1,14 @@
 //! Next-fire computations per second for a few cron expressions, in UTC and in
 //! America/New_York, natively; then the scheduler lab simulating 30 days of 1,000 jobs on 20
-//! workers with a fault every few hours. Run with `cargo bench -p orrery-core --bench cron`.
+//! workers with a fault every few hours. Run with `cargo bench -p orrery-core --bench cron`
+//! (add `-- scheduler` for the simulation alone).
 //! Each next-fire case walks a chain of fire times (each `next_after` starts from the previous
 //! result) and prints the best of five runs; asserts nothing.
 
 use std::hint::black_box;
 use std::time::Instant;
 
-use orrery_core::cron::lab::{Command, JobSpec, Scenario, SchedulerLab};
+use orrery_core::cron::lab::{benchmark_month, SchedulerLab};
 use orrery_core::cron::{Dst, Schedule, Zone};
 use orrery_core::sim::{Emit, Simulation, Time};
 
@@ -20,49 +21,18 @@ impl<E> Emit<E> for Count {
     }
 }
 
-/// 1,000 jobs (a tenth every five minutes, the rest hourly) on 20 workers for 30 days, with a
-/// leader crash, a partitioned leader, a worker crash and the store down in every six hours.
+/// The benchmark month ([`benchmark_month`]: 1,000 jobs on 20 workers for 30 days with a
+/// leader crash, a partitioned leader, a worker crash and the store down in every six hours).
 fn simulate_month() {
-    let jobs = (0..1000)
-        .map(|i| JobSpec {
-            name: format!("job{i:04}"),
-            cron: if i % 10 == 0 {
-                format!("{} {}/5 * * * *", i % 60, i % 5)
-            } else {
-                format!("{} {} * * * *", i % 60, (i / 60) % 60)
-            },
-            duration_ms: 2_000 + (i as u64 % 7) * 1_000,
-            fail_percent: (i % 4) as u32,
-            priority: (i % 10) as u32,
-            ..JobSpec::default()
-        })
-        .collect();
-    let scenario = Scenario {
-        nodes: 3,
-        workers: 20,
-        jobs,
-        ..Scenario::default()
-    };
+    let (scenario, commands, until) = benchmark_month();
     let t0 = Instant::now();
     let mut lab = SchedulerLab::new(&scenario).expect("a valid scenario");
     let mut out = Count(0);
-    let hour = 3_600_000;
-    let faults: [(Time, &str); 6] = [
-        (hour, r#""crash_leader""#),
-        (2 * hour, r#"{"partition_leader": {"on": true}}"#),
-        (2 * hour + 30_000, r#"{"partition_leader": {"on": false}}"#),
-        (3 * hour, r#"{"crash_worker": {"worker": 3}}"#),
-        (4 * hour, r#"{"store_down": {"on": true}}"#),
-        (4 * hour + 20_000, r#"{"store_down": {"on": false}}"#),
-    ];
-    for block in 0..(30 * 4) {
-        for (t, json) in faults {
-            lab.advance_to(block * 6 * hour + t, &mut out);
-            let cmd: Command = serde_json::from_str(json).expect("a command");
-            let _ = lab.apply(&cmd, &mut out);
-        }
+    for (t, command) in &commands {
+        lab.advance_to(*t, &mut out);
+        let _ = lab.apply(command, &mut out);
     }
-    lab.advance_to(30 * 24 * hour, &mut out);
+    lab.advance_to(until, &mut out);
     let secs = t0.elapsed().as_secs_f64();
     let m = lab.metrics();
     println!(
@@ -88,6 +58,9 @@ const EXPRESSIONS: [&str; 7] = [
 
 fn main() {
     simulate_month();
+    if std::env::args().skip(1).any(|a| a == "scheduler") {
+        return;
+    }
     // 2024-01-01T00:00:00Z.
     let start = 1_704_067_200i64;
     for zone_name in ["UTC", "America/New_York"] {

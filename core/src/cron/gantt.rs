@@ -133,3 +133,56 @@ pub fn executions(log: &[Entry<Event>], from: Time) -> Vec<Execution> {
     }
     out
 }
+
+/// Each worker's busy share of equal time buckets, in permille, for charting utilisation over
+/// time: `result[worker][bucket]` over `buckets` buckets splitting `[from, to)`. A bar still
+/// running counts up to `to`. Pass executions read from `from` or earlier, so that bars that
+/// started before the window are counted for their part inside it.
+///
+/// ```text
+///   bucket      |  0  |  1  |  2  |
+///   worker 0    [▓▓▓▓▓▓▓▓]          →  1000  600    0
+/// ```
+pub fn utilisation(
+    executions: &[Execution],
+    workers: u32,
+    from: Time,
+    to: Time,
+    buckets: usize,
+) -> Vec<Vec<u32>> {
+    let mut busy = vec![vec![0u64; buckets]; workers as usize];
+    if buckets == 0 || to <= from {
+        return busy.into_iter().map(|_| Vec::new()).collect();
+    }
+    let span = to - from;
+    // Bucket `b` covers `[from + span·b/buckets, from + span·(b+1)/buckets)`.
+    let edge = |b: usize| from + span * b as u64 / buckets as u64;
+    for x in executions {
+        let Some(row) = busy.get_mut(x.worker as usize) else {
+            continue;
+        };
+        let (start, end) = (x.start.max(from), x.end.unwrap_or(to).min(to));
+        if start >= end {
+            continue;
+        }
+        let first = ((start - from) * buckets as u64 / span) as usize;
+        for (b, cell) in row.iter_mut().enumerate().skip(first) {
+            let (lo, hi) = (edge(b), edge(b + 1));
+            if lo >= end {
+                break;
+            }
+            *cell += end.min(hi) - start.max(lo);
+        }
+    }
+    busy.into_iter()
+        .map(|row| {
+            row.iter()
+                .enumerate()
+                .map(|(b, &ms)| {
+                    let width = edge(b + 1) - edge(b);
+                    (ms * 1000).checked_div(width).unwrap_or(0) as u32
+                })
+                .collect()
+        })
+        .collect()
+}

@@ -1,14 +1,15 @@
 //! The scheduler lab (`scheduler`): a distributed cron. Scheduler nodes elect a leader through
 //! a TTL lease in a coordination store; the leader scans the jobs' cron expressions and
 //! enqueues due runs; workers pull runs from a queue, run them and apply their effect to a
-//! target resource. Faults break every part of it, and the invariant watches the effect:
-//! **every (job, scheduled time) is applied exactly once**.
+//! target resource. Faults break every part of it, and the invariants watch the effect:
+//! **every (job, scheduled time) is applied exactly once**, and **no scheduled run is lost**
+//! except as the misfire policy says.
 //!
 //! ```text
 //!   nodes 0..n ──CAS lease (TTL, token)──► coordination store ◄── job cursors (last dispatched)
 //!      │ leader scans cron every tick
 //!      ▼ enqueue (job, scheduled time, token)
-//!   queue: priority, then scheduled time ──pull──► workers 0..w ──effect(token)──► target
+//!   queue (pool order, below) ──pull──► workers 0..w ──effect(token)──► target
 //!      ▲ visibility timeout, heartbeats, acks       │ fail: retry with backoff, or dead-letter
 //! ```
 //!
@@ -31,8 +32,24 @@
 //! arrives, and a partitioned old leader's copy becomes a duplicate, which
 //! [`Simulation::check`] reports with the interleaving that caused it.
 //!
-//! **Workers and the queue.** An idle worker takes the ready run with the highest priority
-//! (then the earliest scheduled time). The run is invisible to others for
+//! **Workers and the queue.** An idle worker takes the best ready run in the scenario's
+//! `pool` order:
+//!
+//! | `pool` | the run an idle worker takes |
+//! |---|---|
+//! | `priority` (default) | the highest priority, then the earliest scheduled time |
+//! | `fifo` | the earliest enqueued (a retried run keeps its place) |
+//! | `fair_share` | from the backlogged tenant furthest behind its share, then by priority |
+//!
+//! Fair share is stride scheduling, a deficit round-robin over started runs: each tenant has a
+//! `pass`, and starting one of its runs adds `STRIDE / weight` to it (weights from
+//! `tenant_weights`, default 1). The worker serves the tenant with the lowest pass among those
+//! with a run it can take (ties by name). A tenant that was idle comes back at the current
+//! pass, not with credit saved up, so a burst of one tenant delays another by at most one run
+//! per worker and cannot starve it. Jobs name their tenant (default `default`); the metrics
+//! give schedule lag per tenant as `lag_ms.<tenant>` once any job names a tenant.
+//!
+//! The run is invisible to others for
 //! `visibility_timeout_ms`, extended by heartbeats every `heartbeat_ms`; a crashed worker stops
 //! heartbeating, so its run reappears and another worker takes it. A failed run is retried
 //! after `backoff_base_ms × 2^(attempt-1)` (capped at `backoff_max_ms`) with seeded "equal
@@ -42,6 +59,18 @@
 //! |---|---|
 //! | misfire (runs due longer than `misfire_grace_ms` ago, after downtime) | `fire_once` (the latest only), `fire_all`, `skip` |
 //! | overlap (a run of the job is still going when the next is taken) | `allow`, `skip` (drop the new run), `queue` (wait), `replace` (cancel the old run) |
+//!
+//! **No run lost.** [`Simulation::check`] also audits every job against its own history: each
+//! version of a job (from its addition or change to the next change or its deletion) owns
+//! its fire times. Once the store's cursor for the job passes a due time, no leader will
+//! enqueue it again, so some scan must have enumerated it, to enqueue it or to drop it as its
+//! misfire policy says (counted in `missed`). From the queue on, the conservation check
+//! (enqueued = settled + queued) holds the rest: a run waits, runs or retries in the queue
+//! until it is applied, dead-lettered, skipped or replaced by its overlap policy, or discarded
+//! with its job. Runs not yet dispatched (the store down, no leader) are late, not lost.
+//! A job change keeps the runs that fell due before it (`job_change: keep_due`); with
+//! `from_cursor` the new schedule replaces the old from the last dispatched time, and a run
+//! that fell due between the leader's scans is lost, which the audit reports.
 //!
 //! Cron expressions are evaluated in UTC, or on the wall clock of a job's `zone` (with the
 //! default DST policy: a skipped time runs at the next valid instant, a repeated one once).
@@ -53,14 +82,14 @@
 //! then heartbeats, by index), nodes (by index), then idle workers pull.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fmt;
 use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
 use super::{civil, tzdata, Schedule, Zone};
-use crate::metrics::Metrics;
+use crate::metrics::{Histogram, Metrics, Series};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
 
@@ -76,6 +105,42 @@ pub enum Misfire {
     /// Run none of them.
     Skip,
 }
+
+/// How a changed schedule treats runs that fell due before the change but were not yet
+/// enqueued (the leader scans once per `renew_ms`, later still with a slow clock).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobChange {
+    /// Each version of the job keeps the runs that fell due under it: the old schedule up to
+    /// the change, the new one after it.
+    #[default]
+    KeepDue,
+    /// The new schedule replaces the old one from the last dispatched time, as rescheduling a
+    /// trigger does in many schedulers: a run of the old schedule not yet enqueued is lost,
+    /// and the "no run lost" invariant says so.
+    FromCursor,
+}
+
+fn is_default_job_change(c: &JobChange) -> bool {
+    *c == JobChange::default()
+}
+
+/// The order in which idle workers take ready runs (see the module documentation).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Pool {
+    /// By enqueue order.
+    Fifo,
+    /// By priority, then scheduled time.
+    #[default]
+    Priority,
+    /// Across tenants in proportion to their weights, then by priority within a tenant.
+    FairShare,
+}
+
+/// Fair share's pass increment for weight 1; divisible by every weight up to 16, so common
+/// weights divide it exactly.
+const STRIDE: u64 = 720_720;
 
 /// What a worker does when it takes a run while another run of the same job is going.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -106,10 +171,23 @@ pub struct JobSpec {
     pub priority: u32,
     pub misfire: Misfire,
     pub overlap: Overlap,
+    /// Who the job belongs to, for fair-share pool scheduling and per-tenant lag. Left out
+    /// of the JSON when it is the default, so that logs and links from before tenants read
+    /// the same.
+    #[serde(skip_serializing_if = "is_default_tenant")]
+    pub tenant: String,
     /// The IANA zone whose wall clock `cron` follows; UTC when absent (and then not written,
     /// so older links read and write the same).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+}
+
+fn is_default_tenant(tenant: &str) -> bool {
+    tenant == "default"
+}
+
+fn is_default_pool(pool: &Pool) -> bool {
+    *pool == Pool::default()
 }
 
 impl Default for JobSpec {
@@ -122,6 +200,7 @@ impl Default for JobSpec {
             priority: 5,
             misfire: Misfire::FireOnce,
             overlap: Overlap::Allow,
+            tenant: "default".into(),
             zone: None,
         }
     }
@@ -146,6 +225,12 @@ impl JobSpec {
         }
         if self.priority > 9 {
             return Err(format!("job {}: priority must be 0 to 9", self.name));
+        }
+        if self.tenant.is_empty() || self.tenant.len() > 40 {
+            return Err(format!(
+                "job {}: a tenant name must have 1 to 40 characters",
+                self.name
+            ));
         }
         Schedule::parse(&self.cron).map_err(|e| format!("job {}: cron: {e}", self.name))
     }
@@ -175,6 +260,16 @@ pub struct Scenario {
     /// How long a crashed node or worker stays down.
     pub restart_ms: u64,
     pub jobs: Vec<JobSpec>,
+    /// The order in which idle workers take ready runs. Like the weights, left out of the
+    /// JSON at its default, so that links from before pools read the same.
+    #[serde(skip_serializing_if = "is_default_pool")]
+    pub pool: Pool,
+    /// Fair-share weight per tenant, 1 to 100; tenants not listed weigh 1.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub tenant_weights: BTreeMap<String, u32>,
+    /// What a job change does to runs already due; left out of the JSON at its default.
+    #[serde(skip_serializing_if = "is_default_job_change")]
+    pub job_change: JobChange,
     /// Time-zone data the jobs' zones need, carried by the scenario so a run is reproducible
     /// without any database: zone name → its TZif file in base64 (see
     /// [`tzdata::tzif_base64`]). Empty (and not written) when every job runs in UTC.
@@ -194,7 +289,7 @@ impl Default for Scenario {
                     priority,
                     misfire,
                     overlap,
-                    zone: None,
+                    ..JobSpec::default()
                 }
             };
         Scenario {
@@ -251,6 +346,9 @@ impl Default for Scenario {
                     Overlap::Replace,
                 ),
             ],
+            pool: Pool::Priority,
+            tenant_weights: BTreeMap::new(),
+            job_change: JobChange::KeepDue,
             tzif: BTreeMap::new(),
         }
     }
@@ -287,6 +385,13 @@ impl Scenario {
         }
         if self.jobs.len() > 2_000 {
             return Err("at most 2000 jobs".into());
+        }
+        for (tenant, &weight) in &self.tenant_weights {
+            if !(1..=100).contains(&weight) {
+                return Err(format!(
+                    "tenant {tenant}: weight must be between 1 and 100, not {weight}"
+                ));
+            }
         }
         if self.tzif.len() > tzdata::MAX_SCENARIO_ZONES {
             return Err(format!(
@@ -625,12 +730,14 @@ pub struct Node {
     leading: bool,
     /// The lease this node believes it holds: `(token, expiry as the store reported it)`.
     pub lease: Option<(u64, Time)>,
-    /// The last scheduled time this node enqueued, per job (a leader's working copy).
-    cursor: BTreeMap<String, Time>,
-    /// A leader's agenda: `(next scheduled time, job)`, so a scan touches only due jobs.
-    agenda: BTreeSet<(Time, String)>,
-    /// The agenda entry of each job, to move or remove it.
-    next_due: BTreeMap<String, Time>,
+    /// The last scheduled time this node enqueued, per job id (a leader's working copy).
+    cursor: Cursors,
+    /// A leader's agenda: a min-heap of `(next scheduled time, job)`, so a scan touches only
+    /// due jobs. An entry counts only while it matches `next_due`: moving a job pushes a new
+    /// entry and leaves the old one to be dropped when it comes up.
+    agenda: BinaryHeap<Reverse<(Time, JobId)>>,
+    /// The live agenda entry of each job, by id.
+    next_due: Cursors,
     restart_at: Option<Time>,
     next_tick: Time,
 }
@@ -652,9 +759,13 @@ enum MsgState {
 #[derive(Clone, Debug)]
 struct Msg {
     run: RunKey,
+    /// The id of `run.job`.
+    job: JobId,
     token: u64,
     node: u32,
     priority: u32,
+    /// Its job's tenant (an index into the lab's tenants).
+    tenant: usize,
     /// Deliveries so far.
     attempts: u32,
     state: MsgState,
@@ -662,10 +773,35 @@ struct Msg {
     timer: Option<Time>,
 }
 
+/// One job's due runs as the "no run lost" audit sees them (see [`SchedulerLab::audit`]).
+///
+/// The audit's own model of which runs are due comes from the job's history, not from the
+/// leaders' cursors: each version of the job (its schedule from the moment it was added or
+/// changed until the next change or its deletion) owns its fire times in that interval.
+///
+/// ```text
+///   versions   (0 ── */10 ──] 12.5 s (── */20 ──] 40 s deleted
+///   due        10 s           20 s                  (none after the deletion)
+///   accounted  every scheduled time a scan enumerated: enqueued, or dropped by misfire policy
+///   audited    ───────────────────────────► the store's cursor (dispatched for good)
+/// ```
+#[derive(Clone, Debug, Default)]
+struct Ledger {
+    /// `(from, schedule)`: the version in force after `from`; `None` once deleted.
+    versions: Vec<(Time, Option<(Schedule, Zone)>)>,
+    /// Scheduled times after `audited` that a scan enumerated (a few: the audit follows the
+    /// store's cursor closely), unsorted when a stale leader enumerates again.
+    accounted: Vec<Time>,
+    /// Every due time up to here was checked.
+    audited: Time,
+}
+
 /// A run a worker is executing.
 #[derive(Clone, Debug)]
 struct Exec {
     msg: u64,
+    /// The job of the run, to count a job's executing runs.
+    job: JobId,
     receipt: u64,
     started: Time,
     ends: Time,
@@ -682,26 +818,221 @@ pub struct Worker {
     busy_ms: u64,
 }
 
-/// One application of an effect at the target, for the duplicate report.
-#[derive(Clone, Debug)]
+/// A run's first application of its effect at the target (for fencing's answer and the
+/// duplicate report), and how many there were.
+#[derive(Clone, Copy, Debug)]
 struct Applied {
     time: Time,
-    worker: u32,
     token: u64,
+    worker: u32,
     node: u32,
+    count: u32,
+}
+
+/// One job's applied runs, sorted by `(scheduled time, manual)`.
+///
+/// A job's runs are mostly applied in the order of their scheduled times, so the new run
+/// usually goes at the end: one comparison with the last entry, and an append. A run applied
+/// out of order (a retry, a stale leader's copy) is found by binary search. A single map of
+/// every run of a month would instead miss the cache on almost every application.
+///
+/// The latest key is kept beside the vector (`last`), and the lab keeps these side by side,
+/// so that the usual append reads no entry: a month of 1,000 jobs touches each job's tail
+/// once an hour, long after it has left the cache.
+#[derive(Clone, Debug, Default)]
+struct AppliedRuns {
+    runs: Vec<((Time, bool), Applied)>,
+    last: Option<(Time, bool)>,
+}
+
+impl AppliedRuns {
+    /// The entry of run `key`, inserted as `record` if the run was never applied.
+    fn entry(&mut self, key: (Time, bool), record: Applied) -> &mut Applied {
+        let runs = &mut self.runs;
+        let at = match self.last {
+            None => 0,
+            Some(last) if last < key => runs.len(),
+            _ => match runs.binary_search_by(|(k, _)| k.cmp(&key)) {
+                Ok(found) => return &mut runs[found].1,
+                Err(at) => at,
+            },
+        };
+        if at == runs.len() {
+            self.last = Some(key);
+        }
+        runs.insert(at, (key, record));
+        &mut runs[at].1
+    }
+
+    fn contains(&self, key: (Time, bool)) -> bool {
+        self.runs.binary_search_by(|(k, _)| k.cmp(&key)).is_ok()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &((Time, bool), Applied)> {
+        self.runs.iter()
+    }
+}
+
+/// A job's number: its name interned on first sight (jobs are looked up by number in the
+/// hot paths; a deleted and re-added job gets its old number back, so runs, cursors and
+/// applications stay keyed by name, as the model says).
+type JobId = u32;
+
+/// A time per job id, `None` where there is none; grows as names are interned.
+#[derive(Clone, Debug, Default)]
+struct Cursors(Vec<Option<Time>>);
+
+impl Cursors {
+    fn get(&self, job: JobId) -> Option<Time> {
+        self.0.get(job as usize).copied().flatten()
+    }
+    fn set(&mut self, job: JobId, t: Option<Time>) {
+        let i = job as usize;
+        if i >= self.0.len() {
+            if t.is_none() {
+                return;
+            }
+            self.0.resize(i + 1, None);
+        }
+        self.0[i] = t;
+    }
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
+/// The registered jobs by id, and the id of every name ever registered.
+#[derive(Clone, Debug, Default)]
+struct Jobs {
+    by_id: Vec<Option<Job>>,
+    /// The name of every id.
+    names: Vec<Rc<str>>,
+    ids: BTreeMap<Rc<str>, JobId>,
+    live: usize,
+}
+
+impl Jobs {
+    fn get(&self, id: JobId) -> Option<&Job> {
+        self.by_id.get(id as usize).and_then(Option::as_ref)
+    }
+    fn get_mut(&mut self, id: JobId) -> Option<&mut Job> {
+        self.by_id.get_mut(id as usize).and_then(Option::as_mut)
+    }
+    /// The id of a registered (live) job.
+    fn id(&self, name: &str) -> Option<JobId> {
+        self.ids
+            .get(name)
+            .copied()
+            .filter(|&id| self.get(id).is_some())
+    }
+    /// The name of an id, registered or not.
+    fn name(&self, id: JobId) -> &Rc<str> {
+        &self.names[id as usize]
+    }
+    fn by_name(&self, name: &str) -> Option<&Job> {
+        self.id(name).and_then(|id| self.get(id))
+    }
+    fn by_name_mut(&mut self, name: &str) -> Option<&mut Job> {
+        let id = self.id(name)?;
+        self.get_mut(id)
+    }
+    /// The shared name and id of `name`, interning it on first sight.
+    fn intern(&mut self, name: &str) -> (Rc<str>, JobId) {
+        if let Some((key, &id)) = self.ids.get_key_value(name) {
+            return (key.clone(), id);
+        }
+        let id = self.by_id.len() as JobId;
+        let key: Rc<str> = name.into();
+        self.by_id.push(None);
+        self.names.push(key.clone());
+        self.ids.insert(key.clone(), id);
+        (key, id)
+    }
+    /// Registers `job` under its interned id.
+    fn insert(&mut self, id: JobId, job: Job) {
+        let slot = &mut self.by_id[id as usize];
+        if slot.is_none() {
+            self.live += 1;
+        }
+        *slot = Some(job);
+    }
+    fn remove(&mut self, name: &str) -> Option<JobId> {
+        let id = self.id(name)?;
+        self.by_id[id as usize] = None;
+        self.live -= 1;
+        Some(id)
+    }
+    fn len(&self) -> usize {
+        self.live
+    }
+    /// Live jobs in name order.
+    fn in_name_order(&self) -> impl Iterator<Item = &Job> {
+        self.ids.values().filter_map(|&id| self.get(id))
+    }
+    /// Live job ids in id order.
+    fn ids(&self) -> impl Iterator<Item = JobId> + '_ {
+        (0..self.by_id.len() as JobId).filter(|&id| self.get(id).is_some())
+    }
 }
 
 #[derive(Clone, Debug)]
 struct Job {
     /// The job's name, shared by its runs.
     key: Rc<str>,
+    id: JobId,
     spec: JobSpec,
     schedule: Schedule,
-    /// The wall clock `schedule` follows.
-    zone: Zone,
     created: Time,
     extra_ms: u64,
+    /// An index into the lab's tenants.
+    tenant: usize,
 }
+
+/// A tenant's fair-share state.
+#[derive(Clone, Debug)]
+struct Tenant {
+    name: String,
+    /// `STRIDE / weight`: what one started run adds to `pass`.
+    stride: u64,
+    /// Its position in the fair-share round: lowest is served next.
+    pass: u64,
+    /// The schedule lag of its runs' first attempts, ms.
+    lag: Vec<u64>,
+}
+
+/// The lab's counters, kept in an array: [`Metrics::add`] allocates the name on every call,
+/// and the scheduler counts millions of times in a long run.
+#[derive(Clone, Copy)]
+enum Count {
+    LeaderChanges,
+    Missed,
+    Enqueued,
+    Discarded,
+    OverlapSkipped,
+    Replaced,
+    DeadLettered,
+    Retries,
+    Fenced,
+    Duplicates,
+    Applied,
+    Redelivered,
+}
+
+/// The metric names of [`Count`], in its order.
+const COUNT_NAMES: [&str; 12] = [
+    "leader_changes",
+    "missed",
+    "enqueued",
+    "discarded",
+    "overlap_skipped",
+    "replaced",
+    "dead_lettered",
+    "retries",
+    "fenced",
+    "duplicates",
+    "applied",
+    "redelivered",
+];
 
 /// The scheduler lab. See the module documentation.
 #[derive(Clone)]
@@ -712,30 +1043,54 @@ pub struct SchedulerLab {
     store_up: bool,
     lease: Option<Lease>,
     next_token: u64,
-    store_cursor: BTreeMap<String, Time>,
+    /// The last dispatched scheduled time per job id, as the store holds it.
+    store_cursor: Cursors,
     /// `(time, node, token)` of every election, for the duplicate report.
     elections: Vec<(Time, u32, u64)>,
     nodes: Vec<Node>,
     workers: Vec<Worker>,
-    jobs: BTreeMap<String, Job>,
+    jobs: Jobs,
+    /// How many runs of each job (by id) workers are executing.
+    executing: Vec<u32>,
+    /// Tenants in order of first appearance, and their indices by name.
+    tenants: Vec<Tenant>,
+    tenant_ids: BTreeMap<String, usize>,
+    /// Fair share's current pass: the pass of the tenant served last.
+    round: u64,
     queue: BTreeMap<u64, Msg>,
-    /// Messages that can be taken now, best first: `(priority, scheduled time, id)`.
+    /// Messages that can be taken now, best first, keyed by `ready_key` (the pool order).
     ready: BTreeSet<(Reverse<u32>, Time, u64)>,
     /// `(time, id)`: a retry becoming ready or a visibility timeout expiring.
     timers: BTreeSet<(Time, u64)>,
     next_msg: u64,
     next_receipt: u64,
     dead: Vec<RunKey>,
-    /// Per run: its first application and how many there were.
-    applied: BTreeMap<RunKey, (Applied, u32)>,
+    /// Per job id: its applied runs.
+    applied: Vec<AppliedRuns>,
+    /// Per job id: its versions and the runs scans accounted for, for the audit.
+    ledgers: Vec<Ledger>,
+    /// The first run the audit found lost.
+    lost: Option<Violation>,
+    /// Due runs the audit has checked.
+    audited: u64,
+    /// The scan's buffer of due times, kept to save an allocation per scanned job.
+    due: Vec<Time>,
     max_token_seen: u64,
     duplicate: Option<Violation>,
     /// Messages ever enqueued, and where they went: the conservation check.
     enqueued: u64,
     settled: u64,
+    /// The earliest restart, run end or heartbeat of any worker, kept up to date after every
+    /// step and command that touches workers, so that steps with nothing for the workers (most
+    /// of them: lease renewals) do not look at each one.
+    worker_due: Option<Time>,
+    counts: [u64; COUNT_NAMES.len()],
+    /// The schedule lag of every run's first attempt, ms.
+    lag: Vec<u64>,
     /// The queue depth last recorded in the gauge.
     last_depth: Option<usize>,
-    metrics: Metrics,
+    /// The queue depth over time (the `queue_depth` gauge).
+    depth: Series,
 }
 
 /// One node as the page draws it.
@@ -800,7 +1155,7 @@ impl SchedulerLab {
     /// The snapshot the page draws.
     pub fn view(&self) -> SchedulerView {
         let mut queue: Vec<(&u64, &Msg)> = self.queue.iter().collect();
-        queue.sort_by_key(|(id, m)| (Reverse(m.priority), m.run.scheduled, **id));
+        queue.sort_by_key(|(id, m)| Self::ready_key(self.scenario.pool, m, **id));
         SchedulerView {
             now: self.now,
             epoch: self.scenario.epoch,
@@ -852,12 +1207,12 @@ impl SchedulerLab {
                 .collect(),
             jobs: self
                 .jobs
-                .values()
+                .in_name_order()
                 .map(|j| (j.spec.name.clone(), j.spec.cron.clone()))
                 .collect(),
             dead_letters: self.dead.len(),
-            applied: self.metrics.counter("applied"),
-            duplicates: self.metrics.counter("duplicates"),
+            applied: self.counts[Count::Applied as usize],
+            duplicates: self.counts[Count::Duplicates as usize],
             fencing: self.scenario.fencing,
         }
     }
@@ -880,9 +1235,40 @@ impl SchedulerLab {
     pub fn dead_letters(&self) -> &[RunKey] {
         &self.dead
     }
-    /// How many times the target applied each run.
-    pub fn applications(&self) -> impl Iterator<Item = (&RunKey, usize)> {
-        self.applied.iter().map(|(k, v)| (k, v.1 as usize))
+    /// The queue depth over time: a sample at every step that changed it, for charting.
+    pub fn queue_depth_over_time(&self) -> &Series {
+        &self.depth
+    }
+    /// Each worker's share of the time so far spent executing runs, in permille.
+    pub fn worker_utilisation(&self) -> Vec<u32> {
+        self.workers
+            .iter()
+            .map(|w| {
+                let busy = w.busy_ms + w.exec.as_ref().map_or(0, |e| self.now - e.started);
+                (busy * 1000).checked_div(self.now).unwrap_or(0) as u32
+            })
+            .collect()
+    }
+    /// How many due runs the "no run lost" audit has checked so far.
+    pub fn audited_runs(&self) -> u64 {
+        self.audited
+    }
+    /// How many times the target applied each run, in run order.
+    pub fn applications(&self) -> impl Iterator<Item = (RunKey, usize)> {
+        let mut runs: Vec<(RunKey, usize)> = Vec::new();
+        for (id, applied) in self.applied.iter().enumerate() {
+            let job = self.jobs.name(id as JobId);
+            runs.extend(applied.iter().map(|&((scheduled, manual), a)| {
+                let run = RunKey {
+                    scheduled,
+                    job: job.clone(),
+                    manual,
+                };
+                (run, a.count as usize)
+            }));
+        }
+        runs.sort();
+        runs.into_iter()
     }
     /// The node that acts as leader now (by its own clock), if any.
     pub fn acting_leaders(&self) -> Vec<u32> {
@@ -970,7 +1356,7 @@ impl SchedulerLab {
                     n.cursor = self.store_cursor.clone();
                     self.plan_all(i);
                     self.elections.push((now, i, token));
-                    self.metrics.add("leader_changes", 1);
+                    self.counts[Count::LeaderChanges as usize] += 1;
                     out.emit(now, Event::Elected { node: i, token });
                 }
             }
@@ -1005,96 +1391,228 @@ impl SchedulerLab {
         let local = self.local_now(i);
         let local_unix = self.unix(local);
         let grace = self.scenario.misfire_grace_ms;
-        // The due jobs, in name order.
-        let mut names: Vec<String> = self.nodes[i as usize]
-            .agenda
-            .iter()
-            .take_while(|(t, _)| *t <= local)
-            .map(|(_, name)| name.clone())
-            .collect();
-        names.sort();
-        for name in names {
-            let Some(job) = self.jobs.get(&name) else {
+        // The due jobs, in name order (each is planned again after its scan).
+        let mut ids: Vec<JobId> = Vec::new();
+        let n = &mut self.nodes[i as usize];
+        while let Some(&Reverse((t, id))) = n.agenda.peek() {
+            if t > local {
+                break;
+            }
+            n.agenda.pop();
+            if n.next_due.get(id) == Some(t) {
+                n.next_due.set(id, None);
+                ids.push(id);
+            }
+        }
+        if ids.len() > 1 {
+            let jobs = &self.jobs;
+            ids.sort_by(|&a, &b| {
+                let name = |id| jobs.get(id).map(|j: &Job| &*j.key);
+                name(a).cmp(&name(b))
+            });
+        }
+        // One buffer of due times for the whole scan.
+        let mut due = std::mem::take(&mut self.due);
+        for id in ids {
+            let Some(job) = self.jobs.get(id) else {
                 continue;
             };
             let cursor = self.nodes[i as usize]
                 .cursor
-                .get(&name)
-                .copied()
+                .get(id)
                 .unwrap_or(job.created)
                 .max(job.created);
-            let mut due = Vec::new();
+            due.clear();
             let mut missed = 0u64;
             let mut t = self.unix(cursor);
-            while let Some(n) = job.schedule.next_after(t, &job.zone, Default::default()) {
-                if n > local_unix {
-                    break;
+            // The first fire time after the due ones (`Some(None)`: there is none), which is
+            // the job's next agenda entry: the plan after the scan need not compute it again.
+            let mut next: Option<Option<Time>> = Some(None);
+            // Each version of the job owns its fire times up to the next change: a run that
+            // fell due before a change is still due under the schedule it fell due by.
+            let ledger = &mut self.ledgers[id as usize];
+            let versions = ledger.versions.len();
+            let epoch = self.scenario.epoch;
+            let sim_ms = |unix: i64| ((unix - epoch).max(0) as Time) * 1000;
+            let from_cursor = self.scenario.job_change == JobChange::FromCursor;
+            let first = if from_cursor { versions - 1 } else { 0 };
+            'versions: for k in first..versions {
+                let until = ledger.versions.get(k + 1).map_or(Time::MAX, |v| v.0);
+                let (since, Some((schedule, zone))) = &ledger.versions[k] else {
+                    continue;
+                };
+                let since = if from_cursor { &0 } else { since };
+                if until <= cursor {
+                    continue;
                 }
-                if due.len() == MAX_DUE {
-                    missed += 1;
-                } else {
-                    due.push(self.sim_ms(n));
-                }
-                t = n;
-                if missed > 100_000 {
-                    break;
+                let mut from = epoch + ((*since).max(cursor) / 1000) as i64;
+                while let Some(n) =
+                    schedule.next_after(from, zone, Default::default())
+                {
+                    let ms = sim_ms(n);
+                    if ms > until {
+                        continue 'versions;
+                    }
+                    if n > local_unix {
+                        next = Some(Some(ms));
+                        break 'versions;
+                    }
+                    if due.len() == MAX_DUE {
+                        missed += 1;
+                    } else {
+                        due.push(ms);
+                    }
+                    if ms > ledger.audited {
+                        ledger.accounted.push(ms);
+                    }
+                    (t, from) = (n, n);
+                    if missed > 100_000 {
+                        next = None;
+                        break 'versions;
+                    }
                 }
             }
             let Some(&last) = due.last() else {
-                self.plan(i, &name);
+                self.plan_next(i, id, next);
                 continue;
             };
             let new_cursor = self.sim_ms(t).max(last);
-            let (late, on_time): (Vec<Time>, Vec<Time>) = due
-                .into_iter()
-                .partition(|&d| local.saturating_sub(d) > grace);
+            // Due times grow, so the late ones (due longer than the grace ago) come first:
+            // `due[..late]`. What fires is a tail of `due`: the late runs the policy keeps,
+            // then the runs on time.
+            let late = due.partition_point(|&d| local.saturating_sub(d) > grace);
             let policy = job.spec.misfire;
-            let mut fire: Vec<Time> = match policy {
-                Misfire::FireAll => late.clone(),
-                Misfire::FireOnce => late.last().copied().into_iter().collect(),
-                Misfire::Skip => Vec::new(),
+            let first_fired = match policy {
+                Misfire::FireAll => 0,
+                Misfire::FireOnce => late.saturating_sub(1),
+                Misfire::Skip => late,
             };
-            missed += (late.len() - fire.len()) as u64;
-            fire.extend(on_time);
+            missed += first_fired as u64;
             if missed > 0 {
-                self.metrics.add("missed", missed);
+                self.counts[Count::Missed as usize] += missed;
                 out.emit(
                     now,
                     Event::Missed {
-                        job: name.clone(),
+                        job: job.key.to_string(),
                         count: missed,
                         policy,
                     },
                 );
             }
-            let priority = job.spec.priority;
+            let (priority, tenant) = (job.spec.priority, job.tenant);
             let key = job.key.clone();
-            for scheduled in fire {
+            for &scheduled in &due[first_fired..] {
                 let run = RunKey {
                     job: key.clone(),
                     scheduled,
                     manual: false,
                 };
-                self.enqueue(run, i, token, priority, out);
+                self.enqueue(run, id, i, token, (priority, tenant), out);
             }
-            self.nodes[i as usize]
-                .cursor
-                .insert(name.clone(), new_cursor);
-            self.plan(i, &name);
+            self.nodes[i as usize].cursor.set(id, Some(new_cursor));
+            self.plan_next(i, id, next);
             let fenced_out =
                 self.scenario.fencing && self.lease.as_ref().is_some_and(|l| l.token != token);
             if self.reaches_store(i) && !fenced_out {
-                self.store_cursor.insert(name, new_cursor);
+                self.store_cursor.set(id, Some(new_cursor));
+                self.audit(id, new_cursor);
             }
+        }
+        self.due = due;
+    }
+
+    /// The "no run lost" audit of job `id` up to `horizon`, the scheduled time the store now
+    /// records as dispatched: no leader will enqueue a run at or before it again, so every run
+    /// due by then must have been enumerated by some scan (and then enqueued, or dropped by
+    /// the job's misfire policy, which counts it as missed). What happens to an enqueued run
+    /// is the conservation check's business ([`Simulation::check`]): it stays in the queue
+    /// (waiting, running, or in retry) until it is applied, dead-lettered, skipped or
+    /// replaced by its overlap policy, or discarded with its job. Runs not yet dispatched
+    /// (the store is down, no node leads) are late, not lost: their lag shows it.
+    fn audit(&mut self, id: JobId, horizon: Time) {
+        let ledger = &self.ledgers[id as usize];
+        if horizon <= ledger.audited {
+            return;
+        }
+        let from = ledger.audited;
+        let mut lost = None;
+        let mut audited = 0;
+        for (k, (since, schedule)) in ledger.versions.iter().enumerate() {
+            let next = ledger.versions.get(k + 1);
+            let until = next.map_or(horizon, |v| v.0.min(horizon));
+            // A version that the job's deletion ended was audited as far as the store's
+            // cursor got while the job lived; the runs the cursor had not reached went with
+            // the job, as its queued runs do (discarded).
+            let deleted = next.is_some_and(|v| v.1.is_none());
+            let Some((schedule, zone)) = schedule.as_ref().filter(|_| !deleted) else {
+                continue;
+            };
+            let lo = (*since).max(from);
+            if lo >= until {
+                continue;
+            }
+            let mut t = self.unix(lo);
+            while let Some(n) = schedule.next_after(t, zone, Default::default()) {
+                let due = self.sim_ms(n);
+                if due > until {
+                    break;
+                }
+                if due > lo && !ledger.accounted.contains(&due) {
+                    lost = Some(due);
+                    break;
+                }
+                audited += 1;
+                t = n;
+            }
+            if lost.is_some() {
+                break;
+            }
+        }
+        self.audited += audited;
+        let ledger = &mut self.ledgers[id as usize];
+        ledger.accounted.retain(|&t| t > horizon);
+        ledger.audited = horizon;
+        if let (Some(due), None) = (lost, &self.lost) {
+            let run = RunKey {
+                scheduled: due,
+                job: self.jobs.name(id).clone(),
+                manual: false,
+            };
+            let changes: Vec<String> = ledger
+                .versions
+                .windows(2)
+                .map(|v| {
+                    let what = match (&v[0].1, &v[1].1) {
+                        (_, None) => "deleted",
+                        (None, Some(_)) => "added again",
+                        (Some(_), Some(_)) => "changed",
+                    };
+                    format!("{what} at {}", crate::sim::fmt_time(v[1].0))
+                })
+                .collect();
+            let history = if changes.is_empty() {
+                String::new()
+            } else {
+                format!("; the job was {}", changes.join(", "))
+            };
+            self.lost = Some(Violation {
+                invariant: "no run lost".into(),
+                detail: format!(
+                    "{run} was due but never enqueued, and the store's cursor for {} is now at {}s: no leader will enqueue it{history}",
+                    run.job,
+                    horizon / 1000
+                ),
+            });
         }
     }
 
     fn enqueue(
         &mut self,
         run: RunKey,
+        job: JobId,
         node: u32,
         token: u64,
-        priority: u32,
+        (priority, tenant): (u32, usize),
         out: &mut dyn Emit<Event>,
     ) {
         let now = self.now;
@@ -1107,32 +1625,29 @@ impl SchedulerLab {
             },
         );
         self.next_msg += 1;
-        self.queue.insert(
-            self.next_msg,
-            Msg {
-                run,
-                token,
-                node,
-                priority,
-                attempts: 0,
-                state: MsgState::Ready { at: now },
-                timer: None,
-            },
-        );
-        self.ready.insert((
-            Reverse(priority),
-            self.queue[&self.next_msg].run.scheduled,
-            self.next_msg,
-        ));
+        let msg = Msg {
+            run,
+            job,
+            token,
+            node,
+            priority,
+            tenant,
+            attempts: 0,
+            state: MsgState::Ready { at: now },
+            timer: None,
+        };
+        self.ready
+            .insert(Self::ready_key(self.scenario.pool, &msg, self.next_msg));
+        self.queue.insert(self.next_msg, msg);
         self.enqueued += 1;
-        self.metrics.add("enqueued", 1);
+        self.counts[Count::Enqueued as usize] += 1;
     }
 
     /// Removes a message for good.
     fn settle(&mut self, id: u64) -> Option<Msg> {
         let m = self.queue.remove(&id)?;
         self.ready
-            .remove(&(Reverse(m.priority), m.run.scheduled, id));
+            .remove(&Self::ready_key(self.scenario.pool, &m, id));
         if let Some(t) = m.timer {
             self.timers.remove(&(t, id));
         }
@@ -1154,28 +1669,52 @@ impl SchedulerLab {
         }
     }
 
-    /// The first due time of `job` after `cursor` (or its creation), in simulated ms.
+    /// The first due time of `job` after `cursor` (or its creation), in simulated ms, under
+    /// the version of the job in force at that time.
     fn first_due(&self, job: &Job, cursor: Option<Time>) -> Option<Time> {
         let from = cursor.unwrap_or(job.created).max(job.created);
-        job.schedule
-            .next_after(self.unix(from), &job.zone, Default::default())
-            .map(|n| self.sim_ms(n))
+        let versions = &self.ledgers[job.id as usize].versions;
+        let from_cursor = self.scenario.job_change == JobChange::FromCursor;
+        let first = if from_cursor { versions.len() - 1 } else { 0 };
+        for (k, (since, schedule)) in versions.iter().enumerate().skip(first) {
+            let since = if from_cursor { &0 } else { since };
+            let until = versions.get(k + 1).map_or(Time::MAX, |v| v.0);
+            let Some((schedule, zone)) = schedule.as_ref().filter(|_| until > from) else {
+                continue;
+            };
+            let lo = (*since).max(from);
+            let due = schedule
+                .next_after(self.unix(lo), zone, Default::default())
+                .map(|n| self.sim_ms(n));
+            if due.is_some_and(|d| d <= until) {
+                return due;
+            }
+        }
+        None
     }
 
-    /// Puts `name` on node `i`'s agenda at its next due time (or takes it off).
-    fn plan(&mut self, i: u32, name: &str) {
+    /// Puts job `id` on node `i`'s agenda at its next due time (or takes it off).
+    fn plan(&mut self, i: u32, id: JobId) {
+        self.plan_next(i, id, None);
+    }
+
+    /// [`Self::plan`] with the next due time already known (`Some`), as a scan knows it.
+    fn plan_next(&mut self, i: u32, id: JobId, next: Option<Option<Time>>) {
         let n = &self.nodes[i as usize];
-        let due = self
-            .jobs
-            .get(name)
-            .and_then(|j| self.first_due(j, n.cursor.get(name).copied()));
+        let job = self.jobs.get(id);
+        let due = match next {
+            Some(due) => due,
+            None => job.and_then(|j| self.first_due(j, n.cursor.get(id))),
+        };
+        let live = job.is_some();
         let n = &mut self.nodes[i as usize];
-        if let Some(old) = n.next_due.remove(name) {
-            n.agenda.remove(&(old, name.to_string()));
+        let due = due.filter(|_| live);
+        if n.next_due.get(id) == due {
+            return;
         }
+        n.next_due.set(id, due);
         if let Some(t) = due {
-            n.next_due.insert(name.to_string(), t);
-            n.agenda.insert((t, name.to_string()));
+            n.agenda.push(Reverse((t, id)));
         }
     }
 
@@ -1184,27 +1723,31 @@ impl SchedulerLab {
         let n = &mut self.nodes[i as usize];
         n.agenda.clear();
         n.next_due.clear();
-        let names: Vec<String> = self.jobs.keys().cloned().collect();
-        for name in names {
-            self.plan(i, &name);
+        let ids: Vec<JobId> = self.jobs.ids().collect();
+        for id in ids {
+            self.plan(i, id);
         }
     }
 
     /// Re-plans a changed job on every node that has an agenda.
-    fn replan(&mut self, name: &str) {
+    fn replan(&mut self, id: JobId) {
         for i in 0..self.nodes.len() as u32 {
             if self.nodes[i as usize].lease.is_some() {
-                self.plan(i, name);
+                self.plan(i, id);
             }
         }
     }
 
     /// Whether a run of `job` other than message `except` is being executed.
-    fn running_of(&self, job: &str, except: u64) -> Option<(u32, u64)> {
+    fn running_of(&self, job: JobId, except: u64) -> Option<(u32, u64)> {
+        // Most jobs have no run going: the count answers without looking at the workers.
+        if self.executing.get(job as usize).is_none_or(|&n| n == 0) {
+            return None;
+        }
         self.workers.iter().enumerate().find_map(|(w, wk)| {
             let e = wk.exec.as_ref()?;
             let m = self.queue.get(&e.msg)?;
-            (e.msg != except && &*m.run.job == job).then_some((w as u32, e.msg))
+            (e.msg != except && m.job == job).then_some((w as u32, e.msg))
         })
     }
 
@@ -1212,42 +1755,39 @@ impl SchedulerLab {
     fn pull(&mut self, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
         loop {
-            // The best ready run, passing over runs that wait for their job's previous run.
-            let best = self.ready.iter().map(|&(_, _, id)| id).find(|id| {
-                let job = &self.queue[id].run.job;
-                !(self
-                    .jobs
-                    .get(&**job)
-                    .is_some_and(|j| j.spec.overlap == Overlap::Queue)
-                    && self.running_of(job, u64::MAX).is_some())
-            });
-            let Some(id) = best else {
+            let Some(id) = self.best_ready() else {
                 return;
             };
-            let run = self.queue[&id].run.clone();
-            let Some(job) = self
-                .jobs
-                .get(&*run.job)
-                .map(|j| (j.spec.clone(), j.extra_ms))
-            else {
+            let (run, job_id) = {
+                let m = &self.queue[&id];
+                (m.run.clone(), m.job)
+            };
+            // What the run needs of its job: overlap, failure chance, duration.
+            let Some(job) = self.jobs.get(job_id).map(|j| {
+                (
+                    j.spec.overlap,
+                    j.spec.fail_percent,
+                    j.spec.duration_ms + j.extra_ms,
+                )
+            }) else {
                 self.settle(id);
-                self.metrics.add("discarded", 1);
+                self.counts[Count::Discarded as usize] += 1;
                 out.emit(now, Event::Discarded { run });
                 continue;
             };
-            if let Some((other_w, other_msg)) = self.running_of(&run.job, id) {
-                match job.0.overlap {
+            if let Some((other_w, other_msg)) = self.running_of(job_id, id) {
+                match job.0 {
                     Overlap::Allow | Overlap::Queue => {}
                     Overlap::Skip => {
                         self.settle(id);
-                        self.metrics.add("overlap_skipped", 1);
+                        self.counts[Count::OverlapSkipped as usize] += 1;
                         out.emit(now, Event::OverlapSkipped { run });
                         continue;
                     }
                     Overlap::Replace => {
                         if let Some(old) = self.settle(other_msg) {
                             self.finish_busy(other_w);
-                            self.metrics.add("replaced", 1);
+                            self.counts[Count::Replaced as usize] += 1;
                             out.emit(
                                 now,
                                 Event::Replaced {
@@ -1261,7 +1801,7 @@ impl SchedulerLab {
             }
             self.next_receipt += 1;
             let receipt = self.next_receipt;
-            let fails = self.rng.chance(u64::from(job.0.fail_percent), 100);
+            let fails = self.rng.chance(u64::from(job.1), 100);
             let until = now + self.scenario.visibility_timeout_ms;
             let Some(m) = self.queue.get_mut(&id) else {
                 return;
@@ -1273,18 +1813,26 @@ impl SchedulerLab {
                 receipt,
             };
             let attempt = m.attempts;
-            let key = (Reverse(m.priority), m.run.scheduled, id);
+            let (key, tenant) = (Self::ready_key(self.scenario.pool, m, id), m.tenant);
             self.ready.remove(&key);
             self.set_timer(id, Some(until));
             let lag_ms = now as i64 - run.scheduled as i64;
             if attempt == 1 {
-                self.metrics.record("lag_ms", lag_ms.max(0) as u64);
+                self.lag.push(lag_ms.max(0) as u64);
+                self.tenants[tenant].lag.push(lag_ms.max(0) as u64);
             }
+            if self.scenario.pool == Pool::FairShare {
+                let t = &mut self.tenants[tenant];
+                self.round = t.pass.max(self.round);
+                t.pass = self.round + t.stride;
+            }
+            self.start_exec(job_id);
             self.workers[w as usize].exec = Some(Exec {
                 msg: id,
+                job: job_id,
                 receipt,
                 started: now,
-                ends: now + job.0.duration_ms + job.1,
+                ends: now + job.2,
                 fails,
                 next_heartbeat: now + self.scenario.heartbeat_ms,
             });
@@ -1301,12 +1849,92 @@ impl SchedulerLab {
         }
     }
 
+    /// The ordering key of a ready message in `ready` under the scenario's pool: fair share
+    /// orders by priority within a tenant and picks the tenant in [`Self::best_ready`].
+    fn ready_key(pool: Pool, m: &Msg, id: u64) -> (Reverse<u32>, Time, u64) {
+        match pool {
+            Pool::Fifo => (Reverse(0), 0, id),
+            Pool::Priority | Pool::FairShare => (Reverse(m.priority), m.run.scheduled, id),
+        }
+    }
+
+    /// Whether message `id` must wait for its job's previous run (overlap `queue`).
+    fn waits(&self, id: u64) -> bool {
+        let job = self.queue[&id].job;
+        self.jobs
+            .get(job)
+            .is_some_and(|j| j.spec.overlap == Overlap::Queue)
+            && self.running_of(job, u64::MAX).is_some()
+    }
+
+    /// The ready run an idle worker takes next, passing over runs that wait for their job's
+    /// previous run.
+    fn best_ready(&self) -> Option<u64> {
+        let mut ids = self.ready.iter().map(|&(_, _, id)| id);
+        if self.scenario.pool != Pool::FairShare {
+            return ids.find(|&id| !self.waits(id));
+        }
+        // The best run of each tenant that has one, then the tenant lowest in the round.
+        let mut best: BTreeMap<usize, u64> = BTreeMap::new();
+        for id in ids {
+            let tenant = self.queue[&id].tenant;
+            if !best.contains_key(&tenant) && !self.waits(id) {
+                best.insert(tenant, id);
+                if best.len() == self.tenants.len() {
+                    break;
+                }
+            }
+        }
+        best.into_iter()
+            .min_by(|(a, _), (b, _)| {
+                let (ta, tb) = (&self.tenants[*a], &self.tenants[*b]);
+                (ta.pass.max(self.round), &ta.name).cmp(&(tb.pass.max(self.round), &tb.name))
+            })
+            .map(|(_, id)| id)
+    }
+
+    /// The index of `tenant`, registering it on first sight.
+    fn tenant_id(&mut self, tenant: &str) -> usize {
+        if let Some(&i) = self.tenant_ids.get(tenant) {
+            return i;
+        }
+        let weight = self.scenario.tenant_weights.get(tenant).copied();
+        let i = self.tenants.len();
+        self.tenants.push(Tenant {
+            name: tenant.to_string(),
+            stride: STRIDE / u64::from(weight.unwrap_or(1).max(1)),
+            // A newcomer joins the round where it is, with no credit saved up.
+            pass: self.round,
+            lag: Vec::new(),
+        });
+        self.tenant_ids.insert(tenant.to_string(), i);
+        i
+    }
+
+    /// The shared name and id of job `name`, with room for its per-job state.
+    fn intern(&mut self, name: &str) -> (Rc<str>, JobId) {
+        let (key, id) = self.jobs.intern(name);
+        let len = id as usize + 1;
+        if self.applied.len() < len {
+            self.applied.resize_with(len, AppliedRuns::default);
+            self.ledgers.resize_with(len, Ledger::default);
+            self.executing.resize(len, 0);
+        }
+        (key, id)
+    }
+
+    /// Counts a run of job `job` starting on a worker.
+    fn start_exec(&mut self, job: JobId) {
+        self.executing[job as usize] += 1;
+    }
+
     /// Ends worker `w`'s execution, counting its busy time.
     fn finish_busy(&mut self, w: u32) -> Option<Exec> {
         let now = self.now;
         let wk = &mut self.workers[w as usize];
         let e = wk.exec.take()?;
         wk.busy_ms += now - e.started;
+        self.executing[e.job as usize] -= 1;
         Some(e)
     }
 
@@ -1326,7 +1954,7 @@ impl SchedulerLab {
             }
             if m.attempts >= self.scenario.max_attempts {
                 self.settle(e.msg);
-                self.metrics.add("dead_lettered", 1);
+                self.counts[Count::DeadLettered as usize] += 1;
                 out.emit(
                     now,
                     Event::DeadLettered {
@@ -1338,7 +1966,7 @@ impl SchedulerLab {
                 return;
             }
             let retry_in_ms = self.backoff(m.attempts);
-            self.metrics.add("retries", 1);
+            self.counts[Count::Retries as usize] += 1;
             if let Some(q) = self.queue.get_mut(&e.msg) {
                 q.state = MsgState::Ready {
                     at: now + retry_in_ms,
@@ -1365,14 +1993,23 @@ impl SchedulerLab {
 
     fn apply_effect(&mut self, m: &Msg, w: u32, out: &mut dyn Emit<Event>) {
         let now = self.now;
-        if self.scenario.fencing {
-            let first = self.applied.get(&m.run).map(|a| &a.0);
-            if let Some(a) = first {
+        let record = Applied {
+            time: now,
+            worker: w,
+            token: m.token,
+            node: m.node,
+            count: 0,
+        };
+        // One search of the job's applied runs, whether fenced or not.
+        let entry = self.applied[m.job as usize].entry((m.run.scheduled, m.run.manual), record);
+        if self.scenario.fencing && entry.count > 0 {
+            {
+                let a = &entry;
                 let why = format!(
                     "already applied by worker {} with token {}",
                     a.worker, a.token
                 );
-                self.metrics.add("fenced", 1);
+                self.counts[Count::Fenced as usize] += 1;
                 out.emit(
                     now,
                     Event::Fenced {
@@ -1385,23 +2022,13 @@ impl SchedulerLab {
                 return;
             }
         }
+        entry.count += 1;
         self.max_token_seen = self.max_token_seen.max(m.token);
-        let record = Applied {
-            time: now,
-            worker: w,
-            token: m.token,
-            node: m.node,
-        };
-        let entry = self
-            .applied
-            .entry(m.run.clone())
-            .or_insert((record.clone(), 0));
-        entry.1 += 1;
-        let duplicate = entry.1 > 1;
+        let duplicate = entry.count > 1;
         if duplicate {
-            self.metrics.add("duplicates", 1);
+            self.counts[Count::Duplicates as usize] += 1;
             if self.duplicate.is_none() {
-                let a = &entry.0.clone();
+                let a = &entry.clone();
                 let b = &record;
                 let elections: Vec<String> = self
                     .elections
@@ -1430,7 +2057,7 @@ impl SchedulerLab {
                 });
             }
         } else {
-            self.metrics.add("applied", 1);
+            self.counts[Count::Applied as usize] += 1;
         }
         out.emit(
             now,
@@ -1455,15 +2082,17 @@ impl SchedulerLab {
                 out.emit(now, Event::NodeUp { node: i as u32 });
             }
         }
-        // One pass tells which worker phases have anything to do.
+        // One pass tells which worker phases have anything to do (if any has).
         let (mut restarts, mut ends, mut beats) = (false, false, false);
-        for wk in &self.workers {
+        let workers_due = self.worker_due.is_some_and(|t| t <= now);
+        for wk in self.workers.iter().filter(|_| workers_due) {
             restarts |= wk.restart_at == Some(now);
             if let Some(e) = &wk.exec {
                 ends |= e.ends <= now;
                 beats |= e.next_heartbeat <= now;
             }
         }
+        let mut pulled = false;
         for w in 0..self.workers.len() {
             if restarts && self.workers[w].restart_at == Some(now) {
                 self.workers[w].restart_at = None;
@@ -1483,14 +2112,14 @@ impl SchedulerLab {
             m.timer = None;
             let taken = matches!(m.state, MsgState::Taken { .. });
             m.state = MsgState::Ready { at: now };
-            self.ready
-                .insert((Reverse(m.priority), m.run.scheduled, id));
+            let key = Self::ready_key(self.scenario.pool, m, id);
+            self.ready.insert(key);
             if !taken {
                 // A retry's backoff is over.
                 continue;
             }
             let (run, attempt) = (m.run.clone(), m.attempts);
-            self.metrics.add("redelivered", 1);
+            self.counts[Count::Redelivered as usize] += 1;
             out.emit(
                 now,
                 Event::Redelivered {
@@ -1500,7 +2129,7 @@ impl SchedulerLab {
             );
             if attempt >= max {
                 self.settle(id);
-                self.metrics.add("dead_lettered", 1);
+                self.counts[Count::DeadLettered as usize] += 1;
                 out.emit(
                     now,
                     Event::DeadLettered {
@@ -1557,14 +2186,33 @@ impl SchedulerLab {
                 break;
             }
             if self.workers[w].up && self.workers[w].exec.is_none() {
+                pulled = true;
                 self.pull(w as u32, out);
             }
         }
+        if workers_due || pulled {
+            self.worker_due = self.workers_due();
+        }
         if self.last_depth != Some(self.queue.len()) {
             self.last_depth = Some(self.queue.len());
-            self.metrics
-                .gauge("queue_depth", now, self.queue.len() as i64);
+            self.depth.set(now, self.queue.len() as i64);
         }
+    }
+
+    /// The earliest restart, run end or heartbeat of any worker.
+    fn workers_due(&self) -> Option<Time> {
+        let mut d: Option<Time> = None;
+        let mut at = |t: Time| d = Some(d.map_or(t, |x| x.min(t)));
+        for w in &self.workers {
+            if let Some(r) = w.restart_at {
+                at(r);
+            }
+            if let Some(e) = &w.exec {
+                at(e.ends);
+                at(e.next_heartbeat);
+            }
+        }
+        d
     }
 
     fn crash_node(&mut self, node: u32, out: &mut dyn Emit<Event>) {
@@ -1597,138 +2245,9 @@ impl SchedulerLab {
     }
 }
 
-impl Simulation for SchedulerLab {
-    type Scenario = Scenario;
-    type Command = Command;
-    type Event = Event;
-
-    const LAB: &'static str = "scheduler";
-
-    fn new(scenario: &Scenario) -> Result<Self, String> {
-        scenario.validate()?;
-        let mut jobs = BTreeMap::new();
-        for spec in &scenario.jobs {
-            let schedule = spec.validate()?;
-            jobs.insert(
-                spec.name.clone(),
-                Job {
-                    key: spec.name.as_str().into(),
-                    spec: spec.clone(),
-                    schedule,
-                    zone: scenario.job_zone(spec)?,
-                    created: 0,
-                    extra_ms: 0,
-                },
-            );
-        }
-        let renew = scenario.renew_ms;
-        let n = u64::from(scenario.nodes);
-        Ok(SchedulerLab {
-            scenario: scenario.clone(),
-            now: 0,
-            rng: Rng::new(scenario.seed),
-            store_up: true,
-            lease: None,
-            next_token: 0,
-            store_cursor: BTreeMap::new(),
-            elections: Vec::new(),
-            nodes: (0..n)
-                .map(|i| Node {
-                    up: true,
-                    partitioned: false,
-                    skew_ms: 0,
-                    leading: false,
-                    lease: None,
-                    cursor: BTreeMap::new(),
-                    agenda: BTreeSet::new(),
-                    next_due: BTreeMap::new(),
-                    restart_at: None,
-                    // Staggered so that node 0 usually wins the first election.
-                    next_tick: i * renew / n,
-                })
-                .collect(),
-            workers: (0..scenario.workers)
-                .map(|_| Worker {
-                    up: true,
-                    exec: None,
-                    restart_at: None,
-                    busy_ms: 0,
-                })
-                .collect(),
-            jobs,
-            queue: BTreeMap::new(),
-            ready: BTreeSet::new(),
-            timers: BTreeSet::new(),
-            next_msg: 0,
-            next_receipt: 0,
-            dead: Vec::new(),
-            applied: BTreeMap::new(),
-            max_token_seen: 0,
-            duplicate: None,
-            enqueued: 0,
-            settled: 0,
-            last_depth: None,
-            metrics: Metrics::default(),
-        })
-    }
-
-    fn seed(scenario: &Scenario) -> u64 {
-        scenario.seed
-    }
-
-    fn with_seed(scenario: &Scenario, seed: u64) -> Scenario {
-        Scenario {
-            seed,
-            ..scenario.clone()
-        }
-    }
-
-    fn now(&self) -> Time {
-        self.now
-    }
-
-    fn next_deadline(&self) -> Option<Time> {
-        let now = self.now;
-        let mut d: Option<Time> = None;
-        let mut at = |t: Time| {
-            let t = t.max(now);
-            d = Some(d.map_or(t, |x| x.min(t)));
-        };
-        for n in &self.nodes {
-            if n.up {
-                at(n.next_tick);
-            }
-            if let Some(r) = n.restart_at {
-                at(r);
-            }
-        }
-        for w in &self.workers {
-            if let Some(r) = w.restart_at {
-                at(r);
-            }
-            if let Some(e) = &w.exec {
-                at(e.ends);
-                at(e.next_heartbeat);
-            }
-        }
-        if let Some(&(t, _)) = self.timers.first() {
-            at(t);
-        }
-        d
-    }
-
-    fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
-        while let Some(d) = self.next_deadline() {
-            if d > t {
-                break;
-            }
-            self.now = d;
-            self.step(out);
-        }
-        self.now = t;
-    }
-
-    fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
+impl SchedulerLab {
+    /// Applies a command (see [`Simulation::apply`]).
+    fn command(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
         let now = self.now;
         match command {
             Command::CrashLeader => {
@@ -1815,7 +2334,7 @@ impl Simulation for SchedulerLab {
             Command::SlowJob { job, extra_ms } => {
                 let j = self
                     .jobs
-                    .get_mut(job)
+                    .by_name_mut(job)
                     .ok_or_else(|| Refusal(format!("no job {job:?}")))?;
                 if *extra_ms > 3_600_000 {
                     return Err(Refusal("extra_ms must be at most one hour".into()));
@@ -1833,16 +2352,21 @@ impl Simulation for SchedulerLab {
                 let adding = matches!(command, Command::AddJob { .. });
                 let schedule = job.validate().map_err(Refusal)?;
                 let zone = self.scenario.job_zone(job).map_err(Refusal)?;
-                match (adding, self.jobs.get_mut(&job.name)) {
+                let tenant = self.tenant_id(&job.tenant);
+                match (adding, self.jobs.by_name_mut(&job.name)) {
                     (true, Some(_)) => {
                         return Err(Refusal(format!("job {} already exists", job.name)))
                     }
                     (false, None) => return Err(Refusal(format!("no job {:?}", job.name))),
                     (false, Some(j)) => {
                         j.spec = job.clone();
-                        j.schedule = schedule;
-                        j.zone = zone;
-                        self.replan(&job.name);
+                        j.schedule = schedule.clone();
+                        j.tenant = tenant;
+                        let id = j.id;
+                        self.ledgers[id as usize]
+                            .versions
+                            .push((now, Some((schedule, zone))));
+                        self.replan(id);
                         out.emit(
                             now,
                             Event::JobChanged {
@@ -1854,18 +2378,23 @@ impl Simulation for SchedulerLab {
                         if self.jobs.len() >= 2_000 {
                             return Err(Refusal("at most 2000 jobs".into()));
                         }
+                        let (key, id) = self.intern(&job.name);
+                        self.ledgers[id as usize]
+                            .versions
+                            .push((now, Some((schedule.clone(), zone))));
                         self.jobs.insert(
-                            job.name.clone(),
+                            id,
                             Job {
-                                key: job.name.as_str().into(),
+                                key,
+                                id,
                                 spec: job.clone(),
                                 schedule,
-                                zone,
                                 created: now,
                                 extra_ms: 0,
+                                tenant,
                             },
                         );
-                        self.replan(&job.name);
+                        self.replan(id);
                         out.emit(
                             now,
                             Event::JobAdded {
@@ -1876,28 +2405,32 @@ impl Simulation for SchedulerLab {
                 }
             }
             Command::DeleteJob { name } => {
-                if self.jobs.remove(name).is_none() {
+                let Some(id) = self.jobs.remove(name) else {
                     return Err(Refusal(format!("no job {name:?}")));
-                }
-                self.replan(name);
+                };
+                self.ledgers[id as usize].versions.push((now, None));
+                self.replan(id);
                 out.emit(now, Event::JobDeleted { job: name.clone() });
             }
             Command::Trigger { name } => {
                 let job = self
                     .jobs
-                    .get(name)
+                    .by_name(name)
                     .ok_or_else(|| Refusal(format!("no job {name:?}")))?;
-                let (priority, key) = (job.spec.priority, job.key.clone());
+                let (priority, tenant, key, id) =
+                    (job.spec.priority, job.tenant, job.key.clone(), job.id);
                 out.emit(now, Event::Triggered { job: name.clone() });
                 let run = RunKey {
                     job: key,
                     scheduled: now,
                     manual: true,
                 };
-                if self.applied.contains_key(&run) || self.queue.values().any(|m| m.run == run) {
+                if self.applied[id as usize].contains((now, true))
+                    || self.queue.values().any(|m| m.run == run)
+                {
                     return Ok(());
                 }
-                self.enqueue(run, BY_HAND, self.next_token, priority, out);
+                self.enqueue(run, id, BY_HAND, self.next_token, (priority, tenant), out);
             }
         }
         // Idle workers take what a command made ready at once.
@@ -1911,9 +2444,161 @@ impl Simulation for SchedulerLab {
         }
         Ok(())
     }
+}
+
+impl Simulation for SchedulerLab {
+    type Scenario = Scenario;
+    type Command = Command;
+    type Event = Event;
+
+    const LAB: &'static str = "scheduler";
+
+    fn new(scenario: &Scenario) -> Result<Self, String> {
+        scenario.validate()?;
+        let renew = scenario.renew_ms;
+        let n = u64::from(scenario.nodes);
+        let mut lab = SchedulerLab {
+            scenario: scenario.clone(),
+            now: 0,
+            rng: Rng::new(scenario.seed),
+            store_up: true,
+            lease: None,
+            next_token: 0,
+            store_cursor: Cursors::default(),
+            elections: Vec::new(),
+            nodes: (0..n)
+                .map(|i| Node {
+                    up: true,
+                    partitioned: false,
+                    skew_ms: 0,
+                    leading: false,
+                    lease: None,
+                    cursor: Cursors::default(),
+                    agenda: BinaryHeap::new(),
+                    next_due: Cursors::default(),
+                    restart_at: None,
+                    // Staggered so that node 0 usually wins the first election.
+                    next_tick: i * renew / n,
+                })
+                .collect(),
+            workers: (0..scenario.workers)
+                .map(|_| Worker {
+                    up: true,
+                    exec: None,
+                    restart_at: None,
+                    busy_ms: 0,
+                })
+                .collect(),
+            jobs: Jobs::default(),
+            executing: Vec::new(),
+            tenants: Vec::new(),
+            tenant_ids: BTreeMap::new(),
+            round: 0,
+            queue: BTreeMap::new(),
+            ready: BTreeSet::new(),
+            timers: BTreeSet::new(),
+            next_msg: 0,
+            next_receipt: 0,
+            dead: Vec::new(),
+            applied: Vec::new(),
+            ledgers: Vec::new(),
+            lost: None,
+            audited: 0,
+            due: Vec::new(),
+            max_token_seen: 0,
+            duplicate: None,
+            enqueued: 0,
+            settled: 0,
+            worker_due: None,
+            counts: [0; COUNT_NAMES.len()],
+            lag: Vec::new(),
+            last_depth: None,
+            depth: Series::default(),
+        };
+        for spec in &scenario.jobs {
+            let schedule = spec.validate()?;
+            let tenant = lab.tenant_id(&spec.tenant);
+            let (key, id) = lab.intern(&spec.name);
+            lab.ledgers[id as usize]
+                .versions
+                .push((0, Some((schedule.clone(), scenario.job_zone(spec)?))));
+            lab.jobs.insert(
+                id,
+                Job {
+                    key,
+                    id,
+                    spec: spec.clone(),
+                    schedule,
+                    created: 0,
+                    extra_ms: 0,
+                    tenant,
+                },
+            );
+        }
+        Ok(lab)
+    }
+
+    fn seed(scenario: &Scenario) -> u64 {
+        scenario.seed
+    }
+
+    fn with_seed(scenario: &Scenario, seed: u64) -> Scenario {
+        Scenario {
+            seed,
+            ..scenario.clone()
+        }
+    }
+
+    fn now(&self) -> Time {
+        self.now
+    }
+
+    fn next_deadline(&self) -> Option<Time> {
+        let now = self.now;
+        let mut d: Option<Time> = None;
+        let mut at = |t: Time| {
+            let t = t.max(now);
+            d = Some(d.map_or(t, |x| x.min(t)));
+        };
+        for n in &self.nodes {
+            if n.up {
+                at(n.next_tick);
+            }
+            if let Some(r) = n.restart_at {
+                at(r);
+            }
+        }
+        if let Some(t) = self.worker_due {
+            at(t);
+        }
+        if let Some(&(t, _)) = self.timers.first() {
+            at(t);
+        }
+        d
+    }
+
+    fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
+        while let Some(d) = self.next_deadline() {
+            if d > t {
+                break;
+            }
+            self.now = d;
+            self.step(out);
+        }
+        self.now = t;
+    }
+
+    fn apply(&mut self, command: &Command, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
+        let result = self.command(command, out);
+        self.worker_due = self.workers_due();
+        result
+    }
 
     fn check(&self) -> Option<Violation> {
         if let Some(v) = &self.duplicate {
+            return Some(v.clone());
+        }
+        if let Some(v) = &self.lost {
             return Some(v.clone());
         }
         if self.enqueued != self.settled + self.queue.len() as u64 {
@@ -1942,7 +2627,31 @@ impl Simulation for SchedulerLab {
     }
 
     fn metrics(&self) -> Metrics {
-        let mut m = self.metrics.clone();
+        let mut m = Metrics::default();
+        if self.last_depth.is_some() {
+            m.gauges.insert("queue_depth".into(), self.depth.clone());
+        }
+        for (name, &n) in COUNT_NAMES.iter().zip(&self.counts) {
+            if n > 0 {
+                m.counters.insert(name.to_string(), n);
+            }
+        }
+        let histogram = |samples: &[u64]| {
+            let mut h = Histogram::default();
+            for &x in samples {
+                h.record(x);
+            }
+            h
+        };
+        if !self.lag.is_empty() {
+            m.histograms.insert("lag_ms".into(), histogram(&self.lag));
+        }
+        // Per tenant only when jobs name tenants: a lone `default` tenant repeats `lag_ms`.
+        let named = self.tenants.iter().any(|t| t.name != "default");
+        for t in self.tenants.iter().filter(|t| named && !t.lag.is_empty()) {
+            m.histograms
+                .insert(format!("lag_ms.{}", t.name), histogram(&t.lag));
+        }
         for name in [
             "enqueued",
             "applied",
@@ -2002,4 +2711,49 @@ pub fn sample_inputs() -> Vec<(Time, serde_json::Value)> {
         (1_000_000, json!({"delete_job": {"name": "cleanup"}})),
         (1_100_000, json!({"crash_node": {"node": 9}})),
     ]
+}
+
+/// The benchmark month, shared by the native bench (`benches/cron.rs`) and its wasm twin
+/// (`tests/wasm_bench_cron.rs`): 1,000 jobs (a tenth every five minutes, the rest hourly,
+/// spread over the hour) on 20 workers and 3 nodes, with a leader crash, a partitioned leader,
+/// a worker crash and the store down in every six hours of 30 days. Returns the scenario, the
+/// commands with their times, and the end time.
+pub fn benchmark_month() -> (Scenario, Vec<(Time, Command)>, Time) {
+    let jobs = (0..1000u32)
+        .map(|i| JobSpec {
+            name: format!("job{i:04}"),
+            cron: if i % 10 == 0 {
+                format!("{} {}/5 * * * *", i % 60, i % 5)
+            } else {
+                format!("{} {} * * * *", i % 60, (i / 60) % 60)
+            },
+            duration_ms: 2_000 + u64::from(i % 7) * 1_000,
+            fail_percent: i % 4,
+            priority: i % 10,
+            ..JobSpec::default()
+        })
+        .collect();
+    let scenario = Scenario {
+        nodes: 3,
+        workers: 20,
+        jobs,
+        ..Scenario::default()
+    };
+    let hour = 3_600_000;
+    let faults = [
+        (hour, Command::CrashLeader),
+        (2 * hour, Command::PartitionLeader { on: true }),
+        (2 * hour + 30_000, Command::PartitionLeader { on: false }),
+        (3 * hour, Command::CrashWorker { worker: 3 }),
+        (4 * hour, Command::StoreDown { on: true }),
+        (4 * hour + 20_000, Command::StoreDown { on: false }),
+    ];
+    let commands = (0..30 * 4)
+        .flat_map(|block| {
+            faults
+                .iter()
+                .map(move |(t, c)| (block * 6 * hour + t, c.clone()))
+        })
+        .collect();
+    (scenario, commands, 30 * 24 * hour)
 }
