@@ -18,9 +18,26 @@
 //! fetch from the origin only delays the *response*. So the policy's state is exactly that of
 //! [`crate::cache::replay`] over the same keys, and the lab adds time on top. Beside the policy
 //! the lab keeps the *value* in each slot: its version, size, expiry and whether it is dirty. A
-//! slot admitted by a miss has no value until its fetch completes; a slot whose value was
-//! invalidated (write-around) or has expired keeps its place in the policy until evicted, and a
-//! read of it misses to the store again.
+//! slot admitted by a miss has no value until its fetch completes (it is *reserved* for it).
+//!
+//! **Deleting entries.** Whenever the lab drops a value, it deletes the entry from the policy
+//! too ([`Policy::remove`]), so the slot is free at once and the next read is a miss for both
+//! the lab and the policy (each policy's module says what a deletion does to its lists and why
+//! ghosts stay). The deletions, in the order the lab makes them:
+//!
+//! | when | what is deleted |
+//! |---|---|
+//! | a write-around write commits | the cached copy (the invalidation) |
+//! | a read finds the value expired beyond `stale_while_revalidate_ms` | the expired entry, lazily, as memcached and Redis do on access; the read then misses and is admitted again |
+//! | a fetch completes and leaves nothing to cache (not found without negative caching, or a read-through load overtaken by a write) | the reserved slot, unless another fetch or a store write for the key is still on its way |
+//! | a store write that was to fill a reserved slot fails (write-through with the origin down) | the reserved slot, likewise |
+//! | a cache node joins or leaves | the moved keys' entries (their new owner does not have them) |
+//!
+//! A slot reserved for a fetch in flight is kept when its key is invalidated (there is no value
+//! yet to delete): with cache-aside the application puts what it fetched into the cache
+//! whatever happened meanwhile, which is the race described below. So the policy's state is
+//! that of a replay of the same requests *and deletions*; without writes, TTLs or node changes
+//! there are none, and it is exactly [`crate::cache::replay`] over the same keys.
 //!
 //! | the key's value is | fetch in flight | `single_flight` | outcome |
 //! |---|---|---|---|
@@ -1097,6 +1114,8 @@ pub struct CacheLab {
     local_hits: u64,
     invalidations_sent: u64,
     invalidations_dropped: u64,
+    /// Entries deleted from the policy (see the module documentation's table).
+    deletions: u64,
     version_checks: u64,
     /// The last started fetch's key: the single-flight invariant looks at it.
     last_fetch_key: Option<u64>,
@@ -1297,6 +1316,34 @@ impl CacheLab {
         }
     }
 
+    /// Deletes `key`'s entry: its value and its slot in the policy (see the module
+    /// documentation's table of deletions). Returns the value it held, if any.
+    fn delete(&mut self, key: u64) -> Option<Entry> {
+        if self.policy.remove(key) {
+            self.resident.remove(&key);
+            self.deletions += 1;
+        }
+        self.values.remove(&key)
+    }
+
+    /// Whether a fetch or a write-through for `key` is on its way: either fills a reserved
+    /// slot when it completes.
+    fn pending(&self, key: u64) -> bool {
+        self.by_key.contains_key(&key)
+            || self
+                .writes_in_flight
+                .values()
+                .any(|w| w.key == key && w.kind == WriteKind::Through)
+    }
+
+    /// Frees `key`'s slot if it is reserved (resident, no value) and nothing is on its way to
+    /// fill it.
+    fn release_if_unfilled(&mut self, key: u64) {
+        if self.resident.contains(&key) && !self.values.contains_key(&key) && !self.pending(key) {
+            self.delete(key);
+        }
+    }
+
     /// Counts one store operation started now for the origin load gauge.
     fn origin_op(&mut self) {
         let now = self.now;
@@ -1450,6 +1497,10 @@ impl CacheLab {
         } else {
             Found::Unusable
         };
+        if matches!(found, Found::Unusable) && self.values.contains_key(&key) {
+            // Expired beyond the stale window: deleted on access, then missed and readmitted.
+            self.delete(key);
+        }
         let in_flight = self.by_key.get(&key).copied();
         let mut stale = None;
         let (outcome, evicted, latency) = match found {
@@ -1701,7 +1752,7 @@ impl CacheLab {
             .filter(|k| self.values.contains_key(k))
             .collect();
         for &k in &keys {
-            if let Some(e) = self.values.remove(&k) {
+            if let Some(e) = self.delete(k) {
                 if self.dirty.remove(&k) && self.scenario.write_strategy == WriteStrategy::WriteBack
                 {
                     self.start_write(
@@ -1902,6 +1953,7 @@ impl CacheLab {
             }
         };
         out.emit(at, event);
+        self.release_if_unfilled(f.key);
         self.metrics
             .gauge("in_flight", self.now, self.fetches.len() as i64);
     }
@@ -1949,6 +2001,7 @@ impl CacheLab {
                     lost,
                 },
             );
+            self.release_if_unfilled(w.key);
             return;
         }
         self.store.commit(w.key, w.version);
@@ -1983,7 +2036,10 @@ impl CacheLab {
             WriteKind::Around => {
                 let seq = self.next_seq();
                 self.cache_write_seq.insert(w.key, seq);
+                // The invalidation. A slot reserved for a fetch in flight has no value yet and
+                // stays: cache-aside will put what that fetch read (the race above).
                 cache_changed = self.values.remove(&w.key).is_some();
+                self.release_if_unfilled(w.key);
             }
             WriteKind::Flush { .. } => {}
             WriteKind::Behind => self.settle_behind(w.key, w.version),
@@ -2219,6 +2275,7 @@ impl Simulation for CacheLab {
             local_hits: 0,
             invalidations_sent: 0,
             invalidations_dropped: 0,
+            deletions: 0,
             version_checks: 0,
             last_fetch_key: None,
             window: VecDeque::new(),
@@ -2552,6 +2609,7 @@ impl Simulation for CacheLab {
             ("local_hits", self.local_hits),
             ("invalidations_sent", self.invalidations_sent),
             ("invalidations_dropped", self.invalidations_dropped),
+            ("deletions", self.deletions),
             ("version_checks", self.version_checks),
         ] {
             m.counters.insert(name.to_string(), v);
