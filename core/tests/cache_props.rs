@@ -11,7 +11,7 @@
 
 use std::collections::VecDeque;
 
-use orrery_core::cache::policy::{arc::Arc, by_name, NAMES};
+use orrery_core::cache::policy::{arc::Arc, by_name, NAMES, SIZED};
 use orrery_core::cache::replay::{replay, Stats};
 use orrery_core::cache::trace::{self, Format};
 use orrery_core::cache::{Access, Policy};
@@ -427,9 +427,6 @@ fn oracle(name: &str, cap: u64) -> Box<dyn Oracle> {
 
 /// The policies this file has oracles for.
 const WITH_ORACLE: &[&str] = &["lru", "fifo", "clock", "lfu", "2q", "arc", "sieve"];
-
-/// Policies that honour object sizes (capacity in bytes); the others count every object as 1.
-const SIZED: &[&str] = &["lru", "fifo", "clock", "sieve", "s3fifo"];
 
 /// One step of a generated workload: a request `(key, size)` or the deletion of a key.
 #[derive(Clone, Copy, Debug)]

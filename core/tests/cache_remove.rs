@@ -14,7 +14,7 @@ use expect_test::{expect, Expect};
 use orrery_core::cache::policy::lirs::Lirs;
 use orrery_core::cache::policy::opt::Opt;
 use orrery_core::cache::policy::s3fifo::S3Fifo;
-use orrery_core::cache::policy::{by_name, NAMES};
+use orrery_core::cache::policy::{by_name, NAMES, SIZED};
 use orrery_core::cache::replay::replay_sized;
 use orrery_core::cache::{Access, Policy};
 use proptest::prelude::*;
@@ -122,9 +122,6 @@ fn keep_books(p: &mut dyn Policy, ops: &[Op], sized: bool) -> Result<(), TestCas
     }
     Ok(())
 }
-
-/// The policies that take object sizes into account.
-const SIZED: &[&str] = &["lru", "fifo", "clock", "sieve", "s3fifo"];
 
 fn config() -> ProptestConfig {
     ProptestConfig {

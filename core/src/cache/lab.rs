@@ -20,6 +20,14 @@
 //! the lab keeps the *value* in each slot: its version, size, expiry and whether it is dirty. A
 //! slot admitted by a miss has no value until its fetch completes (it is *reserved* for it).
 //!
+//! **Capacity in objects or bytes.** By default (`capacity_unit: objects`) every value takes
+//! one slot. With `capacity_unit: bytes` the capacity counts bytes and every value takes its
+//! size (drawn per key from `min_size_bytes..=max_size_bytes`): the policy evicts until the
+//! new value fits, and a value larger than the whole cache is not admitted (`not_admitted`, and
+//! its reads keep missing). Only the policies that honour sizes can run this way (LRU, FIFO,
+//! CLOCK, SIEVE, S3-FIFO; see [`policy::SIZED`]); the others are refused with a message. The
+//! byte hit ratio (`bytes_hit` over `bytes_requested`) is counted in both modes.
+//!
 //! **Deleting entries.** Whenever the lab drops a value, it deletes the entry from the policy
 //! too ([`Policy::remove`]), so the slot is free at once and the next read is a miss for both
 //! the lab and the policy (each policy's module says what a deletion does to its lists and why
@@ -130,6 +138,19 @@ pub enum Arrivals {
     Uniform,
 }
 
+/// What the cache's capacity counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapacityUnit {
+    /// Objects: every value takes one slot, whatever its size.
+    #[default]
+    Objects,
+    /// Bytes: a value takes its size (see `min_size_bytes`), a miss evicts until it fits, and
+    /// a value larger than the whole cache is not cached. Only the policies in
+    /// [`policy::SIZED`] take sizes into account.
+    Bytes,
+}
+
 /// Who fills the cache on a miss.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -175,8 +196,9 @@ pub struct Scenario {
     pub seed: u64,
     /// A name in [`policy::NAMES`]. OPT needs the future and cannot run live.
     pub policy: String,
-    /// Objects the cache holds.
+    /// Objects the cache holds, or bytes with `capacity_unit: bytes`.
     pub capacity: u64,
+    pub capacity_unit: CapacityUnit,
     /// The key space of the workload: keys `0..keys`.
     pub keys: u64,
     pub workload: Workload,
@@ -234,6 +256,7 @@ impl Default for Scenario {
             seed: 1,
             policy: "lru".into(),
             capacity: 100,
+            capacity_unit: CapacityUnit::Objects,
             keys: 1_000,
             workload: Workload::default(),
             rate_per_s: 20,
@@ -273,6 +296,10 @@ pub const MAX_DURATION_MS: u64 = 86_400_000;
 pub const MAX_BETA_MILLI: u32 = 100_000;
 /// The largest object accepted.
 pub const MAX_SIZE_BYTES: u64 = 1 << 30;
+/// The largest byte capacity accepted (1 TiB).
+pub const MAX_CAPACITY_BYTES: u64 = 1 << 40;
+/// Objects a byte-capacity cache reserves room for up front, at most.
+const MAX_RESERVE: u64 = 1 << 16;
 /// The most cache nodes on the ring at once.
 pub const MAX_CACHE_NODES: u32 = 16;
 /// The most app servers accepted.
@@ -284,11 +311,24 @@ impl Scenario {
     /// Explains which field is out of range.
     pub fn validate(&self) -> Result<(), String> {
         check_policy(&self.policy).map_err(|e| format!("policy: {e}"))?;
-        if !(1..=1_000_000).contains(&self.capacity) {
-            return Err(format!(
-                "capacity must be between 1 and 1000000, not {}",
-                self.capacity
-            ));
+        match self.capacity_unit {
+            CapacityUnit::Objects => {
+                if !(1..=1_000_000).contains(&self.capacity) {
+                    return Err(format!(
+                        "capacity must be between 1 and 1000000 objects, not {}",
+                        self.capacity
+                    ));
+                }
+            }
+            CapacityUnit::Bytes => {
+                check_sized(&self.policy).map_err(|e| format!("policy: {e}"))?;
+                if !(1..=MAX_CAPACITY_BYTES).contains(&self.capacity) {
+                    return Err(format!(
+                        "capacity must be between 1 and {MAX_CAPACITY_BYTES} bytes, not {}",
+                        self.capacity
+                    ));
+                }
+            }
         }
         if !(1..=10_000_000).contains(&self.keys) {
             return Err(format!(
@@ -378,6 +418,32 @@ impl Scenario {
             ));
         }
         self.workload.validate()
+    }
+}
+
+/// Whether `name` takes object sizes into account (byte capacity).
+fn check_sized(name: &str) -> Result<(), String> {
+    if policy::SIZED.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} counts objects, so it cannot run with a capacity in bytes; \
+             byte capacity works with {}",
+            policy::SIZED.join(", ")
+        ))
+    }
+}
+
+/// The cold policy `name` for scenario `s`, with its capacity in objects or bytes.
+fn build_policy(s: &Scenario, name: &str) -> Result<Box<dyn Policy>, String> {
+    match s.capacity_unit {
+        CapacityUnit::Objects => policy::by_name(name, s.capacity),
+        CapacityUnit::Bytes => {
+            check_sized(name)?;
+            let mean = (s.min_size_bytes / 2 + s.max_size_bytes / 2).max(1);
+            let room = (s.capacity / mean + 1).min(MAX_RESERVE) as usize;
+            policy::sized_by_name(name, s.capacity, room)
+        }
     }
 }
 
@@ -474,6 +540,12 @@ pub enum Event {
         key: u64,
         evicted: Vec<u64>,
         fetches: u32,
+    },
+    /// A value larger than the whole byte capacity: not cached (its request is still served).
+    NotAdmitted {
+        key: u64,
+        size: u64,
+        capacity: u64,
     },
     /// A request that waits for the fetch of its key already in flight (single-flight).
     Waits {
@@ -675,6 +747,14 @@ impl fmt::Display for Event {
                 }
                 write!(f, "{}", Evicts(evicted))
             }
+            Event::NotAdmitted {
+                key,
+                size,
+                capacity,
+            } => write!(
+                f,
+                "{key} is {size} bytes, larger than the whole cache ({capacity} bytes): not cached"
+            ),
             Event::Waits { key, evicted } => {
                 write!(
                     f,
@@ -968,8 +1048,12 @@ pub struct EntryView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CacheView {
     pub policy: String,
+    /// In `capacity_unit`s, as `used` is.
     pub capacity: u64,
     pub used: u64,
+    pub capacity_unit: CapacityUnit,
+    /// Values not cached because they are larger than the whole byte capacity.
+    pub not_admitted: u64,
     /// The policy's internal lists, most recent first, at most 256 keys each (see
     /// [`Policy::segments`]); one `("cache", keys)` in ascending key order for policies without
     /// an inspection view.
@@ -1041,6 +1125,10 @@ pub struct CacheLab {
     /// The keys the policy holds, as its accesses reported them (the fallback view, and a
     /// cross-check against [`Policy::used`]).
     resident: BTreeSet<u64>,
+    /// The units (objects or bytes) of the resident keys: equals [`Policy::used`].
+    resident_units: u64,
+    /// Values not cached because they are larger than the whole byte capacity.
+    not_admitted: u64,
     /// The values of resident keys that have one.
     values: FixedMap<u64, Entry>,
     /// Resident keys holding writes the store has not committed.
@@ -1187,6 +1275,8 @@ impl CacheLab {
             policy: self.policy_name.clone(),
             capacity: self.policy.capacity(),
             used: self.policy.used(),
+            capacity_unit: self.scenario.capacity_unit,
+            not_admitted: self.not_admitted,
             segments,
             recent: self.recent.iter().cloned().collect(),
             in_flight: self.fetches.iter().map(|(&(t, _), f)| (f.key, t)).collect(),
@@ -1253,6 +1343,14 @@ impl CacheLab {
         object_size(s.seed, key, s.min_size_bytes, s.max_size_bytes)
     }
 
+    /// The units `key` takes in the policy: its size in bytes, or 1 object.
+    fn units(&self, key: u64) -> u64 {
+        match self.scenario.capacity_unit {
+            CapacityUnit::Objects => 1,
+            CapacityUnit::Bytes => self.size(key),
+        }
+    }
+
     /// The time of the next background arrival.
     fn arrival_ms(&self) -> Time {
         self.next_arrival_us / 1000
@@ -1278,11 +1376,24 @@ impl CacheLab {
     /// Serves the policy one request; returns the keys it evicted. Evicted values go, and a
     /// dirty write-back value is flushed to the store on its way out.
     fn access(&mut self, key: u64, out: &mut dyn Emit<Event>) -> Vec<u64> {
-        match self.policy.access(key, 1) {
+        let units = self.units(key);
+        match self.policy.access(key, units) {
             Access::Hit => Vec::new(),
             Access::Miss { admitted, evicted } => {
+                if !admitted {
+                    self.not_admitted += 1;
+                    out.emit(
+                        self.now,
+                        Event::NotAdmitted {
+                            key,
+                            size: units,
+                            capacity: self.policy.capacity(),
+                        },
+                    );
+                }
                 for &k in &evicted {
                     self.resident.remove(&k);
+                    self.resident_units -= self.units(k);
                     let entry = self.values.remove(&k);
                     if self.dirty.remove(&k) {
                         if let (Some(e), WriteStrategy::WriteBack) =
@@ -1309,6 +1420,7 @@ impl CacheLab {
                 }
                 if admitted {
                     self.resident.insert(key);
+                    self.resident_units += units;
                 }
                 self.evictions += evicted.len() as u64;
                 evicted
@@ -1321,6 +1433,7 @@ impl CacheLab {
     fn delete(&mut self, key: u64) -> Option<Entry> {
         if self.policy.remove(key) {
             self.resident.remove(&key);
+            self.resident_units -= self.units(key);
             self.deletions += 1;
         }
         self.values.remove(&key)
@@ -1858,8 +1971,8 @@ impl CacheLab {
                     self.metrics
                         .gauge("write_queue", now, self.behind_queue.len() as i64);
                 } else if !self.resident.contains(&key) {
-                    // A policy that refuses admission (none of the live ones today) leaves the
-                    // write nowhere to live: send it on at once.
+                    // A value the policy did not admit (larger than a byte capacity) has
+                    // nowhere to live: send the write on at once.
                     self.start_write(
                         key,
                         version,
@@ -2151,7 +2264,7 @@ impl CacheLab {
     /// writes lost and their keys.
     fn fresh_policy(&mut self, name: &str, crashed: bool) -> Result<(u64, Vec<u64>), Refusal> {
         check_policy(name).map_err(Refusal)?;
-        let p = policy::by_name(name, self.scenario.capacity).map_err(Refusal)?;
+        let p = build_policy(&self.scenario, name).map_err(Refusal)?;
         let mut lost = 0;
         let mut keys = BTreeSet::new();
         if crashed {
@@ -2185,6 +2298,7 @@ impl CacheLab {
         self.policy = p;
         self.policy_name = name.to_string();
         self.resident.clear();
+        self.resident_units = 0;
         self.values.clear();
         self.dirty.clear();
         self.lost_writes += lost;
@@ -2209,7 +2323,7 @@ impl Simulation for CacheLab {
 
     fn new(s: &Scenario) -> Result<CacheLab, String> {
         s.validate()?;
-        let policy = policy::by_name(&s.policy, s.capacity).map_err(|e| format!("policy: {e}"))?;
+        let policy = build_policy(s, &s.policy).map_err(|e| format!("policy: {e}"))?;
         let root = Rng::new(s.seed);
         let periodic = s.workload.pattern == super::workload::Pattern::Mixed
             && s.workload.burst_every_ms > 0
@@ -2276,6 +2390,8 @@ impl Simulation for CacheLab {
             invalidations_sent: 0,
             invalidations_dropped: 0,
             deletions: 0,
+            resident_units: 0,
+            not_admitted: 0,
             version_checks: 0,
             last_fetch_key: None,
             window: VecDeque::new(),
@@ -2487,17 +2603,22 @@ impl Simulation for CacheLab {
             })
         };
         let (used, capacity) = (self.policy.used(), self.policy.capacity());
+        let unit = match self.scenario.capacity_unit {
+            CapacityUnit::Objects => "objects",
+            CapacityUnit::Bytes => "bytes",
+        };
         if used > capacity {
             return violation(
                 "capacity",
-                format!("{used} objects cached, capacity {capacity}"),
+                format!("{used} {unit} cached, capacity {capacity}"),
             );
         }
-        if self.resident.len() as u64 != used {
+        if self.resident_units != used {
             return violation(
                 "resident",
                 format!(
-                    "the policy reports {used} cached but its accesses admitted {}",
+                    "the policy reports {used} {unit} cached but its accesses admitted {} ({} keys)",
+                    self.resident_units,
                     self.resident.len()
                 ),
             );
@@ -2610,6 +2731,7 @@ impl Simulation for CacheLab {
             ("invalidations_sent", self.invalidations_sent),
             ("invalidations_dropped", self.invalidations_dropped),
             ("deletions", self.deletions),
+            ("not_admitted", self.not_admitted),
             ("version_checks", self.version_checks),
         ] {
             m.counters.insert(name.to_string(), v);

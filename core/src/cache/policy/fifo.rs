@@ -38,7 +38,12 @@ pub struct Fifo {
 
 impl Fifo {
     pub fn new(capacity: u64) -> Fifo {
-        let hint = capacity.min(1 << 20) as usize;
+        Fifo::with_room(capacity, capacity.min(1 << 20) as usize)
+    }
+
+    /// A cache of `capacity` units with its tables sized for `hint` objects up front (with
+    /// byte capacities, the capacity says little about how many objects will fit).
+    pub fn with_room(capacity: u64, hint: usize) -> Fifo {
         let mut map = FixedMap::default();
         map.reserve(hint);
         Fifo {

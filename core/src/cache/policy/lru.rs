@@ -37,7 +37,12 @@ pub struct Lru {
 
 impl Lru {
     pub fn new(capacity: u64) -> Lru {
-        let hint = capacity.min(1 << 20) as usize;
+        Lru::with_room(capacity, capacity.min(1 << 20) as usize)
+    }
+
+    /// A cache of `capacity` units with its tables sized for `hint` objects up front (with
+    /// byte capacities, the capacity says little about how many objects will fit).
+    pub fn with_room(capacity: u64, hint: usize) -> Lru {
         let mut map = FixedMap::default();
         map.reserve(hint);
         Lru {

@@ -43,7 +43,12 @@ pub struct Sieve {
 
 impl Sieve {
     pub fn new(capacity: u64) -> Sieve {
-        let hint = capacity.min(1 << 20) as usize;
+        Sieve::with_room(capacity, capacity.min(1 << 20) as usize)
+    }
+
+    /// A cache of `capacity` units with its tables sized for `hint` objects up front (with
+    /// byte capacities, the capacity says little about how many objects will fit).
+    pub fn with_room(capacity: u64, hint: usize) -> Sieve {
         let mut map = FixedMap::default();
         map.reserve(hint);
         Sieve {
