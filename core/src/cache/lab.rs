@@ -28,6 +28,11 @@
 //! CLOCK, SIEVE, S3-FIFO; see [`policy::SIZED`]); the others are refused with a message. The
 //! byte hit ratio (`bytes_hit` over `bytes_requested`) is counted in both modes.
 //!
+//! **Comparing policies.** With `compare_policy`, a second policy runs in lockstep with the lab's
+//! ([`super::compare::Lockstep`]): it is given every access and deletion the lab's policy is,
+//! in the same order, only observes (the log is unchanged), restarts cold with the lab's
+//! policy, and the view carries the last requests with both outcomes and why they differ.
+//!
 //! **Deleting entries.** Whenever the lab drops a value, it deletes the entry from the policy
 //! too ([`Policy::remove`]), so the slot is free at once and the next read is a miss for both
 //! the lab and the policy (each policy's module says what a deletion does to its lists and why
@@ -116,6 +121,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::compare::{CompareView, Lockstep};
 use super::near::{Coherence, LocalCache};
 use super::policy::{self, NAMES};
 use super::ring::{NodeId, Ring};
@@ -199,6 +205,9 @@ pub struct Scenario {
     /// Objects the cache holds, or bytes with `capacity_unit: bytes`.
     pub capacity: u64,
     pub capacity_unit: CapacityUnit,
+    /// A second policy run in lockstep on the same requests for the request-by-request
+    /// comparison ([`super::compare`]); `None`: no comparison.
+    pub compare_policy: Option<String>,
     /// The key space of the workload: keys `0..keys`.
     pub keys: u64,
     pub workload: Workload,
@@ -257,6 +266,7 @@ impl Default for Scenario {
             policy: "lru".into(),
             capacity: 100,
             capacity_unit: CapacityUnit::Objects,
+            compare_policy: None,
             keys: 1_000,
             workload: Workload::default(),
             rate_per_s: 20,
@@ -311,6 +321,9 @@ impl Scenario {
     /// Explains which field is out of range.
     pub fn validate(&self) -> Result<(), String> {
         check_policy(&self.policy).map_err(|e| format!("policy: {e}"))?;
+        if let Some(b) = &self.compare_policy {
+            check_policy(b).map_err(|e| format!("compare_policy: {e}"))?;
+        }
         match self.capacity_unit {
             CapacityUnit::Objects => {
                 if !(1..=1_000_000).contains(&self.capacity) {
@@ -322,6 +335,9 @@ impl Scenario {
             }
             CapacityUnit::Bytes => {
                 check_sized(&self.policy).map_err(|e| format!("policy: {e}"))?;
+                if let Some(b) = &self.compare_policy {
+                    check_sized(b).map_err(|e| format!("compare_policy: {e}"))?;
+                }
                 if !(1..=MAX_CAPACITY_BYTES).contains(&self.capacity) {
                     return Err(format!(
                         "capacity must be between 1 and {MAX_CAPACITY_BYTES} bytes, not {}",
@@ -1054,6 +1070,8 @@ pub struct CacheView {
     pub capacity_unit: CapacityUnit,
     /// Values not cached because they are larger than the whole byte capacity.
     pub not_admitted: u64,
+    /// The request-by-request comparison with `compare_policy`, if the scenario has one.
+    pub compare: Option<CompareView>,
     /// The policy's internal lists, most recent first, at most 256 keys each (see
     /// [`Policy::segments`]); one `("cache", keys)` in ascending key order for policies without
     /// an inspection view.
@@ -1129,6 +1147,8 @@ pub struct CacheLab {
     resident_units: u64,
     /// Values not cached because they are larger than the whole byte capacity.
     not_admitted: u64,
+    /// The second policy of the request-by-request comparison, if any.
+    lockstep: Option<Lockstep>,
     /// The values of resident keys that have one.
     values: FixedMap<u64, Entry>,
     /// Resident keys holding writes the store has not committed.
@@ -1232,6 +1252,11 @@ impl CacheLab {
         self.policy.as_ref()
     }
 
+    /// The second policy of the request-by-request comparison, if the scenario has one.
+    pub fn compare_policy(&self) -> Option<&dyn Policy> {
+        self.lockstep.as_ref().map(Lockstep::b)
+    }
+
     /// The store's newest committed version of `key`.
     pub fn store_version(&self, key: u64) -> u64 {
         self.store.version(key)
@@ -1277,6 +1302,7 @@ impl CacheLab {
             used: self.policy.used(),
             capacity_unit: self.scenario.capacity_unit,
             not_admitted: self.not_admitted,
+            compare: self.lockstep.as_ref().map(Lockstep::view),
             segments,
             recent: self.recent.iter().cloned().collect(),
             in_flight: self.fetches.iter().map(|(&(t, _), f)| (f.key, t)).collect(),
@@ -1377,7 +1403,11 @@ impl CacheLab {
     /// dirty write-back value is flushed to the store on its way out.
     fn access(&mut self, key: u64, out: &mut dyn Emit<Event>) -> Vec<u64> {
         let units = self.units(key);
-        match self.policy.access(key, units) {
+        let access = self.policy.access(key, units);
+        if let Some(l) = &mut self.lockstep {
+            l.access(self.now, key, units, &access, self.policy.contains(key));
+        }
+        match access {
             Access::Hit => Vec::new(),
             Access::Miss { admitted, evicted } => {
                 if !admitted {
@@ -1431,6 +1461,9 @@ impl CacheLab {
     /// Deletes `key`'s entry: its value and its slot in the policy (see the module
     /// documentation's table of deletions). Returns the value it held, if any.
     fn delete(&mut self, key: u64) -> Option<Entry> {
+        if let Some(l) = &mut self.lockstep {
+            l.remove(key);
+        }
         if self.policy.remove(key) {
             self.resident.remove(&key);
             self.resident_units -= self.units(key);
@@ -2265,6 +2298,10 @@ impl CacheLab {
     fn fresh_policy(&mut self, name: &str, crashed: bool) -> Result<(u64, Vec<u64>), Refusal> {
         check_policy(name).map_err(Refusal)?;
         let p = build_policy(&self.scenario, name).map_err(Refusal)?;
+        let b = match &self.scenario.compare_policy {
+            Some(b) => Some(build_policy(&self.scenario, b).map_err(Refusal)?),
+            None => None,
+        };
         let mut lost = 0;
         let mut keys = BTreeSet::new();
         if crashed {
@@ -2297,6 +2334,9 @@ impl CacheLab {
         // Write-behind writes stay queued through a graceful flush: the queue is not the cache.
         self.policy = p;
         self.policy_name = name.to_string();
+        if let (Some(l), Some(b)) = (&mut self.lockstep, b) {
+            l.restart(name, b);
+        }
         self.resident.clear();
         self.resident_units = 0;
         self.values.clear();
@@ -2324,6 +2364,13 @@ impl Simulation for CacheLab {
     fn new(s: &Scenario) -> Result<CacheLab, String> {
         s.validate()?;
         let policy = build_policy(s, &s.policy).map_err(|e| format!("policy: {e}"))?;
+        let lockstep = match &s.compare_policy {
+            Some(b) => Some(Lockstep::new(
+                &s.policy,
+                build_policy(s, b).map_err(|e| format!("compare_policy: {e}"))?,
+            )),
+            None => None,
+        };
         let root = Rng::new(s.seed);
         let periodic = s.workload.pattern == super::workload::Pattern::Mixed
             && s.workload.burst_every_ms > 0
@@ -2392,6 +2439,7 @@ impl Simulation for CacheLab {
             deletions: 0,
             resident_units: 0,
             not_admitted: 0,
+            lockstep,
             version_checks: 0,
             last_fetch_key: None,
             window: VecDeque::new(),

@@ -9,7 +9,9 @@
 //! [`workload`] arrive over simulated time, miss to a slow origin, stampede or coalesce; writes
 //! reach the versioned backing [`store`] by write-through, write-back, write-around or
 //! write-behind, and values expire (TTL, negative caching, stale-while-revalidate, XFetch).
+//! [`compare`] runs a second policy in lockstep with the lab's, request by request.
 
+pub mod compare;
 pub mod lab;
 pub mod list;
 pub mod mrc;
