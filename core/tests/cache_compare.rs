@@ -262,4 +262,12 @@ fn compare_policy_is_validated() {
         ..Scenario::default()
     };
     assert!(CacheLab::new(&s).is_ok());
+    for off in ["", "none"] {
+        let s = Scenario {
+            compare_policy: Some(off.into()),
+            ..Scenario::default()
+        };
+        let lab = CacheLab::new(&s).expect("no comparison");
+        assert!(lab.view().compare.is_none(), "{off:?}");
+    }
 }

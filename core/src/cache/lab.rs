@@ -206,7 +206,7 @@ pub struct Scenario {
     pub capacity: u64,
     pub capacity_unit: CapacityUnit,
     /// A second policy run in lockstep on the same requests for the request-by-request
-    /// comparison ([`super::compare`]); `None`: no comparison.
+    /// comparison ([`super::compare`]); `None`, empty or `"none"`: no comparison.
     pub compare_policy: Option<String>,
     /// The key space of the workload: keys `0..keys`.
     pub keys: u64,
@@ -318,10 +318,17 @@ pub const MAX_APP_SERVERS: u32 = 16;
 pub const MAX_LOCAL_CAPACITY: u64 = 1_000;
 
 impl Scenario {
+    /// The policy to compare with request by request, if any.
+    pub fn compare_name(&self) -> Option<&str> {
+        self.compare_policy
+            .as_deref()
+            .filter(|b| !b.is_empty() && *b != "none")
+    }
+
     /// Explains which field is out of range.
     pub fn validate(&self) -> Result<(), String> {
         check_policy(&self.policy).map_err(|e| format!("policy: {e}"))?;
-        if let Some(b) = &self.compare_policy {
+        if let Some(b) = self.compare_name() {
             check_policy(b).map_err(|e| format!("compare_policy: {e}"))?;
         }
         match self.capacity_unit {
@@ -335,7 +342,7 @@ impl Scenario {
             }
             CapacityUnit::Bytes => {
                 check_sized(&self.policy).map_err(|e| format!("policy: {e}"))?;
-                if let Some(b) = &self.compare_policy {
+                if let Some(b) = self.compare_name() {
                     check_sized(b).map_err(|e| format!("compare_policy: {e}"))?;
                 }
                 if !(1..=MAX_CAPACITY_BYTES).contains(&self.capacity) {
@@ -2298,7 +2305,7 @@ impl CacheLab {
     fn fresh_policy(&mut self, name: &str, crashed: bool) -> Result<(u64, Vec<u64>), Refusal> {
         check_policy(name).map_err(Refusal)?;
         let p = build_policy(&self.scenario, name).map_err(Refusal)?;
-        let b = match &self.scenario.compare_policy {
+        let b = match self.scenario.compare_name() {
             Some(b) => Some(build_policy(&self.scenario, b).map_err(Refusal)?),
             None => None,
         };
@@ -2364,7 +2371,7 @@ impl Simulation for CacheLab {
     fn new(s: &Scenario) -> Result<CacheLab, String> {
         s.validate()?;
         let policy = build_policy(s, &s.policy).map_err(|e| format!("policy: {e}"))?;
-        let lockstep = match &s.compare_policy {
+        let lockstep = match s.compare_name() {
             Some(b) => Some(Lockstep::new(
                 &s.policy,
                 build_policy(s, b).map_err(|e| format!("compare_policy: {e}"))?,
