@@ -378,9 +378,21 @@ fn views_show_the_policy_lists() {
     let names: Vec<&str> = view.segments.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(names, ["T1", "T2", "B1", "B2"]);
     assert!(view.arc_p_milli.is_some());
+    // CLOCK draws its queue newest first, the hand at the end; LFU has no inspection view and
+    // falls back to the cached keys in key order.
     let run = run_of(
         Scenario {
             policy: "clock".into(),
+            ..tiny(Pattern::Loop)
+        },
+        &[],
+        9_500,
+    );
+    let view = run.sim().view();
+    assert_eq!(view.segments, [("CLOCK".to_string(), vec![0, 3, 2])]);
+    let run = run_of(
+        Scenario {
+            policy: "lfu".into(),
             ..tiny(Pattern::Loop)
         },
         &[],

@@ -754,7 +754,7 @@ fn metrics_include_bytes_latency_staleness_and_origin_load() {
         m.gauges.get("origin_load_per_s").map_or(0, |g| g.max()),
     );
     expect![[r#"
-        hit ratio 34%, byte hit ratio 33%, latency p50 200 ms p99 200 ms, requests=1892 hits=647 misses=1245 writes=489 store_commits=488 stale_reads=11 lost_writes=0 origin_fetches=1245
+        hit ratio 34%, byte hit ratio 33%, latency p50 200 ms p99 200 ms, requests=1892 hits=651 misses=1241 writes=489 store_commits=488 stale_reads=11 lost_writes=0 origin_fetches=1241
         peak origin load 26/s
     "#]].assert_eq(&text);
 }

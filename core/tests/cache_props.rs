@@ -2,13 +2,16 @@
 //! scans, request by request (hit or miss, admitted, evicted keys in order), plus the
 //! invariants every policy keeps: the capacity is never exceeded, `contains` before a request
 //! predicts whether it hits, and a key just admitted is cached while an evicted one is not.
+//! The oracles also delete keys ([`Policy::remove`], an invalidation): generated workloads mix
+//! deletions among the requests and every answer must still agree. LRU, FIFO, CLOCK and SIEVE
+//! are checked with object sizes (capacity in bytes, evicting until the new object fits).
 //!
 //! Traces are short with small key spaces so that evictions and re-references are frequent.
 //! The seed is fixed (proptest's `RngSeed::Fixed`), so a failure reproduces run after run.
 
 use std::collections::VecDeque;
 
-use orrery_core::cache::policy::{arc::Arc, by_name, NAMES};
+use orrery_core::cache::policy::{arc::Arc, by_name, NAMES, SIZED};
 use orrery_core::cache::replay::{replay, Stats};
 use orrery_core::cache::trace::{self, Format};
 use orrery_core::cache::{Access, Policy};
@@ -47,6 +50,10 @@ impl LruOracle {
         self.v.insert(0, (key, size));
         Some((true, ev))
     }
+    fn remove(&mut self, key: u64) -> bool {
+        let i = self.v.iter().position(|e| e.0 == key);
+        i.map(|i| self.v.remove(i)).is_some()
+    }
 }
 
 /// FIFO with a `VecDeque`: the front is the oldest.
@@ -69,36 +76,42 @@ impl FifoOracle {
         self.q.push_back((key, size));
         Some((true, ev))
     }
+    fn remove(&mut self, key: u64) -> bool {
+        let i = self.q.iter().position(|e| e.0 == key);
+        i.and_then(|i| self.q.remove(i)).is_some()
+    }
 }
 
-/// Second-chance FIFO: pop the oldest; if referenced, clear the bit and push it back.
+/// Second-chance FIFO: pop the oldest; if referenced, clear the bit and push it back; repeat
+/// until the new object fits. Entries are `(key, size, referenced)`.
 struct ClockOracle {
     cap: u64,
-    q: VecDeque<(u64, bool)>,
+    q: VecDeque<(u64, u64, bool)>,
 }
 impl ClockOracle {
-    fn access(&mut self, key: u64) -> Step {
+    fn access(&mut self, key: u64, size: u64) -> Step {
         if let Some(e) = self.q.iter_mut().find(|e| e.0 == key) {
-            e.1 = true;
+            e.2 = true;
             return None;
         }
-        if self.cap == 0 {
+        if size > self.cap {
             return Some((false, vec![]));
         }
         let mut ev = vec![];
-        if self.q.len() as u64 == self.cap {
-            loop {
-                let (k, r) = self.q.pop_front().unwrap();
-                if r {
-                    self.q.push_back((k, false));
-                } else {
-                    ev.push(k);
-                    break;
-                }
+        while self.q.iter().map(|e| e.1).sum::<u64>() + size > self.cap {
+            let (k, s, r) = self.q.pop_front().unwrap();
+            if r {
+                self.q.push_back((k, s, false));
+            } else {
+                ev.push(k);
             }
         }
-        self.q.push_back((key, false));
+        self.q.push_back((key, size, false));
         Some((true, ev))
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let i = self.q.iter().position(|e| e.0 == key);
+        i.and_then(|i| self.q.remove(i)).is_some()
     }
 }
 
@@ -128,6 +141,10 @@ impl LfuOracle {
         }
         self.v.push((key, 1, self.now));
         Some((true, ev))
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let i = self.v.iter().position(|e| e.0 == key);
+        i.map(|i| self.v.remove(i)).is_some()
     }
 }
 
@@ -175,6 +192,16 @@ impl TwoQOracle {
             Some((true, ev))
         }
     }
+    /// Deletes a resident key; a ghost on `A1out` stays.
+    fn remove(&mut self, key: u64) -> bool {
+        for list in [&mut self.a1in, &mut self.am] {
+            if let Some(i) = list.iter().position(|&k| k == key) {
+                list.remove(i);
+                return true;
+            }
+        }
+        false
+    }
 }
 
 /// ARC straight from the paper's Figure 4, with vectors (index 0 is the MRU end) and `p` in the
@@ -188,6 +215,21 @@ struct ArcOracle {
     b2: Vec<u64>,
 }
 impl ArcOracle {
+    /// Without removals the cache is always full when the paper calls REPLACE; after one, a
+    /// free slot is used instead of evicting.
+    fn full(&self) -> bool {
+        self.t1.len() + self.t2.len() >= self.c
+    }
+    /// Deletes a resident key (it does not become a ghost); ghosts stay.
+    fn remove(&mut self, key: u64) -> bool {
+        for list in [&mut self.t1, &mut self.t2] {
+            if let Some(i) = list.iter().position(|&k| k == key) {
+                list.remove(i);
+                return true;
+            }
+        }
+        false
+    }
     fn replace(&mut self, in_b2: bool) -> Vec<u64> {
         let t1 = (self.t1.len() as u128) << 32;
         if !self.t1.is_empty() && ((in_b2 && t1 == self.p) || t1 > self.p) || self.t2.is_empty() {
@@ -218,7 +260,11 @@ impl ArcOracle {
         if let Some(i) = self.b1.iter().position(|&k| k == x) {
             let d = ((self.b2.len() as u128) << 32) / self.b1.len() as u128;
             self.p = (self.p + d.max(1 << 32)).min((c as u128) << 32);
-            let ev = self.replace(false);
+            let ev = if self.full() {
+                self.replace(false)
+            } else {
+                vec![]
+            };
             let i = self.b1.iter().position(|&k| k == x).unwrap_or(i);
             self.b1.remove(i);
             self.t2.insert(0, x);
@@ -227,7 +273,11 @@ impl ArcOracle {
         if let Some(i) = self.b2.iter().position(|&k| k == x) {
             let d = ((self.b1.len() as u128) << 32) / self.b2.len() as u128;
             self.p = self.p.saturating_sub(d.max(1 << 32));
-            let ev = self.replace(true);
+            let ev = if self.full() {
+                self.replace(true)
+            } else {
+                vec![]
+            };
             let i = self.b2.iter().position(|&k| k == x).unwrap_or(i);
             self.b2.remove(i);
             self.t2.insert(0, x);
@@ -239,7 +289,9 @@ impl ArcOracle {
         if l1 == c {
             if self.t1.len() < c {
                 self.b1.pop();
-                ev = self.replace(false);
+                if self.full() {
+                    ev = self.replace(false);
+                }
             } else {
                 ev.push(self.t1.pop().unwrap());
             }
@@ -247,7 +299,9 @@ impl ArcOracle {
             if all == 2 * c {
                 self.b2.pop();
             }
-            ev = self.replace(false);
+            if self.full() {
+                ev = self.replace(false);
+            }
         }
         self.t1.insert(0, x);
         Some((true, ev))
@@ -282,64 +336,91 @@ impl SieveOracle {
         self.v.push((key, size, false));
         Some((true, ev))
     }
+    /// Deletes `key`; a hand on it moves to its newer neighbour (now at the same index).
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(i) = self.v.iter().position(|e| e.0 == key) else {
+            return false;
+        };
+        self.v.remove(i);
+        if let Some(h) = self.hand {
+            let h = if i < h { h - 1 } else { h };
+            self.hand = (h < self.v.len()).then_some(h);
+        }
+        true
+    }
 }
 
-fn oracle(name: &str, cap: u64) -> Box<dyn FnMut(u64, u64) -> Step> {
+/// One oracle: serves a request or deletes a key.
+trait Oracle {
+    fn serve(&mut self, key: u64, size: u64) -> Step;
+    fn delete(&mut self, key: u64) -> bool;
+}
+
+macro_rules! oracle_impl {
+    ($t:ty, sized) => {
+        impl Oracle for $t {
+            fn serve(&mut self, key: u64, size: u64) -> Step {
+                self.access(key, size)
+            }
+            fn delete(&mut self, key: u64) -> bool {
+                self.remove(key)
+            }
+        }
+    };
+    ($t:ty, unit) => {
+        impl Oracle for $t {
+            fn serve(&mut self, key: u64, _size: u64) -> Step {
+                self.access(key)
+            }
+            fn delete(&mut self, key: u64) -> bool {
+                self.remove(key)
+            }
+        }
+    };
+}
+oracle_impl!(LruOracle, sized);
+oracle_impl!(FifoOracle, sized);
+oracle_impl!(ClockOracle, sized);
+oracle_impl!(SieveOracle, sized);
+oracle_impl!(LfuOracle, unit);
+oracle_impl!(TwoQOracle, unit);
+oracle_impl!(ArcOracle, unit);
+
+fn oracle(name: &str, cap: u64) -> Box<dyn Oracle> {
     match name {
-        "lru" => {
-            let mut o = LruOracle { cap, v: vec![] };
-            Box::new(move |k, s| o.access(k, s))
-        }
-        "fifo" => {
-            let mut o = FifoOracle {
-                cap,
-                q: VecDeque::new(),
-            };
-            Box::new(move |k, s| o.access(k, s))
-        }
-        "clock" => {
-            let mut o = ClockOracle {
-                cap,
-                q: VecDeque::new(),
-            };
-            Box::new(move |k, _| o.access(k))
-        }
-        "lfu" => {
-            let mut o = LfuOracle {
-                cap,
-                v: vec![],
-                now: 0,
-            };
-            Box::new(move |k, _| o.access(k))
-        }
-        "2q" => {
-            let mut o = TwoQOracle {
-                cap: cap as usize,
-                a1in: vec![],
-                a1out: vec![],
-                am: vec![],
-            };
-            Box::new(move |k, _| o.access(k))
-        }
-        "arc" => {
-            let mut o = ArcOracle {
-                c: cap as usize,
-                p: 0,
-                t1: vec![],
-                t2: vec![],
-                b1: vec![],
-                b2: vec![],
-            };
-            Box::new(move |k, _| o.access(k))
-        }
-        "sieve" => {
-            let mut o = SieveOracle {
-                cap,
-                v: vec![],
-                hand: None,
-            };
-            Box::new(move |k, s| o.access(k, s))
-        }
+        "lru" => Box::new(LruOracle { cap, v: vec![] }),
+        "fifo" => Box::new(FifoOracle {
+            cap,
+            q: VecDeque::new(),
+        }),
+        "clock" => Box::new(ClockOracle {
+            cap,
+            q: VecDeque::new(),
+        }),
+        "lfu" => Box::new(LfuOracle {
+            cap,
+            v: vec![],
+            now: 0,
+        }),
+        "2q" => Box::new(TwoQOracle {
+            cap: cap as usize,
+            a1in: vec![],
+            a1out: vec![],
+            am: vec![],
+        }),
+        "arc" => Box::new(ArcOracle {
+            c: cap as usize,
+            p: 0,
+            t1: vec![],
+            t2: vec![],
+            b1: vec![],
+            b2: vec![],
+        }),
+        "sieve" => Box::new(SieveOracle {
+            cap,
+            v: vec![],
+            hand: None,
+        }),
         other => panic!("no oracle for {other}"),
     }
 }
@@ -347,28 +428,54 @@ fn oracle(name: &str, cap: u64) -> Box<dyn FnMut(u64, u64) -> Step> {
 /// The policies this file has oracles for.
 const WITH_ORACLE: &[&str] = &["lru", "fifo", "clock", "lfu", "2q", "arc", "sieve"];
 
-/// Policies that honour object sizes; the others count every object as 1.
-const SIZED: &[&str] = &["lru", "fifo", "sieve"];
+/// One step of a generated workload: a request `(key, size)` or the deletion of a key.
+#[derive(Clone, Copy, Debug)]
+enum Op {
+    Get(u64, u64),
+    Remove(u64),
+}
 
 /// Drives `name` and its oracle through `requests`, comparing every step and checking the
 /// invariants; returns the first disagreement.
 fn agree(name: &str, cap: u64, requests: &[(u64, u64)]) -> Result<(), String> {
+    let ops: Vec<Op> = requests.iter().map(|&(k, s)| Op::Get(k, s)).collect();
+    agree_ops(name, cap, &ops)
+}
+
+/// Like [`agree`] over requests and deletions: a deletion must report whether the key was
+/// cached as the oracle says, and leave it uncached.
+fn agree_ops(name: &str, cap: u64, ops: &[Op]) -> Result<(), String> {
     let mut p = by_name(name, cap)?;
     let mut o = oracle(name, cap);
     let sized = SIZED.contains(&name);
-    for (n, &(key, size)) in requests.iter().enumerate() {
-        let size = if sized { size } else { 1 };
+    for (n, &op) in ops.iter().enumerate() {
+        let (key, size) = match op {
+            Op::Get(key, size) => (key, if sized { size } else { 1 }),
+            Op::Remove(key) => {
+                let got = p.remove(key);
+                let want = o.delete(key);
+                if got != want {
+                    return Err(format!(
+                        "{name} cap {cap}, op {n} remove({key}): got {got}, oracle {want}"
+                    ));
+                }
+                if p.contains(key) {
+                    return Err(format!("{name}: {key} still cached after remove, op {n}"));
+                }
+                continue;
+            }
+        };
         let cached = p.contains(key);
         let got = step_of(p.access(key, size));
-        let want = o(key, size);
+        let want = o.serve(key, size);
         if got != want {
             return Err(format!(
-                "{name} cap {cap}, request {n} ({key}, size {size}): got {got:?}, oracle {want:?}"
+                "{name} cap {cap}, op {n} ({key}, size {size}): got {got:?}, oracle {want:?}"
             ));
         }
         if cached != got.is_none() {
             return Err(format!(
-                "{name}: contains({key}) was {cached} before request {n}"
+                "{name}: contains({key}) was {cached} before op {n}"
             ));
         }
         if p.used() > p.capacity() {
@@ -392,6 +499,17 @@ fn agree(name: &str, cap: u64, requests: &[(u64, u64)]) -> Result<(), String> {
     Ok(())
 }
 
+/// Requests over a small key space with sizes 1 to 3, and about one deletion in five.
+fn ops() -> impl Strategy<Value = Vec<Op>> {
+    proptest::collection::vec(
+        prop_oneof![
+            4 => (0u64..14, 1u64..4).prop_map(|(k, s)| Op::Get(k, s)),
+            1 => (0u64..14).prop_map(Op::Remove),
+        ],
+        0..300,
+    )
+}
+
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 400,
@@ -410,6 +528,15 @@ proptest! {
     ) {
         for name in WITH_ORACLE {
             if let Err(e) = agree(name, cap, &requests) {
+                return Err(TestCaseError::fail(e));
+            }
+        }
+    }
+
+    #[test]
+    fn every_policy_agrees_with_its_oracle_with_removes(cap in 0u64..10, ops in ops()) {
+        for name in WITH_ORACLE {
+            if let Err(e) = agree_ops(name, cap, &ops) {
                 return Err(TestCaseError::fail(e));
             }
         }

@@ -449,3 +449,94 @@ test('cache nodes: a node joins the ring from the palette and only its keys move
     await finish(lab);
   }
 });
+
+test('compare request by request: pick a second policy in the scenario form, see where the two disagree and why', TEST_OPTS, async () => {
+  const a = await open('#/cache');
+  const { page } = a;
+  try {
+    await pausedState(page);
+    assert.equal(await byId(page, 'cache-compare').count(), 0, 'no comparison until a second policy is chosen');
+    // The scenario form: LRU (the policy) against ARC, in a smaller cache so they part often.
+    await page.locator('details.scenario > summary').click();
+    await page.locator('#sc-compare_policy').selectOption('arc');
+    await page.locator('#sc-capacity').fill('20');
+    await byId(page, 'apply-scenario').click();
+    await byId(page, 'cache-compare').waitFor();
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await byId(page, 'play').click();
+    // Rows appear, and among them one where LRU and ARC disagree, with the reason.
+    await page.locator('[data-testid="compare-row"][data-differ="true"]').first().waitFor({ timeout: WAIT_MS });
+    await byId(page, 'play').click();
+    await pausedState(page);
+    const summary = await byId(page, 'compare-summary').textContent();
+    assert.match(summary, /^\d+ requests · A \d+\.\d% · B \d+\.\d% · only A hit \d+ · only B hit \d+$/);
+    assert.match(await byId(page, 'cache-compare').locator('strong').textContent(), /A = LRU · B = ARC/);
+    const differ = page.locator('[data-testid="compare-row"][data-differ="true"]').first();
+    assert.match(
+      await differ.locator('[data-testid="compare-why"]').textContent(),
+      /^(A|B) (evicted \d+ \d+ requests? ago \(for \d+\)|did not keep \d+ when it was requested|never cached \d+)/,
+    );
+    const same = page.locator('[data-testid="compare-row"][data-differ="false"]');
+    if ((await same.count()) > 0) {
+      assert.equal(await same.first().locator('[data-testid="compare-why"]').count(), 0, 'agreeing rows say nothing');
+    }
+    assert.ok((await byId(page, 'compare-row').count()) <= 64, 'the strip keeps the last 64 requests');
+    await screenshot(page, 'cache-compare-1280');
+
+    // The share link carries the second policy, and the receiver sees the same strip.
+    const link = await share(page);
+    const { payload } = decodeLink(link);
+    assert.equal(payload.scenario.compare_policy, 'arc');
+    const b = await open(link.slice(link.indexOf('#')));
+    try {
+      await pausedState(b.page);
+      assert.equal(await byId(b.page, 'compare-summary').textContent(), summary);
+    } finally {
+      await finish(b);
+    }
+  } finally {
+    await finish(a);
+  }
+});
+
+test('byte capacity: sizes in kB, values too large to cache, and the comparison on a phone', TEST_OPTS, async () => {
+  const scenario = {
+    capacity_unit: 'bytes',
+    capacity: 60_000,
+    min_size_bytes: 1_000,
+    max_size_bytes: 80_000,
+    compare_policy: 's3fifo',
+    policy: 'sieve',
+    rate_per_s: 50,
+  };
+  const made = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario, inputs: [], cursor: 10_000, view: {} });
+  for (const [size, viewport] of [['1280', DESKTOP], ['390', PHONE]]) {
+    const lab = await open(made.slice(made.indexOf('#')), { viewport });
+    const { page } = lab;
+    try {
+      const state = await pausedState(page);
+      assert.equal(state.ms, 10_000);
+      assert.equal(await page.locator('.error-banner').count(), 0);
+      assert.match(await byId(page, 'capacity-text').textContent(), /^\d+(\.\d)? kB \/ 60\.0 kB cached$/);
+      assert.match(await byId(page, 'not-admitted').textContent(), /^\d+ too large to cache$/);
+      assert.match(await byId(page, 'cache-compare').locator('strong').textContent(), /A = SIEVE · B = S3-FIFO/);
+      assert.ok((await byId(page, 'compare-row').count()) > 0);
+      if (viewport === PHONE) await assertNoHorizontalScroll(page, PHONE.width, 'cache lab with the comparison');
+      await byId(page, 'cache-compare').scrollIntoViewIfNeeded();
+      await page.screenshot({ path: await artifact(`cache-bytes-compare-${size}-viewport`) });
+    } finally {
+      await finish(lab);
+    }
+  }
+  // A policy that counts objects cannot run in bytes: the link opens with the reason.
+  const bad = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario: { ...scenario, policy: 'arc' }, inputs: [], cursor: 0, view: {} });
+  const lab = await open(bad.slice(bad.indexOf('#')));
+  try {
+    const banner = lab.page.locator('.error-banner');
+    await banner.waitFor({ state: 'visible' });
+    assert.match(await banner.textContent(), /arc counts objects/);
+  } finally {
+    await finish(lab);
+  }
+});
+

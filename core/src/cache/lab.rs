@@ -18,9 +18,39 @@
 //! fetch from the origin only delays the *response*. So the policy's state is exactly that of
 //! [`crate::cache::replay`] over the same keys, and the lab adds time on top. Beside the policy
 //! the lab keeps the *value* in each slot: its version, size, expiry and whether it is dirty. A
-//! slot admitted by a miss has no value until its fetch completes; a slot whose value was
-//! invalidated (write-around) or has expired keeps its place in the policy until evicted, and a
-//! read of it misses to the store again.
+//! slot admitted by a miss has no value until its fetch completes (it is *reserved* for it).
+//!
+//! **Capacity in objects or bytes.** By default (`capacity_unit: objects`) every value takes
+//! one slot. With `capacity_unit: bytes` the capacity counts bytes and every value takes its
+//! size (drawn per key from `min_size_bytes..=max_size_bytes`): the policy evicts until the
+//! new value fits, and a value larger than the whole cache is not admitted (`not_admitted`, and
+//! its reads keep missing). Only the policies that honour sizes can run this way (LRU, FIFO,
+//! CLOCK, SIEVE, S3-FIFO; see [`policy::SIZED`]); the others are refused with a message. The
+//! byte hit ratio (`bytes_hit` over `bytes_requested`) is counted in both modes.
+//!
+//! **Comparing policies.** With `compare_policy`, a second policy runs in lockstep with the lab's
+//! ([`super::compare::Lockstep`]): it is given every access and deletion the lab's policy is,
+//! in the same order, only observes (the log is unchanged), restarts cold with the lab's
+//! policy, and the view carries the last requests with both outcomes and why they differ.
+//!
+//! **Deleting entries.** Whenever the lab drops a value, it deletes the entry from the policy
+//! too ([`Policy::remove`]), so the slot is free at once and the next read is a miss for both
+//! the lab and the policy (each policy's module says what a deletion does to its lists and why
+//! ghosts stay). The deletions, in the order the lab makes them:
+//!
+//! | when | what is deleted |
+//! |---|---|
+//! | a write-around write commits | the cached copy (the invalidation) |
+//! | a read finds the value expired beyond `stale_while_revalidate_ms` | the expired entry, lazily, as memcached and Redis do on access; the read then misses and is admitted again |
+//! | a fetch completes and leaves nothing to cache (not found without negative caching, or a read-through load overtaken by a write) | the reserved slot, unless another fetch or a store write for the key is still on its way |
+//! | a store write that was to fill a reserved slot fails (write-through with the origin down) | the reserved slot, likewise |
+//! | a cache node joins or leaves | the moved keys' entries (their new owner does not have them) |
+//!
+//! A slot reserved for a fetch in flight is kept when its key is invalidated (there is no value
+//! yet to delete): with cache-aside the application puts what it fetched into the cache
+//! whatever happened meanwhile, which is the race described below. So the policy's state is
+//! that of a replay of the same requests *and deletions*; without writes, TTLs or node changes
+//! there are none, and it is exactly [`crate::cache::replay`] over the same keys.
 //!
 //! | the key's value is | fetch in flight | `single_flight` | outcome |
 //! |---|---|---|---|
@@ -91,6 +121,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::compare::{CompareView, Lockstep};
 use super::near::{Coherence, LocalCache};
 use super::policy::{self, NAMES};
 use super::ring::{NodeId, Ring};
@@ -111,6 +142,19 @@ pub enum Arrivals {
     Poisson,
     /// Exactly evenly spaced.
     Uniform,
+}
+
+/// What the cache's capacity counts.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CapacityUnit {
+    /// Objects: every value takes one slot, whatever its size.
+    #[default]
+    Objects,
+    /// Bytes: a value takes its size (see `min_size_bytes`), a miss evicts until it fits, and
+    /// a value larger than the whole cache is not cached. Only the policies in
+    /// [`policy::SIZED`] take sizes into account.
+    Bytes,
 }
 
 /// Who fills the cache on a miss.
@@ -158,8 +202,12 @@ pub struct Scenario {
     pub seed: u64,
     /// A name in [`policy::NAMES`]. OPT needs the future and cannot run live.
     pub policy: String,
-    /// Objects the cache holds.
+    /// Objects the cache holds, or bytes with `capacity_unit: bytes`.
     pub capacity: u64,
+    pub capacity_unit: CapacityUnit,
+    /// A second policy run in lockstep on the same requests for the request-by-request
+    /// comparison ([`super::compare`]); `None`, empty or `"none"`: no comparison.
+    pub compare_policy: Option<String>,
     /// The key space of the workload: keys `0..keys`.
     pub keys: u64,
     pub workload: Workload,
@@ -217,6 +265,8 @@ impl Default for Scenario {
             seed: 1,
             policy: "lru".into(),
             capacity: 100,
+            capacity_unit: CapacityUnit::Objects,
+            compare_policy: None,
             keys: 1_000,
             workload: Workload::default(),
             rate_per_s: 20,
@@ -256,6 +306,10 @@ pub const MAX_DURATION_MS: u64 = 86_400_000;
 pub const MAX_BETA_MILLI: u32 = 100_000;
 /// The largest object accepted.
 pub const MAX_SIZE_BYTES: u64 = 1 << 30;
+/// The largest byte capacity accepted (1 TiB).
+pub const MAX_CAPACITY_BYTES: u64 = 1 << 40;
+/// Objects a byte-capacity cache reserves room for up front, at most.
+const MAX_RESERVE: u64 = 1 << 16;
 /// The most cache nodes on the ring at once.
 pub const MAX_CACHE_NODES: u32 = 16;
 /// The most app servers accepted.
@@ -264,14 +318,40 @@ pub const MAX_APP_SERVERS: u32 = 16;
 pub const MAX_LOCAL_CAPACITY: u64 = 1_000;
 
 impl Scenario {
+    /// The policy to compare with request by request, if any.
+    pub fn compare_name(&self) -> Option<&str> {
+        self.compare_policy
+            .as_deref()
+            .filter(|b| !b.is_empty() && *b != "none")
+    }
+
     /// Explains which field is out of range.
     pub fn validate(&self) -> Result<(), String> {
         check_policy(&self.policy).map_err(|e| format!("policy: {e}"))?;
-        if !(1..=1_000_000).contains(&self.capacity) {
-            return Err(format!(
-                "capacity must be between 1 and 1000000, not {}",
-                self.capacity
-            ));
+        if let Some(b) = self.compare_name() {
+            check_policy(b).map_err(|e| format!("compare_policy: {e}"))?;
+        }
+        match self.capacity_unit {
+            CapacityUnit::Objects => {
+                if !(1..=1_000_000).contains(&self.capacity) {
+                    return Err(format!(
+                        "capacity must be between 1 and 1000000 objects, not {}",
+                        self.capacity
+                    ));
+                }
+            }
+            CapacityUnit::Bytes => {
+                check_sized(&self.policy).map_err(|e| format!("policy: {e}"))?;
+                if let Some(b) = self.compare_name() {
+                    check_sized(b).map_err(|e| format!("compare_policy: {e}"))?;
+                }
+                if !(1..=MAX_CAPACITY_BYTES).contains(&self.capacity) {
+                    return Err(format!(
+                        "capacity must be between 1 and {MAX_CAPACITY_BYTES} bytes, not {}",
+                        self.capacity
+                    ));
+                }
+            }
         }
         if !(1..=10_000_000).contains(&self.keys) {
             return Err(format!(
@@ -361,6 +441,32 @@ impl Scenario {
             ));
         }
         self.workload.validate()
+    }
+}
+
+/// Whether `name` takes object sizes into account (byte capacity).
+fn check_sized(name: &str) -> Result<(), String> {
+    if policy::SIZED.contains(&name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "{name} counts objects, so it cannot run with a capacity in bytes; \
+             byte capacity works with {}",
+            policy::SIZED.join(", ")
+        ))
+    }
+}
+
+/// The cold policy `name` for scenario `s`, with its capacity in objects or bytes.
+fn build_policy(s: &Scenario, name: &str) -> Result<Box<dyn Policy>, String> {
+    match s.capacity_unit {
+        CapacityUnit::Objects => policy::by_name(name, s.capacity),
+        CapacityUnit::Bytes => {
+            check_sized(name)?;
+            let mean = (s.min_size_bytes / 2 + s.max_size_bytes / 2).max(1);
+            let room = (s.capacity / mean + 1).min(MAX_RESERVE) as usize;
+            policy::sized_by_name(name, s.capacity, room)
+        }
     }
 }
 
@@ -457,6 +563,12 @@ pub enum Event {
         key: u64,
         evicted: Vec<u64>,
         fetches: u32,
+    },
+    /// A value larger than the whole byte capacity: not cached (its request is still served).
+    NotAdmitted {
+        key: u64,
+        size: u64,
+        capacity: u64,
     },
     /// A request that waits for the fetch of its key already in flight (single-flight).
     Waits {
@@ -658,6 +770,14 @@ impl fmt::Display for Event {
                 }
                 write!(f, "{}", Evicts(evicted))
             }
+            Event::NotAdmitted {
+                key,
+                size,
+                capacity,
+            } => write!(
+                f,
+                "{key} is {size} bytes, larger than the whole cache ({capacity} bytes): not cached"
+            ),
             Event::Waits { key, evicted } => {
                 write!(
                     f,
@@ -951,8 +1071,14 @@ pub struct EntryView {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CacheView {
     pub policy: String,
+    /// In `capacity_unit`s, as `used` is.
     pub capacity: u64,
     pub used: u64,
+    pub capacity_unit: CapacityUnit,
+    /// Values not cached because they are larger than the whole byte capacity.
+    pub not_admitted: u64,
+    /// The request-by-request comparison with `compare_policy`, if the scenario has one.
+    pub compare: Option<CompareView>,
     /// The policy's internal lists, most recent first, at most 256 keys each (see
     /// [`Policy::segments`]); one `("cache", keys)` in ascending key order for policies without
     /// an inspection view.
@@ -1024,6 +1150,12 @@ pub struct CacheLab {
     /// The keys the policy holds, as its accesses reported them (the fallback view, and a
     /// cross-check against [`Policy::used`]).
     resident: BTreeSet<u64>,
+    /// The units (objects or bytes) of the resident keys: equals [`Policy::used`].
+    resident_units: u64,
+    /// Values not cached because they are larger than the whole byte capacity.
+    not_admitted: u64,
+    /// The second policy of the request-by-request comparison, if any.
+    lockstep: Option<Lockstep>,
     /// The values of resident keys that have one.
     values: FixedMap<u64, Entry>,
     /// Resident keys holding writes the store has not committed.
@@ -1097,6 +1229,8 @@ pub struct CacheLab {
     local_hits: u64,
     invalidations_sent: u64,
     invalidations_dropped: u64,
+    /// Entries deleted from the policy (see the module documentation's table).
+    deletions: u64,
     version_checks: u64,
     /// The last started fetch's key: the single-flight invariant looks at it.
     last_fetch_key: Option<u64>,
@@ -1123,6 +1257,11 @@ impl CacheLab {
     /// The policy, for tests that compare it with a replay.
     pub fn policy(&self) -> &dyn Policy {
         self.policy.as_ref()
+    }
+
+    /// The second policy of the request-by-request comparison, if the scenario has one.
+    pub fn compare_policy(&self) -> Option<&dyn Policy> {
+        self.lockstep.as_ref().map(Lockstep::b)
     }
 
     /// The store's newest committed version of `key`.
@@ -1168,6 +1307,9 @@ impl CacheLab {
             policy: self.policy_name.clone(),
             capacity: self.policy.capacity(),
             used: self.policy.used(),
+            capacity_unit: self.scenario.capacity_unit,
+            not_admitted: self.not_admitted,
+            compare: self.lockstep.as_ref().map(Lockstep::view),
             segments,
             recent: self.recent.iter().cloned().collect(),
             in_flight: self.fetches.iter().map(|(&(t, _), f)| (f.key, t)).collect(),
@@ -1234,6 +1376,14 @@ impl CacheLab {
         object_size(s.seed, key, s.min_size_bytes, s.max_size_bytes)
     }
 
+    /// The units `key` takes in the policy: its size in bytes, or 1 object.
+    fn units(&self, key: u64) -> u64 {
+        match self.scenario.capacity_unit {
+            CapacityUnit::Objects => 1,
+            CapacityUnit::Bytes => self.size(key),
+        }
+    }
+
     /// The time of the next background arrival.
     fn arrival_ms(&self) -> Time {
         self.next_arrival_us / 1000
@@ -1259,11 +1409,28 @@ impl CacheLab {
     /// Serves the policy one request; returns the keys it evicted. Evicted values go, and a
     /// dirty write-back value is flushed to the store on its way out.
     fn access(&mut self, key: u64, out: &mut dyn Emit<Event>) -> Vec<u64> {
-        match self.policy.access(key, 1) {
+        let units = self.units(key);
+        let access = self.policy.access(key, units);
+        if let Some(l) = &mut self.lockstep {
+            l.access(self.now, key, units, &access, self.policy.contains(key));
+        }
+        match access {
             Access::Hit => Vec::new(),
             Access::Miss { admitted, evicted } => {
+                if !admitted {
+                    self.not_admitted += 1;
+                    out.emit(
+                        self.now,
+                        Event::NotAdmitted {
+                            key,
+                            size: units,
+                            capacity: self.policy.capacity(),
+                        },
+                    );
+                }
                 for &k in &evicted {
                     self.resident.remove(&k);
+                    self.resident_units -= self.units(k);
                     let entry = self.values.remove(&k);
                     if self.dirty.remove(&k) {
                         if let (Some(e), WriteStrategy::WriteBack) =
@@ -1290,10 +1457,43 @@ impl CacheLab {
                 }
                 if admitted {
                     self.resident.insert(key);
+                    self.resident_units += units;
                 }
                 self.evictions += evicted.len() as u64;
                 evicted
             }
+        }
+    }
+
+    /// Deletes `key`'s entry: its value and its slot in the policy (see the module
+    /// documentation's table of deletions). Returns the value it held, if any.
+    fn delete(&mut self, key: u64) -> Option<Entry> {
+        if let Some(l) = &mut self.lockstep {
+            l.remove(key);
+        }
+        if self.policy.remove(key) {
+            self.resident.remove(&key);
+            self.resident_units -= self.units(key);
+            self.deletions += 1;
+        }
+        self.values.remove(&key)
+    }
+
+    /// Whether a fetch or a write-through for `key` is on its way: either fills a reserved
+    /// slot when it completes.
+    fn pending(&self, key: u64) -> bool {
+        self.by_key.contains_key(&key)
+            || self
+                .writes_in_flight
+                .values()
+                .any(|w| w.key == key && w.kind == WriteKind::Through)
+    }
+
+    /// Frees `key`'s slot if it is reserved (resident, no value) and nothing is on its way to
+    /// fill it.
+    fn release_if_unfilled(&mut self, key: u64) {
+        if self.resident.contains(&key) && !self.values.contains_key(&key) && !self.pending(key) {
+            self.delete(key);
         }
     }
 
@@ -1450,6 +1650,10 @@ impl CacheLab {
         } else {
             Found::Unusable
         };
+        if matches!(found, Found::Unusable) && self.values.contains_key(&key) {
+            // Expired beyond the stale window: deleted on access, then missed and readmitted.
+            self.delete(key);
+        }
         let in_flight = self.by_key.get(&key).copied();
         let mut stale = None;
         let (outcome, evicted, latency) = match found {
@@ -1701,7 +1905,7 @@ impl CacheLab {
             .filter(|k| self.values.contains_key(k))
             .collect();
         for &k in &keys {
-            if let Some(e) = self.values.remove(&k) {
+            if let Some(e) = self.delete(k) {
                 if self.dirty.remove(&k) && self.scenario.write_strategy == WriteStrategy::WriteBack
                 {
                     self.start_write(
@@ -1807,8 +2011,8 @@ impl CacheLab {
                     self.metrics
                         .gauge("write_queue", now, self.behind_queue.len() as i64);
                 } else if !self.resident.contains(&key) {
-                    // A policy that refuses admission (none of the live ones today) leaves the
-                    // write nowhere to live: send it on at once.
+                    // A value the policy did not admit (larger than a byte capacity) has
+                    // nowhere to live: send the write on at once.
                     self.start_write(
                         key,
                         version,
@@ -1902,6 +2106,7 @@ impl CacheLab {
             }
         };
         out.emit(at, event);
+        self.release_if_unfilled(f.key);
         self.metrics
             .gauge("in_flight", self.now, self.fetches.len() as i64);
     }
@@ -1949,6 +2154,7 @@ impl CacheLab {
                     lost,
                 },
             );
+            self.release_if_unfilled(w.key);
             return;
         }
         self.store.commit(w.key, w.version);
@@ -1983,7 +2189,10 @@ impl CacheLab {
             WriteKind::Around => {
                 let seq = self.next_seq();
                 self.cache_write_seq.insert(w.key, seq);
+                // The invalidation. A slot reserved for a fetch in flight has no value yet and
+                // stays: cache-aside will put what that fetch read (the race above).
                 cache_changed = self.values.remove(&w.key).is_some();
+                self.release_if_unfilled(w.key);
             }
             WriteKind::Flush { .. } => {}
             WriteKind::Behind => self.settle_behind(w.key, w.version),
@@ -2095,7 +2304,11 @@ impl CacheLab {
     /// writes lost and their keys.
     fn fresh_policy(&mut self, name: &str, crashed: bool) -> Result<(u64, Vec<u64>), Refusal> {
         check_policy(name).map_err(Refusal)?;
-        let p = policy::by_name(name, self.scenario.capacity).map_err(Refusal)?;
+        let p = build_policy(&self.scenario, name).map_err(Refusal)?;
+        let b = match self.scenario.compare_name() {
+            Some(b) => Some(build_policy(&self.scenario, b).map_err(Refusal)?),
+            None => None,
+        };
         let mut lost = 0;
         let mut keys = BTreeSet::new();
         if crashed {
@@ -2128,7 +2341,11 @@ impl CacheLab {
         // Write-behind writes stay queued through a graceful flush: the queue is not the cache.
         self.policy = p;
         self.policy_name = name.to_string();
+        if let (Some(l), Some(b)) = (&mut self.lockstep, b) {
+            l.restart(name, b);
+        }
         self.resident.clear();
+        self.resident_units = 0;
         self.values.clear();
         self.dirty.clear();
         self.lost_writes += lost;
@@ -2153,7 +2370,14 @@ impl Simulation for CacheLab {
 
     fn new(s: &Scenario) -> Result<CacheLab, String> {
         s.validate()?;
-        let policy = policy::by_name(&s.policy, s.capacity).map_err(|e| format!("policy: {e}"))?;
+        let policy = build_policy(s, &s.policy).map_err(|e| format!("policy: {e}"))?;
+        let lockstep = match s.compare_name() {
+            Some(b) => Some(Lockstep::new(
+                &s.policy,
+                build_policy(s, b).map_err(|e| format!("compare_policy: {e}"))?,
+            )),
+            None => None,
+        };
         let root = Rng::new(s.seed);
         let periodic = s.workload.pattern == super::workload::Pattern::Mixed
             && s.workload.burst_every_ms > 0
@@ -2219,6 +2443,10 @@ impl Simulation for CacheLab {
             local_hits: 0,
             invalidations_sent: 0,
             invalidations_dropped: 0,
+            deletions: 0,
+            resident_units: 0,
+            not_admitted: 0,
+            lockstep,
             version_checks: 0,
             last_fetch_key: None,
             window: VecDeque::new(),
@@ -2430,17 +2658,22 @@ impl Simulation for CacheLab {
             })
         };
         let (used, capacity) = (self.policy.used(), self.policy.capacity());
+        let unit = match self.scenario.capacity_unit {
+            CapacityUnit::Objects => "objects",
+            CapacityUnit::Bytes => "bytes",
+        };
         if used > capacity {
             return violation(
                 "capacity",
-                format!("{used} objects cached, capacity {capacity}"),
+                format!("{used} {unit} cached, capacity {capacity}"),
             );
         }
-        if self.resident.len() as u64 != used {
+        if self.resident_units != used {
             return violation(
                 "resident",
                 format!(
-                    "the policy reports {used} cached but its accesses admitted {}",
+                    "the policy reports {used} {unit} cached but its accesses admitted {} ({} keys)",
+                    self.resident_units,
                     self.resident.len()
                 ),
             );
@@ -2552,6 +2785,8 @@ impl Simulation for CacheLab {
             ("local_hits", self.local_hits),
             ("invalidations_sent", self.invalidations_sent),
             ("invalidations_dropped", self.invalidations_dropped),
+            ("deletions", self.deletions),
+            ("not_admitted", self.not_admitted),
             ("version_checks", self.version_checks),
         ] {
             m.counters.insert(name.to_string(), v);

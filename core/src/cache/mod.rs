@@ -9,7 +9,9 @@
 //! [`workload`] arrive over simulated time, miss to a slow origin, stampede or coalesce; writes
 //! reach the versioned backing [`store`] by write-through, write-back, write-around or
 //! write-behind, and values expire (TTL, negative caching, stale-while-revalidate, XFetch).
+//! [`compare`] runs a second policy in lockstep with the lab's, request by request.
 
+pub mod compare;
 pub mod lab;
 pub mod list;
 pub mod mrc;
@@ -70,6 +72,18 @@ pub trait Policy: PolicyClone {
     fn capacity(&self) -> u64;
     /// Whether `key` is cached, without touching any state.
     fn contains(&self, key: u64) -> bool;
+    /// Deletes `key` from the cache, as an invalidation or a delete does: its slot (and its
+    /// size) is freed at once, so no later request has to evict anything for it, and the next
+    /// request for `key` is a miss. Returns whether `key` was cached.
+    ///
+    /// Only resident objects are deleted. History a policy keeps about keys it evicted (ARC's
+    /// `B1`/`B2`, 2Q's `A1out`, LIRS's non-resident HIR entries, S3-FIFO's ghost queue,
+    /// W-TinyLFU's frequency sketch) stays as it is: it records what the *policy* did or what
+    /// was requested, both still true. A deleted resident object does not become a ghost,
+    /// because the policy did not evict it, and a ghost hit would then tell the adaptation that
+    /// an eviction was a mistake when none was made. Each policy's module says where an
+    /// object is unlinked from.
+    fn remove(&mut self, key: u64) -> bool;
     /// Serves one request exactly like [`Policy::access`] but reports only whether it hit.
     /// Replaying a long trace calls this; policies override it to skip building the list of
     /// evicted keys.

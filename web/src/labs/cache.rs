@@ -13,6 +13,9 @@
 //!   origin    17 ▓▓▓░░  3 ▓░░░░               fetches in flight, with their progress
 //!   store     write-back · 9 v4 ▓▓░ · queue [7 v2] [8 v5] · written 3 v2, 9 v3 …
 //!   app 0     [3 v2] [17 v1!]                 local copies (with app servers); ! stale
+//!   LRU vs ARC  #41 12 ○ ● A evicted 12 9 requests ago (for 30)   with `compare_policy`:
+//!               #42  3 ● ●                                     the last requests, both
+//!                                                              policies, and why they differ
 //! ```
 //!
 //! Everything drawn comes from `CacheLab::view()`; nothing here decides what the cache does.
@@ -22,7 +25,8 @@
 
 use std::rc::Rc;
 
-use orrery_core::cache::lab::{CacheLab, CacheView};
+use orrery_core::cache::compare::CompareView;
+use orrery_core::cache::lab::{CacheLab, CacheView, CapacityUnit};
 use orrery_core::cache::workload::MAX_SKEW_MILLI;
 use orrery_core::registry::LabRun;
 use orrery_core::{Run, Time};
@@ -50,6 +54,11 @@ const WRITE_STRATEGIES: &[&str] = &[
     "write_behind",
 ];
 const COHERENCE: &[&str] = &["pub_sub", "ttl_only", "versioned_keys"];
+const CAPACITY_UNITS: &[&str] = &["objects", "bytes"];
+/// The second policy of the request-by-request comparison: any online policy, or none.
+const COMPARE_WITH: &[&str] = &[
+    "none", "lru", "fifo", "clock", "lfu", "2q", "arc", "sieve", "lirs", "s3fifo", "wtinylfu",
+];
 /// Local copies drawn per app server.
 const COPIES_SHOWN: usize = 24;
 /// Cached values drawn; the rest are counted.
@@ -72,7 +81,9 @@ pub const UI: LabUi = LabUi {
     form_order: &[
         "seed",
         "policy",
+        "compare_policy",
         "capacity",
+        "capacity_unit",
         "keys",
         "workload.pattern",
         "workload.skew_milli",
@@ -125,6 +136,11 @@ struct Snapshot {
     policy: String,
     capacity: u64,
     used: u64,
+    /// Whether `capacity` and `used` count bytes (else objects).
+    bytes: bool,
+    not_admitted: u64,
+    /// The request-by-request comparison, when the scenario names a second policy.
+    compare: Option<Rc<CompareView>>,
     segments: Rc<Vec<Segment>>,
     recent: Rc<Vec<Request>>,
     /// Fetches from the origin in flight: the key and how far along it is, 0 to 1.
@@ -292,6 +308,9 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
         policy: v.policy,
         capacity: v.capacity,
         used: v.used,
+        bytes: v.capacity_unit == CapacityUnit::Bytes,
+        not_admitted: v.not_admitted,
+        compare: v.compare.map(Rc::new),
         segments: Rc::new(
             v.segments
                 .into_iter()
@@ -371,6 +390,21 @@ fn percent(x: f64) -> String {
     format!("{x:.1}%")
 }
 
+/// A byte count as people read it: `950 B`, `12.3 kB`, `4.1 MB`, `2.0 GB`.
+fn bytes_text(n: u64) -> String {
+    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
+    if n < 1_000 {
+        return format!("{n} B");
+    }
+    let mut x = n as f64 / 1_000.0;
+    let mut unit = 0;
+    while x >= 1_000.0 && unit + 1 < UNITS.len() {
+        x /= 1_000.0;
+        unit += 1;
+    }
+    format!("{x:.1} {}", UNITS[unit])
+}
+
 fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
     match snapshot(run) {
         Some(snap) => {
@@ -398,6 +432,8 @@ fn choices(field: &str) -> Option<&'static [&'static str]> {
         "read_strategy" => Some(READ_STRATEGIES),
         "write_strategy" => Some(WRITE_STRATEGIES),
         "coherence" => Some(COHERENCE),
+        "capacity_unit" => Some(CAPACITY_UNITS),
+        "compare_policy" => Some(COMPARE_WITH),
         _ => None,
     }
 }
@@ -611,7 +647,19 @@ fn cache_stage(props: &StageProps) -> Html {
                     aria-valuenow={snap.used.to_string()}>
                     <div class="capacity-fill" style={format!("width:{fill:.1}%")}></div>
                 </div>
-                <span class="capacity-text">{ format!("{} / {} cached", snap.used, snap.capacity) }</span>
+                <span class="capacity-text" data-testid="capacity-text">
+                    { if snap.bytes {
+                        format!("{} / {} cached", bytes_text(snap.used), bytes_text(snap.capacity))
+                    } else {
+                        format!("{} / {} cached", snap.used, snap.capacity)
+                    } }
+                </span>
+                if snap.not_admitted > 0 {
+                    <span class="capacity-text" data-testid="not-admitted"
+                        title="Values larger than the whole cache: never cached, every read misses">
+                        { format!("{} too large to cache", snap.not_admitted) }
+                    </span>
+                }
                 if let Some(p) = snap.arc_p {
                     <span class="capacity-text" title="ARC's target size of T1, adapted on every ghost hit">
                         { format!("p = {p:.1}") }
@@ -637,6 +685,9 @@ fn cache_stage(props: &StageProps) -> Html {
                 </div>
             }
             <Stream recent={Rc::clone(&snap.recent)} />
+            if let Some(compare) = &snap.compare {
+                <CompareStrip compare={Rc::clone(compare)} />
+            }
             <Origin in_flight={snap.in_flight.clone()} down={snap.origin_down}
                 fetches={snap.origin_fetches} single_flight={snap.single_flight} />
             <StorePanel store={Rc::clone(&snap.store)} />
@@ -651,6 +702,60 @@ fn cache_stage(props: &StageProps) -> Html {
                    a red outline when older than the store's version." }
             </p>
         </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct CompareProps {
+    compare: Rc<CompareView>,
+}
+
+/// The request-by-request comparison: the last requests, newest first, each with the lab's
+/// policy (A) and the second one (B); rows where they disagree are marked and say why.
+#[function_component(CompareStrip)]
+fn compare_strip(props: &CompareProps) -> Html {
+    let c = &props.compare;
+    let (a, b) = (policy_label(&c.a), policy_label(&c.b));
+    let ratio = |hits: u64| {
+        if c.requests == 0 {
+            "–".to_string()
+        } else {
+            percent(hits as f64 * 100.0 / c.requests as f64)
+        }
+    };
+    let mark = |hit: bool| if hit { "hit" } else { "miss" };
+    html! {
+        <section class="cache-compare" data-testid="cache-compare"
+            aria-label={format!("{a} and {b}, request by request")}>
+            <div class="cache-compare-head">
+                <strong>{ format!("A = {a} · B = {b}") }</strong>
+                <span class="muted small" data-testid="compare-summary">
+                    { format!(
+                        "{} requests · A {} · B {} · only A hit {} · only B hit {}",
+                        c.requests, ratio(c.a_hits), ratio(c.b_hits), c.only_a, c.only_b
+                    ) }
+                </span>
+            </div>
+            <ol class="cache-compare-rows">
+                { for c.rows.iter().rev().map(|r| {
+                    let differ = r.a_hit != r.b_hit;
+                    html! {
+                        <li class={classes!("cache-compare-row", differ.then_some("differ"))}
+                            data-testid="compare-row" data-differ={differ.to_string()}>
+                            <span class="cache-compare-index muted">{ format!("#{}", r.index) }</span>
+                            <span class="slot" style={key_style(r.key)}>{ r.key }</span>
+                            <span class={classes!("cache-compare-outcome", mark(r.a_hit))}
+                                title={format!("{a}: {}", mark(r.a_hit))}>{ format!("A {}", mark(r.a_hit)) }</span>
+                            <span class={classes!("cache-compare-outcome", mark(r.b_hit))}
+                                title={format!("{b}: {}", mark(r.b_hit))}>{ format!("B {}", mark(r.b_hit)) }</span>
+                            if let Some(why) = &r.why {
+                                <span class="cache-compare-why" data-testid="compare-why">{ why }</span>
+                            }
+                        </li>
+                    }
+                }) }
+            </ol>
+        </section>
     }
 }
 
@@ -1032,6 +1137,24 @@ mod tests {
             "You started a workload phase: skew 0.90, hot keys moved by 500"
         );
         assert_eq!(describe(&json!({"unknown": {}})), None);
+    }
+
+    #[test]
+    fn byte_counts_read_as_units_and_menus_match_the_core() {
+        assert_eq!(bytes_text(950), "950 B");
+        assert_eq!(bytes_text(12_345), "12.3 kB");
+        assert_eq!(bytes_text(4_100_000), "4.1 MB");
+        assert_eq!(bytes_text(1 << 40), "1.1 TB");
+        for unit in CAPACITY_UNITS {
+            let v: Result<CapacityUnit, _> = serde_json::from_value(json!(unit));
+            assert!(v.is_ok(), "{unit}");
+        }
+        assert_eq!(&COMPARE_WITH[1..], POLICIES);
+        let s = orrery_core::cache::lab::Scenario {
+            compare_policy: Some("none".into()),
+            ..Default::default()
+        };
+        assert_eq!(s.compare_name(), None);
     }
 
     #[test]

@@ -31,6 +31,16 @@
 //! ratios `|B2|/|B1|` are divided in that unit, rounding down, which differs from the real value
 //! by under 2⁻³² per adaptation; the comparisons with `|T1|` are exact. Integer arithmetic is
 //! identical on every target. Sizes are ignored: every object counts as 1.
+//!
+//! **Removal** ([`Policy::remove`], an invalidation) unlinks a resident key from `T1` or `T2`
+//! and forgets it; it does *not* become a ghost in `B1`/`B2`, because a ghost hit means "the
+//! policy evicted this too early" and moves `p`, and the policy evicted nothing. A key that is
+//! only a ghost is not cached; removing it changes nothing. After a removal the cache has a
+//! free slot while ghosts exist, a state the paper's algorithm never reaches (without deletes,
+//! `|T1| + |T2| = c` from the first time it fills). So REPLACE runs only when the cache is full:
+//! a ghost hit or a new key takes the free slot instead of evicting. The ghost bookkeeping of
+//! case IV (dropping `B1`'s or `B2`'s LRU) is unchanged, so all four lists still hold at most
+//! `2c` keys. Without removals this is exactly the paper's algorithm.
 
 use crate::cache::list::{Arena, List};
 use crate::cache::{Access, Policy};
@@ -71,6 +81,11 @@ impl Arc {
     /// The adaptation target `p`, as a whole number and a fraction of 2³².
     pub fn target(&self) -> (u64, u32) {
         ((self.p >> FRAC) as u64, self.p as u32)
+    }
+
+    /// Whether `T1` and `T2` fill the cache.
+    fn full(&self) -> bool {
+        self.len(T1) + self.len(T2) >= self.capacity
     }
 
     fn len(&self, tag: u32) -> u64 {
@@ -132,7 +147,11 @@ impl Arc {
                     let (b1, b2) = (self.len(B1) as u128, self.len(B2) as u128);
                     let delta = ((b2 << FRAC) / b1).max(1 << FRAC);
                     self.p = (self.p + delta).min((c as u128) << FRAC);
-                    let victim = self.replace(false);
+                    let victim = if self.full() {
+                        self.replace(false)
+                    } else {
+                        None
+                    };
                     self.relink(i, T2);
                     return Err((true, victim));
                 }
@@ -140,7 +159,11 @@ impl Arc {
                     let (b1, b2) = (self.len(B1) as u128, self.len(B2) as u128);
                     let delta = ((b1 << FRAC) / b2).max(1 << FRAC);
                     self.p = self.p.saturating_sub(delta);
-                    let victim = self.replace(true);
+                    let victim = if self.full() {
+                        self.replace(true)
+                    } else {
+                        None
+                    };
                     self.relink(i, T2);
                     return Err((true, victim));
                 }
@@ -151,7 +174,9 @@ impl Arc {
         if t1 + b1 == c {
             if t1 < c {
                 self.drop_lru(B1);
-                victim = self.replace(false);
+                if t1 + t2 >= c {
+                    victim = self.replace(false);
+                }
             } else if let Some(v) = self.arena.pop_back(&mut self.lists[T1 as usize]) {
                 let k = self.arena.node(v).key;
                 self.map.remove(&k);
@@ -161,10 +186,12 @@ impl Arc {
         } else {
             let total = t1 + t2 + b1 + b2;
             if total >= c {
-                if total == 2 * c {
+                if total >= 2 * c {
                     self.drop_lru(B2);
                 }
-                victim = self.replace(false);
+                if t1 + t2 >= c {
+                    victim = self.replace(false);
+                }
             }
         }
         let i = self.arena.alloc(key, 1, T1);
@@ -202,5 +229,18 @@ impl Policy for Arc {
         self.map
             .get(&key)
             .is_some_and(|&i| self.arena.node(i).tag <= T2)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(&i) = self.map.get(&key) else {
+            return false;
+        };
+        let tag = self.arena.node(i).tag;
+        if tag > T2 {
+            return false;
+        }
+        self.arena.unlink(&mut self.lists[tag as usize], i);
+        self.map.remove(&key);
+        self.arena.release(i);
+        true
     }
 }

@@ -18,6 +18,11 @@
 //!
 //! Within one list the order is the order of arrival at that count, which is the order of last
 //! access, hence "LRU among equal frequency". Sizes are ignored: every object counts as 1.
+//!
+//! Removal ([`Policy::remove`], an invalidation) takes the node out of its count's list (and
+//! forgets its count, as an eviction does). If that emptied the list of the minimum count, the
+//! new minimum is the smallest count left, found by a scan over the distinct counts present
+//! (there are few: a count `f` exists only after `f - 1` hits on one key); requests stay O(1).
 
 use crate::cache::list::{Arena, List};
 use crate::cache::{Access, Policy};
@@ -120,5 +125,17 @@ impl Policy for Lfu {
     }
     fn contains(&self, key: u64) -> bool {
         self.map.contains_key(&key)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(i) = self.map.remove(&key) else {
+            return false;
+        };
+        let f = self.arena.node(i).aux;
+        let emptied = self.unlink(f, i);
+        self.arena.release(i);
+        if emptied && self.min == f {
+            self.min = self.lists.keys().copied().min().unwrap_or(0);
+        }
+        true
     }
 }

@@ -51,6 +51,13 @@
 //!
 //! Every request costs O(1), plus O(log n) when a non-resident entry is recorded or forgotten.
 //! Sizes are ignored: every object counts as one unit.
+//!
+//! **Removal** ([`Policy::remove`], an invalidation) forgets a resident block entirely: out of S
+//! and out of Q, in O(1). It does not stay in S as a non-resident entry, because such an entry
+//! says "evicted by LIRS, return soon and you are LIR", and LIRS evicted nothing. A removed LIR
+//! block leaves the LIR set one short, so the next missed block becomes LIR directly, as while
+//! warming up; if it was S's bottom, S is pruned. A non-resident entry is not cached: removing
+//! its key changes nothing and the entry stays.
 
 use std::collections::BTreeMap;
 
@@ -327,5 +334,25 @@ impl Policy for Lirs {
         self.index
             .get(&key)
             .is_some_and(|&i| self.blocks[i as usize].status != Status::HirNonResident)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(&i) = self.index.get(&key) else {
+            return false;
+        };
+        match self.blocks[i as usize].status {
+            Status::HirNonResident => return false,
+            Status::Lir => self.lir_count -= 1,
+            Status::HirResident => {
+                self.queue.remove(i);
+            }
+        }
+        self.resident -= 1;
+        let was_bottom = self.stack.back() == Some(i);
+        self.stack.remove(i);
+        self.forget(i);
+        if was_bottom {
+            self.prune();
+        }
+        true
     }
 }

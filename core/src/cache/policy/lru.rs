@@ -18,6 +18,9 @@
 //! Sizes: the capacity counts units (bytes, say) and each object occupies its size. An object
 //! larger than the whole capacity is not admitted (and evicts nothing). A hit keeps the size the
 //! object was admitted with.
+//!
+//! Removal ([`Policy::remove`], an invalidation): the node is unlinked from the list and its
+//! size freed, in O(1).
 
 use crate::cache::list::{Arena, List};
 use crate::cache::{Access, Policy};
@@ -34,7 +37,12 @@ pub struct Lru {
 
 impl Lru {
     pub fn new(capacity: u64) -> Lru {
-        let hint = capacity.min(1 << 20) as usize;
+        Lru::with_room(capacity, capacity.min(1 << 20) as usize)
+    }
+
+    /// A cache of `capacity` units with its tables sized for `hint` objects up front (with
+    /// byte capacities, the capacity says little about how many objects will fit).
+    pub fn with_room(capacity: u64, hint: usize) -> Lru {
         let mut map = FixedMap::default();
         map.reserve(hint);
         Lru {
@@ -104,5 +112,14 @@ impl Policy for Lru {
     }
     fn contains(&self, key: u64) -> bool {
         self.map.contains_key(&key)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(i) = self.map.remove(&key) else {
+            return false;
+        };
+        self.arena.unlink(&mut self.list, i);
+        self.used -= self.arena.node(i).aux;
+        self.arena.release(i);
+        true
     }
 }

@@ -21,6 +21,34 @@ pub const NAMES: &[&str] = &[
     "lru", "fifo", "clock", "lfu", "2q", "arc", "sieve", "lirs", "s3fifo", "wtinylfu",
 ];
 
+/// The policies that honour object sizes: their capacity may count bytes, and a miss evicts
+/// until the new object fits. The others count every object as one unit.
+pub const SIZED: &[&str] = &["lru", "fifo", "clock", "sieve", "s3fifo"];
+
+/// Builds the sized policy `name` with a capacity in bytes (or any unit the sizes are in) and
+/// room for about `objects` objects up front; refuses a policy that counts objects.
+pub fn sized_by_name(name: &str, capacity: u64, objects: usize) -> Result<Box<dyn Policy>, String> {
+    Ok(match name {
+        "lru" => Box::new(lru::Lru::with_room(capacity, objects)),
+        "fifo" => Box::new(fifo::Fifo::with_room(capacity, objects)),
+        "clock" => Box::new(clock::Clock::with_room(capacity, objects)),
+        "sieve" => Box::new(sieve::Sieve::with_room(capacity, objects)),
+        "s3fifo" => Box::new(s3fifo::S3Fifo::new(capacity)),
+        _ if NAMES.contains(&name) || name == "opt" => {
+            return Err(format!(
+                "{name} counts objects, not bytes; byte capacity works with {}",
+                SIZED.join(", ")
+            ))
+        }
+        _ => {
+            return Err(format!(
+                "no eviction policy {name:?}; policies: {}",
+                NAMES.join(", ")
+            ))
+        }
+    })
+}
+
 /// Builds the policy called `name` with the given capacity, or explains what names exist.
 /// Offline policies (OPT) need the whole trace: see [`super::replay`].
 pub fn by_name(name: &str, capacity: u64) -> Result<Box<dyn Policy>, String> {

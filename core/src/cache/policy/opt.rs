@@ -34,6 +34,13 @@
 //! promised at that position (a caller replaying a different stream), its next use is taken as
 //! `never`: the policy stays well defined but is no longer optimal. Sizes are ignored: every
 //! object counts as one unit.
+//!
+//! **Removal** ([`Policy::remove`]) frees the key's slot. OPT is optimal over a trace of
+//! requests; deletes are not part of that trace, so it plans as if every cached key will be
+//! served at its next use. An offline policy that also knew the future deletes would treat a
+//! key deleted before its next request as never used again (evict it first, or not admit it);
+//! this one only learns of a delete when it happens, and so is the ceiling only for traces
+//! without deletes.
 
 use std::collections::BTreeSet;
 
@@ -147,5 +154,13 @@ impl Policy for Opt {
 
     fn contains(&self, key: u64) -> bool {
         self.cached.contains_key(&key)
+    }
+
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(next) = self.cached.remove(&key) else {
+            return false;
+        };
+        self.by_next_use.remove(&(next, key));
+        true
     }
 }

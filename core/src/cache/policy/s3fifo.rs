@@ -45,9 +45,20 @@
 //! ```
 //!
 //! All operations are O(1) amortised: the FIFOs are `VecDeque`s, membership is a [`FixedMap`]
-//! lookup, and G deletes lazily (a key found in G leaves a stale slot, skipped when it reaches
-//! the front; the deque is compacted when stale slots outnumber live ones). Sizes are ignored:
-//! every object counts as one unit.
+//! lookup, and deletion is lazy. Each admission stamps the object with a fresh generation; a
+//! queue slot `(key, generation)` is live while the key is resident with that generation (and a
+//! ghost slot while the ghost index maps the key to it). Dead slots are skipped when they reach
+//! the tail, and a queue is compacted when its dead slots outnumber its live ones.
+//!
+//! **Sizes.** The capacity counts units (bytes, say) and each object occupies its size: S's
+//! share is 10% of the capacity in units, M's the rest, and G remembers keys whose sizes add up
+//! to at most M's share. A miss evicts until the new object fits; an object larger than the
+//! whole capacity is not admitted. With every size 1 this is the object-count policy above.
+//!
+//! **Removal** ([`Policy::remove`], an invalidation) frees a resident object's units at once,
+//! from S or M; its queue slot dies in place. The key does not go to G, which remembers objects
+//! S *evicted* (a quick return would be taken for a re-reference S misjudged). A key only in G
+//! is not cached; removing it changes nothing and its ghost stays.
 
 use std::collections::VecDeque;
 
@@ -57,32 +68,41 @@ use crate::hash::FixedMap;
 #[derive(Clone, Copy, Debug)]
 struct Entry {
     freq: u8,
+    size: u64,
+    /// The admission this entry belongs to; queue slots with another generation are dead.
+    generation: u64,
+    in_main: bool,
 }
 
 /// The S3-FIFO policy. See the module documentation.
 #[derive(Clone, Debug)]
 pub struct S3Fifo {
     capacity: u64,
-    small_cap: usize,
-    main_cap: usize,
-    ghost_cap: usize,
-    /// Small FIFO; the front is the head (newest), the back the tail (oldest).
-    small: VecDeque<u64>,
+    small_cap: u64,
+    main_cap: u64,
+    ghost_cap: u64,
+    /// Small FIFO of `(key, generation)`; the front is the head (newest), the back the tail.
+    small: VecDeque<(u64, u64)>,
     /// Main FIFO, same orientation.
-    main: VecDeque<u64>,
+    main: VecDeque<(u64, u64)>,
+    small_used: u64,
+    main_used: u64,
+    small_live: usize,
+    main_live: usize,
     resident: FixedMap<u64, Entry>,
+    generation: u64,
     /// Ghost FIFO of `(key, sequence)`; an entry is live while `ghost_index` maps its key to its
-    /// sequence number.
+    /// sequence number (and the key's size).
     ghost: VecDeque<(u64, u64)>,
-    ghost_index: FixedMap<u64, u64>,
+    ghost_index: FixedMap<u64, (u64, u64)>,
+    ghost_used: u64,
     ghost_seq: u64,
 }
 
 impl S3Fifo {
     pub fn new(capacity: u64) -> Self {
-        let c = usize::try_from(capacity).unwrap_or(usize::MAX);
-        let small_cap = (c / 10).max(1).min(c);
-        let main_cap = c - small_cap;
+        let small_cap = (capacity / 10).max(1).min(capacity);
+        let main_cap = capacity - small_cap;
         S3Fifo {
             capacity,
             small_cap,
@@ -90,27 +110,44 @@ impl S3Fifo {
             ghost_cap: main_cap,
             small: VecDeque::new(),
             main: VecDeque::new(),
+            small_used: 0,
+            main_used: 0,
+            small_live: 0,
+            main_live: 0,
             resident: FixedMap::default(),
+            generation: 0,
             ghost: VecDeque::new(),
             ghost_index: FixedMap::default(),
+            ghost_used: 0,
             ghost_seq: 0,
         }
     }
 
+    /// Whether the queue slot `(key, generation)` holds a resident object.
+    fn live(&self, slot: (u64, u64)) -> bool {
+        self.resident
+            .get(&slot.0)
+            .is_some_and(|e| e.generation == slot.1)
+    }
+
+    fn listed(&self, queue: &VecDeque<(u64, u64)>) -> Vec<(u64, u8)> {
+        queue
+            .iter()
+            .filter_map(|&(k, g)| {
+                let e = self.resident.get(&k)?;
+                (e.generation == g).then_some((k, e.freq))
+            })
+            .collect()
+    }
+
     /// The small FIFO from head (newest) to tail, with frequencies.
     pub fn small(&self) -> Vec<(u64, u8)> {
-        self.small
-            .iter()
-            .map(|&k| (k, self.resident[&k].freq))
-            .collect()
+        self.listed(&self.small)
     }
 
     /// The main FIFO from head (newest) to tail, with frequencies.
     pub fn main(&self) -> Vec<(u64, u8)> {
-        self.main
-            .iter()
-            .map(|&k| (k, self.resident[&k].freq))
-            .collect()
+        self.listed(&self.main)
     }
 
     /// The ghost FIFO's live keys from newest to oldest.
@@ -118,13 +155,13 @@ impl S3Fifo {
         self.ghost
             .iter()
             .rev()
-            .filter(|(k, s)| self.ghost_index.get(k) == Some(s))
+            .filter(|(k, s)| self.ghost_index.get(k).map(|g| g.0) == Some(*s))
             .map(|&(k, _)| k)
             .collect()
     }
 
     fn evict(&mut self, out: &mut Vec<u64>) {
-        if self.small.len() >= self.small_cap || self.main.is_empty() {
+        if self.small_used >= self.small_cap || self.main_live == 0 {
             self.evict_small(out);
         } else {
             self.evict_main(out);
@@ -132,31 +169,49 @@ impl S3Fifo {
     }
 
     fn evict_small(&mut self, out: &mut Vec<u64>) {
-        while let Some(t) = self.small.pop_back() {
-            if self.resident[&t].freq >= 1 {
-                self.main.push_front(t);
-                if self.main.len() > self.main_cap {
+        while let Some(slot) = self.small.pop_back() {
+            if !self.live(slot) {
+                continue;
+            }
+            let t = slot.0;
+            let Some(e) = self.resident.get_mut(&t) else {
+                continue;
+            };
+            let size = e.size;
+            self.small_used -= size;
+            self.small_live -= 1;
+            if e.freq >= 1 {
+                e.in_main = true;
+                self.main.push_front(slot);
+                self.main_used += size;
+                self.main_live += 1;
+                if self.main_used > self.main_cap {
                     self.evict_main(out);
                 }
             } else {
                 self.resident.remove(&t);
                 out.push(t);
-                self.remember(t);
+                self.remember(t, size);
                 return;
             }
         }
     }
 
     fn evict_main(&mut self, out: &mut Vec<u64>) {
-        while let Some(t) = self.main.pop_back() {
-            let e = self
-                .resident
-                .get_mut(&t)
-                .expect("main FIFO keys are resident");
+        while let Some(slot) = self.main.pop_back() {
+            if !self.live(slot) {
+                continue;
+            }
+            let t = slot.0;
+            let Some(e) = self.resident.get_mut(&t) else {
+                continue;
+            };
             if e.freq > 0 {
                 e.freq -= 1;
-                self.main.push_front(t);
+                self.main.push_front(slot);
             } else {
+                self.main_used -= e.size;
+                self.main_live -= 1;
                 self.resident.remove(&t);
                 out.push(t);
                 return;
@@ -164,25 +219,91 @@ impl S3Fifo {
         }
     }
 
-    fn remember(&mut self, key: u64) {
+    fn remember(&mut self, key: u64, size: u64) {
         if self.ghost_cap == 0 {
             return;
         }
         self.ghost_seq += 1;
-        self.ghost_index.insert(key, self.ghost_seq);
+        if let Some((_, old)) = self.ghost_index.insert(key, (self.ghost_seq, size)) {
+            self.ghost_used -= old;
+        }
+        self.ghost_used += size;
         self.ghost.push_back((key, self.ghost_seq));
-        while self.ghost_index.len() > self.ghost_cap {
+        while self.ghost_used > self.ghost_cap {
             let Some((k, s)) = self.ghost.pop_front() else {
                 break;
             };
-            if self.ghost_index.get(&k) == Some(&s) {
-                self.ghost_index.remove(&k);
+            if self.ghost_index.get(&k).map(|g| g.0) == Some(s) {
+                if let Some((_, size)) = self.ghost_index.remove(&k) {
+                    self.ghost_used -= size;
+                }
             }
         }
-        if self.ghost.len() > 2 * self.ghost_cap + 16 {
+        if self.ghost.len() > 2 * self.ghost_index.len() + 16 {
             let index = &self.ghost_index;
-            self.ghost.retain(|(k, s)| index.get(k) == Some(s));
+            self.ghost
+                .retain(|(k, s)| index.get(k).map(|g| g.0) == Some(*s));
         }
+    }
+
+    /// Drops dead slots from a queue once they outnumber the live ones.
+    fn compact(&mut self) {
+        let resident = &self.resident;
+        let live = |&(k, g): &(u64, u64)| resident.get(&k).is_some_and(|e| e.generation == g);
+        if self.small.len() > 2 * self.small_live + 16 {
+            self.small.retain(live);
+        }
+        if self.main.len() > 2 * self.main_live + 16 {
+            self.main.retain(live);
+        }
+    }
+
+    fn serve(&mut self, key: u64, size: u64, evicted: Option<&mut Vec<u64>>) -> Option<bool> {
+        if let Some(e) = self.resident.get_mut(&key) {
+            e.freq = (e.freq + 1).min(3);
+            return None;
+        }
+        if size > self.capacity || self.capacity == 0 {
+            return Some(false);
+        }
+        let mut out = Vec::new();
+        while self.small_used + self.main_used + size > self.capacity
+            && self.small_live + self.main_live > 0
+        {
+            self.evict(&mut out);
+        }
+        if let Some(e) = evicted {
+            e.append(&mut out);
+        }
+        self.generation += 1;
+        let slot = (key, self.generation);
+        let in_main = match self.ghost_index.remove(&key) {
+            Some((_, ghost_size)) => {
+                self.ghost_used -= ghost_size;
+                true
+            }
+            None => false,
+        };
+        if in_main {
+            self.main.push_front(slot);
+            self.main_used += size;
+            self.main_live += 1;
+        } else {
+            self.small.push_front(slot);
+            self.small_used += size;
+            self.small_live += 1;
+        }
+        self.resident.insert(
+            key,
+            Entry {
+                freq: 0,
+                size,
+                generation: self.generation,
+                in_main,
+            },
+        );
+        self.compact();
+        Some(true)
     }
 }
 
@@ -191,35 +312,18 @@ impl Policy for S3Fifo {
         "s3fifo"
     }
 
-    fn access(&mut self, key: u64, _size: u64) -> Access {
-        if self.capacity == 0 {
-            return Access::Miss {
-                admitted: false,
-                evicted: Vec::new(),
-            };
-        }
-        if let Some(e) = self.resident.get_mut(&key) {
-            e.freq = (e.freq + 1).min(3);
-            return Access::Hit;
-        }
+    fn access(&mut self, key: u64, size: u64) -> Access {
         let mut evicted = Vec::new();
-        while (self.small.len() + self.main.len()) as u64 >= self.capacity {
-            self.evict(&mut evicted);
-        }
-        if self.ghost_index.remove(&key).is_some() {
-            self.main.push_front(key);
-        } else {
-            self.small.push_front(key);
-        }
-        self.resident.insert(key, Entry { freq: 0 });
-        Access::Miss {
-            admitted: true,
-            evicted,
-        }
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
+    }
+
+    fn request(&mut self, key: u64, size: u64) -> bool {
+        self.serve(key, size, None).is_none()
     }
 
     fn used(&self) -> u64 {
-        self.resident.len() as u64
+        self.small_used + self.main_used
     }
 
     fn capacity(&self) -> u64 {
@@ -238,5 +342,19 @@ impl Policy for S3Fifo {
     }
     fn contains(&self, key: u64) -> bool {
         self.resident.contains_key(&key)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(e) = self.resident.remove(&key) else {
+            return false;
+        };
+        if e.in_main {
+            self.main_used -= e.size;
+            self.main_live -= 1;
+        } else {
+            self.small_used -= e.size;
+            self.small_live -= 1;
+        }
+        self.compact();
+        true
     }
 }

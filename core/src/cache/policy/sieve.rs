@@ -21,6 +21,9 @@
 //!
 //! Sizes: the capacity counts units; a miss evicts until the new object fits. An object larger
 //! than the whole capacity is not admitted.
+//!
+//! Removal ([`Policy::remove`], an invalidation) unlinks the object in O(1). If the hand points
+//! at it, the hand moves to the object's newer neighbour, the one it would have examined next.
 
 use crate::cache::list::{Arena, List, NIL};
 use crate::cache::{Access, Policy};
@@ -40,7 +43,12 @@ pub struct Sieve {
 
 impl Sieve {
     pub fn new(capacity: u64) -> Sieve {
-        let hint = capacity.min(1 << 20) as usize;
+        Sieve::with_room(capacity, capacity.min(1 << 20) as usize)
+    }
+
+    /// A cache of `capacity` units with its tables sized for `hint` objects up front (with
+    /// byte capacities, the capacity says little about how many objects will fit).
+    pub fn with_room(capacity: u64, hint: usize) -> Sieve {
         let mut map = FixedMap::default();
         map.reserve(hint);
         Sieve {
@@ -131,5 +139,18 @@ impl Policy for Sieve {
     }
     fn contains(&self, key: u64) -> bool {
         self.map.contains_key(&key)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(i) = self.map.remove(&key) else {
+            return false;
+        };
+        let n = *self.arena.node(i);
+        if self.hand == i {
+            self.hand = n.prev;
+        }
+        self.arena.unlink(&mut self.list, i);
+        self.used -= n.aux;
+        self.arena.release(i);
+        true
     }
 }

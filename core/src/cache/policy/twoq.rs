@@ -18,6 +18,11 @@
 //! page out the back of `Am`. Here `Kin = capacity / 4` and `Kout = capacity / 2` (in keys,
 //! rounded down), the paper's recommended 25% and 50%. Resident objects are `A1in` plus `Am`;
 //! `A1out` costs only its keys. Sizes are ignored: every object counts as 1.
+//!
+//! Removal ([`Policy::remove`], an invalidation) unlinks a resident key from `A1in` or `Am`
+//! and forgets it: it does not go to `A1out`, which remembers keys *paged out* by the policy
+//! (a later miss on it would otherwise be taken for a re-reference the policy missed). A key
+//! only on `A1out` is not cached, so removing it changes nothing; its ghost stays.
 
 use crate::cache::list::{Arena, List};
 use crate::cache::{Access, Policy};
@@ -146,5 +151,18 @@ impl Policy for TwoQ {
         self.map
             .get(&key)
             .is_some_and(|&i| self.arena.node(i).tag != A1OUT)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(&i) = self.map.get(&key) else {
+            return false;
+        };
+        match self.arena.node(i).tag {
+            A1IN => self.arena.unlink(&mut self.a1in, i),
+            AM => self.arena.unlink(&mut self.am, i),
+            _ => return false,
+        }
+        self.map.remove(&key);
+        self.arena.release(i);
+        true
     }
 }

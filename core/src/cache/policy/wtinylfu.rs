@@ -52,6 +52,13 @@
 //! ```
 //!
 //! Every request is O(1). Sizes are ignored: every object counts as one unit.
+//!
+//! **Removal** ([`Policy::remove`], an invalidation) unlinks the object from whichever segment
+//! holds it (window, probation or protected), in O(1). The sketch and the doorkeeper keep its
+//! counts, as Caffeine's `invalidate` does: they estimate how often the key is *requested*,
+//! which a delete does not change, so a popular key that is invalidated and read again is
+//! readmitted on its merit. Segments are not rebalanced: the freed slot is taken by the next
+//! candidate the main area has room for.
 
 use super::index_list::IndexList;
 use crate::cache::{Access, Policy};
@@ -348,5 +355,17 @@ impl Policy for WTinyLfu {
     }
     fn contains(&self, key: u64) -> bool {
         self.index.contains_key(&key)
+    }
+    fn remove(&mut self, key: u64) -> bool {
+        let Some(&i) = self.index.get(&key) else {
+            return false;
+        };
+        match self.segments[i as usize] {
+            Segment::Window => self.window.remove(i),
+            Segment::Probation => self.probation.remove(i),
+            Segment::Protected => self.protected.remove(i),
+        };
+        self.release(i);
+        true
     }
 }
