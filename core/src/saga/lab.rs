@@ -1185,6 +1185,10 @@ pub struct SagaLab {
     orch_up: bool,
     orch_epoch: u64,
     log: Vec<(SagaId, LogEntry)>,
+    /// The log's index by saga: the positions of each unfinished saga's records, and the sagas
+    /// whose last record finished them. Recovery folds only the unfinished sagas' records.
+    log_open: BTreeMap<SagaId, Vec<u32>>,
+    log_closed: BTreeSet<SagaId>,
     /// Commands written with their log record and not yet relayed (only a crash leaves any).
     orch_outbox: VecDeque<Message>,
     orch: BTreeMap<SagaId, OrchSaga>,
@@ -1554,12 +1558,17 @@ impl SagaLab {
                 }
                 self.orch_up = true;
                 self.orch_epoch += 1;
-                // Rebuild every saga's state machine from the durable log.
-                let log = std::mem::take(&mut self.log);
-                for (saga, e) in &log {
-                    self.fold(*saga, e);
+                // Rebuild every open saga's state machine from its records in the durable log
+                // (the log's index by saga, as a store would keep it; finished sagas need no
+                // state machine, only to be known as finished).
+                let open = std::mem::take(&mut self.log_open);
+                for (&saga, records) in &open {
+                    for &at in records {
+                        let e = self.log[at as usize].1.clone();
+                        self.fold(saga, &e);
+                    }
                 }
-                self.log = log;
+                self.log_open = open;
                 let active: Vec<SagaId> = self
                     .orch
                     .iter()
@@ -2258,14 +2267,22 @@ impl SagaLab {
 
     fn append(&mut self, saga: SagaId, e: LogEntry) {
         self.fold(saga, &e);
+        let terminal = matches!(e, LogEntry::Finished(_) | LogEntry::RollbackIncomplete);
+        let at = self.log.len() as u32;
         self.log.push((saga, e));
+        if terminal {
+            self.log_open.remove(&saga);
+            self.log_closed.insert(saga);
+        } else if !self.log_closed.contains(&saga) {
+            self.log_open.entry(saga).or_default().push(at);
+        }
     }
 
     /// Applies one log record to the saga's state machine (live, and on recovery).
     fn fold(&mut self, saga: SagaId, e: &LogEntry) {
         let steps = self.flow.steps.len() as u8;
         let naive = self.scenario.compensate == Compensate::All;
-        let kinds: Vec<StepKind> = self.flow.steps.iter().map(|s| s.kind).collect();
+        let kinds = &self.flow.steps;
         let o = self.orch.entry(saga).or_default();
         o.attempt = 0;
         let start_compensation = |o: &mut OrchSaga, failed: u8, include: bool| {
@@ -2274,7 +2291,7 @@ impl SagaLab {
             let upto = if naive { steps } else { failed + include as u8 };
             for i in (0..upto).rev() {
                 let done = o.completed & bit(i) != 0 || (include && i == failed) || naive;
-                if done && kinds[i as usize] == StepKind::Compensatable {
+                if done && kinds[i as usize].kind == StepKind::Compensatable {
                     o.to_compensate.push_back(i);
                 }
             }
@@ -2448,7 +2465,7 @@ impl SagaLab {
     fn orch_receive(&mut self, msg: &Message, out: &mut dyn Emit<Event>) -> Handled {
         match msg.body {
             Body::Event(saga, Happened::Requested) => {
-                if !self.orch.contains_key(&saga) {
+                if !self.orch.contains_key(&saga) && !self.log_closed.contains(&saga) {
                     self.append(saga, LogEntry::Started);
                     if self.scenario.mode == Mode::TwoPhaseCommit {
                         self.tpc_start(saga, out);
@@ -3489,6 +3506,8 @@ impl Simulation for SagaLab {
             orch_up: true,
             orch_epoch: 0,
             log: Vec::new(),
+            log_open: BTreeMap::new(),
+            log_closed: BTreeSet::new(),
             orch_outbox: VecDeque::new(),
             orch: BTreeMap::new(),
             faults: s.faults.clone(),
