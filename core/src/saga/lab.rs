@@ -1193,7 +1193,9 @@ pub struct SagaLab {
     orch_outbox: VecDeque<Message>,
     orch: BTreeMap<SagaId, OrchSaga>,
     faults: Vec<Fault>,
-    sagas: BTreeMap<SagaId, SagaInfo>,
+    /// Each saga's view, shared between a run's checkpoints until it changes (copy on write):
+    /// a finished saga's history is stored once, however many checkpoints hold it.
+    sagas: BTreeMap<SagaId, Arc<SagaInfo>>,
     started: u32,
     /// Sagas started by the schedule (not by hand).
     periodic: u32,
@@ -1231,7 +1233,7 @@ impl SagaLab {
         &self.flow
     }
 
-    pub fn sagas(&self) -> &BTreeMap<SagaId, SagaInfo> {
+    pub fn sagas(&self) -> &BTreeMap<SagaId, Arc<SagaInfo>> {
         &self.sagas
     }
 
@@ -1323,6 +1325,7 @@ impl SagaLab {
             if info.status.finished() || info.status == SagaStatus::RollbackIncomplete {
                 return;
             }
+            let info = Arc::make_mut(info);
             let label = match (status, at.1) {
                 (SagaStatus::Running, _) => format!("{name}"),
                 (SagaStatus::Compensating, _) => format!("undo {name}"),
@@ -2115,7 +2118,7 @@ impl SagaLab {
         self.counters.started += 1;
         self.sagas.insert(
             saga,
-            SagaInfo {
+            Arc::new(SagaInfo {
                 id: saga,
                 status: SagaStatus::Running,
                 started: self.now,
@@ -2126,7 +2129,7 @@ impl SagaLab {
                 stuck: false,
                 lost: false,
                 history: vec![(self.now, "started".into())],
-            },
+            }),
         );
         out.emit(
             self.now,
@@ -2271,6 +2274,8 @@ impl SagaLab {
         let at = self.log.len() as u32;
         self.log.push((saga, e));
         if terminal {
+            // A finished saga needs no state machine, only to be known as finished.
+            self.orch.remove(&saga);
             self.log_open.remove(&saga);
             self.log_closed.insert(saga);
         } else if !self.log_closed.contains(&saga) {
@@ -2596,6 +2601,7 @@ impl SagaLab {
         if info.status.finished() || info.status == SagaStatus::RollbackIncomplete {
             return;
         }
+        let info = Arc::make_mut(info);
         info.status = SagaStatus::RollbackIncomplete;
         info.history.push((now, "rollback incomplete".into()));
         let after_ms = now - info.started;
@@ -2662,6 +2668,7 @@ impl SagaLab {
         if info.status.finished() {
             return;
         }
+        let info = Arc::make_mut(info);
         info.status = status;
         info.finished = Some(now);
         info.history.push((now, status.name().to_string()));
@@ -3218,7 +3225,7 @@ impl SagaLab {
                 continue;
             }
             let cause = self.suspects.remove(&saga).unwrap_or_default();
-            let Some(info) = self.sagas.get_mut(&saga) else {
+            let Some(info) = self.sagas.get_mut(&saga).map(Arc::make_mut) else {
                 continue;
             };
             info.lost = true;
@@ -3390,7 +3397,7 @@ impl SagaLab {
         if !locks.is_empty() {
             detail.push_str(&format!("; locks held by {}", locks.join(", ")));
         }
-        if let Some(info) = self.sagas.get_mut(&saga) {
+        if let Some(info) = self.sagas.get_mut(&saga).map(Arc::make_mut) {
             info.stuck = true;
         }
         self.counters.stuck += 1;
