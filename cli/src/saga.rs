@@ -63,7 +63,7 @@ pub(crate) fn cmd_check(args: &Args) -> Result<(), String> {
         let out = serde_json::json!({
             "flow": o.flow, "mode": o.mode.name(), "outbox": o.outbox,
             "idempotency": o.idempotency, "replay_replies": o.replay_replies, "runs": r.runs, "sagas": r.sagas,
-            "completed": r.completed, "compensated": r.compensated, "stuck": r.stuck,
+            "completed": r.completed, "compensated": r.compensated, "stuck": r.stuck, "lost": r.lost,
             "messages": r.messages, "violations": violations, "stuck_runs": stuck,
         });
         println!("{out}");
@@ -84,6 +84,7 @@ pub(crate) fn cmd_check(args: &Args) -> Result<(), String> {
     println!("completed   {}", r.completed);
     println!("compensated {}", r.compensated);
     println!("stuck       {} (in {} runs)", r.stuck, r.stuck_seeds.len());
+    println!("lost        {}", r.lost);
     println!("violations  {}", r.violations.len());
     const SHOWN: usize = 10;
     for v in violations.iter().take(SHOWN) {

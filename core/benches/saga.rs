@@ -6,15 +6,51 @@
 //! started 500 ms apart whose events are all collected (the simulation alone: a [`Run`] would
 //! also keep a checkpoint, a clone of the whole state, every 20 simulated seconds).
 //!
+//! A third figure is memory: how much a page's [`Run`] (its checkpoints included) raises the
+//! process's resident high-water mark over 200, then 400 order sagas. Twice the sagas should
+//! cost about twice the memory, not four times.
+//!
 //! [`Run`]: orrery_core::run::Run
 
 use std::time::Instant;
+
+use orrery_core::run::Run;
 
 use orrery_core::saga::check::{self, Options};
 use orrery_core::saga::lab::{Mode, SagaLab};
 use orrery_core::sim::Simulation;
 
 const REPEATS: usize = 5;
+
+/// The process's resident memory high-water mark in bytes (Linux), or 0.
+fn peak_rss() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|t| {
+            t.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<usize>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// The growth of the resident high-water mark while a run of the page's default scenario with `sagas` sagas 10 s apart,
+/// is advanced until its `sagas` sagas have all finished (a page's run keeps its checkpoints),
+/// and the length of its log. Called with growing `sagas`, so each call raises the mark.
+fn run_memory(sagas: u32) -> (usize, usize) {
+    let before = peak_rss();
+    let s = orrery_core::saga::lab::Scenario {
+        sagas,
+        ..Default::default()
+    };
+    let mut run: Run<SagaLab> = Run::new(s).expect("valid");
+    run.advance_to(1_000 + sagas as u64 * 10_000 + 60_000);
+    let bytes = peak_rss().saturating_sub(before);
+    let entries = run.log().len();
+    drop(run);
+    (bytes, entries)
+}
 
 fn best<T>(mut f: impl FnMut() -> T) -> (f64, T) {
     let mut best = f64::INFINITY;
@@ -29,6 +65,13 @@ fn best<T>(mut f: impl FnMut() -> T) -> (f64, T) {
 }
 
 fn main() {
+    for sagas in [200, 400] {
+        let (bytes, entries) = run_memory(sagas);
+        println!(
+            "memory, a page's run of {sagas} order sagas 10 s apart: {:>7.1} MB resident ({entries} log entries, a checkpoint every 20 s)",
+            bytes as f64 / 1e6
+        );
+    }
     for mode in [
         Mode::Orchestration,
         Mode::Choreography,

@@ -1,6 +1,8 @@
 //! Saga lab behaviour as event-log snapshots: the happy path, a declined payment compensated in
-//! reverse over the completed steps only, a crash without an outbox that leaves a saga stuck,
-//! and a duplicate without idempotency that charges twice.
+//! reverse over the completed steps only, a crash without an outbox that loses a saga (nothing
+//! can move it any more: a liveness violation) against a saga visibly stuck on a node down for
+//! good, the orchestrator's own outbox across a crash between its log write and the send, and
+//! a duplicate without idempotency that charges twice.
 
 use expect_test::{expect, Expect};
 use orrery_core::run::Run;
@@ -150,7 +152,7 @@ fn compensating_every_step_like_the_seed_code_refunds_what_was_never_taken() {
 }
 
 #[test]
-fn a_crash_between_commit_and_publish_without_an_outbox_leaves_the_saga_stuck() {
+fn a_crash_between_commit_and_publish_without_an_outbox_loses_the_saga() {
     check(
         r#"{"mode": "choreography", "outbox": false, "stuck_after_ms": 30000,
             "faults": [{"step": "reserve_inventory", "kind": {"crash_after_commit": {"for_ms": 2000}}}]}"#,
@@ -164,11 +166,11 @@ fn a_crash_between_commit_and_publish_without_an_outbox_leaves_the_saga_stuck() 
             1.040s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
             1.040s inventory: crashed after committing reserve_inventory for saga 1: the message was never published
             1.040s inventory crashed (down until 3.040s)
+            1.040s saga 1 LOST: running at reserve_inventory: inventory committed reserve_inventory at 1.040s and crashed before publishing its event (no outbox); nothing in flight or scheduled can move it
             3.040s inventory recovered
             4.020s #2 not acknowledged: redelivering to inventory
             4.040s inventory: duplicate #2 (reserve_inventory, saga 1) absorbed
-            31.000s saga 1 STUCK: running after 30.000s, at reserve_inventory
-            VIOLATION at 31000: every saga finishes: saga 1: running after 30.000s, at reserve_inventory
+            VIOLATION at 1040: every saga can finish: saga 1 can never finish: running at reserve_inventory: inventory committed reserve_inventory at 1.040s and crashed before publishing its event (no outbox); nothing in flight or scheduled can move it
         "#]],
     );
 }
@@ -865,5 +867,263 @@ fn the_bus_delay_can_be_changed_during_a_run_and_is_bounded() {
             .line()
             .ends_with("bus: drop 0%, duplicate 0%, jitter 0 ms, delay 500 ms")),
         "the setting is logged"
+    );
+}
+
+#[test]
+fn a_lost_reply_to_a_pivot_step_without_an_outbox_loses_the_saga_at_once() {
+    // The pivot cannot be given up on, so the orchestrator retries for ever; the service
+    // recorded the step and absorbs every retry without answering: the saga is lost the moment
+    // the reply is, although timers keep firing.
+    check(
+        r#"{"outbox": false, "bus": {"jitter_ms": 0, "delay_ms": 20},
+            "faults": [{"step": "complete_order", "kind": {"crash_after_commit": {"for_ms": 1000}}}]}"#,
+        &[],
+        6_000,
+        expect![[r#"
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 orchestrator → orders: create_order (saga 1)
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.020s #2 orders → orchestrator: create_order: done (saga 1) [caused by #1]
+            1.040s #3 orchestrator → inventory: reserve_inventory (saga 1)
+            1.060s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
+            1.060s #4 inventory → orchestrator: reserve_inventory: done (saga 1) [caused by #3]
+            1.080s #5 orchestrator → payment: authorize_payment (saga 1)
+            1.100s payment: committed authorize_payment for saga 1 (funds 999850, held 150)
+            1.100s #6 payment → orchestrator: authorize_payment: done (saga 1) [caused by #5]
+            1.120s #7 orchestrator → inventory: create_shipment (saga 1)
+            1.140s inventory: committed create_shipment for saga 1 (reserved 0, shipped 3)
+            1.140s #8 inventory → orchestrator: create_shipment: done (saga 1) [caused by #7]
+            1.160s #9 orchestrator → orders: complete_order (saga 1)
+            1.180s orders: committed complete_order for saga 1 (order completed)
+            1.180s orders: crashed after committing complete_order for saga 1: the message was never published
+            1.180s orders crashed (down until 2.180s)
+            1.180s saga 1 LOST: running at complete_order: orders committed complete_order at 1.180s and crashed before publishing its reply (no outbox); nothing in flight or scheduled can move it
+            2.180s orders recovered
+            3.160s orchestrator: no reply to complete_order of saga 1 (attempt 1)
+            3.410s #10 orchestrator → orders: complete_order (saga 1), attempt 2
+            3.430s orders: duplicate #10 (complete_order, saga 1) absorbed
+            4.160s #9 not acknowledged: redelivering to orders
+            4.180s orders: duplicate #9 (complete_order, saga 1) absorbed
+            5.410s orchestrator: no reply to complete_order of saga 1 (attempt 2)
+            5.910s #11 orchestrator → orders: complete_order (saga 1), attempt 3
+            5.930s orders: duplicate #11 (complete_order, saga 1) absorbed
+            VIOLATION at 1180: every saga can finish: saga 1 can never finish: running at complete_order: orders committed complete_order at 1.180s and crashed before publishing its reply (no outbox); nothing in flight or scheduled can move it
+        "#]],
+    );
+}
+
+#[test]
+fn a_lost_reply_to_a_compensatable_step_is_given_up_on_and_compensated() {
+    // The same lost reply on a step the orchestrator may give up on: it compensates the step
+    // (it committed), and the saga finishes; nothing is lost.
+    check(
+        r#"{"outbox": false, "timeout_ms": 500, "max_attempts": 2,
+            "faults": [{"step": "reserve_inventory", "kind": {"crash_after_commit": {"for_ms": 300}}}]}"#,
+        &[],
+        10_000,
+        expect![[r#"
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 orchestrator → orders: create_order (saga 1)
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.020s #2 orders → orchestrator: create_order: done (saga 1) [caused by #1]
+            1.040s #3 orchestrator → inventory: reserve_inventory (saga 1)
+            1.060s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
+            1.060s inventory: crashed after committing reserve_inventory for saga 1: the message was never published
+            1.060s inventory crashed (down until 1.360s)
+            1.360s inventory recovered
+            1.540s orchestrator: no reply to reserve_inventory of saga 1 (attempt 1)
+            1.790s #4 orchestrator → inventory: reserve_inventory (saga 1), attempt 2
+            1.810s inventory: duplicate #4 (reserve_inventory, saga 1) absorbed
+            2.290s orchestrator: no reply to reserve_inventory of saga 1 (attempt 2)
+            2.290s orchestrator: gave up on reserve_inventory of saga 1: outcome unknown, compensating it too
+            2.290s saga 1 compensates reserve_inventory, create_order
+            2.290s #5 orchestrator → inventory: undo reserve_inventory (saga 1)
+            2.310s inventory: committed undo reserve_inventory for saga 1 (reserved 0, stock 2000)
+            2.310s #6 inventory → orchestrator: undo reserve_inventory: done (saga 1) [caused by #5]
+            2.330s #7 orchestrator → orders: undo create_order (saga 1)
+            2.350s orders: committed undo create_order for saga 1 (order cancelled)
+            2.350s #8 orders → orchestrator: undo create_order: done (saga 1) [caused by #7]
+            2.370s saga 1 compensated after 1.370s
+            4.040s #3 not acknowledged: redelivering to inventory
+            4.060s inventory: duplicate #3 (reserve_inventory, saga 1) absorbed: the step was already compensated
+        "#]],
+    );
+}
+
+#[test]
+fn a_saga_waiting_on_a_service_down_for_good_is_stuck_not_lost() {
+    // Payment is down with no recovery planned: the saga waits on a person, visibly.
+    check(
+        r#"{"stuck_after_ms": 10000, "max_attempts": 2, "bus": {"jitter_ms": 0, "redeliver_ms": 60000}}"#,
+        &[(500, r#"{"crash": {"node": "payment"}}"#)],
+        12_000,
+        expect![[r#"
+            0.500s > {"crash":{"node":"payment","for_ms":null}}
+            0.500s payment crashed
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 orchestrator → orders: create_order (saga 1)
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.070s orders: relay published 1 outbox row
+            1.070s #2 orders → orchestrator: create_order: done (saga 1) [caused by #1]
+            1.090s #3 orchestrator → inventory: reserve_inventory (saga 1)
+            1.110s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
+            1.160s inventory: relay published 1 outbox row
+            1.160s #4 inventory → orchestrator: reserve_inventory: done (saga 1) [caused by #3]
+            1.180s #5 orchestrator → payment: authorize_payment (saga 1)
+            1.200s #5 not delivered: payment is down
+            3.180s orchestrator: no reply to authorize_payment of saga 1 (attempt 1)
+            3.430s #6 orchestrator → payment: authorize_payment (saga 1), attempt 2
+            3.450s #6 not delivered: payment is down
+            5.430s orchestrator: no reply to authorize_payment of saga 1 (attempt 2)
+            5.430s orchestrator: gave up on authorize_payment of saga 1: outcome unknown, compensating it too
+            5.430s saga 1 compensates authorize_payment, reserve_inventory, create_order
+            5.430s #7 orchestrator → payment: undo authorize_payment (saga 1)
+            5.450s #7 not delivered: payment is down
+            7.430s orchestrator: no reply to undo authorize_payment of saga 1 (attempt 1)
+            7.680s #8 orchestrator → payment: undo authorize_payment (saga 1), attempt 2
+            7.700s #8 not delivered: payment is down
+            9.680s orchestrator: no reply to undo authorize_payment of saga 1 (attempt 2)
+            10.180s #9 orchestrator → payment: undo authorize_payment (saga 1), attempt 3
+            10.200s #9 not delivered: payment is down
+            11.000s saga 1 STUCK: compensating after 10.000s, at undo authorize_payment
+            VIOLATION at 11000: every saga finishes: saga 1: compensating after 10.000s, at undo authorize_payment
+        "#]],
+    );
+}
+
+#[test]
+fn with_its_outbox_a_crash_between_the_log_write_and_the_send_keeps_the_command() {
+    check(
+        r#"{"faults": [{"step": "authorize_payment", "kind": {"crash_before_send": {"for_ms": 2000}}}]}"#,
+        &[],
+        10_000,
+        expect![[r#"
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 orchestrator → orders: create_order (saga 1)
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.070s orders: relay published 1 outbox row
+            1.070s #2 orders → orchestrator: create_order: done (saga 1) [caused by #1]
+            1.090s #3 orchestrator → inventory: reserve_inventory (saga 1)
+            1.110s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
+            1.160s inventory: relay published 1 outbox row
+            1.160s #4 inventory → orchestrator: reserve_inventory: done (saga 1) [caused by #3]
+            1.180s orchestrator: crashed after logging authorize_payment for saga 1: the command waits in its outbox
+            1.180s orchestrator crashed (down until 3.180s)
+            3.180s orchestrator recovered, resumed 1 sagas from its log
+            3.180s orchestrator: relay published 1 outbox row
+            3.180s #5 orchestrator → payment: authorize_payment (saga 1)
+            3.200s payment: committed authorize_payment for saga 1 (funds 999850, held 150)
+            3.250s payment: relay published 1 outbox row
+            3.250s #6 payment → orchestrator: authorize_payment: done (saga 1) [caused by #5]
+            3.270s #7 orchestrator → inventory: create_shipment (saga 1)
+            3.290s inventory: committed create_shipment for saga 1 (reserved 0, shipped 3)
+            3.340s inventory: relay published 1 outbox row
+            3.340s #8 inventory → orchestrator: create_shipment: done (saga 1) [caused by #7]
+            3.360s #9 orchestrator → orders: complete_order (saga 1)
+            3.380s orders: committed complete_order for saga 1 (order completed)
+            3.430s orders: relay published 1 outbox row
+            3.430s #10 orders → orchestrator: complete_order: done (saga 1) [caused by #9]
+            3.450s saga 1 completed after 2.450s
+        "#]],
+    );
+}
+
+#[test]
+fn without_its_outbox_a_crash_between_the_log_write_and_the_send_loses_the_command() {
+    check(
+        r#"{"outbox": false,
+            "faults": [{"step": "authorize_payment", "kind": {"crash_before_send": {"for_ms": 2000}}}]}"#,
+        &[],
+        10_000,
+        expect![[r#"
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 orchestrator → orders: create_order (saga 1)
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.020s #2 orders → orchestrator: create_order: done (saga 1) [caused by #1]
+            1.040s #3 orchestrator → inventory: reserve_inventory (saga 1)
+            1.060s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
+            1.060s #4 inventory → orchestrator: reserve_inventory: done (saga 1) [caused by #3]
+            1.080s orchestrator: crashed after logging authorize_payment for saga 1: the command was never sent
+            1.080s orchestrator crashed (down until 3.080s)
+            1.080s saga 1 LOST: running at authorize_payment: the orchestrator crashed at 1.080s, losing its timers, and without an outbox its recovery re-sends nothing; nothing in flight or scheduled can move it
+            3.080s orchestrator recovered, resumed 1 sagas from its log
+            3.080s orchestrator: saga 1 waits for the reply to authorize_payment (without an outbox its log cannot tell whether the command was sent)
+            VIOLATION at 1080: every saga can finish: saga 1 can never finish: running at authorize_payment: the orchestrator crashed at 1.080s, losing its timers, and without an outbox its recovery re-sends nothing; nothing in flight or scheduled can move it
+        "#]],
+    );
+}
+
+#[test]
+fn without_its_outbox_a_recovered_orchestrator_takes_a_late_transient_failure() {
+    // The orchestrator crashes while a transient failure's reply is on its way; recovered
+    // without an outbox it waits for that reply (of an attempt it no longer knows), retries,
+    // and the saga completes: what was on the bus is not lost.
+    check(
+        r#"{"outbox": false,
+            "faults": [{"step": "reserve_inventory", "kind": {"transient": {"times": 1}}}]}"#,
+        &[(
+            1_070,
+            r#"{"crash": {"node": "orchestrator", "for_ms": 1000}}"#,
+        )],
+        10_000,
+        expect![[r#"
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 orchestrator → orders: create_order (saga 1)
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.020s #2 orders → orchestrator: create_order: done (saga 1) [caused by #1]
+            1.040s #3 orchestrator → inventory: reserve_inventory (saga 1)
+            1.060s inventory: reserve_inventory for saga 1 failed (transient)
+            1.060s #4 inventory → orchestrator: reserve_inventory: failed (saga 1) [caused by #3]
+            1.070s > {"crash":{"node":"orchestrator","for_ms":1000}}
+            1.070s orchestrator crashed (down until 2.070s)
+            1.080s #4 not delivered: orchestrator is down
+            2.070s orchestrator recovered, resumed 1 sagas from its log
+            2.070s orchestrator: saga 1 waits for the reply to reserve_inventory (without an outbox its log cannot tell whether the command was sent)
+            4.060s #4 not acknowledged: redelivering to orchestrator
+            4.330s #5 orchestrator → inventory: reserve_inventory (saga 1), attempt 2
+            4.350s inventory: committed reserve_inventory for saga 1 (stock 1997, reserved 3)
+            4.350s #6 inventory → orchestrator: reserve_inventory: done (saga 1), attempt 2 [caused by #5]
+            4.370s #7 orchestrator → payment: authorize_payment (saga 1)
+            4.390s payment: committed authorize_payment for saga 1 (funds 999850, held 150)
+            4.390s #8 payment → orchestrator: authorize_payment: done (saga 1) [caused by #7]
+            4.410s #9 orchestrator → inventory: create_shipment (saga 1)
+            4.430s inventory: committed create_shipment for saga 1 (reserved 0, shipped 3)
+            4.430s #10 inventory → orchestrator: create_shipment: done (saga 1) [caused by #9]
+            4.450s #11 orchestrator → orders: complete_order (saga 1)
+            4.470s orders: committed complete_order for saga 1 (order completed)
+            4.470s #12 orders → orchestrator: complete_order: done (saga 1) [caused by #11]
+            4.490s saga 1 completed after 3.490s
+        "#]],
+    );
+}
+
+#[test]
+fn without_its_outbox_a_recovered_orchestrator_has_lost_the_retry_it_had_scheduled() {
+    // The same crash just after the transient failure's reply arrived: the retry lived in a
+    // timer, the timer in memory, and the recovered orchestrator re-sends nothing.
+    check(
+        r#"{"outbox": false,
+            "faults": [{"step": "reserve_inventory", "kind": {"transient": {"times": 1}}}]}"#,
+        &[(
+            1_095,
+            r#"{"crash": {"node": "orchestrator", "for_ms": 1000}}"#,
+        )],
+        10_000,
+        expect![[r#"
+            1.000s saga 1 started: 3 items for 150
+            1.000s #1 orchestrator → orders: create_order (saga 1)
+            1.020s orders: committed create_order for saga 1 (order pending)
+            1.020s #2 orders → orchestrator: create_order: done (saga 1) [caused by #1]
+            1.040s #3 orchestrator → inventory: reserve_inventory (saga 1)
+            1.060s inventory: reserve_inventory for saga 1 failed (transient)
+            1.060s #4 inventory → orchestrator: reserve_inventory: failed (saga 1) [caused by #3]
+            1.095s > {"crash":{"node":"orchestrator","for_ms":1000}}
+            1.095s orchestrator crashed (down until 2.095s)
+            1.095s saga 1 LOST: running at reserve_inventory: the orchestrator crashed at 1.095s, losing its timers, and without an outbox its recovery re-sends nothing; nothing in flight or scheduled can move it
+            2.095s orchestrator recovered, resumed 1 sagas from its log
+            2.095s orchestrator: saga 1 waits for the reply to reserve_inventory (without an outbox its log cannot tell whether the command was sent)
+            VIOLATION at 1095: every saga can finish: saga 1 can never finish: running at reserve_inventory: the orchestrator crashed at 1.095s, losing its timers, and without an outbox its recovery re-sends nothing; nothing in flight or scheduled can move it
+        "#]],
     );
 }

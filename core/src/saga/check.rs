@@ -7,8 +7,14 @@
 //!
 //! ```text
 //!   seed ─► scenario(options, seed) ─► SagaLab ─► advance past the stuck deadline ─► outcome
-//!   outcome = sagas completed / compensated / stuck, and the first broken invariant
+//!   outcome = sagas completed / compensated / stuck / lost, and the first broken invariant
 //! ```
+//!
+//! A saga is **stuck** when it is unfinished at its deadline but still waits on something
+//! that can happen (a node down with no recovery planned, a rollback a person must finish),
+//! and **lost** when nothing in flight or scheduled can move it any more because a message it
+//! needed was lost: a liveness violation, reported with the saga, its step and the lost
+//! publish. With the outbox and idempotent consumers on, neither happens.
 
 use serde::{Deserialize, Serialize};
 
@@ -83,9 +89,14 @@ pub struct RunOutcome {
     pub seed: u64,
     pub completed: u32,
     pub compensated: u32,
-    /// Unfinished after the stuck deadline, rollbacks left incomplete included.
+    /// Unfinished after the stuck deadline but still waiting on something that can happen,
+    /// rollbacks left incomplete included.
     pub stuck: u32,
-    /// The first broken safety invariant (stuck sagas are counted above, not here).
+    /// Unfinished, and nothing in flight or scheduled could move them: a message they needed
+    /// was lost (a liveness violation).
+    pub lost: u32,
+    /// The first broken invariant: safety, conservation, or a lost saga (stuck sagas are
+    /// counted above, not here).
     pub violation: Option<Violation>,
     pub messages: u64,
 }
@@ -110,6 +121,7 @@ pub fn run(s: &Scenario) -> Result<RunOutcome, String> {
         completed: 0,
         compensated: 0,
         stuck: 0,
+        lost: 0,
         violation: lab.safety_violation().cloned(),
         messages: lab.counters.messages_sent,
     };
@@ -117,11 +129,13 @@ pub fn run(s: &Scenario) -> Result<RunOutcome, String> {
         match info.status {
             SagaStatus::Completed => o.completed += 1,
             SagaStatus::Compensated => o.compensated += 1,
+            _ if info.lost => o.lost += 1,
             _ => o.stuck += 1,
         }
     }
     if o.violation.is_none() {
-        // Conservation is checked at the end: a lost update never repairs itself.
+        // Conservation is checked at the end: a lost update never repairs itself. A lost saga
+        // is a violation; a stuck one is counted, not reported.
         o.violation = lab.check().filter(|v| v.invariant != "every saga finishes");
     }
     Ok(o)
@@ -135,6 +149,7 @@ pub struct Report {
     pub completed: u64,
     pub compensated: u64,
     pub stuck: u64,
+    pub lost: u64,
     pub messages: u64,
     /// The seed and first violation of every run that broke an invariant.
     pub violations: Vec<(u64, Violation)>,
@@ -163,6 +178,7 @@ pub fn check(o: &Options) -> Result<Report, String> {
         r.completed += out.completed as u64;
         r.compensated += out.compensated as u64;
         r.stuck += out.stuck as u64;
+        r.lost += out.lost as u64;
         r.messages += out.messages;
         if out.stuck > 0 {
             r.stuck_seeds.push(seed);

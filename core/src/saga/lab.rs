@@ -38,6 +38,22 @@
 //! A pivot or retriable step is never given up on: it may have committed and cannot be undone,
 //! so the orchestrator asks again until it hears Done or Declined.
 //!
+//! **The orchestrator's outbox.** The orchestrator appends a record to its log and sends the
+//! command that record calls for: a dual write. With the outbox on, the command is a row of its
+//! outbox written in the same local transaction as the log record, and its relay publishes it
+//! (at once: the relay tails the orchestrator's own store). Timers live in memory, so a
+//! recovering orchestrator has the relay publish the rows a crash left behind and re-sends each
+//! other saga's current command (same idempotency key) with a fresh timeout. With the outbox
+//! off, the log cannot say whether a command left before a crash; this orchestrator trusts its
+//! log and waits for the reply, so a crash between the log write and the send (the
+//! `crash_before_send` fault) loses the command, and a crash also loses any retry its timers
+//! held.
+//!
+//! ```text
+//!   outbox on:  [log record + outbox row] ─ one transaction ─► relay ─► bus    (crash: row kept)
+//!   outbox off: [log record] ──► send ──► bus                                  (crash: command lost)
+//! ```
+//!
 //! **Choreography.** Each service reacts to the previous step's event (or the client's
 //! request) and publishes its own; a failure event travels back down the chain, each service
 //! compensating its step and passing the failure on. Every message names its cause, so the
@@ -60,8 +76,23 @@
 //!
 //! **Invariants** ([`SagaLab::check`]): every resource's pools sum to their initial total;
 //! no step's effect is applied twice or undone twice; a Completed saga has every step applied
-//! once and a Compensated saga none; and a saga unfinished after `stuck_after_ms` is reported
-//! as stuck.
+//! once and a Compensated saga none; every saga can finish; and a saga unfinished after
+//! `stuck_after_ms` is reported as stuck.
+//!
+//! **Lost versus stuck.** A saga that lost a message (a publish lost in a crash, a command or
+//! a retry lost with the orchestrator's memory) is a suspect. After every step the lab asks,
+//! for each suspect, whether anything can still move it:
+//!
+//! | can move the saga | cannot |
+//! |---|---|
+//! | a reply, request or vote on the bus or in an outbox | a duplicate the service absorbs without answering |
+//! | a command or event the service would run, or answer with its recorded outcome | a command for a step the orchestrator no longer waits for |
+//! | a timer whose retries end in giving up (a compensatable step, a compensation) | retries of a pivot or retriable step that are all absorbed |
+//! | a node down with no recovery planned (a person must act: stuck) | an orchestrator recovering without an outbox (it re-sends nothing) |
+//!
+//! A suspect nothing can move is **lost**, at that instant: a liveness violation ("every saga
+//! can finish") naming the saga, its step and the lost message. A saga still waiting on
+//! something that can happen is only reported **stuck** at its deadline.
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
@@ -182,6 +213,10 @@ pub enum FaultKind {
     CompensationFailure { times: u32 },
     /// Two-phase commit: the coordinator crashes right after sending the prepares.
     CoordinatorCrash { for_ms: u64 },
+    /// Orchestration: the orchestrator crashes after appending the record that makes this
+    /// step its saga's next command to its log, before the command leaves (see
+    /// [`SagaLab`]'s orchestrator outbox).
+    CrashBeforeSend { for_ms: u64 },
 }
 
 impl fmt::Display for FaultKind {
@@ -204,6 +239,11 @@ impl fmt::Display for FaultKind {
                     fmt_time(*for_ms)
                 )
             }
+            FaultKind::CrashBeforeSend { for_ms } => write!(
+                f,
+                "orchestrator crash between its log write and the send for {}",
+                fmt_time(*for_ms)
+            ),
         }
     }
 }
@@ -419,6 +459,7 @@ fn check_fault(flow: &Flow, f: &Fault) -> Result<(), String> {
         FaultKind::Crash { for_ms }
         | FaultKind::CrashAfterCommit { for_ms }
         | FaultKind::CoordinatorCrash { for_ms }
+        | FaultKind::CrashBeforeSend { for_ms }
             if !(1..=86_400_000).contains(&for_ms) =>
         {
             Err(format!(
@@ -678,6 +719,29 @@ pub enum Event {
         service: ServiceName,
         count: u32,
     },
+    /// The orchestrator crashed after logging the step that is its saga's next command and
+    /// before the command left: in its outbox (`outboxed`), or lost.
+    CrashBeforeSend {
+        saga: SagaId,
+        step: Name,
+        outboxed: bool,
+    },
+    /// The orchestrator's relay published commands a crash left in its outbox.
+    OrchestratorRelayed {
+        count: u32,
+    },
+    /// A recovered orchestrator without an outbox resumes a saga waiting for a reply: its log
+    /// cannot tell whether the command left before the crash, so it sends nothing.
+    Waiting {
+        saga: SagaId,
+        step: Name,
+        phase: Phase,
+    },
+    /// Nothing in flight or scheduled can move the saga any more: a message it needs was lost.
+    Lost {
+        saga: SagaId,
+        detail: String,
+    },
     Timeout {
         saga: SagaId,
         step: Name,
@@ -843,6 +907,24 @@ impl fmt::Display for Event {
                 let rows = if *count == 1 { "row" } else { "rows" };
                 write!(f, "{}: relay published {count} outbox {rows}", service.name())
             }
+            Event::CrashBeforeSend { saga, step, outboxed: true } => write!(
+                f,
+                "orchestrator: crashed after logging {step} for saga {saga}: the command waits in its outbox"
+            ),
+            Event::CrashBeforeSend { saga, step, outboxed: false } => write!(
+                f,
+                "orchestrator: crashed after logging {step} for saga {saga}: the command was never sent"
+            ),
+            Event::OrchestratorRelayed { count } => {
+                let rows = if *count == 1 { "row" } else { "rows" };
+                write!(f, "orchestrator: relay published {count} outbox {rows}")
+            }
+            Event::Waiting { saga, step, phase } => write!(
+                f,
+                "orchestrator: saga {saga} waits for the reply to {}{step} (without an outbox its log cannot tell whether the command was sent)",
+                phase_word(*phase)
+            ),
+            Event::Lost { saga, detail } => write!(f, "saga {saga} LOST: {detail}"),
             Event::Timeout { saga, step, phase, attempt } => write!(
                 f,
                 "orchestrator: no reply to {}{step} of saga {saga} (attempt {attempt})",
@@ -1011,6 +1093,8 @@ pub struct SagaInfo {
     /// The step being worked on, and whether forward or compensating.
     pub at: (u8, Phase),
     pub stuck: bool,
+    /// Nothing in flight or scheduled can move it: a message it needed was lost.
+    pub lost: bool,
     /// `(time, state)` transitions of the saga's state machine.
     pub history: Vec<(Time, String)>,
 }
@@ -1060,6 +1144,8 @@ pub struct Counters {
     pub retries: u64,
     pub timeouts: u64,
     pub lost_publishes: u64,
+    /// Sagas that can never finish because a message they needed was lost.
+    pub lost_sagas: u64,
     pub dirty_reads: u64,
     pub lost_updates: u64,
 }
@@ -1099,13 +1185,26 @@ pub struct SagaLab {
     orch_up: bool,
     orch_epoch: u64,
     log: Vec<(SagaId, LogEntry)>,
+    /// The log's index by saga: the positions of each unfinished saga's records, and the sagas
+    /// whose last record finished them. Recovery folds only the unfinished sagas' records.
+    log_open: BTreeMap<SagaId, Vec<u32>>,
+    log_closed: BTreeSet<SagaId>,
+    /// Commands written with their log record and not yet relayed (only a crash leaves any).
+    orch_outbox: VecDeque<Message>,
     orch: BTreeMap<SagaId, OrchSaga>,
     faults: Vec<Fault>,
-    sagas: BTreeMap<SagaId, SagaInfo>,
+    /// Each saga's view, shared between a run's checkpoints until it changes (copy on write):
+    /// a finished saga's history is stored once, however many checkpoints hold it.
+    sagas: BTreeMap<SagaId, Arc<SagaInfo>>,
     started: u32,
     /// Sagas started by the schedule (not by hand).
     periodic: u32,
     safety: Option<Violation>,
+    /// Sagas that lost a message they may need, with the latest loss: checked after every
+    /// step until they finish or nothing can move them any more.
+    suspects: BTreeMap<SagaId, String>,
+    /// The first saga that nothing can move any more.
+    liveness: Option<Violation>,
     stuck_violation: Option<Violation>,
     pub counters: Counters,
     /// How the next local transaction's event names it: committed, prepared, rolled back.
@@ -1134,7 +1233,7 @@ impl SagaLab {
         &self.flow
     }
 
-    pub fn sagas(&self) -> &BTreeMap<SagaId, SagaInfo> {
+    pub fn sagas(&self) -> &BTreeMap<SagaId, Arc<SagaInfo>> {
         &self.sagas
     }
 
@@ -1226,6 +1325,7 @@ impl SagaLab {
             if info.status.finished() || info.status == SagaStatus::RollbackIncomplete {
                 return;
             }
+            let info = Arc::make_mut(info);
             let label = match (status, at.1) {
                 (SagaStatus::Running, _) => format!("{name}"),
                 (SagaStatus::Compensating, _) => format!("undo {name}"),
@@ -1414,6 +1514,21 @@ impl SagaLab {
                 }
                 self.orch_up = false;
                 self.orch_epoch += 1;
+                if self.scenario.mode == Mode::Orchestration && !self.outbox {
+                    // Its timers go with it, and without an outbox its recovery sends nothing:
+                    // every saga it was driving may now depend on what is already on the bus.
+                    let t = fmt_time(self.now);
+                    for (&saga, o) in &self.orch {
+                        if !o.finished {
+                            self.suspects.insert(
+                                saga,
+                                format!(
+                                    "the orchestrator crashed at {t}, losing its timers, and without an outbox its recovery re-sends nothing"
+                                ),
+                            );
+                        }
+                    }
+                }
                 // Its in-memory state machines are gone; the log survives.
                 self.orch.clear();
                 if let Some(t) = until {
@@ -1446,12 +1561,17 @@ impl SagaLab {
                 }
                 self.orch_up = true;
                 self.orch_epoch += 1;
-                // Rebuild every saga's state machine from the durable log.
-                let log = std::mem::take(&mut self.log);
-                for (saga, e) in &log {
-                    self.fold(*saga, e);
+                // Rebuild every open saga's state machine from its records in the durable log
+                // (the log's index by saga, as a store would keep it; finished sagas need no
+                // state machine, only to be known as finished).
+                let open = std::mem::take(&mut self.log_open);
+                for (&saga, records) in &open {
+                    for &at in records {
+                        let e = self.log[at as usize].1.clone();
+                        self.fold(saga, &e);
+                    }
                 }
-                self.log = log;
+                self.log_open = open;
                 let active: Vec<SagaId> = self
                     .orch
                     .iter()
@@ -1465,11 +1585,65 @@ impl SagaLab {
                         resumed: active.len() as u32,
                     },
                 );
+                // Commands a crash left in the outbox: the relay publishes them, and their
+                // timeouts are armed again.
+                let rows: Vec<Message> = self.orch_outbox.drain(..).collect();
+                let mut relayed = BTreeSet::new();
+                if !rows.is_empty() {
+                    out.emit(
+                        self.now,
+                        Event::OrchestratorRelayed {
+                            count: rows.len() as u32,
+                        },
+                    );
+                }
+                for m in rows {
+                    if let Body::Command(key) = m.body {
+                        relayed.insert(key);
+                        if let Some(o) = self.orch.get_mut(&key.saga) {
+                            o.attempt = m.attempt;
+                        }
+                        let attempt = m.attempt;
+                        self.publish(m, out);
+                        self.arm_timeout(key, attempt);
+                    }
+                }
                 for saga in active {
                     if self.scenario.mode == Mode::TwoPhaseCommit {
                         self.tpc_recover(saga, out);
-                    } else {
+                    } else if self
+                        .current_key(saga)
+                        .is_some_and(|(k, _)| relayed.contains(&k))
+                    {
+                        // The relay just published its command.
+                    } else if self.outbox
+                        || self
+                            .current_key(saga)
+                            .is_none_or(|(k, _)| k.step as usize >= self.flow.steps.len())
+                    {
+                        // The outbox says what was sent; the timers were lost in the crash, so
+                        // the current command goes again (same idempotency key).
                         self.drive(saga, out);
+                    } else if let Some((key, _)) = self
+                        .current_key(saga)
+                        .filter(|(k, _)| (k.step as usize) < self.flow.steps.len())
+                    {
+                        // Without an outbox the log cannot tell whether the command left before
+                        // the crash: this orchestrator trusts its log and waits for the reply.
+                        let at = if key.phase == Phase::Forward {
+                            SagaStatus::Running
+                        } else {
+                            SagaStatus::Compensating
+                        };
+                        self.set_state(saga, (key.step, key.phase), at);
+                        out.emit(
+                            self.now,
+                            Event::Waiting {
+                                saga,
+                                step: self.name(key.step),
+                                phase: key.phase,
+                            },
+                        );
                     }
                 }
             }
@@ -1535,11 +1709,25 @@ impl SagaLab {
             }
         } else if let Some(d) = crash_after_commit {
             let step = self.msg_step_name(&msg.body);
+            let saga = msg.body.saga();
+            let (undo, what) = match msg.body {
+                Body::Reply(k, _) => (phase_word(k.phase), "reply"),
+                Body::Event(_, Happened::Compensated(_)) => ("undo ", "event"),
+                Body::Event(..) => ("", "event"),
+                Body::Vote(..) => ("", "vote"),
+                _ => ("", "acknowledgement"),
+            };
+            let cause = format!(
+                "{} committed {undo}{step} at {} and crashed before publishing its {what} (no outbox)",
+                s.name(),
+                fmt_time(self.now)
+            );
+            self.suspects.insert(saga, cause);
             out.emit(
                 self.now,
                 Event::LostPublish {
                     service: s,
-                    saga: msg.body.saga(),
+                    saga,
                     step,
                 },
             );
@@ -1558,7 +1746,7 @@ impl SagaLab {
                 && *f.step == **name
                 && match f.kind {
                     FaultKind::CompensationFailure { .. } => key.phase == Phase::Compensate,
-                    FaultKind::CoordinatorCrash { .. } => false,
+                    FaultKind::CoordinatorCrash { .. } | FaultKind::CrashBeforeSend { .. } => false,
                     _ => key.phase == Phase::Forward,
                 }
         })?;
@@ -1702,7 +1890,8 @@ impl SagaLab {
             }
             Some(FaultKind::LoseReply) => lose_reply = true,
             Some(FaultKind::CrashAfterCommit { for_ms }) => crash_after = Some(for_ms),
-            Some(FaultKind::CoordinatorCrash { .. }) | None => {}
+            Some(FaultKind::CoordinatorCrash { .. } | FaultKind::CrashBeforeSend { .. }) | None => {
+            }
         }
         let effect = match (key.phase, step.compensation) {
             (Phase::Forward, _) => step.action.effect(),
@@ -1929,7 +2118,7 @@ impl SagaLab {
         self.counters.started += 1;
         self.sagas.insert(
             saga,
-            SagaInfo {
+            Arc::new(SagaInfo {
                 id: saga,
                 status: SagaStatus::Running,
                 started: self.now,
@@ -1938,8 +2127,9 @@ impl SagaLab {
                 price,
                 at: (0, Phase::Forward),
                 stuck: false,
+                lost: false,
                 history: vec![(self.now, "started".into())],
-            },
+            }),
         );
         out.emit(
             self.now,
@@ -2062,7 +2252,17 @@ impl SagaLab {
         if self.chaos_rng.chance(pct, 100) && self.scenario.mode != Mode::Choreography {
             let at = self.now + self.chaos_rng.below(3_000);
             let for_ms = 500 + self.chaos_rng.below(10_000);
-            self.schedule(at, Pending::Crash(Node::Orchestrator, for_ms));
+            // In orchestration, half of these crashes strike between a log write and the send.
+            if self.scenario.mode == Mode::Orchestration && self.chaos_rng.chance(1, 2) {
+                let i = self.chaos_rng.below(self.flow.steps.len() as u64) as usize;
+                self.faults.push(Fault {
+                    saga: Some(saga),
+                    step: self.flow.steps[i].name.clone(),
+                    kind: FaultKind::CrashBeforeSend { for_ms },
+                });
+            } else {
+                self.schedule(at, Pending::Crash(Node::Orchestrator, for_ms));
+            }
         }
     }
 
@@ -2070,14 +2270,24 @@ impl SagaLab {
 
     fn append(&mut self, saga: SagaId, e: LogEntry) {
         self.fold(saga, &e);
+        let terminal = matches!(e, LogEntry::Finished(_) | LogEntry::RollbackIncomplete);
+        let at = self.log.len() as u32;
         self.log.push((saga, e));
+        if terminal {
+            // A finished saga needs no state machine, only to be known as finished.
+            self.orch.remove(&saga);
+            self.log_open.remove(&saga);
+            self.log_closed.insert(saga);
+        } else if !self.log_closed.contains(&saga) {
+            self.log_open.entry(saga).or_default().push(at);
+        }
     }
 
     /// Applies one log record to the saga's state machine (live, and on recovery).
     fn fold(&mut self, saga: SagaId, e: &LogEntry) {
         let steps = self.flow.steps.len() as u8;
         let naive = self.scenario.compensate == Compensate::All;
-        let kinds: Vec<StepKind> = self.flow.steps.iter().map(|s| s.kind).collect();
+        let kinds = &self.flow.steps;
         let o = self.orch.entry(saga).or_default();
         o.attempt = 0;
         let start_compensation = |o: &mut OrchSaga, failed: u8, include: bool| {
@@ -2086,7 +2296,7 @@ impl SagaLab {
             let upto = if naive { steps } else { failed + include as u8 };
             for i in (0..upto).rev() {
                 let done = o.completed & bit(i) != 0 || (include && i == failed) || naive;
-                if done && kinds[i as usize] == StepKind::Compensatable {
+                if done && kinds[i as usize].kind == StepKind::Compensatable {
                     o.to_compensate.push_back(i);
                 }
             }
@@ -2149,23 +2359,70 @@ impl SagaLab {
         }
     }
 
+    /// Sends a saga's command. With the outbox on, the command is a row written in the same
+    /// local transaction as the log record that decided it, and the relay publishes it at once;
+    /// the crash-before-send fault strikes between the two, leaving the row for the relay at
+    /// recovery. With the outbox off the command is sent after the log write, and the same
+    /// crash loses it.
     fn send_command(&mut self, key: Key, attempt: u32, out: &mut dyn Emit<Event>) {
         if let Some(o) = self.orch.get_mut(&key.saga) {
             o.attempt = attempt;
         }
         let to = Node::Service(self.flow.steps[key.step as usize].service());
-        self.publish(
-            Message {
-                id: 0,
-                from: Node::Orchestrator,
-                to,
-                body: Body::Command(key),
-                cause: None,
-                attempt,
-                lose_first: false,
-            },
-            out,
-        );
+        let msg = Message {
+            id: 0,
+            from: Node::Orchestrator,
+            to,
+            body: Body::Command(key),
+            cause: None,
+            attempt,
+            lose_first: false,
+        };
+        if let Some(for_ms) = self.take_send_fault(key) {
+            let step = self.name(key.step);
+            if self.outbox {
+                self.orch_outbox.push_back(msg);
+            } else {
+                self.counters.lost_publishes += 1;
+                let cause = format!(
+                    "the orchestrator crashed at {} after logging {step}, before sending its command (no outbox)",
+                    fmt_time(self.now)
+                );
+                self.suspects.insert(key.saga, cause);
+            }
+            out.emit(
+                self.now,
+                Event::CrashBeforeSend {
+                    saga: key.saga,
+                    step,
+                    outboxed: self.outbox,
+                },
+            );
+            self.crash(Node::Orchestrator, Some(for_ms), out);
+            return;
+        }
+        self.publish(msg, out);
+        self.arm_timeout(key, attempt);
+    }
+
+    /// Takes the crash-before-send fault armed for this forward step, if any.
+    fn take_send_fault(&mut self, key: Key) -> Option<u64> {
+        if key.phase != Phase::Forward || self.faults.is_empty() {
+            return None;
+        }
+        let name = &self.names[key.step as usize];
+        let i = self.faults.iter().position(|f| {
+            f.saga.is_none_or(|s| s == key.saga)
+                && *f.step == **name
+                && matches!(f.kind, FaultKind::CrashBeforeSend { .. })
+        })?;
+        match self.faults.remove(i).kind {
+            FaultKind::CrashBeforeSend { for_ms } => Some(for_ms),
+            _ => None,
+        }
+    }
+
+    fn arm_timeout(&mut self, key: Key, attempt: u32) {
         let at = self.now + self.scenario.timeout_ms;
         let epoch = self.orch_epoch;
         self.schedule(
@@ -2213,7 +2470,7 @@ impl SagaLab {
     fn orch_receive(&mut self, msg: &Message, out: &mut dyn Emit<Event>) -> Handled {
         match msg.body {
             Body::Event(saga, Happened::Requested) => {
-                if !self.orch.contains_key(&saga) {
+                if !self.orch.contains_key(&saga) && !self.log_closed.contains(&saga) {
                     self.append(saga, LogEntry::Started);
                     if self.scenario.mode == Mode::TwoPhaseCommit {
                         self.tpc_start(saga, out);
@@ -2260,7 +2517,9 @@ impl SagaLab {
             );
             return;
         }
-        if matches!(outcome, Outcome::Failed | Outcome::Busy) && sent != attempt {
+        // Attempt 0: recovered without an outbox, the orchestrator does not know which attempt
+        // is on the bus and takes any.
+        if matches!(outcome, Outcome::Failed | Outcome::Busy) && attempt != 0 && sent != attempt {
             // A transient failure of an earlier attempt: a newer one is under way. (Done and
             // Declined are recorded by the service, so they hold for every attempt.)
             return;
@@ -2342,6 +2601,7 @@ impl SagaLab {
         if info.status.finished() || info.status == SagaStatus::RollbackIncomplete {
             return;
         }
+        let info = Arc::make_mut(info);
         info.status = SagaStatus::RollbackIncomplete;
         info.history.push((now, "rollback incomplete".into()));
         let after_ms = now - info.started;
@@ -2408,6 +2668,7 @@ impl SagaLab {
         if info.status.finished() {
             return;
         }
+        let info = Arc::make_mut(info);
         info.status = status;
         info.finished = Some(now);
         info.history.push((now, status.name().to_string()));
@@ -2941,13 +3202,182 @@ impl SagaLab {
         Handled::Ack
     }
 
+    // ---------------------------------------------------------------- lost sagas
+
+    /// Decides, for every saga that lost a message, whether anything can still move it; a saga
+    /// that nothing can move is lost, the first one a liveness violation. Runs after every
+    /// step of the simulation, so the verdict comes at the first instant it is true, and costs
+    /// nothing while no message was lost.
+    fn settle_suspects(&mut self, out: &mut dyn Emit<Event>) {
+        if self.suspects.is_empty() {
+            return;
+        }
+        let suspects: Vec<SagaId> = self.suspects.keys().copied().collect();
+        for saga in suspects {
+            let open = self.sagas.get(&saga).is_some_and(|i| {
+                matches!(i.status, SagaStatus::Running | SagaStatus::Compensating)
+            });
+            if !open {
+                self.suspects.remove(&saga);
+                continue;
+            }
+            if self.can_move(saga) {
+                continue;
+            }
+            let cause = self.suspects.remove(&saga).unwrap_or_default();
+            let Some(info) = self.sagas.get_mut(&saga).map(Arc::make_mut) else {
+                continue;
+            };
+            info.lost = true;
+            let (step, phase) = info.at;
+            let status = info.status;
+            let now = self.now;
+            let detail = format!(
+                "{} at {}{}: {cause}; nothing in flight or scheduled can move it",
+                status.name(),
+                phase_word(phase),
+                self.names[step as usize]
+            );
+            self.counters.lost_sagas += 1;
+            out.emit(
+                now,
+                Event::Lost {
+                    saga,
+                    detail: detail.clone(),
+                },
+            );
+            if self.liveness.is_none() {
+                self.liveness = Some(Violation {
+                    invariant: "every saga can finish".into(),
+                    detail: format!("saga {saga} can never finish: {detail}"),
+                });
+            }
+        }
+    }
+
+    /// Whether a service would answer a command for `key` now: it runs it, or it absorbs it
+    /// but replays the outcome it recorded. An absorbed duplicate is answered by nothing.
+    fn answers(&self, s: ServiceName, key: Key) -> bool {
+        if !self.idempotency {
+            return true;
+        }
+        let inbox = &self.services[s.index()].inbox;
+        let stored = inbox.contains_key(&key);
+        let late = key.phase == Phase::Forward
+            && inbox.contains_key(&Key {
+                phase: Phase::Compensate,
+                ..key
+            });
+        (!stored && !late) || (stored && self.scenario.replay_replies)
+    }
+
+    /// Whether delivering this message could move its saga: anything to the orchestrator or
+    /// the client could; a command or event to a service could unless the service absorbs it
+    /// without answering, or answers a command the orchestrator no longer waits for.
+    fn message_can_move(&self, m: &Message, current: Option<Key>) -> bool {
+        let Node::Service(s) = m.to else {
+            return true;
+        };
+        match m.body {
+            Body::Command(k) => current.is_none_or(|c| c == k) && self.answers(s, k),
+            Body::Event(saga, h) => {
+                let n = self.flow.steps.len() as u8;
+                let key = match h {
+                    Happened::Requested => Key {
+                        saga,
+                        step: 0,
+                        phase: Phase::Forward,
+                    },
+                    Happened::Done(k) if k + 1 < n => Key {
+                        saga,
+                        step: k + 1,
+                        phase: Phase::Forward,
+                    },
+                    Happened::Failed(k) | Happened::Compensated(k) if k > 0 => Key {
+                        saga,
+                        step: k - 1,
+                        phase: Phase::Compensate,
+                    },
+                    _ => return false,
+                };
+                let kind = self.flow.steps[key.step as usize].kind;
+                (key.phase == Phase::Compensate && kind != StepKind::Compensatable)
+                    || self.answers(s, key)
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether anything in flight or scheduled can still change the saga's state, or it waits
+    /// visibly on a person (a node down with no recovery planned).
+    fn can_move(&self, saga: SagaId) -> bool {
+        let current = self.current_key(saga).map(|(k, _)| k);
+        let mut in_flight = self
+            .unacked
+            .values()
+            .map(|u| &u.msg)
+            .chain(self.queue.values().filter_map(|p| match p {
+                Pending::Deliver(m, _) => Some(m),
+                _ => None,
+            }))
+            .chain(self.services.iter().flat_map(|s| s.outbox.iter()))
+            .chain(self.orch_outbox.iter())
+            .filter(|m| m.body.saga() == saga);
+        if in_flight.any(|m| self.message_can_move(m, current)) {
+            return true;
+        }
+        match self.scenario.mode {
+            Mode::Choreography => false,
+            Mode::TwoPhaseCommit => {
+                !self.orch_up
+                    || self.queue.values().any(|p| {
+                        matches!(p, Pending::OrchTimeout { key, .. } | Pending::OrchSend { key, .. } if key.saga == saga)
+                    })
+            }
+            Mode::Orchestration => {
+                if !self.orch_up {
+                    let epoch = self.orch_epoch;
+                    let recovery = self.queue.values().any(|p| {
+                        matches!(p, Pending::Recover(Node::Orchestrator, e) if *e == epoch)
+                    });
+                    // Down for good waits on a person; a recovery with the outbox re-sends.
+                    return !recovery || self.outbox;
+                }
+                let Some((key, attempt)) = self.current_key(saga) else {
+                    return false;
+                };
+                if key.step as usize >= self.flow.steps.len() {
+                    return true;
+                }
+                let epoch = self.orch_epoch;
+                let timer = self.queue.values().any(|p| match *p {
+                    Pending::OrchTimeout {
+                        key: k,
+                        attempt: a,
+                        epoch: e,
+                    } => k == key && a == attempt && e == epoch,
+                    Pending::OrchSend { key: k, epoch: e, .. } => k == key && e == epoch,
+                    _ => false,
+                });
+                // A timer retries; retries end in giving up (a compensatable step is then
+                // compensated, a compensation marked incomplete), or, for a pivot or
+                // retriable step, go on for ever and help only if the service answers.
+                let kind = self.flow.steps[key.step as usize].kind;
+                timer
+                    && (key.phase == Phase::Compensate
+                        || kind == StepKind::Compensatable
+                        || self.answers(self.flow.steps[key.step as usize].service(), key))
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- stuck sagas
 
     fn stuck_check(&mut self, saga: SagaId, out: &mut dyn Emit<Event>) {
         let Some(info) = self.sagas.get(&saga) else {
             return;
         };
-        if info.status.finished() || info.stuck {
+        if info.status.finished() || info.stuck || info.lost {
             return;
         }
         let (step, phase) = info.at;
@@ -2967,7 +3397,7 @@ impl SagaLab {
         if !locks.is_empty() {
             detail.push_str(&format!("; locks held by {}", locks.join(", ")));
         }
-        if let Some(info) = self.sagas.get_mut(&saga) {
+        if let Some(info) = self.sagas.get_mut(&saga).map(Arc::make_mut) {
             info.stuck = true;
         }
         self.counters.stuck += 1;
@@ -3083,12 +3513,17 @@ impl Simulation for SagaLab {
             orch_up: true,
             orch_epoch: 0,
             log: Vec::new(),
+            log_open: BTreeMap::new(),
+            log_closed: BTreeSet::new(),
+            orch_outbox: VecDeque::new(),
             orch: BTreeMap::new(),
             faults: s.faults.clone(),
             sagas: BTreeMap::new(),
             started: 0,
             periodic: 0,
             safety: None,
+            suspects: BTreeMap::new(),
+            liveness: None,
             stuck_violation: None,
             counters: Counters::default(),
             verb: "committed",
@@ -3174,6 +3609,7 @@ impl Simulation for SagaLab {
                 Pending::StartSaga => self.start_saga(true, out),
                 Pending::StuckCheck(saga) => self.stuck_check(saga, out),
             }
+            self.settle_suspects(out);
         }
         self.now = self.now.max(t);
     }
@@ -3189,6 +3625,14 @@ impl Simulation for SagaLab {
                 {
                     return Err(Refusal(
                         "a coordinator crash after prepare needs mode two_phase_commit".into(),
+                    ));
+                }
+                if matches!(fault.kind, FaultKind::CrashBeforeSend { .. })
+                    && self.scenario.mode != Mode::Orchestration
+                {
+                    return Err(Refusal(
+                        "an orchestrator crash between its log write and the send needs mode orchestration"
+                            .into(),
                     ));
                 }
                 let saga = fault
@@ -3298,6 +3742,7 @@ impl Simulation for SagaLab {
                 );
             }
         }
+        self.settle_suspects(out);
         Ok(())
     }
 
@@ -3307,6 +3752,9 @@ impl Simulation for SagaLab {
         }
         if let Some(v) = self.conservation() {
             return Some(v);
+        }
+        if let Some(v) = &self.liveness {
+            return Some(v.clone());
         }
         self.stuck_violation.clone()
     }
@@ -3328,6 +3776,7 @@ impl Simulation for SagaLab {
             ("retries", c.retries),
             ("timeouts", c.timeouts),
             ("lost_publishes", c.lost_publishes),
+            ("lost_sagas", c.lost_sagas),
             ("dirty_reads", c.dirty_reads),
             ("lost_updates", c.lost_updates),
         ] {

@@ -31,7 +31,8 @@
 //! | outbox | a table written in the same local transaction as the change; a relay publishes it |
 //! | idempotent consumer | a consumer that records processed idempotency keys and absorbs repeats |
 //! | semantic lock | a pending flag on data a saga changed but has not finished with |
-//! | stuck | a saga not finished `stuck_after_ms` after it started |
+//! | stuck | a saga not finished `stuck_after_ms` after it started, still waiting on something that can happen |
+//! | lost | a saga that nothing in flight or scheduled can move, because a message it needed was lost |
 
 pub mod check;
 pub mod flow;

@@ -208,6 +208,20 @@ fn invariants(run: &dyn LabRun, lab: &SagaLab) -> Html {
             format!("stuck: saga {}", join(&stuck))
         },
     ));
+    let lost: Vec<u32> = lab
+        .sagas()
+        .values()
+        .filter(|i| i.lost)
+        .map(|i| i.id)
+        .collect();
+    items.push((
+        lost.is_empty(),
+        if lost.is_empty() {
+            "every saga can finish".to_string()
+        } else {
+            format!("lost (a message it needed was lost): saga {}", join(&lost))
+        },
+    ));
     let c = &lab.counters;
     html! {
         <div class="saga-invariants" data-testid="saga-invariants">
@@ -511,7 +525,7 @@ fn sagas(lab: &SagaLab) -> Html {
                 { for recent.iter().map(|info| {
                     let visited: Vec<&str> = info.history.iter().map(|(_, s)| s.as_str()).collect();
                     let current = visited.last().copied().unwrap_or_default();
-                    let status = if info.stuck { "stuck" } else { info.status.name() };
+                    let status = if info.lost { "lost" } else if info.stuck { "stuck" } else { info.status.name() };
                     let state = |name: String, class: &'static str| {
                         let seen = visited.contains(&name.as_str());
                         let at = name == current;
@@ -695,9 +709,14 @@ fn history_row(e: &Entry<Event>) -> HistoryRow {
                 (Some(*saga), vec![service.name().to_string()], "service")
             }
             Event::Relayed { service, .. } => (None, vec![service.name().to_string()], "service"),
-            Event::Timeout { saga, .. } | Event::GaveUp { saga, .. } => {
+            Event::Timeout { saga, .. }
+            | Event::GaveUp { saga, .. }
+            | Event::CrashBeforeSend { saga, .. } => {
                 (Some(*saga), vec!["orchestrator".into()], "fault")
             }
+            Event::Waiting { saga, .. } => (Some(*saga), vec!["orchestrator".into()], "saga"),
+            Event::OrchestratorRelayed { .. } => (None, vec!["orchestrator".into()], "service"),
+            Event::Lost { saga, .. } => (Some(*saga), vec![], "saga"),
             Event::SagaStarted { saga, .. }
             | Event::Compensating { saga, .. }
             | Event::LateReply { saga, .. }
