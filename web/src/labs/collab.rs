@@ -26,6 +26,8 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::LabUi;
+
+mod live;
 use crate::components::faults::{Fault, Palette};
 
 /// The collab lab's entry in [`super::ui`].
@@ -60,58 +62,6 @@ const DOTS_SHOWN: usize = 240;
 const ITEMS_SHOWN: usize = 400;
 /// Transform steps listed.
 const STEPS_SHOWN: usize = 12;
-
-/// The page's own styles (the shared stylesheet knows nothing of this lab).
-const CSS: &str = r#"
-.collab { display: grid; gap: 12px; }
-.collab-client, .collab-net, .collab-panels > section, .collab-top { contain: content; }
-.collab-top { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; }
-.collab-top > div { flex: 1 1 260px; }
-.collab-metrics { flex: 0 1 340px; width: auto; border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
-.collab-metrics th, .collab-metrics td { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--line, #ddd); }
-.collab-metrics th:first-child, .collab-metrics td:first-child { text-align: left; color: var(--muted, #666); }
-.collab-status { font-weight: 650; }
-.collab-status.ok { color: var(--good, #1a7f37); }
-.collab-status.warn { color: #b35900; }
-.collab-main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 12px; }
-.collab-clients { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 8px; }
-.collab-client { border: 1px solid var(--line, #ddd); border-radius: 6px; padding: 6px 8px; display: grid; gap: 4px; min-width: 0; }
-.collab-client.offline { border-style: dashed; opacity: .85; }
-.collab-client header { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
-.collab-client header b { margin-right: auto; }
-.collab-client button { font-size: 11px; padding: 1px 6px; }
-.collab-client button[aria-pressed="true"] { background: #333; color: #fff; }
-.collab-client textarea { width: 100%; box-sizing: border-box; min-height: 64px; font: 13px/1.35 ui-monospace, monospace; resize: vertical; }
-.collab-line { font: 12px/1.35 ui-monospace, monospace; overflow-wrap: anywhere; }
-.collab-line .tag { font: 10px sans-serif; text-transform: uppercase; color: var(--muted, #666); margin-right: 4px; }
-.collab-line.differs { background: #fff4e0; }
-.collab-state { font-size: 11px; }
-.collab-state .st { padding: 0 5px; border-radius: 3px; background: #e8e8f4; }
-.collab-state .st.awaiting { background: #f8e3c4; }
-.collab-net svg { width: 100%; max-width: 420px; height: auto; display: block; margin: 0 auto; }
-.collab-net .crdt { fill: #0f8b8d; }
-.collab-net .ot { fill: #7b4bb7; }
-.collab-net .copy { fill-opacity: .35; }
-.collab-net .blocked { fill: #999; }
-.collab-net circle.msg { cursor: pointer; }
-.collab-links { display: grid; gap: 3px; font-size: 11px; max-height: 220px; overflow: auto; }
-.collab-links div { display: flex; flex-wrap: wrap; gap: 3px; align-items: center; }
-.collab-links .chip { border: 1px solid #ccc; border-radius: 3px; padding: 0 4px; cursor: pointer; background: #fff; font: 11px ui-monospace, monospace; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.collab-links .chip.crdt { border-color: #0f8b8d; }
-.collab-links .chip.ot { border-color: #7b4bb7; }
-.collab-links .cut { color: #b00; }
-.collab-panels { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
-.collab-steps { font: 11px/1.4 ui-monospace, monospace; margin: 0; max-height: 240px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
-.collab-items { display: flex; flex-wrap: wrap; gap: 2px; font: 12px ui-monospace, monospace; }
-.collab-items span { border: 1px solid #ccd; border-radius: 2px; padding: 0 2px; min-width: 8px; text-align: center; }
-.collab-items span.tomb { text-decoration: line-through; opacity: .45; border-style: dashed; }
-.collab-items span.a0 { background: #e6f4f1; } .collab-items span.a1 { background: #f1e9f8; }
-.collab-items span.a2 { background: #fdf0dc; } .collab-items span.a3 { background: #e6eefa; }
-.collab-items span.a4 { background: #f8e6e6; } .collab-items span.a5 { background: #eef6dd; }
-.collab-items span.a6 { background: #f3f3f3; } .collab-items span.a7 { background: #fbf6d3; }
-.collab h4 { margin: 4px 0; font-size: 13px; }
-@media (max-width: 900px) { .collab-main, .collab-panels { grid-template-columns: minmax(0, 1fr); } }
-"#;
 
 fn collab_run(run: &dyn LabRun) -> Option<&Run<CollabLab>> {
     run.as_any().downcast_ref::<Run<CollabLab>>()
@@ -400,7 +350,6 @@ fn collab_stage(props: &StageProps) -> Html {
     };
     html! {
         <div class="collab">
-            <style>{ CSS }</style>
             <div class="collab-top">
                 <table class="collab-metrics" aria-label="metrics per engine">
                     <tr><th></th><th>{ "CRDT" }</th><th>{ "OT" }</th></tr>
@@ -452,6 +401,7 @@ fn collab_stage(props: &StageProps) -> Html {
                     <Items items={snap.items.get(shown_client).cloned().unwrap_or_default()} />
                 </section>
             </div>
+            <live::LivePanel />
         </div>
     }
 }
