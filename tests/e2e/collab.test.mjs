@@ -314,3 +314,18 @@ test('two tabs edit one text live over BroadcastChannel, and a third tab catches
     await finish(a);
   }
 });
+
+test('trace typists replay a real editing trace as live typing', TEST_OPTS, async () => {
+  const scenario = { clients: 2, typists: 1, typist_kind: 'trace', typing_cps: 50, pause_ms: 0, latency: 'fixed' };
+  const opened = await open(fragment(linkTo(scenario)));
+  const { page } = opened;
+  try {
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await playPast(page, 3_000);
+    // Martin Kleppmann typing the Automerge paper: its LaTeX preamble, in both clients.
+    const shown = await texts(page);
+    assert.match(shown[0].crdt, /^\\documentclass\[a4paper/, JSON.stringify(shown));
+  } finally {
+    await finish(opened);
+  }
+});

@@ -39,6 +39,7 @@ pub const UI: LabUi = LabUi {
         "seed",
         "clients",
         "typists",
+        "typist_kind",
         "typing_cps",
         "pause_ms",
         "latency",
@@ -48,11 +49,13 @@ pub const UI: LabUi = LabUi {
         "duplicate_permille",
         "auto_deliver",
     ],
-    compare: &[("latency", LATENCIES)],
+    compare: &[("latency", LATENCIES), ("typist_kind", TYPIST_KINDS)],
     describe,
 };
 
 const LATENCIES: &[&str] = &["fixed", "uniform", "long_tail"];
+/// Random keystrokes, or the opening of a real editing trace (`TypistKind`).
+const TYPIST_KINDS: &[&str] = &["random", "trace"];
 /// Messages drawn as chips per link under the network; the rest are counted.
 const CHIPS_SHOWN: usize = 8;
 /// Messages drawn as dots on the network; the rest are counted (8 busy typists keep about a
@@ -214,6 +217,7 @@ fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
 fn choices(field: &str) -> Option<&'static [&'static str]> {
     match field {
         "latency" => Some(LATENCIES),
+        "typist_kind" => Some(TYPIST_KINDS),
         _ => None,
     }
 }
