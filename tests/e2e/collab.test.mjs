@@ -93,6 +93,8 @@ test('two clients typing at the same time converge in both engines, and the link
     assert.deepEqual([...after[0].crdt].sort(), [...'abcxyz'].sort());
     assert.equal(await byId(page, 'message').count(), 0, 'nothing left in flight');
     assert.match(await byId(page, 'agreement').textContent(), /engines (agree|differ)/);
+    // The causal graph: each client's run of typing is a node (the shown replica is c0's).
+    assert.ok((await byId(page, 'graph-node').count()) >= 2, 'a node per run of typing');
     assert.equal(await page.locator('.invariant-violation, .violation').count(), 0);
 
     const link = await shareLink(page, 'collab');

@@ -15,8 +15,10 @@
 //! caret, erase, type) at the CRDT caret, and the textarea is redrawn from the run. Nothing
 //! here decides what the engines do.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use orrery_core::collab::crdt::{Node, Replica};
 use orrery_core::collab::lab::{CollabLab, Engine, EngineStats, Link, Payload};
 use orrery_core::collab::ot::ClientState;
 use orrery_core::registry::LabRun;
@@ -63,6 +65,8 @@ const CHIPS_SHOWN: usize = 8;
 const DOTS_SHOWN: usize = 240;
 /// CRDT items drawn; the rest are counted.
 const ITEMS_SHOWN: usize = 400;
+/// Causal graph nodes drawn (the latest).
+const GRAPH_SHOWN: usize = 36;
 /// Transform steps listed.
 const STEPS_SHOWN: usize = 12;
 
@@ -119,6 +123,44 @@ struct Snap {
     partition: Vec<Vec<u32>>,
     /// Per client: `(id, char, deleted)` of its CRDT items, at most [`ITEMS_SHOWN`].
     items: Vec<ItemsSnap>,
+    /// Per client: the latest nodes of its causal graph.
+    graphs: Vec<Rc<GraphSnap>>,
+}
+
+/// The latest [`GRAPH_SHOWN`] nodes of a replica's causal graph, and the index of the first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct GraphSnap {
+    first: usize,
+    nodes: Vec<Node>,
+}
+
+thread_local! {
+    /// Causal graphs already drawn, per client: the replica's log length and agent then, and
+    /// the graph. A replica's graph changes only when its log grows.
+    static GRAPHS: RefCell<Vec<(usize, u32, Rc<GraphSnap>)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The latest nodes of a replica's causal graph, recomputed only when its log grew.
+fn graph_of(client: usize, replica: &Replica) -> Rc<GraphSnap> {
+    GRAPHS.with(|g| {
+        let mut g = g.borrow_mut();
+        if let Some((len, agent, graph)) = g.get(client) {
+            if *len == replica.log().len() && *agent == replica.agent() {
+                return Rc::clone(graph);
+            }
+        }
+        let nodes = replica.causal_graph();
+        let first = nodes.len().saturating_sub(GRAPH_SHOWN);
+        let graph = Rc::new(GraphSnap {
+            first,
+            nodes: nodes[first..].to_vec(),
+        });
+        if g.len() <= client {
+            g.resize(client + 1, (usize::MAX, 0, Rc::default()));
+        }
+        g[client] = (replica.log().len(), replica.agent(), Rc::clone(&graph));
+        graph
+    })
 }
 
 fn progress(sent: Time, due: Time, now: Time) -> f64 {
@@ -175,6 +217,13 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
     let steps: Vec<String> = lab.recent_steps().map(|s| s.to_string()).collect();
     let steps = steps[steps.len().saturating_sub(STEPS_SHOWN)..].to_vec();
     let metrics = run.metrics();
+    let graphs = (0..lab.clients())
+        .map(|c| {
+            lab.replica(c)
+                .map(|r| graph_of(c as usize, r))
+                .unwrap_or_default()
+        })
+        .collect();
     let items = (0..lab.clients())
         .map(|c| {
             let all = lab.replica(c).map(|r| r.items()).unwrap_or_default();
@@ -202,6 +251,7 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
         auto: lab.auto_deliver(),
         partition: lab.partition().to_vec(),
         items,
+        graphs,
     })
 }
 
@@ -403,6 +453,7 @@ fn collab_stage(props: &StageProps) -> Html {
                         }) }
                     </h4>
                     <Items items={snap.items.get(shown_client).cloned().unwrap_or_default()} />
+                    <CausalGraph graph={snap.graphs.get(shown_client).cloned().unwrap_or_default()} />
                 </section>
             </div>
             <live::LivePanel />
@@ -444,6 +495,71 @@ fn items(props: &ItemsProps) -> Html {
                 }
             </div>
         </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct GraphProps {
+    graph: Rc<GraphSnap>,
+}
+
+/// The causal graph as a DAG: a lane per agent, nodes left to right in the order the replica
+/// applied them, an arrow from each node to the nodes it depends on.
+#[function_component(CausalGraph)]
+fn causal_graph(props: &GraphProps) -> Html {
+    let g = &props.graph;
+    if g.nodes.is_empty() {
+        return html! { <div class="muted">{ "Causal graph: no edits yet." }</div> };
+    }
+    let mut agents: Vec<u32> = g.nodes.iter().map(|n| n.agent).collect();
+    agents.sort_unstable();
+    agents.dedup();
+    let (dx, dy, left, top) = (26.0, 26.0, 30.0, 14.0);
+    let width = left + dx * g.nodes.len() as f64 + 10.0;
+    let height = top + dy * agents.len() as f64;
+    let at = |i: usize| -> (f64, f64) {
+        let n = &g.nodes[i];
+        let lane = agents.iter().position(|&a| a == n.agent).unwrap_or(0);
+        (left + dx * i as f64 + dx / 2.0, top + dy * lane as f64)
+    };
+    let mut edges = Vec::new();
+    for (i, n) in g.nodes.iter().enumerate() {
+        let (x2, y2) = at(i);
+        for &p in &n.parents {
+            let (x1, y1) = match p.checked_sub(g.first) {
+                Some(j) => at(j),
+                // A parent older than the nodes drawn: a stub from the left edge.
+                None => (left - 6.0, y2),
+            };
+            let mid = (x1 + x2) / 2.0;
+            edges.push(html! {
+                <path class="collab-graph-edge" d={format!("M{x1:.1},{y1:.1} C{mid:.1},{y1:.1} {mid:.1},{y2:.1} {x2:.1},{y2:.1}")} />
+            });
+        }
+    }
+    html! {
+        <div class="collab-graph">
+            <div class="muted">{ format!("Causal graph: {} runs of edits{}; each depends on the runs holding its neighbours or the characters it deletes", g.first + g.nodes.len(), if g.first > 0 { format!(", the latest {}", g.nodes.len()) } else { String::new() }) }</div>
+            <svg viewBox={format!("0 0 {width:.0} {height:.0}")} width={format!("{width:.0}")} height={format!("{height:.0}")} role="img" aria-label="causal graph of the CRDT's edits" data-testid="causal-graph">
+                { for agents.iter().enumerate().map(|(lane, a)| html! {
+                    <text x="2" y={format!("{:.1}", top + dy * lane as f64 + 4.0)} font-size="10">{ format!("c{a}") }</text>
+                }) }
+                { for edges }
+                { for g.nodes.iter().enumerate().map(|(i, n)| {
+                    let (x, y) = at(i);
+                    let what = match &n.text {
+                        Some(t) => format!("inserts {t:?}"),
+                        None => format!("deletes {}", n.end - n.start),
+                    };
+                    let class = classes!("collab-graph-node", format!("a{}", n.agent % 8), n.text.is_none().then_some("del"));
+                    html! {
+                        <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="7" data-testid="graph-node">
+                            <title>{ format!("#{} c{}@{}..{} {what}", g.first + i, n.agent, n.start, n.end) }</title>
+                        </circle>
+                    }
+                }) }
+            </svg>
+        </div>
     }
 }
 
