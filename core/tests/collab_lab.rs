@@ -1094,3 +1094,18 @@ fn links_without_a_typist_kind_keep_random_typists() {
     );
     assert_eq!(a.digest(), b.digest());
 }
+
+#[test]
+fn the_converge_summary_is_the_metrics_histogram() {
+    let (run, _) = run_of(Scenario::default(), &[], 60_000);
+    let lab = run.sim();
+    let metrics = run.metrics();
+    for engine in [Engine::Crdt, Engine::Ot] {
+        let summary = lab.converge_summary(engine);
+        assert_eq!(summary, metrics.summary(&format!("{engine}_converge_ms")));
+        assert!(
+            summary.count > 0,
+            "{engine} converged at least once in a minute"
+        );
+    }
+}

@@ -68,7 +68,7 @@ use super::ot::{
     self, ClientState, Component, Down, Op, OtError, Selection, Session, TransformStep,
     UndoSettings, Up,
 };
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Summary};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
 
@@ -1019,6 +1019,13 @@ impl CollabLab {
                     .all(|c| c.state() == &ClientState::Synchronized && c.revision() == revision)
             }
         }
+    }
+
+    /// How long an engine took to converge after the last edit, over every convergence so far
+    /// (the `<engine>_converge_ms` histogram of [`Simulation::metrics`], without copying the
+    /// rest of the metrics, for drawing every frame).
+    pub fn converge_summary(&self, engine: Engine) -> Summary {
+        self.metrics.summary(&format!("{engine}_converge_ms"))
     }
 
     /// Edits so far, and how many of them were concurrent with another.

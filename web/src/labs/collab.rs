@@ -18,7 +18,9 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use orrery_core::collab::crdt::{Node, Replica};
+use std::collections::BTreeMap;
+
+use orrery_core::collab::crdt::{Node, Op as CrdtOp, Replica};
 use orrery_core::collab::lab::{CollabLab, Engine, EngineStats, Link, Payload};
 use orrery_core::collab::ot::ClientState;
 use orrery_core::registry::LabRun;
@@ -101,6 +103,8 @@ struct MsgSnap {
     progress: f64,
     blocked: bool,
     copy: bool,
+    /// Drawn as a dot on the network.
+    dot: bool,
 }
 
 /// One CRDT item as drawn: its id, character, whether it is a tombstone, and its agent.
@@ -114,7 +118,12 @@ struct Snap {
     clients: Vec<ClientSnap>,
     server_rev: u64,
     steps: Vec<String>,
+    /// The messages drawn: the first [`DOTS_SHOWN`] in flight as dots, and the first
+    /// [`CHIPS_SHOWN`] of each link as chips.
     messages: Vec<MsgSnap>,
+    in_flight: usize,
+    /// Messages in flight per link.
+    links: Vec<(Link, usize)>,
     stats: [EngineStats; 2],
     converge_p50: [u64; 2],
     complete: [bool; 2],
@@ -122,7 +131,7 @@ struct Snap {
     auto: bool,
     partition: Vec<Vec<u32>>,
     /// Per client: `(id, char, deleted)` of its CRDT items, at most [`ITEMS_SHOWN`].
-    items: Vec<ItemsSnap>,
+    items: Vec<Rc<ItemsSnap>>,
     /// Per client: the latest nodes of its causal graph.
     graphs: Vec<Rc<GraphSnap>>,
 }
@@ -134,32 +143,79 @@ struct GraphSnap {
     nodes: Vec<Node>,
 }
 
-thread_local! {
-    /// Causal graphs already drawn, per client: the replica's log length and agent then, and
-    /// the graph. A replica's graph changes only when its log grows.
-    static GRAPHS: RefCell<Vec<(usize, u32, Rc<GraphSnap>)>> = const { RefCell::new(Vec::new()) };
+/// What a replica's drawings are computed from: the run (its address), the client, and the
+/// replica's log (its length and last operation). A replica changes only when its log grows,
+/// so a drawing computed for a key is still right while the key is the same.
+type ReplicaKey = (usize, usize, usize, Option<CrdtOp>);
+
+fn replica_key(run: usize, client: usize, replica: &Replica) -> ReplicaKey {
+    (
+        run,
+        client,
+        replica.log().len(),
+        replica.log().last().cloned(),
+    )
 }
 
-/// The latest nodes of a replica's causal graph, recomputed only when its log grew.
-fn graph_of(client: usize, replica: &Replica) -> Rc<GraphSnap> {
-    GRAPHS.with(|g| {
-        let mut g = g.borrow_mut();
-        if let Some((len, agent, graph)) = g.get(client) {
-            if *len == replica.log().len() && *agent == replica.agent() {
-                return Rc::clone(graph);
+/// Drawings by `(run, client)`, with the key they were computed for.
+type Cache<T> = RefCell<BTreeMap<(usize, usize), (ReplicaKey, Rc<T>)>>;
+
+thread_local! {
+    /// Causal graphs and item lists already computed, by replica.
+    static GRAPHS: Cache<GraphSnap> = const { RefCell::new(BTreeMap::new()) };
+    static ITEMS: Cache<ItemsSnap> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Looks a replica's drawing up in `cache`, computing it when the replica changed.
+fn cached<T>(
+    cache: &'static std::thread::LocalKey<Cache<T>>,
+    run: usize,
+    client: usize,
+    replica: &Replica,
+    compute: impl FnOnce(&Replica) -> T,
+) -> Rc<T> {
+    let key = replica_key(run, client, replica);
+    cache.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((k, v)) = c.get(&(run, client)) {
+            if *k == key {
+                return Rc::clone(v);
             }
         }
-        let nodes = replica.causal_graph();
+        let v = Rc::new(compute(replica));
+        // Forget the drawings of runs that are gone (a reset, a new seed): compare mode draws
+        // two runs of at most 8 clients.
+        if c.len() >= 2 * 8 {
+            c.retain(|&(r, _), _| r == run);
+        }
+        c.insert((run, client), (key, Rc::clone(&v)));
+        v
+    })
+}
+
+/// The latest nodes of a replica's causal graph.
+fn graph_of(run: usize, client: usize, replica: &Replica) -> Rc<GraphSnap> {
+    cached(&GRAPHS, run, client, replica, |r| {
+        let nodes = r.causal_graph();
         let first = nodes.len().saturating_sub(GRAPH_SHOWN);
-        let graph = Rc::new(GraphSnap {
+        GraphSnap {
             first,
             nodes: nodes[first..].to_vec(),
-        });
-        if g.len() <= client {
-            g.resize(client + 1, (usize::MAX, 0, Rc::default()));
         }
-        g[client] = (replica.log().len(), replica.agent(), Rc::clone(&graph));
-        graph
+    })
+}
+
+/// A replica's first [`ITEMS_SHOWN`] items and how many there are.
+fn items_of(run: usize, client: usize, replica: &Replica) -> Rc<ItemsSnap> {
+    cached(&ITEMS, run, client, replica, |r| {
+        let all = r.items();
+        let n = all.len();
+        let shown = all
+            .into_iter()
+            .take(ITEMS_SHOWN)
+            .map(|i| (i.id.to_string(), i.ch, i.deleted, i.id.agent))
+            .collect();
+        (shown, n)
     })
 }
 
@@ -200,40 +256,50 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
             }
         })
         .collect();
-    let messages = lab
-        .messages()
-        .map(|m| MsgSnap {
-            id: m.id,
-            link: m.link,
-            label: match &m.payload {
-                Payload::Crdt(op) => op.to_string(),
-                p => p.to_string(),
-            },
-            progress: progress(m.sent, m.due, now),
-            blocked: lab.blocked(m.link),
-            copy: m.copy,
-        })
+    // Only the messages drawn (as dots, or as chips under their link) are copied and labelled;
+    // 8 busy typists keep about a thousand in flight.
+    let mut links: BTreeMap<Link, usize> = BTreeMap::new();
+    let mut messages = Vec::new();
+    let mut in_flight = 0;
+    for m in lab.messages() {
+        let on_link = links.entry(m.link).or_default();
+        *on_link += 1;
+        let dot = in_flight < DOTS_SHOWN;
+        in_flight += 1;
+        if dot || *on_link <= CHIPS_SHOWN {
+            messages.push(MsgSnap {
+                id: m.id,
+                link: m.link,
+                label: match &m.payload {
+                    Payload::Crdt(op) => op.to_string(),
+                    p => p.to_string(),
+                },
+                progress: progress(m.sent, m.due, now),
+                blocked: lab.blocked(m.link),
+                copy: m.copy,
+                dot,
+            });
+        }
+    }
+    let recent = lab.recent_steps().count();
+    let steps: Vec<String> = lab
+        .recent_steps()
+        .skip(recent.saturating_sub(STEPS_SHOWN))
+        .map(|s| s.to_string())
         .collect();
-    let steps: Vec<String> = lab.recent_steps().map(|s| s.to_string()).collect();
-    let steps = steps[steps.len().saturating_sub(STEPS_SHOWN)..].to_vec();
-    let metrics = run.metrics();
+    let key = run as *const dyn LabRun as *const () as usize;
     let graphs = (0..lab.clients())
         .map(|c| {
             lab.replica(c)
-                .map(|r| graph_of(c as usize, r))
+                .map(|r| graph_of(key, c as usize, r))
                 .unwrap_or_default()
         })
         .collect();
     let items = (0..lab.clients())
         .map(|c| {
-            let all = lab.replica(c).map(|r| r.items()).unwrap_or_default();
-            let n = all.len();
-            let shown = all
-                .into_iter()
-                .take(ITEMS_SHOWN)
-                .map(|i| (i.id.to_string(), i.ch, i.deleted, i.id.agent))
-                .collect();
-            (shown, n)
+            lab.replica(c)
+                .map(|r| items_of(key, c as usize, r))
+                .unwrap_or_default()
         })
         .collect();
     Some(Snap {
@@ -241,10 +307,12 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
         server_rev: session.server().revision(),
         steps,
         messages,
+        in_flight,
+        links: links.into_iter().collect(),
         stats: [lab.stats(Engine::Crdt), lab.stats(Engine::Ot)],
         converge_p50: [
-            metrics.summary("crdt_converge_ms").p50,
-            metrics.summary("ot_converge_ms").p50,
+            lab.converge_summary(Engine::Crdt).p50,
+            lab.converge_summary(Engine::Ot).p50,
         ],
         complete: [lab.complete(Engine::Crdt), lab.complete(Engine::Ot)],
         edits: lab.edits(),
@@ -473,12 +541,12 @@ fn groups(g: &[Vec<u32>]) -> String {
 
 #[derive(Properties, PartialEq)]
 struct ItemsProps {
-    items: ItemsSnap,
+    items: Rc<ItemsSnap>,
 }
 
 #[function_component(Items)]
 fn items(props: &ItemsProps) -> Html {
-    let (items, total) = &props.items;
+    let (items, total) = &*props.items;
     let tombs = items.iter().filter(|i| i.2).count();
     html! {
         <>
@@ -759,49 +827,25 @@ struct NetProps {
 fn network(props: &NetProps) -> Html {
     let snap = &props.snap;
     let n = snap.clients.len();
-    let (cx, cy, r) = (200.0, 150.0, 118.0);
-    let pos = |c: u32| {
-        let a = -std::f64::consts::FRAC_PI_2 + c as f64 * std::f64::consts::TAU / n as f64;
-        (cx + r * a.cos(), cy + r * a.sin())
-    };
+    let (cx, cy) = NET_CENTRE;
+    let pos = |c: u32| net_pos(n, c);
     let ends = |l: Link| match l {
         Link::Peer { from, to } => (pos(from), pos(to)),
         Link::Up { client } => (pos(client), (cx, cy)),
         Link::Down { client } => ((cx, cy), pos(client)),
     };
-    let mut links: Vec<Link> = snap.messages.iter().map(|m| m.link).collect();
-    links.sort();
-    links.dedup();
     let deliver = |id: u64| {
         let cmd = props.on_command.clone();
         Callback::from(move |_| cmd.emit(json!({"deliver": {"id": id}})))
     };
     html! {
         <section class="collab-net">
-            <h4>{ format!("Network: {} messages in flight (click one to deliver it)", snap.messages.len()) }</h4>
+            <h4>{ format!("Network: {} messages in flight (click one to deliver it)", snap.in_flight) }</h4>
             <svg viewBox="0 0 400 300" role="img" aria-label="clients, server and messages in flight">
-                { for (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b))).map(|(a, b)| {
-                    let ((x1, y1), (x2, y2)) = (pos(a), pos(b));
-                    html! { <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} stroke="#0f8b8d" stroke-opacity="0.25" /> }
-                }) }
-                { for (0..n as u32).map(|c| {
-                    let (x, y) = pos(c);
-                    html! { <line x1={x.to_string()} y1={y.to_string()} x2={cx.to_string()} y2={cy.to_string()} stroke="#7b4bb7" stroke-opacity="0.3" stroke-dasharray="4 3" /> }
-                }) }
-                <rect x={(cx - 28.0).to_string()} y={(cy - 13.0).to_string()} width="56" height="26" rx="5" fill="#f1eafa" stroke="#7b4bb7" />
-                <text x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle" font-size="11">{ format!("server r{}", snap.server_rev) }</text>
-                { for snap.clients.iter().enumerate().map(|(c, s)| {
-                    let (x, y) = pos(c as u32);
-                    let cut = snap.partition.iter().any(|g| g.contains(&(c as u32)));
-                    html! {
-                        <g>
-                            <circle cx={x.to_string()} cy={y.to_string()} r="16" fill={if cut { "#fde2e2" } else { "#fff" }}
-                                stroke={if s.offline { "#c00" } else { "#444" }} stroke-dasharray={if s.offline { "3 2" } else { "" }} />
-                            <text x={x.to_string()} y={(y + 4.0).to_string()} text-anchor="middle" font-size="12">{ format!("c{c}") }</text>
-                        </g>
-                    }
-                }) }
-                { for snap.messages.iter().take(DOTS_SHOWN).map(|m| {
+                <NetBackdrop n={n} server_rev={snap.server_rev}
+                    offline={snap.clients.iter().map(|c| c.offline).collect::<Vec<_>>()}
+                    cut={(0..n as u32).map(|c| snap.partition.iter().any(|g| g.contains(&c))).collect::<Vec<_>>()} />
+                { for snap.messages.iter().filter(|m| m.dot).map(|m| {
                     let ((x1, y1), (x2, y2)) = ends(m.link);
                     let (dx, dy) = (x2 - x1, y2 - y1);
                     let len = (dx * dx + dy * dy).sqrt().max(1.0);
@@ -819,8 +863,8 @@ fn network(props: &NetProps) -> Html {
                 }) }
             </svg>
             <div class="collab-links">
-                { for links.iter().map(|&l| {
-                    let msgs: Vec<&MsgSnap> = snap.messages.iter().filter(|m| m.link == l).collect();
+                { for snap.links.iter().map(|&(l, count)| {
+                    let msgs: Vec<&MsgSnap> = snap.messages.iter().filter(|m| m.link == l).take(CHIPS_SHOWN).collect();
                     let blocked = msgs.first().is_some_and(|m| m.blocked);
                     let next = {
                         let cmd = props.on_command.clone();
@@ -837,12 +881,63 @@ fn network(props: &NetProps) -> Html {
                                     { format!("#{} {}", m.id, short(&m.label)) }
                                 </span>
                             }) }
-                            if msgs.len() > CHIPS_SHOWN { { format!("+{}", msgs.len() - CHIPS_SHOWN) } }
+                            if count > CHIPS_SHOWN { { format!("+{}", count - CHIPS_SHOWN) } }
                         </div>
                     }
                 }) }
             </div>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct BackdropProps {
+    n: usize,
+    server_rev: u64,
+    offline: Vec<bool>,
+    cut: Vec<bool>,
+}
+
+/// Where client `c` of `n` sits on the network drawing, and the server's place.
+fn net_pos(n: usize, c: u32) -> (f64, f64) {
+    let (cx, cy, r) = (NET_CENTRE.0, NET_CENTRE.1, 118.0);
+    let a = -std::f64::consts::FRAC_PI_2 + c as f64 * std::f64::consts::TAU / n as f64;
+    (cx + r * a.cos(), cy + r * a.sin())
+}
+
+const NET_CENTRE: (f64, f64) = (200.0, 150.0);
+
+/// The network's links, server and clients: redrawn only when they change, not when
+/// messages move.
+#[function_component(NetBackdrop)]
+fn net_backdrop(props: &BackdropProps) -> Html {
+    let n = props.n;
+    let (cx, cy) = NET_CENTRE;
+    let pos = |c: u32| net_pos(n, c);
+    html! {
+        <g>
+                { for (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b))).map(|(a, b)| {
+                    let ((x1, y1), (x2, y2)) = (pos(a), pos(b));
+                    html! { <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} stroke="#0f8b8d" stroke-opacity="0.25" /> }
+                }) }
+                { for (0..n as u32).map(|c| {
+                    let (x, y) = pos(c);
+                    html! { <line x1={x.to_string()} y1={y.to_string()} x2={cx.to_string()} y2={cy.to_string()} stroke="#7b4bb7" stroke-opacity="0.3" stroke-dasharray="4 3" /> }
+                }) }
+                <rect x={(cx - 28.0).to_string()} y={(cy - 13.0).to_string()} width="56" height="26" rx="5" fill="#f1eafa" stroke="#7b4bb7" />
+                <text x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle" font-size="11">{ format!("server r{}", props.server_rev) }</text>
+                { for props.offline.iter().enumerate().map(|(c, &offline)| {
+                    let (x, y) = pos(c as u32);
+                    let cut = props.cut.get(c).copied().unwrap_or(false);
+                    html! {
+                        <g>
+                            <circle cx={x.to_string()} cy={y.to_string()} r="16" fill={if cut { "#fde2e2" } else { "#fff" }}
+                                stroke={if offline { "#c00" } else { "#444" }} stroke-dasharray={if offline { "3 2" } else { "" }} />
+                            <text x={x.to_string()} y={(y + 4.0).to_string()} text-anchor="middle" font-size="12">{ format!("c{c}") }</text>
+                        </g>
+                    }
+                }) }
+        </g>
     }
 }
 
