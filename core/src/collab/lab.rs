@@ -11,8 +11,10 @@
 //!                 OT: client ↔ server links, in order (TCP-like)
 //! ```
 //!
-//! **Edits.** A person (a command) or a seeded scripted typist edits at the client's caret:
-//! type text, backspace, move the caret, undo, redo. The same edit goes to the client's
+//! **Edits.** A person (a command) or a scripted typist edits at the client's caret:
+//! type text, backspace, move the caret, undo, redo. Typists either press seeded random keys
+//! or replay a real person's typing (the opening of the automerge-paper trace, embedded as
+//! [`TRACE_EXCERPT`]), patch by patch, relative to their own caret ([`TypistKind`]). The same edit goes to the client's
 //! [`Replica`] (the sequence CRDT, which broadcasts an operation to every peer) and to the
 //! client's OT [`Client`](crate::collab::ot::Client) inside a [`Session`] (which sends its
 //! operation to the server when nothing of its own is in flight, and buffers it otherwise).
