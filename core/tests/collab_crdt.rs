@@ -103,6 +103,11 @@ fn run(script: &str) -> String {
                 }
             }
             "anchor" => anchors[r] = replicas[r].anchor(num(2)),
+            "graph" => {
+                for (i, node) in replicas[r].causal_graph().iter().enumerate() {
+                    log += &format!("{} graph {}\n", name(r as u32), node.line(i));
+                }
+            }
             "where" => {
                 log += &format!(
                     "{} anchor {:?} is at {}\n",
@@ -414,6 +419,64 @@ fn a_reconnecting_replica_catches_up_from_one_peer() {
             A "base>_a" items base>_a version {0:0..6, 1:0..1}
             B ">b" items >b version {1:0..2}
             C "base>_ab" items base>_ab version {0:0..6, 1:0..2}
+        "#]],
+    );
+}
+
+#[test]
+fn the_causal_graph_has_a_node_per_run_of_typing_and_edges_to_what_it_needs() {
+    // A types "hello"; B, having it, types " world" at the end and A meanwhile fixes the
+    // start; B backspaces twice; C merges everything.
+    check(
+        "
+        A ins 0 h
+        A ins 1 e
+        A ins 2 l
+        A ins 3 l
+        A ins 4 o
+        B sync
+        B ins 5 _wo
+        B ins 8 rld
+        A ins 0 H
+        A del 1 1
+        B del 9 2
+        C sync
+        C graph
+        ",
+        expect![[r#"
+            A m1: ins 0@0 "h" after - before - (needs -)
+            A m2: ins 0@1 "e" after 0@0 before - (needs 0@0)
+            A m3: ins 0@2 "l" after 0@1 before - (needs 0@1)
+            A m4: ins 0@3 "l" after 0@2 before - (needs 0@2)
+            A m5: ins 0@4 "o" after 0@3 before - (needs 0@3)
+            B recv m1: Ok(Applied { unblocked: 0 })
+            B recv m2: Ok(Applied { unblocked: 0 })
+            B recv m3: Ok(Applied { unblocked: 0 })
+            B recv m4: Ok(Applied { unblocked: 0 })
+            B recv m5: Ok(Applied { unblocked: 0 })
+            B m6: ins 1@0 "_wo" after 0@4 before - (needs 0@4)
+            B m7: ins 1@3 "rld" after 1@2 before - (needs 1@2)
+            A m8: ins 0@5 "H" after - before 0@0 (needs 0@0)
+            A m9: del 0@6 of 0@0 (needs 0@0)
+            B m10: del 1@6 of 1@4+2 (needs 1@4 1@5)
+            C recv m1: Ok(Applied { unblocked: 0 })
+            C recv m2: Ok(Applied { unblocked: 0 })
+            C recv m3: Ok(Applied { unblocked: 0 })
+            C recv m4: Ok(Applied { unblocked: 0 })
+            C recv m5: Ok(Applied { unblocked: 0 })
+            C recv m6: Ok(Applied { unblocked: 0 })
+            C recv m7: Ok(Applied { unblocked: 0 })
+            C recv m8: Ok(Applied { unblocked: 0 })
+            C recv m9: Ok(Applied { unblocked: 0 })
+            C recv m10: Ok(Applied { unblocked: 0 })
+            C graph 0: 0@0..5 ins "hello"
+            C graph 1: 1@0..6 ins "_world" <- 0
+            C graph 2: 0@5..6 ins "H" <- 0
+            C graph 3: 0@6..7 del 1 <- 0
+            C graph 4: 1@6..8 del 2 <- 1
+            A "Hello" items H[h]ello version {0:0..7}
+            B "hello_wor" items hello_wor[l][d] version {0:0..5, 1:0..8}
+            C "Hello_wor" items H[h]ello_wor[l][d] version {0:0..7, 1:0..8}
         "#]],
     );
 }

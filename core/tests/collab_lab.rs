@@ -3,7 +3,7 @@
 //! steps, undo after others edited, refusals), and seeded fuzzers over whole lab runs.
 
 use expect_test::{expect, Expect};
-use orrery_core::collab::lab::{CollabLab, Command, Engine, Latency, Scenario};
+use orrery_core::collab::lab::{CollabLab, Command, Engine, Latency, Scenario, TypistKind};
 use orrery_core::rng::Rng;
 use orrery_core::run::Run;
 use orrery_core::sim::{Simulation, Time};
@@ -931,4 +931,181 @@ fn a_caret_placed_while_behind_makes_the_next_edit_concurrent() {
     assert_eq!(lab.edits(), (2, 1));
     assert_eq!(lab.text(Engine::Crdt, 1), lab.text(Engine::Crdt, 0));
     assert_eq!(lab.text(Engine::Ot, 2), lab.text(Engine::Ot, 0));
+}
+
+/// A trace typist alone replays the embedded excerpt of a real editing trace keystroke by
+/// keystroke at its caret, and every replica of both engines ends with the trace's text.
+#[test]
+fn a_trace_typist_alone_types_exactly_the_trace() {
+    #[derive(serde::Deserialize)]
+    struct Excerpt {
+        end: String,
+    }
+    let excerpt: Excerpt =
+        serde_json::from_str(orrery_core::collab::lab::TRACE_EXCERPT).expect("the excerpt");
+    let scenario = Scenario {
+        typists: 1,
+        typist_kind: TypistKind::Trace,
+        typing_cps: 50,
+        pause_ms: 0,
+        ..quiet(3)
+    };
+    let (run, refusals) = run_of(scenario, &[], 60_000);
+    assert_eq!(refusals, "");
+    let lab = run.sim();
+    assert!(
+        !lab.typist_on(0),
+        "the typist stops at the end of the excerpt"
+    );
+    assert!(lab.complete(Engine::Crdt) && lab.complete(Engine::Ot));
+    for c in 0..3 {
+        assert_eq!(lab.text(Engine::Crdt, c), excerpt.end, "crdt c{c}");
+        assert_eq!(lab.text(Engine::Ot, c), excerpt.end, "ot c{c}");
+    }
+    assert_eq!(run.violation().map(|v| v.2.to_string()), None);
+    let edits = lab.edits().0;
+    assert!(edits >= 400, "one edit per patch at least, not {edits}");
+}
+
+#[test]
+fn two_trace_typists_type_their_parts_of_the_trace_at_their_carets() {
+    let scenario = Scenario {
+        clients: 2,
+        typists: 2,
+        typist_kind: TypistKind::Trace,
+        typing_cps: 10,
+        ..quiet(2)
+    };
+    check(
+        scenario,
+        &[],
+        1_400,
+        expect![[r#"
+            0.244s c1 types "a" at crdt 0, ot 0
+            0.244s #1 c1->c0 sent: ins 1@0 "a" after - before -
+            0.244s ot c1 edit ["a"], sent
+            0.244s #2 c1->server sent: op on r0: ["a"]
+            0.344s #1 c1->c0 delivered: applied
+            0.344s crdt converged 100 ms after the last edit: 1 chars everywhere
+            0.344s #2 c1->server delivered: in order
+            0.344s ot server r1 from c1: ["a"]
+            0.344s #3 server->c0 sent: r1 by c1: ["a"]
+            0.344s #4 server->c1 sent: ack r1
+            0.344s c1 types "c" at crdt 1, ot 1 (concurrent)
+            0.344s #5 c1->c0 sent: ins 1@1 "c" after 1@0 before -
+            0.344s ot c1 edit [1,"c"], held
+            0.444s #3 server->c0 delivered: in order
+            0.444s ot c0 applies r1 as ["a"]
+            0.444s #4 server->c1 delivered: in order
+            0.444s ot c1 ack r1, sends its buffer [1,"c"]
+            0.444s #6 c1->server sent: op on r1: [1,"c"]
+            0.444s #5 c1->c0 delivered: applied
+            0.444s crdt converged 100 ms after the last edit: 2 chars everywhere
+            0.444s c1 types "k" at crdt 2, ot 2
+            0.444s #7 c1->c0 sent: ins 1@2 "k" after 1@1 before -
+            0.444s ot c1 edit [2,"k"], held
+            0.544s #6 c1->server delivered: in order
+            0.544s ot server r2 from c1: [1,"c"]
+            0.544s #8 server->c0 sent: r2 by c1: [1,"c"]
+            0.544s #9 server->c1 sent: ack r2
+            0.544s #7 c1->c0 delivered: applied
+            0.544s crdt converged 100 ms after the last edit: 3 chars everywhere
+            0.544s c1 types "a" at crdt 3, ot 3 (concurrent)
+            0.544s #10 c1->c0 sent: ins 1@3 "a" after 1@2 before -
+            0.544s ot c1 edit [3,"a"], held
+            0.644s #8 server->c0 delivered: in order
+            0.644s ot c0 applies r2 as [1,"c"]
+            0.644s #9 server->c1 delivered: in order
+            0.644s ot c1 ack r2, sends its buffer [2,"ka"]
+            0.644s #11 c1->server sent: op on r2: [2,"ka"]
+            0.644s #10 c1->c0 delivered: applied
+            0.644s crdt converged 100 ms after the last edit: 4 chars everywhere
+            0.644s c1 types "g" at crdt 4, ot 4
+            0.644s #12 c1->c0 sent: ins 1@4 "g" after 1@3 before -
+            0.644s ot c1 edit [4,"g"], held
+            0.744s #11 c1->server delivered: in order
+            0.744s ot server r3 from c1: [2,"ka"]
+            0.744s #13 server->c0 sent: r3 by c1: [2,"ka"]
+            0.744s #14 server->c1 sent: ack r3
+            0.744s #12 c1->c0 delivered: applied
+            0.744s crdt converged 100 ms after the last edit: 5 chars everywhere
+            0.844s #13 server->c0 delivered: in order
+            0.844s ot c0 applies r3 as [2,"ka"]
+            0.844s #14 server->c1 delivered: in order
+            0.844s ot c1 ack r3, sends its buffer [4,"g"]
+            0.844s #15 c1->server sent: op on r3: [4,"g"]
+            0.944s #15 c1->server delivered: in order
+            0.944s ot server r4 from c1: [4,"g"]
+            0.944s #16 server->c0 sent: r4 by c1: [4,"g"]
+            0.944s #17 server->c1 sent: ack r4
+            1.044s #16 server->c0 delivered: in order
+            1.044s ot c0 applies r4 as [4,"g"]
+            1.044s #17 server->c1 delivered: in order
+            1.044s ot c1 ack r4, synchronized
+            1.044s #18 c1->server sent: caret on r4: 5..5
+            1.044s ot converged 400 ms after the last edit: 5 chars everywhere
+            1.044s crdt and ot agree: the same 5 chars
+            1.144s #18 c1->server delivered: in order
+            1.144s ot server forwards c1's caret at r4: 5..5
+            1.144s #19 server->c0 sent: c1's caret on r4: 5..5
+            1.178s c0 types "\\" at crdt 0, ot 0
+            1.178s #20 c0->c1 sent: ins 0@0 "\\" after - before 1@0
+            1.178s ot c0 edit ["\\"], sent
+            1.178s #21 c0->server sent: op on r4: ["\\"]
+            1.244s #19 server->c0 delivered: in order
+            1.244s ot c0 shows c1's caret at 6..6
+            1.278s #20 c0->c1 delivered: applied
+            1.278s crdt converged 100 ms after the last edit: 6 chars everywhere
+            1.278s #21 c0->server delivered: in order
+            1.278s ot server r5 from c0: ["\\"]
+            1.278s #22 server->c0 sent: ack r5
+            1.278s #23 server->c1 sent: r5 by c0: ["\\"]
+            1.278s c0 types "d" at crdt 1, ot 1 (concurrent)
+            1.278s #24 c0->c1 sent: ins 0@1 "d" after 0@0 before 1@0
+            1.278s ot c0 edit [1,"d"], held
+            1.378s #22 server->c0 delivered: in order
+            1.378s ot c0 ack r5, sends its buffer [1,"d"]
+            1.378s #25 c0->server sent: op on r5: [1,"d"]
+            1.378s #23 server->c1 delivered: in order
+            1.378s ot c1 applies r5 as ["\\"]
+            1.378s #24 c0->c1 delivered: applied
+            1.378s crdt converged 100 ms after the last edit: 7 chars everywhere
+            1.378s c0 types "o" at crdt 2, ot 2
+            1.378s #26 c0->c1 sent: ins 0@2 "o" after 0@1 before 1@0
+            1.378s ot c0 edit [2,"o"], held
+            c0: crdt "\\doackag" caret 3, ot "\\doackag" caret 3
+            c1: crdt "\\dackag" caret 7, ot "\\ackag" caret 6
+        "#]],
+    );
+}
+
+#[test]
+fn links_without_a_typist_kind_keep_random_typists() {
+    let old: Scenario = serde_json::from_str(r#"{"seed": 3, "typists": 1}"#).expect("old scenario");
+    assert_eq!(old.typist_kind, TypistKind::Random);
+    let (a, _) = run_of(old.clone(), &[], 20_000);
+    let (b, _) = run_of(
+        Scenario {
+            typist_kind: TypistKind::Random,
+            ..old
+        },
+        &[],
+        20_000,
+    );
+    assert_eq!(a.digest(), b.digest());
+}
+
+#[test]
+fn the_converge_summary_is_the_metrics_histogram() {
+    let (run, _) = run_of(Scenario::default(), &[], 60_000);
+    let lab = run.sim();
+    let metrics = run.metrics();
+    for engine in [Engine::Crdt, Engine::Ot] {
+        let summary = lab.converge_summary(engine);
+        assert_eq!(summary, metrics.summary(&format!("{engine}_converge_ms")));
+        assert!(
+            summary.count > 0,
+            "{engine} converged at least once in a minute"
+        );
+    }
 }

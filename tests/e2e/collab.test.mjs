@@ -1,13 +1,14 @@
 // The collaborative editing lab end to end in headless Chromium: two people type into two
 // clients' editors at the same time and both engines converge; a share link replays the run;
-// messages are delivered by hand; the phone layout fits; screenshots.
+// messages are delivered by hand; the phone layout fits; screenshots. Live: two tabs of one
+// browser edit one text over BroadcastChannel, and a third tab opened later catches up.
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
 // Page helpers shared with the other lab suites are in lab-page.mjs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot, url, useBrowser } from './helpers.mjs';
+import { assertNoErrors, screenshot, url, useBrowser, waitForAppStart } from './helpers.mjs';
 import {
   DESKTOP,
   PHONE,
@@ -92,6 +93,8 @@ test('two clients typing at the same time converge in both engines, and the link
     assert.deepEqual([...after[0].crdt].sort(), [...'abcxyz'].sort());
     assert.equal(await byId(page, 'message').count(), 0, 'nothing left in flight');
     assert.match(await byId(page, 'agreement').textContent(), /engines (agree|differ)/);
+    // The causal graph: each client's run of typing is a node (the shown replica is c0's).
+    assert.ok((await byId(page, 'graph-node').count()) >= 2, 'a node per run of typing');
     assert.equal(await page.locator('.invariant-violation, .violation').count(), 0);
 
     const link = await shareLink(page, 'collab');
@@ -188,5 +191,143 @@ test('screenshots of the collab lab at 1280×800 and 390×844', TEST_OPTS, async
     } finally {
       await finish(lab);
     }
+  }
+});
+
+/** Opens `path` in another tab of the same browser context as `opened` (so BroadcastChannel joins them). */
+async function openTab(opened, path) {
+  const page = await opened.context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const errors = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()}`);
+  });
+  page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+  await page.addInitScript(() => {
+    window.__orreryStarted = false;
+    window.addEventListener('OrreryStarted', () => {
+      window.__orreryStarted = true;
+    });
+  });
+  await page.goto(url(path), { waitUntil: 'load' });
+  await waitForAppStart(page, errors);
+  await byId(page, 'live-editor').waitFor();
+  return { page, errors };
+}
+
+/** Waits until the live status of `page` matches `re`. */
+async function liveStatus(page, re) {
+  await page.waitForFunction(
+    (src) => new RegExp(src).test(document.querySelector('[data-testid="live-status"]')?.textContent ?? ''),
+    re.source,
+    { timeout: WAIT_MS },
+  );
+}
+
+const liveText = (page) => byId(page, 'live-editor').inputValue();
+
+/** Waits until every page's live text is the same and `ok(text)` holds; returns the text. */
+async function liveConverged(pages, ok) {
+  let texts = [];
+  for (let round = 0; ; round++) {
+    texts = await Promise.all(pages.map(liveText));
+    if (texts.every((t) => t === texts[0]) && ok(texts[0])) return texts[0];
+    // Wait for any page's text to change before looking again.
+    await Promise.race(
+      pages.map((p, i) =>
+        p.waitForFunction(
+          (prev) => document.querySelector('[data-testid="live-editor"]')?.value !== prev,
+          texts[i],
+          { timeout: WAIT_MS },
+        ),
+      ),
+    );
+    assert.ok(round < 1000, `the tabs never converged: ${JSON.stringify(texts)}`);
+  }
+}
+
+test('two tabs edit one text live over BroadcastChannel, and a third tab catches up', TEST_OPTS, async () => {
+  const a = await open('#/collab');
+  const b = await openTab(a, '#/collab');
+  try {
+    await liveStatus(a.page, /in sync with 1 other tab/);
+    await liveStatus(b.page, /in sync with 1 other tab/);
+    // Both type at once, key by key.
+    await byId(a.page, 'live-editor').click();
+    await byId(b.page, 'live-editor').click();
+    await Promise.all([
+      byId(a.page, 'live-editor').pressSequentially('alpha one '),
+      byId(b.page, 'live-editor').pressSequentially('beta two '),
+    ]);
+    const typed = await liveConverged([a.page, b.page], (t) => t.length === 19);
+    assert.deepEqual([...typed].sort(), [...'alpha one beta two '].sort(), typed);
+    // Each tab's run of keystrokes stays whole (FugueMax does not interleave them).
+    assert.ok(typed.includes('alpha one') && typed.includes('beta two'), typed);
+    await liveStatus(a.page, /in sync with 1 other tab ✓/);
+    assert.match(await byId(a.page, 'live-chars').textContent(), /^19 chars$/);
+
+    // a's caret sits after the second character; b types at the start: a's caret moves
+    // with its characters.
+    await byId(a.page, 'live-editor').evaluate((el) => {
+      el.focus();
+      el.setSelectionRange(2, 2);
+      el.dispatchEvent(new Event('select'));
+    });
+    await byId(b.page, 'live-editor').evaluate((el) => el.focus());
+    await b.page.keyboard.press('Control+Home');
+    await b.page.keyboard.type('>> ');
+    await liveConverged([a.page, b.page], (t) => t.startsWith('>> ') && t.length === 22);
+    const caret = await byId(a.page, 'live-editor').evaluate((el) => [el.selectionStart, el.selectionEnd]);
+    assert.deepEqual(caret, [5, 5], 'a\'s caret stays after the same two characters');
+    // b sees a's caret there (an anchor on a character id).
+    await b.page.waitForFunction(
+      () => /caret at 5/.test(document.querySelector('[data-testid="live-peers"]')?.textContent ?? ''),
+      null,
+      { timeout: WAIT_MS },
+    );
+
+    // A third tab, opened later, receives the whole history.
+    const c = await openTab(a, '#/collab');
+    try {
+      const all = await liveConverged([a.page, b.page, c.page], (t) => t.length === 22);
+      assert.equal(all, await liveText(a.page));
+      await liveStatus(c.page, /in sync with 2 other tabs ✓/);
+      await liveStatus(a.page, /in sync with 2 other tabs ✓/);
+      // It edits too.
+      await byId(c.page, 'live-editor').click();
+      await c.page.keyboard.press('Control+End');
+      await c.page.keyboard.type('!');
+      await liveConverged([a.page, b.page, c.page], (t) => t.endsWith('!') && t.length === 23);
+      await screenshot(a.page, 'collab-live-1280');
+      await c.page.setViewportSize(PHONE);
+      await assertNoHorizontalScroll(c.page, PHONE.width, 'collab lab with a live session');
+      await byId(c.page, 'live').scrollIntoViewIfNeeded();
+      await c.page.screenshot({ path: await artifact('collab-live-390-viewport') });
+    } finally {
+      assertNoErrors(c.errors);
+      await c.page.close({ runBeforeUnload: true });
+    }
+    // Tabs that close say goodbye.
+    await liveStatus(a.page, /in sync with 1 other tab ✓/);
+    await b.page.close({ runBeforeUnload: true });
+    assertNoErrors(b.errors);
+    await liveStatus(a.page, /alone/);
+  } finally {
+    await finish(a);
+  }
+});
+
+test('trace typists replay a real editing trace as live typing', TEST_OPTS, async () => {
+  const scenario = { clients: 2, typists: 1, typist_kind: 'trace', typing_cps: 50, pause_ms: 0, latency: 'fixed' };
+  const opened = await open(fragment(linkTo(scenario)));
+  const { page } = opened;
+  try {
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await playPast(page, 3_000);
+    // Martin Kleppmann typing the Automerge paper: its LaTeX preamble, in both clients.
+    const shown = await texts(page);
+    assert.match(shown[0].crdt, /^\\documentclass\[a4paper/, JSON.stringify(shown));
+  } finally {
+    await finish(opened);
   }
 });

@@ -11,8 +11,10 @@
 //!                 OT: client ↔ server links, in order (TCP-like)
 //! ```
 //!
-//! **Edits.** A person (a command) or a seeded scripted typist edits at the client's caret:
-//! type text, backspace, move the caret, undo, redo. The same edit goes to the client's
+//! **Edits.** A person (a command) or a scripted typist edits at the client's caret:
+//! type text, backspace, move the caret, undo, redo. Typists either press seeded random keys
+//! or replay a real person's typing (the opening of the automerge-paper trace, embedded as
+//! [`TRACE_EXCERPT`]), patch by patch, relative to their own caret ([`TypistKind`]). The same edit goes to the client's
 //! [`Replica`] (the sequence CRDT, which broadcasts an operation to every peer) and to the
 //! client's OT [`Client`](crate::collab::ot::Client) inside a [`Session`] (which sends its
 //! operation to the server when nothing of its own is in flight, and buffers it otherwise).
@@ -68,7 +70,7 @@ use super::ot::{
     self, ClientState, Component, Down, Op, OtError, Selection, Session, TransformStep,
     UndoSettings, Up,
 };
-use crate::metrics::Metrics;
+use crate::metrics::{Metrics, Summary};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
 
@@ -96,6 +98,40 @@ pub enum Latency {
     LongTail,
 }
 
+/// What scripted typists type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TypistKind {
+    /// Seeded random keystrokes: letters, backspaces, caret moves, now and then an undo.
+    #[default]
+    Random,
+    /// A real person's typing: the patches of [`TRACE_EXCERPT`], one per keystroke, each
+    /// made relative to the typist's own caret (a patch at the trace's cursor types at the
+    /// caret; one elsewhere first moves the caret by the same distance). Typist `i` starts
+    /// `i / clients` of the way into the excerpt and stops at its end.
+    Trace,
+}
+
+/// The opening of a real editing trace, embedded for trace typists: Martin Kleppmann typing
+/// the LaTeX source of the Automerge paper (`josephg/editing-traces`,
+/// `sequential_traces/automerge-paper.json`, the trace `shared/data/collab/sequential` holds
+/// in full), its first 400 patches unchanged. JSON `{source, end, patches: [[pos, del, ins]]}`.
+pub const TRACE_EXCERPT: &str = include_str!("typist_trace.json");
+
+/// The excerpt's patches `(pos, del, ins)`, in code points.
+pub fn trace_patches() -> &'static [(usize, usize, String)] {
+    #[derive(Deserialize)]
+    struct Excerpt {
+        patches: Vec<(usize, usize, String)>,
+    }
+    static PATCHES: std::sync::OnceLock<Vec<(usize, usize, String)>> = std::sync::OnceLock::new();
+    PATCHES.get_or_init(|| {
+        serde_json::from_str::<Excerpt>(TRACE_EXCERPT)
+            .map(|e| e.patches)
+            .unwrap_or_default()
+    })
+}
+
 /// Everything needed to start a run of the collaborative editing lab.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default)]
@@ -105,6 +141,8 @@ pub struct Scenario {
     pub clients: u32,
     /// The first this many clients start with a scripted typist.
     pub typists: u32,
+    /// What typists type (`random` when absent, as in links made before trace typists).
+    pub typist_kind: TypistKind,
     /// Keystrokes per second of a typist within a burst.
     pub typing_cps: u32,
     /// The mean pause between a typist's bursts.
@@ -133,6 +171,7 @@ impl Default for Scenario {
             seed: 1,
             clients: 3,
             typists: 2,
+            typist_kind: TypistKind::Random,
             typing_cps: 6,
             pause_ms: 4_000,
             max_len: 200,
@@ -700,6 +739,9 @@ struct Typist {
     /// Keystrokes left in the current burst.
     burst: u32,
     rng: Rng,
+    /// A trace typist's next patch, and where the trace's cursor is (after the last patch).
+    patch: usize,
+    cursor: usize,
 }
 
 /// Counters per engine.
@@ -979,6 +1021,13 @@ impl CollabLab {
                     .all(|c| c.state() == &ClientState::Synchronized && c.revision() == revision)
             }
         }
+    }
+
+    /// How long an engine took to converge after the last edit, over every convergence so far
+    /// (the `<engine>_converge_ms` histogram of [`Simulation::metrics`], without copying the
+    /// rest of the metrics, for drawing every frame).
+    pub fn converge_summary(&self, engine: Engine) -> Summary {
+        self.metrics.summary(&format!("{engine}_converge_ms"))
     }
 
     /// Edits so far, and how many of them were concurrent with another.
@@ -1696,6 +1745,34 @@ impl CollabLab {
         }
     }
 
+    /// One patch of a trace typist, at its caret; the typist stops after the last one.
+    fn trace_keystroke(&mut self, c: usize, out: &mut dyn Emit<Event>) {
+        let client = c as u32;
+        let patches = trace_patches();
+        let Some((pos, del, ins)) = patches.get(self.typists[c].patch) else {
+            self.typists[c].on = false;
+            out.emit(self.now, Event::Typist { client, on: false });
+            return;
+        };
+        // Where the patch's deletion ends (where backspacing starts), relative to the cursor.
+        let target = (pos + del) as i64 - self.typists[c].cursor as i64;
+        let caret = self.crdt_caret(client) as i64;
+        let len = self.replicas[c].len() as i64;
+        // A refused step (nothing to erase at the start of the text) is a key that did nothing.
+        if target != 0 {
+            let _ = self.select(client, (caret + target).clamp(0, len) as u32, out);
+        }
+        if *del > 0 {
+            let _ = self.backspace(client, *del as u32, out);
+        }
+        if !ins.is_empty() {
+            let _ = self.type_text(client, ins, out);
+        }
+        let t = &mut self.typists[c];
+        t.cursor = pos + ins.chars().count();
+        t.patch += 1;
+    }
+
     /// One keystroke of `client`'s typist.
     fn keystroke(&mut self, c: usize, out: &mut dyn Emit<Event>) {
         let client = c as u32;
@@ -1703,7 +1780,10 @@ impl CollabLab {
         let long = len >= self.scenario.max_len as usize;
         let roll = self.typists[c].rng.below(100);
         let caret = self.crdt_caret(client);
-        let result = if roll < 2 {
+        let result = if self.scenario.typist_kind == TypistKind::Trace {
+            self.trace_keystroke(c, out);
+            Ok(())
+        } else if roll < 2 {
             self.undo(client, false, out)
         } else if roll < 8 {
             let pos = self.typists[c].rng.below(len as u64 + 1) as u32;
@@ -1756,11 +1836,15 @@ impl Simulation for CollabLab {
             .map(|i| {
                 let mut rng = root.fork(100 + i as u64);
                 let next = rng.range(200, 1_500);
+                let patches = trace_patches();
+                let patch = i * patches.len() / n;
                 Typist {
                     on: (i as u32) < s.typists,
                     next,
                     burst: rng.range(3, 15) as u32,
                     rng,
+                    patch,
+                    cursor: patches.get(patch).map_or(0, |p| p.0 + p.1),
                 }
             })
             .collect();

@@ -26,10 +26,14 @@
 //!   cases of `shared/data/collab`.
 //! * [`lab`]: the live lab (`collab`): clients editing through both engines side by side on a
 //!   simulated network of links you control.
+//! * [`live`]: live collaboration between browser tabs: a [`crdt::Replica`] per tab, kept
+//!   equal by messages over a broadcast channel (hello, updates with operations and carets,
+//!   heartbeats, bye), sans-IO.
 //! * [`rope`]: a gap buffer of code points that replays a sequential trace with no metadata.
 
 pub mod crdt;
 pub mod lab;
+pub mod live;
 pub mod ot;
 pub mod rope;
 pub mod trace;

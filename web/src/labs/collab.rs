@@ -15,8 +15,12 @@
 //! caret, erase, type) at the CRDT caret, and the textarea is redrawn from the run. Nothing
 //! here decides what the engines do.
 
+use std::cell::RefCell;
 use std::rc::Rc;
 
+use std::collections::BTreeMap;
+
+use orrery_core::collab::crdt::{Node, Op as CrdtOp, Replica};
 use orrery_core::collab::lab::{CollabLab, Engine, EngineStats, Link, Payload};
 use orrery_core::collab::ot::ClientState;
 use orrery_core::registry::LabRun;
@@ -26,6 +30,8 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::LabUi;
+
+mod live;
 use crate::components::faults::{Fault, Palette};
 
 /// The collab lab's entry in [`super::ui`].
@@ -37,6 +43,7 @@ pub const UI: LabUi = LabUi {
         "seed",
         "clients",
         "typists",
+        "typist_kind",
         "typing_cps",
         "pause_ms",
         "latency",
@@ -46,11 +53,13 @@ pub const UI: LabUi = LabUi {
         "duplicate_permille",
         "auto_deliver",
     ],
-    compare: &[("latency", LATENCIES)],
+    compare: &[("latency", LATENCIES), ("typist_kind", TYPIST_KINDS)],
     describe,
 };
 
 const LATENCIES: &[&str] = &["fixed", "uniform", "long_tail"];
+/// Random keystrokes, or the opening of a real editing trace (`TypistKind`).
+const TYPIST_KINDS: &[&str] = &["random", "trace"];
 /// Messages drawn as chips per link under the network; the rest are counted.
 const CHIPS_SHOWN: usize = 8;
 /// Messages drawn as dots on the network; the rest are counted (8 busy typists keep about a
@@ -58,60 +67,10 @@ const CHIPS_SHOWN: usize = 8;
 const DOTS_SHOWN: usize = 240;
 /// CRDT items drawn; the rest are counted.
 const ITEMS_SHOWN: usize = 400;
+/// Causal graph nodes drawn (the latest).
+const GRAPH_SHOWN: usize = 36;
 /// Transform steps listed.
 const STEPS_SHOWN: usize = 12;
-
-/// The page's own styles (the shared stylesheet knows nothing of this lab).
-const CSS: &str = r#"
-.collab { display: grid; gap: 12px; }
-.collab-client, .collab-net, .collab-panels > section, .collab-top { contain: content; }
-.collab-top { display: flex; flex-wrap: wrap; gap: 8px 18px; align-items: center; }
-.collab-top > div { flex: 1 1 260px; }
-.collab-metrics { flex: 0 1 340px; width: auto; border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; }
-.collab-metrics th, .collab-metrics td { padding: 2px 8px; text-align: right; border-bottom: 1px solid var(--line, #ddd); }
-.collab-metrics th:first-child, .collab-metrics td:first-child { text-align: left; color: var(--muted, #666); }
-.collab-status { font-weight: 650; }
-.collab-status.ok { color: var(--good, #1a7f37); }
-.collab-status.warn { color: #b35900; }
-.collab-main { display: grid; grid-template-columns: minmax(0, 3fr) minmax(0, 2fr); gap: 12px; }
-.collab-clients { display: grid; grid-template-columns: repeat(auto-fill, minmax(230px, 1fr)); gap: 8px; }
-.collab-client { border: 1px solid var(--line, #ddd); border-radius: 6px; padding: 6px 8px; display: grid; gap: 4px; min-width: 0; }
-.collab-client.offline { border-style: dashed; opacity: .85; }
-.collab-client header { display: flex; flex-wrap: wrap; gap: 4px; align-items: center; }
-.collab-client header b { margin-right: auto; }
-.collab-client button { font-size: 11px; padding: 1px 6px; }
-.collab-client button[aria-pressed="true"] { background: #333; color: #fff; }
-.collab-client textarea { width: 100%; box-sizing: border-box; min-height: 64px; font: 13px/1.35 ui-monospace, monospace; resize: vertical; }
-.collab-line { font: 12px/1.35 ui-monospace, monospace; overflow-wrap: anywhere; }
-.collab-line .tag { font: 10px sans-serif; text-transform: uppercase; color: var(--muted, #666); margin-right: 4px; }
-.collab-line.differs { background: #fff4e0; }
-.collab-state { font-size: 11px; }
-.collab-state .st { padding: 0 5px; border-radius: 3px; background: #e8e8f4; }
-.collab-state .st.awaiting { background: #f8e3c4; }
-.collab-net svg { width: 100%; max-width: 420px; height: auto; display: block; margin: 0 auto; }
-.collab-net .crdt { fill: #0f8b8d; }
-.collab-net .ot { fill: #7b4bb7; }
-.collab-net .copy { fill-opacity: .35; }
-.collab-net .blocked { fill: #999; }
-.collab-net circle.msg { cursor: pointer; }
-.collab-links { display: grid; gap: 3px; font-size: 11px; max-height: 220px; overflow: auto; }
-.collab-links div { display: flex; flex-wrap: wrap; gap: 3px; align-items: center; }
-.collab-links .chip { border: 1px solid #ccc; border-radius: 3px; padding: 0 4px; cursor: pointer; background: #fff; font: 11px ui-monospace, monospace; max-width: 100%; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
-.collab-links .chip.crdt { border-color: #0f8b8d; }
-.collab-links .chip.ot { border-color: #7b4bb7; }
-.collab-links .cut { color: #b00; }
-.collab-panels { display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); gap: 12px; }
-.collab-steps { font: 11px/1.4 ui-monospace, monospace; margin: 0; max-height: 240px; overflow: auto; white-space: pre-wrap; overflow-wrap: anywhere; }
-.collab-items { display: flex; flex-wrap: wrap; gap: 2px; font: 12px ui-monospace, monospace; }
-.collab-items span { border: 1px solid #ccd; border-radius: 2px; padding: 0 2px; min-width: 8px; text-align: center; }
-.collab-items span.tomb { text-decoration: line-through; opacity: .45; border-style: dashed; }
-.collab-items span.a0 { background: #e6f4f1; } .collab-items span.a1 { background: #f1e9f8; }
-.collab-items span.a2 { background: #fdf0dc; } .collab-items span.a3 { background: #e6eefa; }
-.collab-items span.a4 { background: #f8e6e6; } .collab-items span.a5 { background: #eef6dd; }
-.collab-items span.a6 { background: #f3f3f3; } .collab-items span.a7 { background: #fbf6d3; }
-.collab h4 { margin: 4px 0; font-size: 13px; }
-@media (max-width: 900px) { .collab-main, .collab-panels { grid-template-columns: minmax(0, 1fr); } }
-"#;
 
 fn collab_run(run: &dyn LabRun) -> Option<&Run<CollabLab>> {
     run.as_any().downcast_ref::<Run<CollabLab>>()
@@ -144,6 +103,8 @@ struct MsgSnap {
     progress: f64,
     blocked: bool,
     copy: bool,
+    /// Drawn as a dot on the network.
+    dot: bool,
 }
 
 /// One CRDT item as drawn: its id, character, whether it is a tombstone, and its agent.
@@ -157,7 +118,12 @@ struct Snap {
     clients: Vec<ClientSnap>,
     server_rev: u64,
     steps: Vec<String>,
+    /// The messages drawn: the first [`DOTS_SHOWN`] in flight as dots, and the first
+    /// [`CHIPS_SHOWN`] of each link as chips.
     messages: Vec<MsgSnap>,
+    in_flight: usize,
+    /// Messages in flight per link.
+    links: Vec<(Link, usize)>,
     stats: [EngineStats; 2],
     converge_p50: [u64; 2],
     complete: [bool; 2],
@@ -165,7 +131,92 @@ struct Snap {
     auto: bool,
     partition: Vec<Vec<u32>>,
     /// Per client: `(id, char, deleted)` of its CRDT items, at most [`ITEMS_SHOWN`].
-    items: Vec<ItemsSnap>,
+    items: Vec<Rc<ItemsSnap>>,
+    /// Per client: the latest nodes of its causal graph.
+    graphs: Vec<Rc<GraphSnap>>,
+}
+
+/// The latest [`GRAPH_SHOWN`] nodes of a replica's causal graph, and the index of the first.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct GraphSnap {
+    first: usize,
+    nodes: Vec<Node>,
+}
+
+/// What a replica's drawings are computed from: the run (its address), the client, and the
+/// replica's log (its length and last operation). A replica changes only when its log grows,
+/// so a drawing computed for a key is still right while the key is the same.
+type ReplicaKey = (usize, usize, usize, Option<CrdtOp>);
+
+fn replica_key(run: usize, client: usize, replica: &Replica) -> ReplicaKey {
+    (
+        run,
+        client,
+        replica.log().len(),
+        replica.log().last().cloned(),
+    )
+}
+
+/// Drawings by `(run, client)`, with the key they were computed for.
+type Cache<T> = RefCell<BTreeMap<(usize, usize), (ReplicaKey, Rc<T>)>>;
+
+thread_local! {
+    /// Causal graphs and item lists already computed, by replica.
+    static GRAPHS: Cache<GraphSnap> = const { RefCell::new(BTreeMap::new()) };
+    static ITEMS: Cache<ItemsSnap> = const { RefCell::new(BTreeMap::new()) };
+}
+
+/// Looks a replica's drawing up in `cache`, computing it when the replica changed.
+fn cached<T>(
+    cache: &'static std::thread::LocalKey<Cache<T>>,
+    run: usize,
+    client: usize,
+    replica: &Replica,
+    compute: impl FnOnce(&Replica) -> T,
+) -> Rc<T> {
+    let key = replica_key(run, client, replica);
+    cache.with(|c| {
+        let mut c = c.borrow_mut();
+        if let Some((k, v)) = c.get(&(run, client)) {
+            if *k == key {
+                return Rc::clone(v);
+            }
+        }
+        let v = Rc::new(compute(replica));
+        // Forget the drawings of runs that are gone (a reset, a new seed): compare mode draws
+        // two runs of at most 8 clients.
+        if c.len() >= 2 * 8 {
+            c.retain(|&(r, _), _| r == run);
+        }
+        c.insert((run, client), (key, Rc::clone(&v)));
+        v
+    })
+}
+
+/// The latest nodes of a replica's causal graph.
+fn graph_of(run: usize, client: usize, replica: &Replica) -> Rc<GraphSnap> {
+    cached(&GRAPHS, run, client, replica, |r| {
+        let nodes = r.causal_graph();
+        let first = nodes.len().saturating_sub(GRAPH_SHOWN);
+        GraphSnap {
+            first,
+            nodes: nodes[first..].to_vec(),
+        }
+    })
+}
+
+/// A replica's first [`ITEMS_SHOWN`] items and how many there are.
+fn items_of(run: usize, client: usize, replica: &Replica) -> Rc<ItemsSnap> {
+    cached(&ITEMS, run, client, replica, |r| {
+        let all = r.items();
+        let n = all.len();
+        let shown = all
+            .into_iter()
+            .take(ITEMS_SHOWN)
+            .map(|i| (i.id.to_string(), i.ch, i.deleted, i.id.agent))
+            .collect();
+        (shown, n)
+    })
 }
 
 fn progress(sent: Time, due: Time, now: Time) -> f64 {
@@ -205,33 +256,50 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
             }
         })
         .collect();
-    let messages = lab
-        .messages()
-        .map(|m| MsgSnap {
-            id: m.id,
-            link: m.link,
-            label: match &m.payload {
-                Payload::Crdt(op) => op.to_string(),
-                p => p.to_string(),
-            },
-            progress: progress(m.sent, m.due, now),
-            blocked: lab.blocked(m.link),
-            copy: m.copy,
+    // Only the messages drawn (as dots, or as chips under their link) are copied and labelled;
+    // 8 busy typists keep about a thousand in flight.
+    let mut links: BTreeMap<Link, usize> = BTreeMap::new();
+    let mut messages = Vec::new();
+    let mut in_flight = 0;
+    for m in lab.messages() {
+        let on_link = links.entry(m.link).or_default();
+        *on_link += 1;
+        let dot = in_flight < DOTS_SHOWN;
+        in_flight += 1;
+        if dot || *on_link <= CHIPS_SHOWN {
+            messages.push(MsgSnap {
+                id: m.id,
+                link: m.link,
+                label: match &m.payload {
+                    Payload::Crdt(op) => op.to_string(),
+                    p => p.to_string(),
+                },
+                progress: progress(m.sent, m.due, now),
+                blocked: lab.blocked(m.link),
+                copy: m.copy,
+                dot,
+            });
+        }
+    }
+    let recent = lab.recent_steps().count();
+    let steps: Vec<String> = lab
+        .recent_steps()
+        .skip(recent.saturating_sub(STEPS_SHOWN))
+        .map(|s| s.to_string())
+        .collect();
+    let key = run as *const dyn LabRun as *const () as usize;
+    let graphs = (0..lab.clients())
+        .map(|c| {
+            lab.replica(c)
+                .map(|r| graph_of(key, c as usize, r))
+                .unwrap_or_default()
         })
         .collect();
-    let steps: Vec<String> = lab.recent_steps().map(|s| s.to_string()).collect();
-    let steps = steps[steps.len().saturating_sub(STEPS_SHOWN)..].to_vec();
-    let metrics = run.metrics();
     let items = (0..lab.clients())
         .map(|c| {
-            let all = lab.replica(c).map(|r| r.items()).unwrap_or_default();
-            let n = all.len();
-            let shown = all
-                .into_iter()
-                .take(ITEMS_SHOWN)
-                .map(|i| (i.id.to_string(), i.ch, i.deleted, i.id.agent))
-                .collect();
-            (shown, n)
+            lab.replica(c)
+                .map(|r| items_of(key, c as usize, r))
+                .unwrap_or_default()
         })
         .collect();
     Some(Snap {
@@ -239,16 +307,19 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
         server_rev: session.server().revision(),
         steps,
         messages,
+        in_flight,
+        links: links.into_iter().collect(),
         stats: [lab.stats(Engine::Crdt), lab.stats(Engine::Ot)],
         converge_p50: [
-            metrics.summary("crdt_converge_ms").p50,
-            metrics.summary("ot_converge_ms").p50,
+            lab.converge_summary(Engine::Crdt).p50,
+            lab.converge_summary(Engine::Ot).p50,
         ],
         complete: [lab.complete(Engine::Crdt), lab.complete(Engine::Ot)],
         edits: lab.edits(),
         auto: lab.auto_deliver(),
         partition: lab.partition().to_vec(),
         items,
+        graphs,
     })
 }
 
@@ -264,6 +335,7 @@ fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
 fn choices(field: &str) -> Option<&'static [&'static str]> {
     match field {
         "latency" => Some(LATENCIES),
+        "typist_kind" => Some(TYPIST_KINDS),
         _ => None,
     }
 }
@@ -400,7 +472,6 @@ fn collab_stage(props: &StageProps) -> Html {
     };
     html! {
         <div class="collab">
-            <style>{ CSS }</style>
             <div class="collab-top">
                 <table class="collab-metrics" aria-label="metrics per engine">
                     <tr><th></th><th>{ "CRDT" }</th><th>{ "OT" }</th></tr>
@@ -450,8 +521,10 @@ fn collab_stage(props: &StageProps) -> Html {
                         }) }
                     </h4>
                     <Items items={snap.items.get(shown_client).cloned().unwrap_or_default()} />
+                    <CausalGraph graph={snap.graphs.get(shown_client).cloned().unwrap_or_default()} />
                 </section>
             </div>
+            <live::LivePanel />
         </div>
     }
 }
@@ -468,12 +541,12 @@ fn groups(g: &[Vec<u32>]) -> String {
 
 #[derive(Properties, PartialEq)]
 struct ItemsProps {
-    items: ItemsSnap,
+    items: Rc<ItemsSnap>,
 }
 
 #[function_component(Items)]
 fn items(props: &ItemsProps) -> Html {
-    let (items, total) = &props.items;
+    let (items, total) = &*props.items;
     let tombs = items.iter().filter(|i| i.2).count();
     html! {
         <>
@@ -490,6 +563,71 @@ fn items(props: &ItemsProps) -> Html {
                 }
             </div>
         </>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct GraphProps {
+    graph: Rc<GraphSnap>,
+}
+
+/// The causal graph as a DAG: a lane per agent, nodes left to right in the order the replica
+/// applied them, an arrow from each node to the nodes it depends on.
+#[function_component(CausalGraph)]
+fn causal_graph(props: &GraphProps) -> Html {
+    let g = &props.graph;
+    if g.nodes.is_empty() {
+        return html! { <div class="muted">{ "Causal graph: no edits yet." }</div> };
+    }
+    let mut agents: Vec<u32> = g.nodes.iter().map(|n| n.agent).collect();
+    agents.sort_unstable();
+    agents.dedup();
+    let (dx, dy, left, top) = (26.0, 26.0, 30.0, 14.0);
+    let width = left + dx * g.nodes.len() as f64 + 10.0;
+    let height = top + dy * agents.len() as f64;
+    let at = |i: usize| -> (f64, f64) {
+        let n = &g.nodes[i];
+        let lane = agents.iter().position(|&a| a == n.agent).unwrap_or(0);
+        (left + dx * i as f64 + dx / 2.0, top + dy * lane as f64)
+    };
+    let mut edges = Vec::new();
+    for (i, n) in g.nodes.iter().enumerate() {
+        let (x2, y2) = at(i);
+        for &p in &n.parents {
+            let (x1, y1) = match p.checked_sub(g.first) {
+                Some(j) => at(j),
+                // A parent older than the nodes drawn: a stub from the left edge.
+                None => (left - 6.0, y2),
+            };
+            let mid = (x1 + x2) / 2.0;
+            edges.push(html! {
+                <path class="collab-graph-edge" d={format!("M{x1:.1},{y1:.1} C{mid:.1},{y1:.1} {mid:.1},{y2:.1} {x2:.1},{y2:.1}")} />
+            });
+        }
+    }
+    html! {
+        <div class="collab-graph">
+            <div class="muted">{ format!("Causal graph: {} runs of edits{}; each depends on the runs holding its neighbours or the characters it deletes", g.first + g.nodes.len(), if g.first > 0 { format!(", the latest {}", g.nodes.len()) } else { String::new() }) }</div>
+            <svg viewBox={format!("0 0 {width:.0} {height:.0}")} width={format!("{width:.0}")} height={format!("{height:.0}")} role="img" aria-label="causal graph of the CRDT's edits" data-testid="causal-graph">
+                { for agents.iter().enumerate().map(|(lane, a)| html! {
+                    <text x="2" y={format!("{:.1}", top + dy * lane as f64 + 4.0)} font-size="10">{ format!("c{a}") }</text>
+                }) }
+                { for edges }
+                { for g.nodes.iter().enumerate().map(|(i, n)| {
+                    let (x, y) = at(i);
+                    let what = match &n.text {
+                        Some(t) => format!("inserts {t:?}"),
+                        None => format!("deletes {}", n.end - n.start),
+                    };
+                    let class = classes!("collab-graph-node", format!("a{}", n.agent % 8), n.text.is_none().then_some("del"));
+                    html! {
+                        <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="7" data-testid="graph-node">
+                            <title>{ format!("#{} c{}@{}..{} {what}", g.first + i, n.agent, n.start, n.end) }</title>
+                        </circle>
+                    }
+                }) }
+            </svg>
+        </div>
     }
 }
 
@@ -689,49 +827,25 @@ struct NetProps {
 fn network(props: &NetProps) -> Html {
     let snap = &props.snap;
     let n = snap.clients.len();
-    let (cx, cy, r) = (200.0, 150.0, 118.0);
-    let pos = |c: u32| {
-        let a = -std::f64::consts::FRAC_PI_2 + c as f64 * std::f64::consts::TAU / n as f64;
-        (cx + r * a.cos(), cy + r * a.sin())
-    };
+    let (cx, cy) = NET_CENTRE;
+    let pos = |c: u32| net_pos(n, c);
     let ends = |l: Link| match l {
         Link::Peer { from, to } => (pos(from), pos(to)),
         Link::Up { client } => (pos(client), (cx, cy)),
         Link::Down { client } => ((cx, cy), pos(client)),
     };
-    let mut links: Vec<Link> = snap.messages.iter().map(|m| m.link).collect();
-    links.sort();
-    links.dedup();
     let deliver = |id: u64| {
         let cmd = props.on_command.clone();
         Callback::from(move |_| cmd.emit(json!({"deliver": {"id": id}})))
     };
     html! {
         <section class="collab-net">
-            <h4>{ format!("Network: {} messages in flight (click one to deliver it)", snap.messages.len()) }</h4>
+            <h4>{ format!("Network: {} messages in flight (click one to deliver it)", snap.in_flight) }</h4>
             <svg viewBox="0 0 400 300" role="img" aria-label="clients, server and messages in flight">
-                { for (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b))).map(|(a, b)| {
-                    let ((x1, y1), (x2, y2)) = (pos(a), pos(b));
-                    html! { <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} stroke="#0f8b8d" stroke-opacity="0.25" /> }
-                }) }
-                { for (0..n as u32).map(|c| {
-                    let (x, y) = pos(c);
-                    html! { <line x1={x.to_string()} y1={y.to_string()} x2={cx.to_string()} y2={cy.to_string()} stroke="#7b4bb7" stroke-opacity="0.3" stroke-dasharray="4 3" /> }
-                }) }
-                <rect x={(cx - 28.0).to_string()} y={(cy - 13.0).to_string()} width="56" height="26" rx="5" fill="#f1eafa" stroke="#7b4bb7" />
-                <text x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle" font-size="11">{ format!("server r{}", snap.server_rev) }</text>
-                { for snap.clients.iter().enumerate().map(|(c, s)| {
-                    let (x, y) = pos(c as u32);
-                    let cut = snap.partition.iter().any(|g| g.contains(&(c as u32)));
-                    html! {
-                        <g>
-                            <circle cx={x.to_string()} cy={y.to_string()} r="16" fill={if cut { "#fde2e2" } else { "#fff" }}
-                                stroke={if s.offline { "#c00" } else { "#444" }} stroke-dasharray={if s.offline { "3 2" } else { "" }} />
-                            <text x={x.to_string()} y={(y + 4.0).to_string()} text-anchor="middle" font-size="12">{ format!("c{c}") }</text>
-                        </g>
-                    }
-                }) }
-                { for snap.messages.iter().take(DOTS_SHOWN).map(|m| {
+                <NetBackdrop n={n} server_rev={snap.server_rev}
+                    offline={snap.clients.iter().map(|c| c.offline).collect::<Vec<_>>()}
+                    cut={(0..n as u32).map(|c| snap.partition.iter().any(|g| g.contains(&c))).collect::<Vec<_>>()} />
+                { for snap.messages.iter().filter(|m| m.dot).map(|m| {
                     let ((x1, y1), (x2, y2)) = ends(m.link);
                     let (dx, dy) = (x2 - x1, y2 - y1);
                     let len = (dx * dx + dy * dy).sqrt().max(1.0);
@@ -749,8 +863,8 @@ fn network(props: &NetProps) -> Html {
                 }) }
             </svg>
             <div class="collab-links">
-                { for links.iter().map(|&l| {
-                    let msgs: Vec<&MsgSnap> = snap.messages.iter().filter(|m| m.link == l).collect();
+                { for snap.links.iter().map(|&(l, count)| {
+                    let msgs: Vec<&MsgSnap> = snap.messages.iter().filter(|m| m.link == l).take(CHIPS_SHOWN).collect();
                     let blocked = msgs.first().is_some_and(|m| m.blocked);
                     let next = {
                         let cmd = props.on_command.clone();
@@ -767,12 +881,63 @@ fn network(props: &NetProps) -> Html {
                                     { format!("#{} {}", m.id, short(&m.label)) }
                                 </span>
                             }) }
-                            if msgs.len() > CHIPS_SHOWN { { format!("+{}", msgs.len() - CHIPS_SHOWN) } }
+                            if count > CHIPS_SHOWN { { format!("+{}", count - CHIPS_SHOWN) } }
                         </div>
                     }
                 }) }
             </div>
         </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct BackdropProps {
+    n: usize,
+    server_rev: u64,
+    offline: Vec<bool>,
+    cut: Vec<bool>,
+}
+
+/// Where client `c` of `n` sits on the network drawing, and the server's place.
+fn net_pos(n: usize, c: u32) -> (f64, f64) {
+    let (cx, cy, r) = (NET_CENTRE.0, NET_CENTRE.1, 118.0);
+    let a = -std::f64::consts::FRAC_PI_2 + c as f64 * std::f64::consts::TAU / n as f64;
+    (cx + r * a.cos(), cy + r * a.sin())
+}
+
+const NET_CENTRE: (f64, f64) = (200.0, 150.0);
+
+/// The network's links, server and clients: redrawn only when they change, not when
+/// messages move.
+#[function_component(NetBackdrop)]
+fn net_backdrop(props: &BackdropProps) -> Html {
+    let n = props.n;
+    let (cx, cy) = NET_CENTRE;
+    let pos = |c: u32| net_pos(n, c);
+    html! {
+        <g>
+                { for (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b))).map(|(a, b)| {
+                    let ((x1, y1), (x2, y2)) = (pos(a), pos(b));
+                    html! { <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} stroke="#0f8b8d" stroke-opacity="0.25" /> }
+                }) }
+                { for (0..n as u32).map(|c| {
+                    let (x, y) = pos(c);
+                    html! { <line x1={x.to_string()} y1={y.to_string()} x2={cx.to_string()} y2={cy.to_string()} stroke="#7b4bb7" stroke-opacity="0.3" stroke-dasharray="4 3" /> }
+                }) }
+                <rect x={(cx - 28.0).to_string()} y={(cy - 13.0).to_string()} width="56" height="26" rx="5" fill="#f1eafa" stroke="#7b4bb7" />
+                <text x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle" font-size="11">{ format!("server r{}", props.server_rev) }</text>
+                { for props.offline.iter().enumerate().map(|(c, &offline)| {
+                    let (x, y) = pos(c as u32);
+                    let cut = props.cut.get(c).copied().unwrap_or(false);
+                    html! {
+                        <g>
+                            <circle cx={x.to_string()} cy={y.to_string()} r="16" fill={if cut { "#fde2e2" } else { "#fff" }}
+                                stroke={if offline { "#c00" } else { "#444" }} stroke-dasharray={if offline { "3 2" } else { "" }} />
+                            <text x={x.to_string()} y={(y + 4.0).to_string()} text-anchor="middle" font-size="12">{ format!("c{c}") }</text>
+                        </g>
+                    }
+                }) }
+        </g>
     }
 }
 

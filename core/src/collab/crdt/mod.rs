@@ -29,10 +29,13 @@
 //! * [`doc::Doc`]: the items in a chunked list with cached lengths; integration.
 //! * [`replica::Replica`]: local edits that return operations, `receive`, buffering,
 //!   anchors for remote cursors.
+//! * [`graph`]: the causal graph of a replica's edits (runs of one agent's edits as nodes,
+//!   edges to what they depend on), for drawing.
 //! * [`merge`]: replays sequential traces and merges concurrent histories (the traces and
 //!   the conformance cases of `shared/data/collab`) through replicas.
 
 pub mod doc;
+pub mod graph;
 pub mod merge;
 pub mod replica;
 pub mod version;
@@ -42,6 +45,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 pub use doc::{Doc, Item};
+pub use graph::{causal_graph, Node};
 pub use merge::{conformance, merge, replay};
 pub use replica::{Anchor, Delivery, Op, Replica};
 pub use version::Version;

@@ -195,6 +195,11 @@ impl Replica {
         &self.log
     }
 
+    /// The causal graph of the operations applied here (see [`super::graph`]).
+    pub fn causal_graph(&self) -> Vec<super::Node> {
+        super::causal_graph(&self.log)
+    }
+
     /// The operations applied here that `version` lacks: what a peer with that version needs
     /// (for example when it reconnects).
     pub fn ops_missing_from(&self, version: &Version) -> Vec<Op> {

@@ -94,6 +94,14 @@ impl Version {
         &self.ranges
     }
 
+    /// Whether every agent's ranges are non-empty, sorted and disjoint with gaps between them
+    /// (as [`Version::add`] keeps them): a version read from a message must be.
+    pub fn well_formed(&self) -> bool {
+        self.ranges
+            .values()
+            .all(|rs| rs.iter().all(|&(s, e)| s < e) && rs.windows(2).all(|w| w[0].1 < w[1].0))
+    }
+
     /// How many ids are applied.
     pub fn count(&self) -> u64 {
         self.ranges
