@@ -1446,9 +1446,7 @@ impl SchedulerLab {
                     continue;
                 }
                 let mut from = epoch + ((*since).max(cursor) / 1000) as i64;
-                while let Some(n) =
-                    schedule.next_after(from, zone, Default::default())
-                {
+                while let Some(n) = schedule.next_after(from, zone, Default::default()) {
                     let ms = sim_ms(n);
                     if ms > until {
                         continue 'versions;
