@@ -33,6 +33,7 @@
 //! | idempotency key | the ticket number sent with every payment attempt, so a retry never charges twice |
 //! | anomaly | a display that says "free" while the table has no free spot |
 
+mod agenda;
 pub mod billing;
 pub mod lab;
 pub mod lot;
