@@ -1,6 +1,7 @@
 //! The wasm twin of `benches/parking.rs`: the 10,000-spot, 5-level, 8-gate garage over 7
-//! simulated days under CAS and under leases, run in headless Chromium and timed with `performance.now()`. It
-//! prints one line per control and asserts nothing. Run it optimised (it is not part of `scripts/test.sh`):
+//! simulated days under each concurrency control, run in headless Chromium and timed with
+//! `performance.now()`. It prints one line per control and asserts nothing. Run it optimised (it
+//! is not part of `scripts/test.sh`):
 //! `cargo test --release --target wasm32-unknown-unknown -p orrery-core --test parking_wasm_bench -- --nocapture`.
 #![cfg(target_arch = "wasm32")]
 
@@ -25,8 +26,14 @@ fn a_week_of_a_10000_spot_garage() {
         .and_then(|w| w.performance())
         .expect("the page has window.performance");
     // One run per control: the page's main thread is blocked while it runs, and the test runner
-    // gives up on a page that does not answer for 20 s.
-    for control in [Control::Cas, Control::Lease] {
+    // gives up on a page that does not answer within `WASM_BINDGEN_TEST_TIMEOUT`.
+    for control in [
+        Control::Cas,
+        Control::Lock,
+        Control::Lease,
+        Control::SkipLocked,
+        Control::None,
+    ] {
         let mut s = Scenario {
             levels: 5,
             rows_per_level: 20,

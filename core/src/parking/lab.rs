@@ -979,6 +979,11 @@ pub struct Stats {
     pub no_shows: u64,
     /// Time-averaged share of spots assigned, in basis points.
     pub utilisation_bp: u64,
+    /// Spots assigned now, permille of all: what a ticket issued now is priced on.
+    pub occupancy_permille: u32,
+    /// Dynamic pricing now: the surge step `(threshold, multiplier)`, both permille, that a
+    /// ticket issued now pays, or `None` for the base rate.
+    pub surge: Option<(u32, u32)>,
     pub entry_wait: Summary,
     pub exit_wait: Summary,
 }
@@ -2354,6 +2359,8 @@ impl ParkingLab {
             prebookings: c.prebookings,
             no_shows: c.no_shows,
             utilisation_bp: self.utilisation_bp(),
+            occupancy_permille: self.occupancy_permille(),
+            surge: billing::surge_step(&self.scenario.tariff, self.occupancy_permille()),
             entry_wait: self.entry_waits.summary(),
             exit_wait: self.exit_waits.summary(),
         }
