@@ -941,3 +941,84 @@ fn level_stats_and_stats_count_the_table_and_the_counters() {
     let occupant = lab.view().spots.iter().find_map(|s| s.occupant);
     assert_eq!(occupant.map(|p| p.kind.name()), Some("car"));
 }
+
+#[test]
+fn dynamic_pricing_bills_the_surge_of_the_occupancy_at_entry() {
+    // Four spots, a surge of ×1.5 from half full: V1 enters an empty lot, V2 a quarter-full one,
+    // V3 a half-full one, so only V3's bill carries the busy-lot line.
+    let mut s = tiny(&["cccc"], Control::Cas);
+    s.tariff.surge = vec![(500, 1500)];
+    const X1: &str = r#"{"step_gate":{"gate":"X1"}}"#;
+    let mut commands = vec![
+        (0, CAR),
+        (0, CAR),
+        (0, CAR),
+        (1_000, E1),
+        (2_000, E1),
+        (3_000, E2),
+        (4_000, E2),
+        (5_000, E1),
+    ];
+    let before = run_of(s.clone(), &commands, 5_500);
+    let stats = before.sim().stats();
+    assert_eq!(
+        (stats.occupancy_permille, stats.surge),
+        (500, Some((500, 1500))),
+        "with two of four spots taken, a ticket issued now pays the surge"
+    );
+    commands.push((6_000, E1));
+    for k in 0..9 {
+        commands.push((3_620_000 + k * 1_000, X1));
+    }
+    check(
+        s,
+        &commands,
+        3_630_000,
+        expect![[r#"
+            0.000s > {"arrive":{"kind":"car","ev":false,"permit":false,"subscriber":false,"lost_ticket":false,"pay":"card","stay_min":60}}
+            0.000s V1 (car) queues at E1 (queue 0)
+            0.000s > {"arrive":{"kind":"car","ev":false,"permit":false,"subscriber":false,"lost_ticket":false,"pay":"card","stay_min":60}}
+            0.000s V2 (car) queues at E2 (queue 0)
+            0.000s > {"arrive":{"kind":"car","ev":false,"permit":false,"subscriber":false,"lost_ticket":false,"pay":"card","stay_min":60}}
+            0.000s V3 (car) queues at E1 (queue 1)
+            1.000s > {"step_gate":{"gate":"E1"}}
+            1.000s E1 reads for V1: 1A01 free at version 0
+            2.000s > {"step_gate":{"gate":"E1"}}
+            2.000s E1 writes 1A01 = V1; ticket T1
+            3.000s > {"step_gate":{"gate":"E2"}}
+            3.000s E2 reads for V2: 1A02 free at version 0
+            4.000s > {"step_gate":{"gate":"E2"}}
+            4.000s E2 writes 1A02 = V2; ticket T2
+            5.000s > {"step_gate":{"gate":"E1"}}
+            5.000s E1 reads for V3: 1A03 free at version 0
+            6.000s > {"step_gate":{"gate":"E1"}}
+            6.000s E1 writes 1A03 = V3; ticket T3
+            12.000s V1 parks in 1A01
+            14.000s V2 parks in 1A02
+            16.000s V3 parks in 1A03
+            60.000s display L1 shows 1 free
+            60.000s display lobby shows 1 free
+            3612.000s V1 drives out to X1 (queue 0)
+            3614.000s V2 drives out to X1 (queue 1)
+            3616.000s V3 drives out to X1 (queue 2)
+            3620.000s > {"step_gate":{"gate":"X1"}}
+            3620.000s X1 scans T1 of V1: bill 5.00 = first hour: 3.00 + 1 more hour(s) × 2.00: 2.00
+            3621.000s > {"step_gate":{"gate":"X1"}}
+            3621.000s X1 V1 pays 5.00 by card (key T1): approved
+            3622.000s > {"step_gate":{"gate":"X1"}}
+            3622.000s X1 opens for V1; 1A01 free
+            3623.000s > {"step_gate":{"gate":"X1"}}
+            3623.000s X1 scans T2 of V2: bill 5.00 = first hour: 3.00 + 1 more hour(s) × 2.00: 2.00
+            3624.000s > {"step_gate":{"gate":"X1"}}
+            3624.000s X1 V2 pays 5.00 by card (key T2): approved
+            3625.000s > {"step_gate":{"gate":"X1"}}
+            3625.000s X1 opens for V2; 1A02 free
+            3626.000s > {"step_gate":{"gate":"X1"}}
+            3626.000s X1 scans T3 of V3: bill 7.50 = first hour: 3.00 + 1 more hour(s) × 2.00: 2.00 + busy lot at entry (50% ≥ 50%) ×1.5: 2.50
+            3627.000s > {"step_gate":{"gate":"X1"}}
+            3627.000s X1 V3 pays 7.50 by card (key T3): approved
+            3628.000s > {"step_gate":{"gate":"X1"}}
+            3628.000s X1 opens for V3; 1A03 free
+        "#]],
+    );
+}

@@ -175,11 +175,12 @@ proptest! {
                 continue;
             }
             let want = oracle(&lot, profile, bus);
-            let got = lot.find(profile, bus);
+            let got = lot.find(profile, bus).map(|run| run.iter().collect::<Vec<u32>>());
             prop_assert_eq!(&got, &want, "op {} {:?}", n, profile);
             if let Ok(spots) = got {
                 for &i in &spots {
-                    lot.spots[i as usize].holders.push(n as u64);
+                    // Vehicle ids count from 1.
+                    lot.spots[i as usize].holders.push(n as u64 + 1);
                     lot.refile(i);
                 }
                 parked.push(spots);

@@ -1,6 +1,7 @@
 // The parking lot lab end to end in headless Chromium: two entry gates stepped by hand into the
 // race for the last spot, without concurrency control (a double assignment, shown with its
-// interleaving) and with CAS (never); the share link replays the race exactly; a large lot is
+// interleaving) and with CAS (never); the share link replays the race exactly; subscribers,
+// trucks, lost tickets and cash payers by hand and the surge price now; a large lot is
 // summarised per level; the phone layout fits; screenshots.
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
@@ -171,6 +172,45 @@ test('with CAS the same steps never double-assign: the second write fails, retri
     // One more step of the run: still no violation.
     await step(page);
     assert.equal(await page.locator('.invariants.violated').count(), 0);
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('subscribers, trucks, lost tickets and cash payers arrive by hand; a ticket issued in a busy lot pays the surge', TEST_OPTS, async () => {
+  // A reserved spot and two compact ones; dynamic pricing ×1.5 from 30% full.
+  const lot = {
+    ...LAST_SPOT,
+    plan: [['rcc']],
+    control: 'cas',
+    tariff: { surge: [[300, 1500]] },
+  };
+  const opened = await open(fragment(lot));
+  const { page } = opened;
+  try {
+    assert.match(await byId(page, 'stat-price').textContent(), /^base rate · 0% full/);
+    // A monthly subscriber is offered the reserved spot first.
+    await byId(page, 'arrive-subscriber').click();
+    await waitLogContains(page, 'V1 (car subscriber) queues at E1');
+    await stepGate(page, 'E1', 'write');
+    assert.match(await byId(page, 'gate-E1-next').textContent(), /write 1A01 for V1/);
+    await stepGate(page, 'E1', 'idle');
+    await waitLogContains(page, 'E1 writes 1A01 = V1');
+    // One of three spots taken: a ticket issued now pays the surge, and the figure says so.
+    assert.match(await byId(page, 'stat-price').textContent(), /^×1\.5 · 33% ≥ 30%/);
+    assert.match(await byId(page, 'stat-price').evaluate((el) => el.parentElement.className), /\bsurge\b/);
+    // A driver who will lose the ticket and a truck, which fits no spot here.
+    await byId(page, 'arrive-lost-ticket').click();
+    await waitLogContains(page, 'A car (lost ticket) arrived');
+    await byId(page, 'arrive-truck').click();
+    await waitLogContains(page, 'V3 (truck) queues at E2');
+    await stepGate(page, 'E2', 'idle');
+    await waitLogContains(page, 'E2 turns V3 away: no fitting spot');
+    assert.match(await byId(page, 'stat-rejected').textContent(), /0 full · 1 no fit/);
+    await byId(page, 'arrive-cash').click();
+    await waitLogContains(page, 'A car (pays by cash) arrived');
+    assert.equal(await page.locator('.invariants.violated').count(), 0);
+    assert.equal(await page.locator('.error-banner').count(), 0);
   } finally {
     await finish(opened);
   }

@@ -167,6 +167,16 @@ pub struct Stay {
     pub lost_ticket: bool,
 }
 
+/// Dynamic pricing: the surge step `(occupancy threshold, multiplier)`, both permille, that a
+/// ticket issued at this occupancy pays: the highest threshold reached, if any.
+pub fn surge_step(t: &Tariff, occupancy_permille: u32) -> Option<(u32, u32)> {
+    t.surge
+        .iter()
+        .filter(|&&(o, _)| occupancy_permille >= o)
+        .max_by_key(|&&(o, _)| o)
+        .copied()
+}
+
 fn scale(cents: u64, permille: u32) -> u64 {
     (cents * permille as u64 + 500) / 1000
 }
@@ -240,12 +250,7 @@ pub fn bill(t: &Tariff, s: &Stay) -> Bill {
                 scaled as i64 - base as i64,
             );
         }
-        let surge = t
-            .surge
-            .iter()
-            .filter(|&&(o, _)| s.occupancy_at_entry >= o)
-            .max_by_key(|&&(o, _)| o);
-        if let Some(&(o, m)) = surge {
+        if let Some((o, m)) = surge_step(t, s.occupancy_at_entry) {
             let before = b.sum().max(0) as u64;
             let scaled = scale(before, m);
             b.line(

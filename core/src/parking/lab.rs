@@ -34,16 +34,15 @@
 //! the exact interleaving of reads and writes that caused it); the counts of free, assigned and
 //! claimed spots match the spot table; every exit is paid exactly once (no more, no less).
 
-use std::cmp::Reverse;
-use std::collections::binary_heap::PeekMut;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, VecDeque};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use super::agenda::{Agenda, Due};
 use super::billing::{self, money, Bill, Tariff};
 use super::lot::{
-    generated_plan, spot_name, Claim, Lot, NoSpot, Profile, SensorState, SpotMix, SpotType,
+    generated_plan, spot_name, Claim, Lot, NoSpot, Profile, SensorState, Span, SpotMix, SpotType,
     Strategy, VehicleType,
 };
 use super::traffic::{PayMethod, Traffic};
@@ -727,82 +726,69 @@ impl fmt::Display for Event {
     }
 }
 
-/// Something due at a time.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Due {
-    TrafficArrival,
-    BurstArrival {
-        left: u32,
-    },
-    /// A pre-booked vehicle reaches the entry.
-    Comes(u64),
-    GateStep(usize),
-    Parks(u64),
-    Departs(u64),
-    EvLimit(u64),
-    LeaseExpires {
-        spot: u32,
-        token: u64,
-    },
-    HoldExpires(u64),
-    Refresh,
-}
-
-/// An agenda entry, ordered by `(time, sequence)` alone: simultaneous things happen in the
-/// order they were scheduled.
-#[derive(Clone, Copy, Debug)]
-struct Scheduled {
-    at: (Time, u64),
-    due: Due,
-}
-
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        self.at == other.at
-    }
-}
-
-impl Eq for Scheduled {}
-
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Scheduled {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.at.cmp(&other.at)
-    }
-}
-
-/// Vehicles by id (ids count up from 1), boxed so that the table moves pointers.
+/// Vehicles by id (ids count up from 1), in a slab: `slot_of[id]` is the vehicle's slot, and a
+/// gone vehicle's slot is reused, so the records of the vehicles in and near the lot stay
+/// together in one vector (a busy week sees 200,000 vehicles; a few thousand are there at once).
 #[derive(Clone, Debug, Default)]
-struct Fleet(Vec<Option<Box<Vehicle>>>);
+struct Fleet {
+    slot_of: Vec<u32>,
+    slots: Vec<Vehicle>,
+    free: Vec<u32>,
+}
+
+/// `slot_of` of an id without a vehicle.
+const NO_SLOT: u32 = u32::MAX;
 
 impl Fleet {
+    fn slot(&self, v: u64) -> Option<usize> {
+        let s = *self.slot_of.get(v as usize)?;
+        (s != NO_SLOT).then_some(s as usize)
+    }
+
     fn get(&self, v: &u64) -> Option<&Vehicle> {
-        self.0.get(*v as usize).and_then(|c| c.as_deref())
+        self.slot(*v).map(|s| &self.slots[s])
     }
 
     fn get_mut(&mut self, v: &u64) -> Option<&mut Vehicle> {
-        self.0.get_mut(*v as usize).and_then(|c| c.as_deref_mut())
+        self.slot(*v).map(|s| &mut self.slots[s])
     }
 
     fn contains_key(&self, v: &u64) -> bool {
-        self.get(v).is_some()
+        self.slot(*v).is_some()
     }
 
-    fn insert(&mut self, v: u64, car: Box<Vehicle>) {
+    /// Ids that ever had a vehicle: `0 .. ids()`.
+    fn ids(&self) -> u64 {
+        self.slot_of.len() as u64
+    }
+
+    fn insert(&mut self, v: u64, car: Vehicle) {
         let i = v as usize;
-        if self.0.len() <= i {
-            self.0.resize_with(i + 1, || None);
+        if self.slot_of.len() <= i {
+            self.slot_of.resize(i + 1, NO_SLOT);
         }
-        self.0[i] = Some(car);
+        if let Some(s) = self.slot(v) {
+            self.slots[s] = car;
+            return;
+        }
+        let s = match self.free.pop() {
+            Some(s) => {
+                self.slots[s as usize] = car;
+                s
+            }
+            None => {
+                self.slots.push(car);
+                self.slots.len() as u32 - 1
+            }
+        };
+        self.slot_of[i] = s;
     }
 
-    fn remove(&mut self, v: &u64) -> Option<Box<Vehicle>> {
-        self.0.get_mut(*v as usize).and_then(Option::take)
+    fn remove(&mut self, v: &u64) -> Option<Vehicle> {
+        let s = self.slot(*v)?;
+        self.slot_of[*v as usize] = NO_SLOT;
+        self.free.push(s as u32);
+        Some(self.slots[s])
     }
 }
 
@@ -810,9 +796,10 @@ impl Fleet {
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Pending {
     vehicle: u64,
-    spots: Vec<u32>,
-    /// The spots' versions at the read (for CAS).
-    versions: Vec<u64>,
+    spots: Span,
+    /// The spots' versions at the read (for CAS), in order; a run has at most
+    /// [`MAX_BUS_SPOTS`].
+    versions: [u64; MAX_BUS_SPOTS],
     /// The lease's fencing token.
     token: u64,
     /// The spots are this pre-booking's hold.
@@ -854,7 +841,7 @@ struct Ticket {
     occupancy: u32,
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 struct Vehicle {
     profile: Profile,
     lost_ticket: bool,
@@ -867,11 +854,12 @@ struct Vehicle {
     read: Option<(usize, Time, u64)>,
     /// The gate step number of the write that assigned its spots (0: none yet).
     wrote: u64,
-    spots: Vec<u32>,
+    spots: Span,
     ticket: Option<Ticket>,
     parked_at: Option<Time>,
     depart_at: Option<(Time, u64)>,
-    bill: Option<Bill>,
+    /// The bill's total, once scanned (the lines go to the event and the page's list).
+    bill_cents: Option<u64>,
     /// Times the processor charged this vehicle's ticket.
     charged: u32,
     declines: u32,
@@ -880,7 +868,7 @@ struct Vehicle {
 #[derive(Clone, Debug)]
 struct Reservation {
     vehicle: u64,
-    spots: Vec<u32>,
+    spots: Span,
     arrived: bool,
 }
 
@@ -991,6 +979,11 @@ pub struct Stats {
     pub no_shows: u64,
     /// Time-averaged share of spots assigned, in basis points.
     pub utilisation_bp: u64,
+    /// Spots assigned now, permille of all: what a ticket issued now is priced on.
+    pub occupancy_permille: u32,
+    /// Dynamic pricing now: the surge step `(threshold, multiplier)`, both permille, that a
+    /// ticket issued now pays, or `None` for the base rate.
+    pub surge: Option<(u32, u32)>,
     pub entry_wait: Summary,
     pub exit_wait: Summary,
 }
@@ -1060,8 +1053,7 @@ pub struct ParkingLab {
     control: Control,
     gates: Vec<Gate>,
     entries: usize,
-    agenda: BinaryHeap<Reverse<Scheduled>>,
-    seq: u64,
+    agenda: Agenda,
     /// Vehicles in or near the lot, boxed so that the B-tree moves pointers, not records.
     vehicles: Fleet,
     next_vehicle: u64,
@@ -1073,8 +1065,6 @@ pub struct ParkingLab {
     lock: Option<usize>,
     /// Gate steps taken so far: orders the steps of the double-assignment report.
     gate_steps: u64,
-    /// Parked vehicles by `(parked at, id)`: the special event's exits take the longest parked.
-    parked: BTreeSet<(Time, u64)>,
     /// Charges per idempotency key of exits in progress.
     processor: BTreeMap<u64, u32>,
     /// Free spots per level as the sensors see them.
@@ -1103,6 +1093,9 @@ pub struct ParkingLab {
     entry_waits: Histogram,
     exit_waits: Histogram,
 }
+
+/// The longest run of spots one vehicle takes (`bus_spots` at most).
+const MAX_BUS_SPOTS: usize = 10;
 
 /// Lots up to this many spots are audited in full on every check.
 const AUDIT_LIMIT: usize = 2_000;
@@ -1152,35 +1145,41 @@ impl ParkingLab {
     }
 
     /// Names spots for an event: one, or a run along a row (a bus).
-    fn spots_name(&self, spots: &[u32]) -> Spots {
-        match spots.first() {
+    fn spots_name(&self, spots: Span) -> Spots {
+        match spots.head() {
             None => Spots {
                 level: 0,
                 row: 0,
                 pos: 0,
                 count: 0,
             },
-            Some(&i) => {
+            Some(i) => {
                 let s = &self.lot.spots[i as usize];
                 Spots {
                     level: s.level,
                     row: s.row,
                     pos: s.pos,
-                    count: spots.len() as u32,
+                    count: spots.len,
                 }
             }
         }
     }
 
+    /// The versions of a run's spots, as a CAS remembers them.
+    fn versions(&self, spots: Span) -> [u64; MAX_BUS_SPOTS] {
+        let mut v = [0; MAX_BUS_SPOTS];
+        for (k, i) in spots.iter().enumerate() {
+            v[k] = self.lot.spots[i as usize].version;
+        }
+        v
+    }
+
     fn spot(&self, i: u32) -> Spots {
-        self.spots_name(&[i])
+        self.spots_name(Span::one(i))
     }
 
     fn at(&mut self, t: Time, due: Due) -> (Time, u64) {
-        let key = (t, self.seq);
-        self.seq += 1;
-        self.agenda.push(Reverse(Scheduled { at: key, due }));
-        key
+        self.agenda.at(t, due)
     }
 
     /// Schedules a busy gate's next step under the seeded interleaving.
@@ -1249,7 +1248,7 @@ impl ParkingLab {
         self.account_assigned();
         let s = &mut self.lot.spots[i as usize];
         let before = s.holders.len();
-        s.holders.retain(|&h| h != v);
+        s.holders.remove(v);
         if before > 0 && s.holders.is_empty() {
             self.assigned_spots -= 1;
         }
@@ -1301,8 +1300,8 @@ impl ParkingLab {
     }
 
     /// The level of a vehicle's spots (a bus's run lies in one row, so on one level).
-    fn level_of(&self, spots: &[u32]) -> Option<u32> {
-        spots.first().map(|&i| self.lot.spots[i as usize].level)
+    fn level_of(&self, spots: Span) -> Option<u32> {
+        spots.head().map(|i| self.lot.spots[i as usize].level)
     }
 
     // ---- vehicles ----
@@ -1318,7 +1317,7 @@ impl ParkingLab {
         let id = self.next_vehicle;
         self.vehicles.insert(
             id,
-            Box::new(Vehicle {
+            Vehicle {
                 profile,
                 lost_ticket,
                 pay,
@@ -1327,14 +1326,14 @@ impl ParkingLab {
                 queued_at: 0,
                 read: None,
                 wrote: 0,
-                spots: Vec::new(),
+                spots: Span::default(),
                 ticket: None,
                 parked_at: None,
                 depart_at: None,
-                bill: None,
+                bill_cents: None,
                 charged: 0,
                 declines: 0,
-            }),
+            },
         );
         id
     }
@@ -1376,14 +1375,16 @@ impl ParkingLab {
     }
 
     fn traffic_arrival(&mut self, out: &mut dyn Emit<Event>) {
-        let t = self.scenario.traffic.clone();
+        let t = &self.scenario.traffic;
         if let Some(next) = t.next_arrival(self.now, &mut self.traffic_rng) {
             self.at(next, Due::TrafficArrival);
         }
         let v = self.random_vehicle();
-        if self.traffic_rng.chance(t.prebook_permille as u64, 1000) {
+        let t = &self.scenario.traffic;
+        let (prebook, no_show) = (t.prebook_permille as u64, t.no_show_permille as u64);
+        if self.traffic_rng.chance(prebook, 1000) {
             let lead = self.traffic_rng.range(15, 60) * 60_000;
-            let show = !self.traffic_rng.chance(t.no_show_permille as u64, 1000);
+            let show = !self.traffic_rng.chance(no_show, 1000);
             self.prebook(v, lead, show, out);
         } else {
             self.enqueue(v, out);
@@ -1403,7 +1404,7 @@ impl ParkingLab {
                 self.next_reservation += 1;
                 let r = self.next_reservation;
                 let until = self.now + lead + self.scenario.hold_min as Time * 60_000;
-                for &i in &spots {
+                for i in spots.iter() {
                     self.set_claim(
                         i,
                         Claim::Hold {
@@ -1421,7 +1422,7 @@ impl ParkingLab {
                     Event::Prebooked {
                         reservation: r,
                         vehicle: v,
-                        spots: self.spots_name(&spots),
+                        spots: self.spots_name(spots),
                         until,
                     },
                 );
@@ -1440,7 +1441,7 @@ impl ParkingLab {
                 let level = self
                     .reservations
                     .get(&r)
-                    .and_then(|x| self.level_of(&x.spots));
+                    .and_then(|x| self.level_of(x.spots));
                 self.check_displays(level, out);
             }
         }
@@ -1451,7 +1452,7 @@ impl ParkingLab {
             return;
         };
         let mut released = false;
-        for &i in &res.spots {
+        for i in res.spots.iter() {
             if matches!(self.lot.spots[i as usize].claim, Claim::Hold { reservation, .. } if reservation == r)
             {
                 self.set_claim(i, Claim::Unclaimed);
@@ -1469,7 +1470,7 @@ impl ParkingLab {
             self.now,
             Event::HoldExpired {
                 reservation: r,
-                spots: self.spots_name(&res.spots),
+                spots: self.spots_name(res.spots),
                 no_show: !res.arrived,
             },
         );
@@ -1514,21 +1515,18 @@ impl ParkingLab {
         // A pre-booked vehicle takes its held spots if the hold is still there.
         if let Some(r) = car.reservation {
             if let Some(res) = self.reservations.get(&r) {
-                let spots = res.spots.clone();
-                let held = spots.iter().all(|&i| {
+                let spots = res.spots;
+                let held = spots.iter().all(|i| {
                     matches!(self.lot.spots[i as usize].claim, Claim::Hold { reservation, .. } if reservation == r)
                 });
                 if held {
-                    let versions = spots
-                        .iter()
-                        .map(|&i| self.lot.spots[i as usize].version)
-                        .collect();
+                    let versions = self.versions(spots);
                     out.emit(
                         now,
                         Event::Read {
                             gate,
                             vehicle: v,
-                            spots: self.spots_name(&spots),
+                            spots: self.spots_name(spots),
                             how: ReadHow::HeldBy(r),
                         },
                     );
@@ -1572,10 +1570,7 @@ impl ParkingLab {
                 return;
             }
         };
-        let versions: Vec<u64> = spots
-            .iter()
-            .map(|&i| self.lot.spots[i as usize].version)
-            .collect();
+        let versions = self.versions(spots);
         let mut token = 0;
         let how = match self.control {
             Control::None => ReadHow::Plain,
@@ -1585,7 +1580,7 @@ impl ParkingLab {
                 self.next_token += 1;
                 token = self.next_token;
                 let until = now + self.scenario.lease_ms as Time;
-                for &i in &spots {
+                for i in spots.iter() {
                     self.lot.spots[i as usize].fence = token;
                     self.set_claim(
                         i,
@@ -1600,7 +1595,7 @@ impl ParkingLab {
                 ReadHow::Leased { token, until }
             }
             Control::SkipLocked => {
-                for &i in &spots {
+                for i in spots.iter() {
                     self.set_claim(i, Claim::RowLock { gate: g });
                 }
                 ReadHow::RowLocked
@@ -1611,7 +1606,7 @@ impl ParkingLab {
             Event::Read {
                 gate,
                 vehicle: v,
-                spots: self.spots_name(&spots),
+                spots: self.spots_name(spots),
                 how,
             },
         );
@@ -1633,15 +1628,15 @@ impl ParkingLab {
             return;
         };
         let gate = self.gates[g].name;
-        let names = self.spots_name(&p.spots);
+        let names = self.spots_name(p.spots);
         let failure = if let Some(r) = p.held {
             p.spots
                 .iter()
-                .find(|&&i| {
+                .find(|&i| {
                     !matches!(self.lot.spots[i as usize].claim,
                         Claim::Hold { reservation, .. } if reservation == r)
                 })
-                .map(|&i| WriteFailure::HoldExpired {
+                .map(|i| WriteFailure::HoldExpired {
                     reservation: r,
                     spot: self.spot(i),
                 })
@@ -1651,9 +1646,9 @@ impl ParkingLab {
                 Control::Cas => p
                     .spots
                     .iter()
-                    .zip(&p.versions)
-                    .find(|(&i, &ver)| self.lot.spots[i as usize].version != ver)
-                    .map(|(&i, &ver)| {
+                    .zip(p.versions)
+                    .find(|&(i, ver)| self.lot.spots[i as usize].version != ver)
+                    .map(|(i, ver)| {
                         self.counters.cas_conflicts += 1;
                         WriteFailure::Cas {
                             spot: self.spot(i),
@@ -1664,13 +1659,13 @@ impl ParkingLab {
                 Control::Lease => p
                     .spots
                     .iter()
-                    .find(|&&i| {
+                    .find(|&i| {
                         let s = &self.lot.spots[i as usize];
                         let ours = s.claim == Claim::Unclaimed
                             || matches!(s.claim, Claim::Lease { token, .. } if token == p.token);
                         s.fence != p.token || !s.holders.is_empty() || !ours
                     })
-                    .map(|&i| {
+                    .map(|i| {
                         self.counters.lease_fenced += 1;
                         WriteFailure::Fenced {
                             spot: self.spot(i),
@@ -1683,17 +1678,17 @@ impl ParkingLab {
                 Control::Lock | Control::SkipLocked => p
                     .spots
                     .iter()
-                    .find(|&&i| {
+                    .find(|&i| {
                         let s = &self.lot.spots[i as usize];
                         !s.holders.is_empty()
                             || !matches!(s.claim, Claim::Unclaimed | Claim::RowLock { .. })
                     })
-                    .map(|&i| WriteFailure::Prebooked { spot: self.spot(i) }),
+                    .map(|i| WriteFailure::Prebooked { spot: self.spot(i) }),
             }
         };
         if let Some(why) = failure {
             // Give back whatever of this read is still ours, then read again.
-            for &i in &p.spots {
+            for i in p.spots.iter() {
                 if matches!(self.lot.spots[i as usize].claim, Claim::Lease { token, .. } if token == p.token)
                 {
                     self.set_claim(i, Claim::Unclaimed);
@@ -1714,7 +1709,7 @@ impl ParkingLab {
         let v = p.vehicle;
         // Occupancy at entry, for dynamic pricing: before this vehicle's own spots.
         let occupancy = self.occupancy_permille();
-        for &i in &p.spots {
+        for i in p.spots.iter() {
             if self.lot.spots[i as usize].claim != Claim::Unclaimed {
                 self.set_claim(i, Claim::Unclaimed);
             }
@@ -1739,7 +1734,7 @@ impl ParkingLab {
         let queued = match self.vehicles.get_mut(&v) {
             Some(c) => {
                 c.wrote = step;
-                c.spots = p.spots.clone();
+                c.spots = p.spots;
                 c.ticket = Some(ticket);
                 c.queued_at
             }
@@ -1755,9 +1750,9 @@ impl ParkingLab {
                 ticket: ticket.number,
             },
         );
-        for &i in &p.spots {
-            let holders = self.lot.spots[i as usize].holders.clone();
-            if holders.len() > 1 {
+        for i in p.spots.iter() {
+            if self.lot.spots[i as usize].holders.len() > 1 {
+                let holders = self.lot.spots[i as usize].holders.to_vec();
                 self.counters.double_assignments += 1;
                 out.emit(
                     now,
@@ -1774,7 +1769,7 @@ impl ParkingLab {
                 }
             }
         }
-        self.check_displays(self.level_of(&p.spots), out);
+        self.check_displays(self.level_of(p.spots), out);
         self.at(now + self.scenario.drive_ms as Time, Due::Parks(v));
     }
 
@@ -1824,10 +1819,10 @@ impl ParkingLab {
         let Some(c) = self.vehicles.get(&v) else {
             return;
         };
-        let spots = c.spots.clone();
+        let spots = c.spots;
         let stay = c.stay_ms;
         let profile = c.profile;
-        for &i in &spots {
+        for i in spots.iter() {
             self.physical(i, |s| s.parked.push(v));
         }
         let key = self.at(now + stay, Due::Departs(v));
@@ -1835,18 +1830,17 @@ impl ParkingLab {
             c.parked_at = Some(now);
             c.depart_at = Some(key);
         }
-        self.parked.insert((now, v));
         out.emit(
             now,
             Event::Parked {
                 vehicle: v,
-                spots: self.spots_name(&spots),
+                spots: self.spots_name(spots),
             },
         );
         let limit = self.scenario.tariff.ev_limit_min as Time * 60_000;
         let on_charger = spots
-            .first()
-            .is_some_and(|&i| self.lot.spots[i as usize].kind == SpotType::Ev);
+            .head()
+            .is_some_and(|i| self.lot.spots[i as usize].kind == SpotType::Ev);
         if profile.ev && on_charger && limit > 0 && stay > limit {
             self.at(now + limit, Due::EvLimit(v));
         }
@@ -1858,13 +1852,10 @@ impl ParkingLab {
             return;
         };
         c.depart_at = None;
-        let spots = c.spots.clone();
-        if let Some(p) = c.parked_at {
-            self.parked.remove(&(p, v));
-        }
+        let spots = c.spots;
         c.queued_at = now;
-        for &i in &spots {
-            self.physical(i, |s| s.parked.retain(|&x| x != v));
+        for i in spots.iter() {
+            self.physical(i, |s| s.parked.remove(v));
         }
         let g = self.shortest(true);
         self.gates[g].queue.push_back(v);
@@ -1898,8 +1889,8 @@ impl ParkingLab {
                 let limit = self.scenario.tariff.ev_limit_min as Time * 60_000;
                 let on_charger = c
                     .spots
-                    .first()
-                    .is_some_and(|&i| self.lot.spots[i as usize].kind == SpotType::Ev);
+                    .head()
+                    .is_some_and(|i| self.lot.spots[i as usize].kind == SpotType::Ev);
                 let parked_for = c.parked_at.map_or(0, |p| now - p);
                 let ev_overstay_ms = if c.profile.ev && on_charger && limit > 0 {
                     parked_for.saturating_sub(limit)
@@ -1936,11 +1927,11 @@ impl ParkingLab {
                         vehicle: v,
                         ticket: ticket.number,
                         lost,
-                        bill: bill.clone(),
+                        bill,
                     },
                 );
                 if let Some(c) = self.vehicles.get_mut(&v) {
-                    c.bill = Some(bill);
+                    c.bill_cents = Some(total);
                 }
                 self.gates[g].stage = if total == 0 {
                     ExitStage::Open
@@ -1958,7 +1949,7 @@ impl ParkingLab {
         let Some(c) = self.vehicles.get(&v) else {
             return;
         };
-        let cents = c.bill.as_ref().map_or(0, |b| b.total_cents);
+        let cents = c.bill_cents.unwrap_or(0);
         let ticket = c.ticket.map_or(0, |t| t.number);
         // After three declines the driver pays cash.
         let method = if c.declines >= 3 {
@@ -2046,7 +2037,7 @@ impl ParkingLab {
         let Some(c) = self.vehicles.remove(&v) else {
             return;
         };
-        for &i in &c.spots {
+        for i in c.spots.iter() {
             self.remove_holder(i, v);
         }
         self.gates[g].queue.pop_front();
@@ -2055,7 +2046,7 @@ impl ParkingLab {
         self.exit_waits.record(now - c.queued_at);
         let ticket = c.ticket.map_or(0, |t| t.number);
         self.processor.remove(&ticket);
-        let owed = c.bill.as_ref().is_some_and(|b| b.total_cents > 0) as u32;
+        let owed = c.bill_cents.is_some_and(|b| b > 0) as u32;
         if c.charged > owed {
             self.counters.double_charges += 1;
         }
@@ -2073,10 +2064,10 @@ impl ParkingLab {
             Event::Opened {
                 gate,
                 vehicle: v,
-                spots: self.spots_name(&c.spots),
+                spots: self.spots_name(c.spots),
             },
         );
-        self.check_displays(self.level_of(&c.spots), out);
+        self.check_displays(self.level_of(c.spots), out);
     }
 
     fn step_gate(&mut self, g: usize, out: &mut dyn Emit<Event>) {
@@ -2179,11 +2170,19 @@ impl ParkingLab {
 
     fn special_event(&mut self, exits: u32, arrivals: u32, out: &mut dyn Emit<Event>) {
         out.emit(self.now, Event::SpecialEvent { exits, arrivals });
-        let leaving: Vec<u64> = self
-            .parked
-            .iter()
+        // The longest parked leave first: parked (with a departure ahead), by (parked at, id).
+        let mut parked: Vec<(Time, u64)> = (0..self.vehicles.ids())
+            .filter_map(|v| {
+                let c = self.vehicles.get(&v)?;
+                c.depart_at?;
+                Some((c.parked_at?, v))
+            })
+            .collect();
+        parked.sort_unstable();
+        let leaving: Vec<u64> = parked
+            .into_iter()
             .take(exits as usize)
-            .map(|&(_, v)| v)
+            .map(|(_, v)| v)
             .collect();
         for v in leaving {
             // Its scheduled departure goes stale: `departs` clears `depart_at`.
@@ -2220,12 +2219,12 @@ impl ParkingLab {
                 row: s.row,
                 pos: s.pos,
                 kind: s.kind,
-                holders: s.holders.clone(),
-                parked: s.parked.clone(),
+                holders: s.holders.to_vec(),
+                parked: s.parked.to_vec(),
                 occupant: s
                     .holders
                     .first()
-                    .and_then(|v| self.vehicles.get(v))
+                    .and_then(|v| self.vehicles.get(&v))
                     .map(|c| c.profile),
                 claim: match s.claim {
                     Claim::Unclaimed => "",
@@ -2263,7 +2262,7 @@ impl ParkingLab {
                     (_, None, _, _) => "idle".to_string(),
                     (false, Some(v), None, _) => format!("read for V{v}"),
                     (false, Some(_), Some(p), _) => {
-                        format!("write {} for V{}", self.spots_name(&p.spots), p.vehicle)
+                        format!("write {} for V{}", self.spots_name(p.spots), p.vehicle)
                     }
                     (true, Some(v), _, ExitStage::Scan) => format!("scan the ticket of V{v}"),
                     (true, Some(v), _, ExitStage::Pay { attempt }) => {
@@ -2360,6 +2359,8 @@ impl ParkingLab {
             prebookings: c.prebookings,
             no_shows: c.no_shows,
             utilisation_bp: self.utilisation_bp(),
+            occupancy_permille: self.occupancy_permille(),
+            surge: billing::surge_step(&self.scenario.tariff, self.occupancy_permille()),
             entry_wait: self.entry_waits.summary(),
             exit_wait: self.exit_waits.summary(),
         }
@@ -2464,8 +2465,7 @@ impl Simulation for ParkingLab {
             control: s.control,
             entries: s.entry_gates as usize,
             gates,
-            agenda: BinaryHeap::new(),
-            seq: 0,
+            agenda: Agenda::new(s.entry_gates as usize + s.exit_gates as usize),
             vehicles: Fleet::default(),
             next_vehicle: 0,
             next_ticket: 0,
@@ -2474,7 +2474,6 @@ impl Simulation for ParkingLab {
             next_reservation: 0,
             lock: None,
             gate_steps: 0,
-            parked: BTreeSet::new(),
             processor: BTreeMap::new(),
             displays: vec![0; displays_n],
             anomalous: vec![false; displays_n],
@@ -2519,16 +2518,11 @@ impl Simulation for ParkingLab {
     }
 
     fn next_deadline(&self) -> Option<Time> {
-        self.agenda.peek().map(|e| e.0.at.0)
+        self.agenda.next_time()
     }
 
     fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
-        while let Some(Reverse(Scheduled { at: key, due })) = self
-            .agenda
-            .peek_mut()
-            .filter(|e| e.0.at.0 <= t)
-            .map(PeekMut::pop)
-        {
+        while let Some((key, due)) = self.agenda.pop_until(t) {
             let at = key.0;
             self.now = at;
             match due {
@@ -2560,7 +2554,7 @@ impl Simulation for ParkingLab {
                 }
                 Due::EvLimit(v) => {
                     if let Some(c) = self.vehicles.get(&v).filter(|c| c.depart_at.is_some()) {
-                        let spot = self.spot(c.spots[0]);
+                        let spot = self.spot(c.spots.first);
                         self.counters.ev_overstays += 1;
                         out.emit(at, Event::EvLimit { vehicle: v, spot });
                     }

@@ -260,6 +260,94 @@ pub enum SensorState {
     StuckFree,
 }
 
+/// The vehicles at one spot, in the order they came: none or one without a heap allocation
+/// (vehicle ids count from 1, so `first == 0` is none); a second and later, which only a double
+/// assignment brings, go to `more`. Spots are scanned and cloned in bulk, so they stay flat.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ids {
+    first: u64,
+    more: Vec<u64>,
+}
+
+impl Ids {
+    pub fn is_empty(&self) -> bool {
+        self.first == 0
+    }
+
+    pub fn len(&self) -> usize {
+        (self.first != 0) as usize + self.more.len()
+    }
+
+    pub fn first(&self) -> Option<u64> {
+        (self.first != 0).then_some(self.first)
+    }
+
+    /// Adds vehicle `v` (an id from 1).
+    pub fn push(&mut self, v: u64) {
+        debug_assert!(v != 0, "vehicle ids count from 1");
+        if self.first == 0 {
+            self.first = v;
+        } else {
+            self.more.push(v);
+        }
+    }
+
+    /// Removes vehicle `v`, keeping the others in order.
+    pub fn remove(&mut self, v: u64) {
+        if self.more.is_empty() {
+            if self.first == v {
+                self.first = 0;
+            }
+            return;
+        }
+        let mut rest = self.to_vec();
+        rest.retain(|&x| x != v);
+        *self = Ids::default();
+        for x in rest {
+            self.push(x);
+        }
+    }
+
+    pub fn clear(&mut self) {
+        *self = Ids::default();
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.first().into_iter().chain(self.more.iter().copied())
+    }
+
+    pub fn to_vec(&self) -> Vec<u64> {
+        self.iter().collect()
+    }
+}
+
+/// Spots `first .. first + len` of the table: one spot, or a bus's run along one row (the
+/// indices of a row are consecutive).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub first: u32,
+    pub len: u32,
+}
+
+impl Span {
+    pub fn one(i: u32) -> Span {
+        Span { first: i, len: 1 }
+    }
+
+    pub fn iter(self) -> std::ops::Range<u32> {
+        self.first..self.first + self.len
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.len == 0
+    }
+
+    /// The first spot, if any.
+    pub fn head(self) -> Option<u32> {
+        (self.len > 0).then_some(self.first)
+    }
+}
+
 /// One spot: its place, its row in the shared spot table, and what is physically there.
 #[derive(Clone, Debug)]
 pub struct Spot {
@@ -271,14 +359,14 @@ pub struct Spot {
     /// Metres to the lift.
     pub walk: u32,
     /// Vehicles the spot table assigns here. More than one is the double assignment.
-    pub holders: Vec<u64>,
+    pub holders: Ids,
     /// Bumped by every write: the version a compare-and-swap compares.
     pub version: u64,
     /// The newest lease token issued for this spot; a write with an older one is fenced off.
     pub fence: u64,
     pub claim: Claim,
     /// Vehicles physically parked here.
-    pub parked: Vec<u64>,
+    pub parked: Ids,
     pub sensor: SensorState,
 }
 
@@ -370,11 +458,11 @@ impl Lot {
                         pos: p as u32 + 1,
                         kind,
                         walk: 40 * l as u32 + 6 * r as u32 + 3 * p as u32,
-                        holders: Vec::new(),
+                        holders: Ids::default(),
                         version: 0,
                         fence: 0,
                         claim: Claim::Unclaimed,
-                        parked: Vec::new(),
+                        parked: Ids::default(),
                         sensor: SensorState::Working,
                     });
                 }
@@ -544,7 +632,7 @@ impl Lot {
 
     /// The spots the strategy gives this vehicle (one, or a run of `bus_spots` large spots
     /// for a bus), or why there are none.
-    pub fn find(&self, p: Profile, bus_spots: u32) -> Result<Vec<u32>, NoSpot> {
+    pub fn find(&self, p: Profile, bus_spots: u32) -> Result<Span, NoSpot> {
         let found = if p.kind == VehicleType::Bus {
             self.find_run(bus_spots)
         } else {
@@ -554,7 +642,7 @@ impl Lot {
                 .filter(|&t| fits(p, t))
                 .find_map(|t| self.pick(&[t]))
                 .or_else(|| self.pick(&general[..n]))
-                .map(|i| vec![i])
+                .map(Span::one)
         };
         found.ok_or(if self.free_total() == 0 {
             NoSpot::Full
@@ -565,7 +653,7 @@ impl Lot {
 
     /// A run of `n` consecutive free large spots in one row, by the strategy's order of the
     /// run's first spot.
-    fn find_run(&self, n: u32) -> Option<Vec<u32>> {
+    fn find_run(&self, n: u32) -> Option<Span> {
         let order: Vec<u32> = match self.strategy {
             Strategy::Spread => {
                 let mut ls: Vec<u32> = (0..self.levels).collect();
@@ -608,11 +696,16 @@ impl Lot {
                     }
                 }
             }
-            if best.is_some() && self.strategy == Strategy::Spread {
+            // Only `nearest` can find a closer run on a later level: under the others the first
+            // run found is the one (levels and rows in order; `spread`'s emptiest level first).
+            if best.is_some() && self.strategy != Strategy::Nearest {
                 break;
             }
         }
-        best.map(|(_, start)| (start..start + n).collect())
+        best.map(|(_, start)| Span {
+            first: start,
+            len: n,
+        })
     }
 
     /// Recounts the free index from the table; returns what disagrees.

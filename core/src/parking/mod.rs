@@ -18,6 +18,8 @@
 //! * [`lab`]: [`lab::ParkingLab`], the [`crate::Simulation`]: gates, controls, displays,
 //!   sensors, payments and the invariants.
 //! * [`race`]: many seeded random interleavings of gates racing for the last spots.
+//! * `agenda` (private): what is due when, in lanes (gate slots, fixed-delay queues, a heap for
+//!   the rest) that merge into exactly the order of one heap, at a fraction of its cost.
 //!
 //! ## Glossary
 //!
@@ -33,6 +35,7 @@
 //! | idempotency key | the ticket number sent with every payment attempt, so a retry never charges twice |
 //! | anomaly | a display that says "free" while the table has no free spot |
 
+mod agenda;
 pub mod billing;
 pub mod lab;
 pub mod lot;

@@ -369,7 +369,7 @@ fn stats_row(s: &Stats) -> Html {
     let occ = s.assigned as f64 * 100.0 / s.spots.max(1) as f64;
     let item = |dt: &str, dd: String, id: &str, bad: bool| {
         html! {
-            <div class={classes!(bad.then_some("bad"))}>
+            <div class={classes!(bad.then_some(if id == "price" { "surge" } else { "bad" }))}>
                 <dt>{ dt.to_string() }</dt><dd data-testid={format!("stat-{id}")}>{ dd }</dd>
             </div>
         }
@@ -382,11 +382,25 @@ fn stats_row(s: &Stats) -> Html {
             { item("entry wait p50 / p95", format!("{} / {}", duration(s.entry_wait.p50), duration(s.entry_wait.p95)), "entry-wait", false) }
             { item("exit wait p50 / p95", format!("{} / {}", duration(s.exit_wait.p50), duration(s.exit_wait.p95)), "exit-wait", false) }
             { item("utilisation", percent_bp(s.utilisation_bp), "utilisation", false) }
+            { item("price now", price_now(s), "price", s.surge.is_some()) }
             { item("pre-bookings · no-shows", format!("{} · {}", s.prebookings, s.no_shows), "no-shows", false) }
             { item("payment retries", format!("{} · {} double", s.payment_retries, s.double_charges), "payments", s.double_charges > 0) }
             { item("double assignments", s.double_assignments.to_string(), "double", s.double_assignments > 0) }
             { item("display anomalies", s.display_anomalies.to_string(), "anomalies", s.display_anomalies > 0) }
         </dl>
+    }
+}
+
+/// Dynamic pricing as a ticket issued now would pay it: `×1.5 · 82% ≥ 80%`, or the base rate.
+fn price_now(s: &Stats) -> String {
+    let occ = s.occupancy_permille as f64 / 10.0;
+    match s.surge {
+        Some((threshold, m)) => format!(
+            "×{} · {occ:.0}% ≥ {:.0}%",
+            m as f64 / 1000.0,
+            threshold as f64 / 10.0
+        ),
+        None => format!("base rate · {occ:.0}% full"),
     }
 }
 
@@ -476,6 +490,13 @@ fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
                     <button type="button" data-testid="arrive-van" onclick={arrive(json!({"kind": "van"}))}>{ "van" }</button>
                     <button type="button" data-testid="arrive-bus" onclick={arrive(json!({"kind": "bus"}))}>{ "bus" }</button>
                     <button type="button" data-testid="arrive-motorcycle" onclick={arrive(json!({"kind": "motorcycle"}))}>{ "motorcycle" }</button>
+                    <button type="button" data-testid="arrive-truck" onclick={arrive(json!({"kind": "truck"}))}>{ "truck" }</button>
+                    <button type="button" data-testid="arrive-subscriber" title="A monthly subscriber: a reserved spot first, and no charge"
+                        onclick={arrive(json!({"kind": "car", "subscriber": true}))}>{ "subscriber" }</button>
+                    <button type="button" data-testid="arrive-lost-ticket" title="A car whose driver will lose the ticket: the lost-ticket policy applies at the exit"
+                        onclick={arrive(json!({"kind": "car", "lost_ticket": true}))}>{ "lost ticket" }</button>
+                    <button type="button" data-testid="arrive-cash" title="A car that pays cash at the exit (cash is never declined)"
+                        onclick={arrive(json!({"kind": "car", "pay": "cash"}))}>{ "pays cash" }</button>
                 </span>
             </div>
             <div class="parking-body">
@@ -523,9 +544,26 @@ fn choices(field: &str) -> Option<&'static [&'static str]> {
     }
 }
 
-/// A vehicle profile in words: `EV car`, `van`.
+/// A vehicle profile in words: `EV car`, `van`, `car (lost ticket)`.
 fn vehicle_words(args: &Value) -> String {
     let p: Profile = serde_json::from_value(args.clone()).unwrap_or_default();
+    let mut notes = Vec::new();
+    if args.get("lost_ticket").and_then(Value::as_bool) == Some(true) {
+        notes.push("lost ticket".to_string());
+    }
+    // Card is the default, so only cash and app are worth a word.
+    if let Some(pay) = args
+        .get("pay")
+        .and_then(Value::as_str)
+        .filter(|&p| p != "card")
+    {
+        notes.push(format!("pays by {pay}"));
+    }
+    let notes = if notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", notes.join(", "))
+    };
     let mut s = String::new();
     if p.ev {
         s += "EV ";
@@ -536,7 +574,7 @@ fn vehicle_words(args: &Value) -> String {
     if p.subscriber {
         s += "subscriber's ";
     }
-    s + p.kind.name()
+    s + p.kind.name() + &notes
 }
 
 /// Plain-language narration of a recorded command.
