@@ -1,6 +1,7 @@
 //! The saga lab's picture: the invariant strip, a live sequence diagram with a lane per
 //! participant, each saga's state machine, each service's local state, a filterable history of
-//! the log, and the fault palette.
+//! the log (kept in step with the log and drawn a page at a time, see [`HistoryLog`]), and the
+//! fault palette.
 //!
 //! ```text
 //!   ✓ money conserved  ✓ goods conserved  ✓ nobody charged twice  ✗ saga 4 stuck
