@@ -1,7 +1,7 @@
 // The saga lab end to end in headless Chromium: a declined payment compensated in reverse (drawn
 // in the sequence diagram and each saga's state machine), the share link replaying the run, the
-// history filters, a duplicated payment command without idempotency charging twice, the phone
-// layout, and screenshots.
+// history filters, the history's pages on a long run, a duplicated payment command without
+// idempotency charging twice, the phone layout, and screenshots.
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
 // Page helpers shared with the other lab suites are in lab-page.mjs.
@@ -169,6 +169,118 @@ test('a declined payment compensates the completed steps in reverse; the share l
     }
   } finally {
     await finish(a);
+  }
+});
+
+test('a long history pages back, holds its page while the run goes on, and follows seeks and filters', TEST_OPTS, async () => {
+  // Sixty sagas a second apart with random faults, opened at 40 s: several hundred log entries.
+  const link = encodeLink(url('#/saga'), {
+    v: 1,
+    lab: 'saga',
+    scenario: { every_ms: 1_000, sagas: 60, chaos_pct: 20 },
+    inputs: [],
+    cursor: 40_000,
+    view: {},
+  });
+  const opened = await open(fragment(link));
+  const { page } = opened;
+  try {
+    await pausedState(page);
+    const table = () =>
+      page.evaluate(() => {
+        const pager = document.querySelector('[data-testid="saga-history-pager"]');
+        const button = (id) => !document.querySelector(`[data-testid="${id}"]`).disabled;
+        return {
+          entries: [...document.querySelectorAll('[data-testid="saga-history"] tbody tr')].map((r) => Number(r.dataset.entry)),
+          times: [...document.querySelectorAll('[data-testid="saga-history"] tbody td.t')].map((td) => td.textContent),
+          kinds: [...document.querySelectorAll('[data-testid="saga-history"] tbody tr')].map((r) => r.dataset.kind),
+          count: document.querySelector('[data-testid="saga-history-count"]').textContent,
+          live: pager.dataset.live === 'true',
+          older: button('saga-history-older'),
+          newer: button('saga-history-newer'),
+        };
+      });
+    const ms = (text) => {
+      const [s, frac] = text.replace('s', '').split('.');
+      return Number(s) * 1000 + Number(frac);
+    };
+    const newest = await table();
+    const total = Number(/of (\d+) matching/.exec(newest.count)?.[1]);
+    assert.ok(total > 150, `a long history: ${newest.count}`);
+    assert.equal(newest.entries.length, 50, 'one page of rows is drawn');
+    assert.match(newest.count, new RegExp(`^${total - 49}–${total} of ${total} matching`));
+    assert.ok(newest.live && newest.older && !newest.newer, JSON.stringify(newest));
+    assert.ok(newest.entries.every((e, i) => i === 0 || e > newest.entries[i - 1]), 'oldest first');
+    assert.ok(ms(newest.times.at(-1)) <= 40_000);
+
+    // Older: the page before, ending just before the first row shown.
+    await byId(page, 'saga-history-older').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="saga-history-pager"]')?.dataset.live === 'false', null, { timeout: WAIT_MS });
+    const older = await table();
+    assert.equal(older.entries.length, 50);
+    assert.ok(older.entries.at(-1) < newest.entries[0], 'the older page ends before the newest begins');
+    assert.match(older.count, new RegExp(`^${total - 99}–${total - 50} of ${total} matching`));
+    assert.ok(older.newer && older.older);
+
+    // The run goes on; the older page stays put while the count grows.
+    await byId(page, 'speed').selectOption(SPEED_10X);
+    await playPast(page, 45_000);
+    const held = await table();
+    assert.deepEqual(held.entries, older.entries, 'the page is held');
+    assert.ok(!held.live);
+    const grown = Number(/of (\d+) matching/.exec(held.count)[1]);
+    assert.ok(grown > total, `more entries: ${held.count}`);
+
+    // Newest follows the run again.
+    await byId(page, 'saga-history-newest').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="saga-history-pager"]')?.dataset.live === 'true', null, { timeout: WAIT_MS });
+    const followed = await table();
+    assert.ok(followed.entries[0] > newest.entries[0], 'the newest page moved on with the run');
+    assert.ok(ms(followed.times.at(-1)) > 40_000);
+
+    // Stepping back cuts the table with the log: the first step goes back to the newest entry's
+    // time (which keeps it), the second before it.
+    const last = followed.entries.at(-1);
+    for (let i = 0; i < 2; i++) {
+      const before = await byId(page, 'time').textContent();
+      await byId(page, 'step-back').click();
+      await page.waitForFunction(
+        (before) => document.querySelector('[data-testid="time"]')?.textContent !== before,
+        before,
+        { timeout: WAIT_MS },
+      );
+    }
+    await page.waitForFunction(
+      (last) => {
+        const rows = [...document.querySelectorAll('[data-testid="saga-history"] tbody tr')];
+        return rows.length > 0 && Number(rows.at(-1).dataset.entry) < last;
+      },
+      last,
+      { timeout: WAIT_MS },
+    );
+
+    // A filter (from an older page) shows the newest matching rows; a time range zooms in.
+    await byId(page, 'saga-history-older').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="saga-history-pager"]')?.dataset.live === 'false', null, { timeout: WAIT_MS });
+    await byId(page, 'saga-filter-kind').selectOption('command');
+    await page.waitForFunction(() => document.querySelector('[data-testid="saga-history-pager"]')?.dataset.live === 'true', null, { timeout: WAIT_MS });
+    const commands = await table();
+    assert.ok(commands.kinds.length > 0 && commands.kinds.every((k) => k === 'command'), JSON.stringify(commands.kinds));
+    await byId(page, 'saga-filter-from').fill('10');
+    await byId(page, 'saga-filter-to').fill('12.5');
+    await page.waitForFunction(
+      () => [...document.querySelectorAll('[data-testid="saga-history"] tbody td.t')].every((td) => parseFloat(td.textContent) >= 10 && parseFloat(td.textContent) <= 12.5),
+      null,
+      { timeout: WAIT_MS },
+    );
+    const zoomed = await table();
+    assert.ok(zoomed.entries.length > 0 && zoomed.entries.length < 50, JSON.stringify(zoomed));
+    assert.ok(zoomed.times.every((t) => ms(t) >= 10_000 && ms(t) <= 12_500), JSON.stringify(zoomed.times));
+    assert.ok(zoomed.kinds.every((k) => k === 'command'));
+    assert.ok(!zoomed.older && !zoomed.newer, 'one page holds the zoomed range');
+    await screenshot(page, 'saga-history-1280');
+  } finally {
+    await finish(opened);
   }
 });
 

@@ -1,6 +1,7 @@
 //! The saga lab's picture: the invariant strip, a live sequence diagram with a lane per
 //! participant, each saga's state machine, each service's local state, a filterable history of
-//! the log, and the fault palette.
+//! the log (kept in step with the log and drawn a page at a time, see [`HistoryLog`]), and the
+//! fault palette.
 //!
 //! ```text
 //!   ✓ money conserved  ✓ goods conserved  ✓ nobody charged twice  ✗ saga 4 stuck
@@ -18,15 +19,19 @@
 
 use orrery_core::link;
 use orrery_core::registry::LabRun;
-use orrery_core::run::Entry;
-use orrery_core::run::EntryKind;
+use orrery_core::run::{Entry, EntryKind, Input};
 use orrery_core::saga::flow::{
     Action, Flow, Pool, Resource, ServiceName, Step, StepKind, FLOWS, MAX_STEPS,
 };
-use orrery_core::saga::lab::{Body, Event, Happened, Node, Phase, SagaLab, SagaStatus, Scenario};
+use orrery_core::saga::lab::{
+    Body, Command, Event, Happened, Node, Phase, SagaLab, SagaStatus, Scenario,
+};
 use orrery_core::sim::fmt_time;
 use orrery_core::{Run, Time};
 use serde_json::{json, Value};
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::ops::Range;
 use std::rc::Rc;
 use yew::prelude::*;
 
@@ -73,10 +78,10 @@ const BOOLS: &[&str] = &["true", "false"];
 
 /// Messages the sequence diagram shows (the newest).
 const MESSAGES_SHOWN: usize = 18;
-/// Log entries the history table draws from (the newest).
-const HISTORY_ENTRIES: usize = 3_000;
-/// Rows the history table shows at most (the newest matching).
-const HISTORY_ROWS: usize = 150;
+/// Log entries the history table keeps as rows (the newest).
+const HISTORY_ENTRIES: usize = 20_000;
+/// Rows the history table draws at a time: one page.
+const HISTORY_PAGE: usize = 50;
 /// Sagas listed with their state machines, newest first.
 const SAGAS_SHOWN: usize = 8;
 
@@ -125,7 +130,7 @@ fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
             { services(lab) }
             <FlowEditor key={lab.flow().name.clone()} flow={Rc::new(lab.flow().clone())}
                 scenario={Rc::new(serde_json::to_value(lab.scenario()).unwrap_or(Value::Null))} />
-            <SagaHistory rows={history_rows(r)} lanes={Rc::new(lanes(lab).iter().map(Node::to_string).collect::<Vec<_>>())} />
+            <SagaHistory source={HistorySource::of(r)} lanes={Rc::new(lanes(lab).iter().map(Node::to_string).collect::<Vec<_>>())} />
         </div>
     }
 }
@@ -659,7 +664,7 @@ fn services(lab: &SagaLab) -> Html {
 }
 
 /// One row of the history table.
-#[derive(Clone, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct HistoryRow {
     time: Time,
     saga: Option<u32>,
@@ -742,20 +747,272 @@ fn history_row(e: &Entry<Event>) -> HistoryRow {
     }
 }
 
-fn history_rows(r: &Run<SagaLab>) -> Rc<Vec<HistoryRow>> {
-    let log = r.log();
-    Rc::new(
-        log[log.len().saturating_sub(HISTORY_ENTRIES)..]
-            .iter()
-            .map(history_row)
-            .collect(),
-    )
+thread_local! {
+    /// The history rows of the runs drawn lately (two when comparing), by the run's address.
+    static HISTORIES: RefCell<Vec<(usize, Rc<RefCell<HistoryLog>>)>> = const { RefCell::new(Vec::new()) };
+    /// The next [`HistoryLog::generation`], unique across runs.
+    static NEXT_GENERATION: Cell<u64> = const { Cell::new(1) };
 }
 
-#[derive(Properties, PartialEq)]
-struct HistoryProps {
-    rows: Rc<Vec<HistoryRow>>,
-    lanes: Rc<Vec<String>>,
+/// How many runs' history rows are kept: the two sides of a comparison.
+const HISTORIES_KEPT: usize = 2;
+
+fn next_generation() -> u64 {
+    NEXT_GENERATION.with(|g| {
+        let n = g.get();
+        g.set(n + 1);
+        n
+    })
+}
+
+/// The history rows of one run: each log entry converted once, and kept in step with the log
+/// from one frame to the next instead of rebuilt.
+///
+/// | between two frames the run…              | the rows…                                        |
+/// |------------------------------------------|--------------------------------------------------|
+/// | advanced (the log grew)                  | get the new entries appended                     |
+/// | sought back (the log is shorter)         | are cut to the log's length                      |
+/// | took a command (a new timeline)          | are cut before the time of the first changed input, then appended |
+/// | is another scenario                      | are rebuilt                                      |
+///
+/// This holds because a run's log is a function of its scenario, its inputs and how far it
+/// went: with the same scenario and inputs, a shorter log is a prefix of a longer one, and an
+/// input at time t changes no entry before t. Only the newest [`HISTORY_ENTRIES`] entries are
+/// kept; older rows fall off the front in batches.
+///
+/// `generation` changes whenever rows the table may have filtered could differ from the
+/// rows now at the same log index (a new timeline, a rebuild); the table then filters afresh,
+/// and otherwise filters only the rows it has not seen.
+pub struct HistoryLog {
+    scenario: Scenario,
+    inputs: Vec<Input<Command>>,
+    generation: u64,
+    /// How many of the newest entries are kept ([`HISTORY_ENTRIES`]; smaller in tests).
+    cap: usize,
+    /// The log index of `rows[0]`.
+    start: usize,
+    rows: Vec<HistoryRow>,
+    /// How many rows concern each saga (the saga filter's choices).
+    sagas: BTreeMap<u32, usize>,
+}
+
+impl HistoryLog {
+    fn new(r: &Run<SagaLab>) -> HistoryLog {
+        HistoryLog::with_cap(r, HISTORY_ENTRIES)
+    }
+
+    fn with_cap(r: &Run<SagaLab>, cap: usize) -> HistoryLog {
+        let mut h = HistoryLog {
+            scenario: r.scenario().clone(),
+            inputs: r.inputs().to_vec(),
+            generation: next_generation(),
+            cap,
+            start: 0,
+            rows: Vec::new(),
+            sagas: BTreeMap::new(),
+        };
+        h.append(r.log());
+        h
+    }
+
+    /// The log index just past the last row.
+    fn end(&self) -> usize {
+        self.start + self.rows.len()
+    }
+
+    /// Brings the rows in step with the run's log.
+    fn sync(&mut self, r: &Run<SagaLab>) {
+        if self.scenario != *r.scenario() {
+            *self = HistoryLog::with_cap(r, self.cap);
+            return;
+        }
+        if self.inputs.as_slice() != r.inputs() {
+            let (old, new) = (&self.inputs, r.inputs());
+            let first = old
+                .iter()
+                .zip(new)
+                .position(|(a, b)| a != b)
+                .unwrap_or(old.len().min(new.len()));
+            let changed_at = [old.get(first), new.get(first)]
+                .into_iter()
+                .flatten()
+                .map(|i| i.time)
+                .min()
+                .unwrap_or(0);
+            let keep = self.rows.partition_point(|row| row.time < changed_at);
+            self.cut(self.start + keep);
+            self.inputs = new.to_vec();
+            self.generation = next_generation();
+        }
+        self.cut(r.log().len());
+        self.append(r.log());
+    }
+
+    /// Drops the rows from log index `len` on.
+    fn cut(&mut self, len: usize) {
+        let keep = len.saturating_sub(self.start).min(self.rows.len());
+        for row in self.rows.drain(keep..) {
+            uncount(&mut self.sagas, row.saga);
+        }
+    }
+
+    /// Converts the log entries past the last row (after [`HistoryLog::cut`] to the log).
+    fn append(&mut self, log: &[Entry<Event>]) {
+        if self.rows.is_empty() {
+            // Nothing kept: start from the newest entries. Rows the table has not filtered
+            // may now come before the ones it has, so it must filter afresh.
+            let start = log.len().saturating_sub(self.cap);
+            if start < self.start {
+                self.generation = next_generation();
+            }
+            self.start = start;
+        }
+        for e in &log[self.end().min(log.len())..] {
+            let row = history_row(e);
+            if let Some(s) = row.saga {
+                *self.sagas.entry(s).or_default() += 1;
+            }
+            self.rows.push(row);
+        }
+        if self.rows.len() > self.cap + self.cap / 4 {
+            let dropped = self.rows.len() - self.cap;
+            for row in self.rows.drain(..dropped) {
+                uncount(&mut self.sagas, row.saga);
+            }
+            self.start += dropped;
+        }
+    }
+}
+
+fn uncount(sagas: &mut BTreeMap<u32, usize>, saga: Option<u32>) {
+    if let Some(s) = saga {
+        if let Some(n) = sagas.get_mut(&s) {
+            *n -= 1;
+            if *n == 0 {
+                sagas.remove(&s);
+            }
+        }
+    }
+}
+
+/// The history rows of this run, in step with its log.
+fn history_of(r: &Run<SagaLab>) -> Rc<RefCell<HistoryLog>> {
+    let key = r as *const Run<SagaLab> as usize;
+    HISTORIES.with(|h| {
+        let mut h = h.borrow_mut();
+        let log = match h.iter().position(|(k, _)| *k == key) {
+            Some(i) => {
+                let log = h.remove(i).1;
+                log.borrow_mut().sync(r);
+                log
+            }
+            None => Rc::new(RefCell::new(HistoryLog::new(r))),
+        };
+        h.insert(0, (key, Rc::clone(&log)));
+        h.truncate(HISTORIES_KEPT);
+        log
+    })
+}
+
+/// The history table's input: a run's rows and where they stand. Two sources are equal when
+/// they are the same rows at the same generation and extent, so the table draws again only
+/// when the log changed.
+#[derive(Clone)]
+struct HistorySource {
+    log: Rc<RefCell<HistoryLog>>,
+    generation: u64,
+    start: usize,
+    end: usize,
+}
+
+impl HistorySource {
+    fn of(r: &Run<SagaLab>) -> HistorySource {
+        let log = history_of(r);
+        let (generation, start, end) = {
+            let l = log.borrow();
+            (l.generation, l.start, l.end())
+        };
+        HistorySource {
+            log,
+            generation,
+            start,
+            end,
+        }
+    }
+}
+
+impl PartialEq for HistorySource {
+    fn eq(&self, other: &HistorySource) -> bool {
+        Rc::ptr_eq(&self.log, &other.log)
+            && (self.generation, self.start, self.end) == (other.generation, other.start, other.end)
+    }
+}
+
+/// What the history table shows: rows of one saga, participant and kind within a time range
+/// (each empty or `None` for all).
+#[derive(Clone, Debug, Default, PartialEq)]
+struct HistoryFilter {
+    saga: Option<u32>,
+    node: String,
+    kind: String,
+    from: Option<Time>,
+    to: Option<Time>,
+}
+
+impl HistoryFilter {
+    fn matches(&self, r: &HistoryRow) -> bool {
+        self.saga.is_none_or(|s| r.saga == Some(s))
+            && (self.node.is_empty() || r.nodes.contains(&self.node))
+            && (self.kind.is_empty() || r.kind == self.kind)
+            && self.from.is_none_or(|t| r.time >= t)
+            && self.to.is_none_or(|t| r.time <= t)
+    }
+}
+
+/// The log indices of the rows matching a filter, kept up to date with the least work: a new
+/// filter or generation filters every row again; otherwise only rows past the last scan are
+/// filtered, and indices cut off either end are dropped.
+#[derive(Debug, Default)]
+struct Matches {
+    generation: Option<u64>,
+    filter: HistoryFilter,
+    /// The log index up to which rows have been filtered.
+    scanned: usize,
+    found: Vec<usize>,
+}
+
+impl Matches {
+    fn update(&mut self, log: &HistoryLog, filter: &HistoryFilter) {
+        if self.generation != Some(log.generation) || self.filter != *filter {
+            *self = Matches {
+                generation: Some(log.generation),
+                filter: filter.clone(),
+                scanned: log.start,
+                found: Vec::new(),
+            };
+        }
+        let end = log.end();
+        let kept = self.found.partition_point(|&i| i < end);
+        self.found.truncate(kept);
+        let fallen = self.found.partition_point(|&i| i < log.start);
+        self.found.drain(..fallen);
+        for i in self.scanned.clamp(log.start, end)..end {
+            if filter.matches(&log.rows[i - log.start]) {
+                self.found.push(i);
+            }
+        }
+        self.scanned = end;
+    }
+}
+
+/// The positions in `found` (log indices of matching rows, ascending) of the page shown: the
+/// newest [`HISTORY_PAGE`] rows when `anchor` is `None` (following the run), or the page
+/// ending at the row with log index `anchor` (or the last before it); a page near the oldest
+/// row is filled from the front.
+fn page_of(found: &[usize], anchor: Option<usize>) -> Range<usize> {
+    let end = anchor.map_or(found.len(), |a| found.partition_point(|&i| i <= a));
+    let end = end.max(HISTORY_PAGE.min(found.len()));
+    end.saturating_sub(HISTORY_PAGE)..end
 }
 
 /// Parses a time typed in seconds ("1.25") as milliseconds; empty is no bound.
@@ -770,8 +1027,15 @@ fn parse_seconds(s: &str) -> Result<Option<Time>, String> {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct HistoryProps {
+    source: HistorySource,
+    lanes: Rc<Vec<String>>,
+}
+
 /// The history table: the newest log entries, filtered by saga, participant, kind and a time
-/// range.
+/// range, one page of [`HISTORY_PAGE`] rows at a time. The newest page follows the run; an
+/// older page stays put while the run goes on. Changing a filter returns to the newest page.
 #[function_component(SagaHistory)]
 fn saga_history(props: &HistoryProps) -> Html {
     let saga = use_state(String::new);
@@ -779,35 +1043,51 @@ fn saga_history(props: &HistoryProps) -> Html {
     let kind = use_state(String::new);
     let from = use_state(String::new);
     let to = use_state(String::new);
+    // `None`: the newest page; `Some(i)`: the page ending at log index `i`.
+    let anchor = use_state(|| None::<usize>);
+    let matches = use_mut_ref(Matches::default);
     let on_select = |h: UseStateHandle<String>| {
+        let anchor = anchor.clone();
         Callback::from(move |e: web_sys::Event| {
             if let Some(el) = e.target_dyn_into::<web_sys::HtmlSelectElement>() {
                 h.set(el.value());
+                anchor.set(None);
             }
         })
     };
     let on_input = |h: UseStateHandle<String>| {
+        let anchor = anchor.clone();
         Callback::from(move |e: InputEvent| {
             if let Some(el) = e.target_dyn_into::<web_sys::HtmlInputElement>() {
                 h.set(el.value());
+                anchor.set(None);
             }
         })
     };
     let range = parse_seconds(&from).and_then(|a| parse_seconds(&to).map(|b| (a, b)));
     let (lo, hi) = range.clone().unwrap_or((None, None));
-    let mut sagas: Vec<u32> = props.rows.iter().filter_map(|r| r.saga).collect();
-    sagas.sort_unstable();
-    sagas.dedup();
-    let want_saga: Option<u32> = saga.parse().ok();
-    let matching: Vec<&HistoryRow> = props
-        .rows
-        .iter()
-        .filter(|r| want_saga.is_none_or(|s| r.saga == Some(s)))
-        .filter(|r| node.is_empty() || r.nodes.contains(&*node))
-        .filter(|r| kind.is_empty() || r.kind == kind.as_str())
-        .filter(|r| lo.is_none_or(|t| r.time >= t) && hi.is_none_or(|t| r.time <= t))
-        .collect();
-    let shown = &matching[matching.len().saturating_sub(HISTORY_ROWS)..];
+    let filter = HistoryFilter {
+        saga: saga.parse().ok(),
+        node: (*node).clone(),
+        kind: (*kind).clone(),
+        from: lo,
+        to: hi,
+    };
+    let log = props.source.log.borrow();
+    let mut matches = matches.borrow_mut();
+    matches.update(&log, &filter);
+    let found = &matches.found;
+    let page = page_of(found, *anchor);
+    let live = anchor.is_none();
+    let go = |to: Option<usize>| {
+        let anchor = anchor.clone();
+        Callback::from(move |_: MouseEvent| anchor.set(to))
+    };
+    let older = (page.start > 0).then(|| go(Some(found[page.start - 1])));
+    let newer = (!live).then(|| {
+        let end = page.end + HISTORY_PAGE;
+        go((end < found.len()).then(|| found[end - 1]))
+    });
     let reset = {
         let hs = [
             saga.clone(),
@@ -816,22 +1096,41 @@ fn saga_history(props: &HistoryProps) -> Html {
             from.clone(),
             to.clone(),
         ];
-        Callback::from(move |_: MouseEvent| hs.iter().for_each(|h| h.set(String::new())))
+        let anchor = anchor.clone();
+        Callback::from(move |_: MouseEvent| {
+            hs.iter().for_each(|h| h.set(String::new()));
+            anchor.set(None);
+        })
+    };
+    let count = if found.is_empty() {
+        format!("0 of {} entries", log.rows.len())
+    } else {
+        format!(
+            "{}–{} of {} matching{}",
+            page.start + 1,
+            page.end,
+            found.len(),
+            if found.len() == log.rows.len() {
+                String::new()
+            } else {
+                format!(" ({} entries)", log.rows.len())
+            }
+        )
     };
     html! {
         <section class="saga-history" aria-labelledby="saga-history-title" data-testid="saga-history">
             <div class="saga-section-head">
                 <h2 id="saga-history-title">{ "History" }</h2>
-                <span class="muted small" data-testid="saga-history-count">
-                    { format!("{} of {} entries{}", shown.len(), matching.len(),
-                        if shown.len() < matching.len() { ", newest shown" } else { "" }) }
-                </span>
+                <span class="muted small" data-testid="saga-history-count">{ count }</span>
+                if log.start > 0 {
+                    <span class="muted small">{ format!("the newest {HISTORY_ENTRIES} log entries") }</span>
+                }
             </div>
             <div class="saga-filters">
                 <label>{ "Saga" }
                     <select data-testid="saga-filter-saga" onchange={on_select(saga.clone())}>
                         <option value="" selected={saga.is_empty()}>{ "all" }</option>
-                        { for sagas.iter().map(|s| html! {
+                        { for log.sagas.keys().map(|s| html! {
                             <option value={s.to_string()} selected={*saga == s.to_string()}>{ s }</option>
                         }) }
                     </select>
@@ -867,17 +1166,32 @@ fn saga_history(props: &HistoryProps) -> Html {
                 <table>
                     <thead><tr><th>{ "time" }</th><th>{ "saga" }</th><th>{ "kind" }</th><th>{ "what happened" }</th></tr></thead>
                     <tbody>
-                        { for shown.iter().map(|r| html! {
-                            <tr data-kind={r.kind}>
-                                <td class="t">{ fmt_time(r.time) }</td>
-                                <td>{ r.saga.map(|s| s.to_string()).unwrap_or_default() }</td>
-                                <td><span class={classes!("saga-kind", r.kind)}>{ r.kind }</span></td>
-                                <td class="what">{ &r.text }</td>
-                            </tr>
+                        { for found[page.clone()].iter().map(|&i| {
+                            let r = &log.rows[i - log.start];
+                            html! {
+                                <tr key={i} data-kind={r.kind} data-entry={i.to_string()}>
+                                    <td class="t">{ fmt_time(r.time) }</td>
+                                    <td>{ r.saga.map(|s| s.to_string()).unwrap_or_default() }</td>
+                                    <td><span class={classes!("saga-kind", r.kind)}>{ r.kind }</span></td>
+                                    <td class="what">{ &r.text }</td>
+                                </tr>
+                            }
                         }) }
                     </tbody>
                 </table>
             </div>
+            <nav class="saga-history-pager" aria-label="history pages" data-testid="saga-history-pager"
+                data-live={live.to_string()}>
+                <button data-testid="saga-history-older" disabled={older.is_none()}
+                    onclick={older.unwrap_or_default()}>{ "‹ Older" }</button>
+                <button data-testid="saga-history-newer" disabled={newer.is_none()}
+                    onclick={newer.unwrap_or_default()}>{ "Newer ›" }</button>
+                <button data-testid="saga-history-newest" disabled={live}
+                    onclick={go(None)}>{ "Newest »" }</button>
+                <span class="muted small">
+                    { if live { "following the run" } else { "held at this page" } }
+                </span>
+            </nav>
         </section>
     }
 }
@@ -1262,5 +1576,129 @@ fn mode_switch(props: &ModeSwitchProps) -> Html {
                 <span class="saga-editor-error" role="alert">{ e }</span>
             }
         </label>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A busy run: sagas every second with random faults on a lossy, duplicating bus.
+    fn busy_run() -> Run<SagaLab> {
+        let mut scenario = Scenario {
+            sagas: 40,
+            every_ms: 1_000,
+            chaos_pct: 30,
+            ..Scenario::default()
+        };
+        scenario.bus.drop_pct = 10;
+        scenario.bus.duplicate_pct = 10;
+        Run::new(scenario).expect("a valid scenario")
+    }
+
+    /// The rows and the filter's matches must equal a conversion and filtering of the log
+    /// from scratch.
+    fn check(h: &HistoryLog, m: &mut Matches, f: &HistoryFilter, r: &Run<SagaLab>) {
+        let log = r.log();
+        assert_eq!(h.end(), log.len(), "the rows reach the end of the log");
+        assert!(
+            h.rows.len() <= h.cap + h.cap / 4,
+            "at most the cap and a batch"
+        );
+        let fresh: Vec<HistoryRow> = log[h.start..].iter().map(history_row).collect();
+        assert!(h.rows == fresh, "rows differ from the log at {}", r.now());
+        let mut sagas: BTreeMap<u32, usize> = BTreeMap::new();
+        for s in fresh.iter().filter_map(|r| r.saga) {
+            *sagas.entry(s).or_default() += 1;
+        }
+        assert_eq!(h.sagas, sagas);
+        m.update(h, f);
+        let want: Vec<usize> = (h.start..h.end())
+            .filter(|&i| f.matches(&fresh[i - h.start]))
+            .collect();
+        assert_eq!(m.found, want, "matches at {}", r.now());
+    }
+
+    #[test]
+    fn rows_follow_the_log_through_growth_seeks_and_new_timelines() {
+        for cap in [HISTORY_ENTRIES, 120] {
+            let mut r = busy_run();
+            let mut h = HistoryLog::with_cap(&r, cap);
+            let filters = [
+                HistoryFilter::default(),
+                HistoryFilter {
+                    saga: Some(3),
+                    ..HistoryFilter::default()
+                },
+                HistoryFilter {
+                    kind: "command".into(),
+                    node: "payment".into(),
+                    from: Some(5_000),
+                    to: Some(30_000),
+                    ..HistoryFilter::default()
+                },
+            ];
+            let mut matches: Vec<Matches> = filters.iter().map(|_| Matches::default()).collect();
+            let mut sync_and_check = |h: &mut HistoryLog, r: &Run<SagaLab>| {
+                h.sync(r);
+                for (f, m) in filters.iter().zip(&mut matches) {
+                    check(h, m, f, r);
+                }
+            };
+            for t in (0..=40_000).step_by(700) {
+                r.advance_to(t);
+                sync_and_check(&mut h, &r);
+            }
+            let generation = h.generation;
+            // Seeking back cuts the rows; the same timeline grows back the same rows. (With the
+            // small cap the seek goes back past the oldest row kept: the rows are rebuilt.)
+            r.seek(12_345);
+            sync_and_check(&mut h, &r);
+            r.advance_to(20_000);
+            sync_and_check(&mut h, &r);
+            if cap == HISTORY_ENTRIES {
+                assert_eq!(h.generation, generation, "a seek is not a new timeline");
+            }
+            // A command after a seek back is a new timeline from its time on.
+            r.seek(9_000);
+            r.apply(Command::StartSaga)
+                .expect("starting a saga is accepted");
+            r.advance_to(9_500);
+            sync_and_check(&mut h, &r);
+            assert_ne!(h.generation, generation, "a command starts a new timeline");
+            r.advance_to(45_000);
+            sync_and_check(&mut h, &r);
+            // Another scenario in the same place rebuilds.
+            let mut other = Run::new(Scenario {
+                sagas: 3,
+                ..Scenario::default()
+            })
+            .expect("a valid scenario");
+            other.advance_to(10_000);
+            sync_and_check(&mut h, &other);
+        }
+    }
+
+    #[test]
+    fn pages_walk_from_the_newest_rows_to_the_oldest() {
+        // Matching rows at odd log indices 1, 3, …, 239: 120 rows, pages of 50.
+        let found: Vec<usize> = (0..120).map(|i| 2 * i + 1).collect();
+        assert_eq!(page_of(&found, None), 70..120, "the newest page");
+        // "Older" anchors at the row before the page's first.
+        let older = page_of(&found, Some(found[70 - 1]));
+        assert_eq!(older, 20..70);
+        assert_eq!(
+            page_of(&found, Some(found[older.start - 1])),
+            0..50,
+            "the oldest page is full"
+        );
+        // An anchor between rows ends the page at the row before it.
+        assert_eq!(page_of(&found, Some(100)), 0..50);
+        assert_eq!(page_of(&found, Some(160)), 30..80);
+        // An anchor at or past the newest row is the newest page, also as the run grows.
+        assert_eq!(page_of(&found, Some(10_000)), 70..120);
+        assert_eq!(page_of(&found[..10], Some(3)), 0..10);
+        assert_eq!(page_of(&[], Some(3)), 0..0);
+        assert_eq!(page_of(&[], None), 0..0);
     }
 }
