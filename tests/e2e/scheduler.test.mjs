@@ -407,6 +407,31 @@ test('the charts: a utilisation strip per worker, the pool order, and the "no ru
     for (let i = 0; i < 50 && (await strip.innerHTML()) === before; i++) await step(page);
     assert.notEqual(await strip.innerHTML(), before, 'the strip grew with the log');
     assert.match(await strip.textContent(), /2\.\ds per cell · 6\d\.\ds/);
+
+    // The strip is read from the log incrementally; stepping back reads it afresh. Either
+    // way it equals the strip of a link opened at the same moment.
+    for (const back of [false, true]) {
+      if (back) {
+        const shownBefore = await pausedState(page);
+        await byId(page, 'step-back').click();
+        await page.waitForFunction(
+          (prev) => document.querySelector('[data-testid="time"]')?.textContent !== prev,
+          shownBefore.time,
+          { timeout: WAIT_MS },
+        );
+        await pausedState(page);
+      }
+      const link = await shareLink(page, 'scheduler');
+      const other = await open(link.slice(link.indexOf('#')));
+      try {
+        await pausedState(other.page);
+        for (const id of ['util-strip', 'no-run-lost']) {
+          assert.equal(await byId(other.page, id).innerHTML(), await byId(page, id).innerHTML(), `same ${id} (back: ${back})`);
+        }
+      } finally {
+        await finish(other);
+      }
+    }
   } finally {
     await finish(opened);
   }

@@ -45,7 +45,6 @@ use orrery_core::cron::lab::{Pool, Scenario, SchedulerLab, SchedulerView};
 use orrery_core::cron::{civil, Dst, Field, Fold, Gap, Schedule, TzData, Zone};
 use orrery_core::metrics::Summary;
 use orrery_core::registry::LabRun;
-use orrery_core::sim::Simulation;
 use orrery_core::{Run, Time};
 use serde_json::{json, Value};
 use wasm_bindgen::JsCast;
@@ -367,22 +366,17 @@ fn charts(r: &Run<SchedulerLab>) -> Rc<Charts> {
 }
 
 fn compute_charts(r: &Run<SchedulerLab>, bars: &[Execution], to: Time) -> Charts {
-    let workers = r.sim().scenario().workers;
-    let metrics = r.sim().metrics();
-    let tenant_lag: Vec<(String, Summary)> = metrics
-        .histograms
-        .iter()
-        .filter_map(|(name, h)| Some((name.strip_prefix("lag_ms.")?.to_string(), h.summary())))
-        .collect();
+    let sim = r.sim();
+    let tenant_lag = sim.tenant_lag();
     Charts {
-        busy: utilisation(bars, workers, 0, to, UTIL_BUCKETS),
+        busy: utilisation(bars, sim.scenario().workers, 0, to, UTIL_BUCKETS),
         to,
         tenant_lag: if tenant_lag.len() > 1 {
             tenant_lag
         } else {
             Vec::new()
         },
-        missed: metrics.counter("missed"),
+        missed: sim.missed_runs(),
     }
 }
 
