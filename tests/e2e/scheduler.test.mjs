@@ -2,7 +2,9 @@
 // runs in a chosen zone under each DST policy, an invalid expression pointing at its field),
 // time zones loaded on demand (UTC without any download, tzdata.bin fetched once, a failed
 // download said plainly and tried again), leader failover with a higher fencing token, a duplicate with fencing off shown in the
-// exactly-once strip and reproduced by a share link, the phone layout, and screenshots.
+// exactly-once strip and reproduced by a share link, the charts (a utilisation strip with one row per
+// worker, the pool order, per-tenant lag under fair share, the "no run lost" audit and a lost run
+// named), the phone layout, and screenshots.
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
 // Page helpers shared with the other lab suites are in lab-page.mjs.
@@ -332,7 +334,7 @@ test('fencing off: the partitioned old leader double-fires, the strip shows it, 
       const other = await pausedState(b.page);
       assert.equal(other.time, after.time, 'same time');
       assert.equal(other.digest, after.digest, 'same run fingerprint');
-      for (const id of ['exactly-once', 'store', 'nodes', 'workers', 'queue', 'gantt']) {
+      for (const id of ['exactly-once', 'no-run-lost', 'store', 'nodes', 'workers', 'queue', 'gantt']) {
         assert.equal(await byId(b.page, id).innerHTML(), await byId(page, id).innerHTML(), `same ${id} drawn`);
       }
     } finally {
@@ -353,12 +355,141 @@ test('fencing off: the partitioned old leader double-fires, the strip shows it, 
   }
 });
 
+/** Two tenants under fair share: `shop` floods the single worker, `ads` runs once a minute. */
+const FAIR = {
+  nodes: 1,
+  workers: 1,
+  pool: 'fair_share',
+  jobs: [
+    { name: 'shop-a', tenant: 'shop', cron: '*/10 * * * * *', duration_ms: 6000, priority: 9 },
+    { name: 'shop-b', tenant: 'shop', cron: '*/10 * * * * *', duration_ms: 6000, priority: 9 },
+    { name: 'ads', tenant: 'ads', cron: '0 * * * * *', duration_ms: 2000, priority: 1 },
+  ],
+};
+
+/** The utilisation strip's busy shares, per worker row. */
+const stripRows = (page) =>
+  page.evaluate(() =>
+    [...document.querySelectorAll('[data-testid="util-strip"] [data-testid^="util-row-"]')].map((row) => ({
+      id: row.dataset.testid,
+      cells: [...row.querySelectorAll('.scheduler-strip-cell')].map((c) => Number(c.dataset.permille)),
+    })),
+  );
+
+test('the charts: a utilisation strip per worker, the pool order, and the "no run lost" audit', TEST_OPTS, async () => {
+  const opened = await open(made({ ...SMALL, workers: 3 }, [[20_000, { crash_worker: { worker: 0 } }]], 60_000));
+  const { page } = opened;
+  try {
+    await pausedState(page);
+    const rows = await stripRows(page);
+    assert.deepEqual(rows.map((r) => r.id), ['util-row-0', 'util-row-1', 'util-row-2'], 'one row per worker');
+    for (const r of rows) {
+      assert.equal(r.cells.length, 24, `${r.id} has 24 buckets`);
+      assert.ok(r.cells.every((p) => p >= 0 && p <= 1000), `${r.id} shares are permille: ${r.cells}`);
+    }
+    // One 2 s job every 10 s on three workers: some worker is busy in some bucket, none always.
+    const total = rows.flatMap((r) => r.cells).reduce((a, b) => a + b, 0);
+    assert.ok(total > 0, 'the strip shows work');
+    assert.ok(rows.every((r) => r.cells.some((p) => p < 1000)), 'nobody is busy all the time');
+    const pool = byId(page, 'queue-pool');
+    assert.equal(await pool.getAttribute('data-pool'), 'priority');
+    assert.equal(await pool.textContent(), '(priority order)');
+    assert.equal(await byId(page, 'tenant-lag').count(), 0, 'one tenant: no per-tenant lag');
+    const audit = byId(page, 'no-run-lost');
+    assert.ok(Number(await audit.getAttribute('data-audited')) >= 5, 'the due runs so far are audited');
+    assert.equal(await audit.getAttribute('data-lost'), 'false');
+    assert.match(await audit.textContent(), /due runs audited · 0 skipped by misfire policy · none lost/);
+
+    // The strip follows the log (steps that log nothing, such as lease renewals, leave it be):
+    // stepping on until the next event extends it to that event.
+    const strip = byId(page, 'util-strip');
+    const before = await strip.innerHTML();
+    for (let i = 0; i < 50 && (await strip.innerHTML()) === before; i++) await step(page);
+    assert.notEqual(await strip.innerHTML(), before, 'the strip grew with the log');
+    assert.match(await strip.textContent(), /2\.\ds per cell · 6\d\.\ds/);
+
+    // The strip is read from the log incrementally; stepping back reads it afresh. Either
+    // way it equals the strip of a link opened at the same moment.
+    for (const back of [false, true]) {
+      if (back) {
+        const shownBefore = await pausedState(page);
+        await byId(page, 'step-back').click();
+        await page.waitForFunction(
+          (prev) => document.querySelector('[data-testid="time"]')?.textContent !== prev,
+          shownBefore.time,
+          { timeout: WAIT_MS },
+        );
+        await pausedState(page);
+      }
+      const link = await shareLink(page, 'scheduler');
+      const other = await open(link.slice(link.indexOf('#')));
+      try {
+        await pausedState(other.page);
+        for (const id of ['util-strip', 'no-run-lost']) {
+          assert.equal(await byId(other.page, id).innerHTML(), await byId(page, id).innerHTML(), `same ${id} (back: ${back})`);
+        }
+      } finally {
+        await finish(other);
+      }
+    }
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('a fair_share link shows per-tenant lag; a from_cursor change names the lost run', TEST_OPTS, async () => {
+  const opened = await open(made(FAIR, [], 180_000));
+  const { page } = opened;
+  try {
+    await pausedState(page);
+    assert.equal(await byId(page, 'queue-pool').getAttribute('data-pool'), 'fair_share');
+    assert.equal(await byId(page, 'queue-pool').textContent(), '(fair share)');
+    const lag = byId(page, 'tenant-lag');
+    await lag.waitFor();
+    const rows = await page.locator('[data-testid="tenant-lag"] tbody tr').evaluateAll((trs) =>
+      trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)),
+    );
+    assert.deepEqual(rows.map((r) => r[0]), ['ads', 'shop'], 'one row per tenant, by name');
+    for (const [tenant, runs, p50, p99] of rows) {
+      assert.ok(Number(runs) > 0, `${tenant} ran`);
+      assert.match(p50, /^\d+\.\ds$/);
+      assert.match(p99, /^\d+\.\ds$/);
+    }
+    assert.equal((await stripRows(page)).length, 1, 'one worker, one strip row');
+    await byId(lag, 'tenant-lag-shop').waitFor();
+    await byId(page, 'workers').screenshot({ path: await artifact('scheduler-fair-share-workers') });
+    await byId(page, 'queue').screenshot({ path: await artifact('scheduler-fair-share-queue') });
+  } finally {
+    await finish(opened);
+  }
+
+  // As in core's cron_lab_lost test: the job changes after its 20 s run fell due and before
+  // the new leader's scan enqueued it; with from_cursor that run is lost.
+  const lost = await open(
+    made({ ...SMALL, job_change: 'from_cursor' }, [
+      [12_000, 'crash_leader'],
+      [20_100, { update_job: { job: { name: 'tick', cron: '5-59/20 * * * * *', duration_ms: 2000 } } }],
+    ], 30_000),
+  );
+  try {
+    await pausedState(lost.page);
+    const audit = byId(lost.page, 'no-run-lost');
+    assert.equal(await audit.getAttribute('data-lost'), 'true');
+    assert.match(await audit.getAttribute('class'), /\bbroken\b/);
+    assert.match(await byId(lost.page, 'lost-detail').textContent(), /tick@20s was due but never enqueued/);
+    assert.match(await byId(lost.page, 'invariants').textContent(), /no run lost/);
+    await audit.screenshot({ path: await artifact('scheduler-run-lost') });
+  } finally {
+    await finish(lost);
+  }
+});
+
 test('on a 390×844 phone the scheduler lab fits the width', TEST_OPTS, async () => {
   const opened = await open(made({}, [[20_000, 'crash_leader']], 60_000), { viewport: PHONE });
   const { page } = opened;
   try {
     await pausedState(page);
-    for (const id of ['scheduler', 'heatmap', 'gantt', 'cron-box']) {
+    for (const id of ['scheduler', 'heatmap', 'gantt', 'cron-box', 'util-strip', 'no-run-lost']) {
       const box = await byId(page, id).boundingBox();
       assert.ok(box && box.x >= 0 && box.x + box.width <= PHONE.width, `${id} is on screen: ${JSON.stringify(box)}`);
     }
@@ -399,7 +530,7 @@ test('screenshots of the scheduler lab at 1280×800 and 390×844', TEST_OPTS, as
       await screenshot(lab.page, `scheduler-${size}`);
       if (viewport === PHONE) {
         // Each part at full resolution, to look at closely.
-        for (const id of ['cron-box', 'heatmap', 'gantt', 'store', 'nodes', 'queue', 'workers', 'exactly-once', 'faults']) {
+        for (const id of ['cron-box', 'heatmap', 'gantt', 'store', 'nodes', 'queue', 'workers', 'exactly-once', 'no-run-lost', 'faults']) {
           const part = id === 'faults' ? lab.page.locator('.faults') : byId(lab.page, id);
           await part.screenshot({ path: await artifact(`scheduler-390-${id}`) });
         }

@@ -89,7 +89,7 @@ use std::rc::Rc;
 use serde::{Deserialize, Serialize};
 
 use super::{civil, tzdata, Schedule, Zone};
-use crate::metrics::{Histogram, Metrics, Series};
+use crate::metrics::{Histogram, Metrics, Series, Summary};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
 
@@ -1252,6 +1252,31 @@ impl SchedulerLab {
     /// How many due runs the "no run lost" audit has checked so far.
     pub fn audited_runs(&self) -> u64 {
         self.audited
+    }
+    /// Runs the misfire policy chose not to fire (the `missed` counter), without building
+    /// every metric.
+    pub fn missed_runs(&self) -> u64 {
+        self.counts[Count::Missed as usize]
+    }
+    /// The schedule lag summary per tenant (the `lag_ms.<tenant>` histograms) by name, only
+    /// for tenants with runs, and empty unless a job names a tenant; without building every
+    /// metric.
+    pub fn tenant_lag(&self) -> Vec<(String, Summary)> {
+        let named = self.tenants.iter().any(|t| t.name != "default");
+        let mut out: Vec<(String, Summary)> = self
+            .tenants
+            .iter()
+            .filter(|t| named && !t.lag.is_empty())
+            .map(|t| {
+                let mut h = Histogram::default();
+                for &x in &t.lag {
+                    h.record(x);
+                }
+                (t.name.clone(), h.summary())
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
     }
     /// How many times the target applied each run, in run order.
     pub fn applications(&self) -> impl Iterator<Item = (RunKey, usize)> {

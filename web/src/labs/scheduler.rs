@@ -8,12 +8,22 @@
 //!   week  Mon ▇▇░░▇ … (7 × 24 hours, darker = more fires, outlined = two or more jobs)
 //!   store ● lease node 1, token 3, expires 41.0s
 //!   node 0 ✕ crashed   node 1 ★ leader (token 3)   node 2 follower, skew −20000 ms
-//!   queue billing@300s p9 …   workers 0: report@240s ▓▓▓░░
-//!   target: 120 applied, 0 duplicates (fencing on)
+//!   queue (fair share) billing@300s p9 …   lag p50/p99 per tenant: shop 0.1s/2.0s, ads …
+//!   workers 0: report@240s ▓▓▓░░
+//!   busy over time  w0 ▓▓▒░▓▓▓▒ … (one row per worker, 24 buckets from 0 s to the last event)
+//!   target: 120 applied, 0 duplicates (fencing on) · no run lost: 130 due runs audited
 //! ```
 //!
 //! Everything drawn comes from `SchedulerLab::view()` and the core cron engine; nothing here
 //! decides what the scheduler does. The fault palette sends the lab's commands.
+//!
+//! **Charts read the log, once per log growth.** The utilisation strip and the per-tenant lag
+//! come from the whole run so far, so they are kept in a small per-run cache ([`Charts`]) and
+//! recomputed only when the log has grown, never on frames that only move the clock. The
+//! executions behind the strip are read incrementally: bars that ended before the earliest
+//! bar still running never change, so only the log from there on is read again. The strip
+//! ends at the last logged event, so it is a function of the log alone and a share link draws
+//! it identically.
 //!
 //! **Time zones are loaded on demand.** The bundle carries no tz database (`orrery-core` is
 //! built without `tzdb-bundled`), so UTC works at once and the first zone other than UTC
@@ -29,10 +39,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use orrery_core::cron::gantt::{executions, Execution};
+use orrery_core::cron::gantt::{executions, utilisation, Execution};
 use orrery_core::cron::heatmap;
-use orrery_core::cron::lab::{SchedulerLab, SchedulerView};
+use orrery_core::cron::lab::{Pool, Scenario, SchedulerLab, SchedulerView};
 use orrery_core::cron::{civil, Dst, Field, Fold, Gap, Schedule, TzData, Zone};
+use orrery_core::metrics::Summary;
 use orrery_core::registry::LabRun;
 use orrery_core::{Run, Time};
 use serde_json::{json, Value};
@@ -239,10 +250,14 @@ fn view(run: &dyn LabRun, _on_command: &Callback<Value>) -> Html {
         .take(DLQ_SHOWN)
         .map(|k| k.to_string())
         .collect();
-    let duplicate = run
-        .violation()
-        .filter(|(_, _, v)| v.invariant == "exactly-once")
-        .map(|(t, _, v)| (t, v.detail.clone()));
+    let violation = |name: &str| {
+        run.violation()
+            .filter(|(_, _, v)| v.invariant == name)
+            .map(|(t, _, v)| (t, v.detail.clone()))
+    };
+    let duplicate = violation("exactly-once");
+    let lost = violation("no run lost");
+    let charts = charts(r);
     html! {
         <div class="scheduler" data-testid="scheduler">
             <div class="scheduler-top">
@@ -250,7 +265,7 @@ fn view(run: &dyn LabRun, _on_command: &Callback<Value>) -> Html {
                 <Heatmap {jobs} epoch={v.epoch} />
             </div>
             { gantt(&v, &bars, window_from, window_to) }
-            { cluster(&v, &dead, duplicate) }
+            { cluster(&v, &dead, duplicate, &charts, (r.sim().audited_runs(), lost), r.sim().scenario().pool) }
         </div>
     }
 }
@@ -266,6 +281,125 @@ const DLQ_SHOWN: usize = 8;
 const QUEUE_LISTED: usize = 12;
 const GAPS: &[(&str, &str)] = &[("next_valid", "next valid instant"), ("skip", "skip it")];
 const FOLDS: &[(&str, &str)] = &[("once", "once"), ("twice", "twice")];
+
+/// Buckets of the utilisation strip, from time 0 to the last logged event (the strip's CSS
+/// grid has as many columns).
+const UTIL_BUCKETS: usize = 24;
+/// Runs whose charts are cached: compare mode draws two at once.
+const CHARTS_KEPT: usize = 4;
+
+/// What the page charts from the whole run so far, recomputed only when the log grows.
+#[derive(Clone, Default)]
+struct Charts {
+    /// `busy[worker][bucket]` in permille over `[0, to)`.
+    busy: Vec<Vec<u32>>,
+    /// The strip's end: the time of the last logged event.
+    to: Time,
+    /// Schedule lag p50/p99 per tenant, when jobs name more than one tenant.
+    tenant_lag: Vec<(String, Summary)>,
+    /// Runs the misfire policy dropped (counted by the core as `missed`).
+    missed: u64,
+}
+
+/// One run's cached charts and the executions read so far.
+struct ChartCache {
+    /// The run's address and scenario: a replaced run (new scenario, reseed) starts afresh.
+    run: usize,
+    scenario: Scenario,
+    log_len: usize,
+    /// Every execution from time 0; those starting before `settled` have ended for good.
+    executions: Vec<Execution>,
+    settled: Time,
+    charts: Rc<Charts>,
+}
+
+thread_local! {
+    /// Most recently used first.
+    static CHARTS: RefCell<Vec<ChartCache>> = const { RefCell::new(Vec::new()) };
+}
+
+/// The run's charts, from the cache when its log has not grown since they were computed.
+fn charts(r: &Run<SchedulerLab>) -> Rc<Charts> {
+    let address = r as *const Run<SchedulerLab> as usize;
+    let log = r.log();
+    CHARTS.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        let found = cache
+            .iter()
+            .position(|c| c.run == address && c.scenario == *r.sim().scenario());
+        let mut entry = match found {
+            Some(i) => cache.remove(i),
+            None => ChartCache {
+                run: address,
+                scenario: r.sim().scenario().clone(),
+                log_len: usize::MAX,
+                executions: Vec::new(),
+                settled: 0,
+                charts: Rc::default(),
+            },
+        };
+        if entry.log_len != log.len() {
+            if log.len() < entry.log_len {
+                // A seek backwards (or a fresh entry): read everything again.
+                entry.executions.clear();
+                entry.settled = 0;
+            }
+            let settled = entry.settled;
+            entry.executions.retain(|x| x.start < settled);
+            entry.executions.extend(executions(log, settled));
+            let to = log.last().map_or(0, |e| e.time);
+            entry.settled = entry
+                .executions
+                .iter()
+                .filter(|x| x.end.is_none())
+                .map(|x| x.start)
+                .min()
+                .unwrap_or(to);
+            entry.log_len = log.len();
+            entry.charts = Rc::new(compute_charts(r, &entry.executions, to));
+        }
+        let charts = entry.charts.clone();
+        cache.insert(0, entry);
+        cache.truncate(CHARTS_KEPT);
+        charts
+    })
+}
+
+fn compute_charts(r: &Run<SchedulerLab>, bars: &[Execution], to: Time) -> Charts {
+    let sim = r.sim();
+    let tenant_lag = sim.tenant_lag();
+    Charts {
+        busy: utilisation(bars, sim.scenario().workers, 0, to, UTIL_BUCKETS),
+        to,
+        tenant_lag: if tenant_lag.len() > 1 {
+            tenant_lag
+        } else {
+            Vec::new()
+        },
+        missed: sim.missed_runs(),
+    }
+}
+
+/// The pool order in words, and what it means.
+fn pool_words(pool: Pool) -> (&'static str, &'static str, &'static str) {
+    match pool {
+        Pool::Priority => (
+            "priority",
+            "priority order",
+            "Idle workers take the highest priority, then the earliest scheduled run.",
+        ),
+        Pool::Fifo => (
+            "fifo",
+            "FIFO",
+            "Idle workers take runs in the order they were enqueued.",
+        ),
+        Pool::FairShare => (
+            "fair_share",
+            "fair share",
+            "Idle workers serve the backlogged tenant furthest behind its weighted share, then by priority.",
+        ),
+    }
+}
 
 /// Where the tz database is fetched from, relative to the page.
 const TZDATA_URL: &str = "tzdata.bin";
@@ -777,7 +911,79 @@ fn gantt(v: &SchedulerView, bars: &[Execution], from: Time, to: Time) -> Html {
     }
 }
 
-fn cluster(v: &SchedulerView, dead: &[String], duplicate: Option<(Time, String)>) -> Html {
+/// The per-worker utilisation strip: one row per worker, one cell per bucket, darker = busier.
+fn utilisation_strip(v: &SchedulerView, charts: &Charts) -> Html {
+    let buckets = charts.busy.first().map_or(0, Vec::len) as u64;
+    if buckets == 0 {
+        return html! {};
+    }
+    let to = charts.to;
+    let edge = |b: u64| to * b / buckets;
+    html! {
+        <div class="scheduler-strip" data-testid="util-strip" role="img"
+            aria-label="each worker's busy share per time bucket">
+            <span class="scheduler-strip-title muted">{ "busy over time · darker = busier" }</span>
+            { for charts.busy.iter().enumerate().map(|(w, row)| {
+                let down = v.workers.get(w).is_some_and(|x| !x.up);
+                html! {
+                    <div class="scheduler-strip-row" data-testid={format!("util-row-{w}")}>
+                        <span class={classes!("scheduler-strip-name", down.then_some("down"))}>{ format!("w{w}") }</span>
+                        <span class="scheduler-strip-cells">
+                            { for row.iter().enumerate().map(|(b, &permille)| {
+                                let title = format!("worker {w}, {} to {}: {}% busy",
+                                    fmt_ms(edge(b as u64)), fmt_ms(edge(b as u64 + 1)), permille / 10);
+                                html! {
+                                    <span class="scheduler-strip-cell" data-permille={permille.to_string()} {title}
+                                        style={format!("--level:{:.2}", f64::from(permille) / 1000.0)} />
+                                }
+                            }) }
+                        </span>
+                    </div>
+                }
+            }) }
+            <div class="scheduler-strip-axis muted" aria-hidden="true">
+                <span>{ "0s" }</span>
+                <span>{ format!("{} per cell · {}", fmt_ms(to / buckets), fmt_ms(to)) }</span>
+            </div>
+        </div>
+    }
+}
+
+/// Schedule lag (due time to first start) per tenant, when jobs name more than one.
+fn tenant_lag(charts: &Charts) -> Html {
+    if charts.tenant_lag.is_empty() {
+        return html! {};
+    }
+    html! {
+        <table class="scheduler-lag" data-testid="tenant-lag">
+            <caption class="muted">{ "schedule lag per tenant" }</caption>
+            <thead><tr><th>{ "tenant" }</th><th>{ "runs" }</th><th>{ "p50" }</th><th>{ "p99" }</th></tr></thead>
+            <tbody>
+                { for charts.tenant_lag.iter().map(|(tenant, s)| html! {
+                    <tr data-testid={format!("tenant-lag-{tenant}")}>
+                        <td>{ tenant }</td>
+                        <td>{ s.count }</td>
+                        <td>{ fmt_ms(s.p50) }</td>
+                        <td>{ fmt_ms(s.p99) }</td>
+                    </tr>
+                }) }
+            </tbody>
+        </table>
+    }
+}
+
+/// The audited runs and the first run found lost, if any.
+type LostAudit = (u64, Option<(Time, String)>);
+
+fn cluster(
+    v: &SchedulerView,
+    dead: &[String],
+    duplicate: Option<(Time, String)>,
+    charts: &Charts,
+    (audited, lost): LostAudit,
+    pool: Pool,
+) -> Html {
+    let (pool_id, pool_name, pool_hint) = pool_words(pool);
     let lease = match &v.lease {
         Some(l) if l.expires > v.now => html! {
             <>
@@ -832,7 +1038,12 @@ fn cluster(v: &SchedulerView, dead: &[String], duplicate: Option<(Time, String)>
                 </ul>
             </section>
             <section class="scheduler-panel" data-testid="queue">
-                <h2>{ format!("Queue · {} runs", v.queue_depth) }</h2>
+                <h2>
+                    { "Queue " }
+                    <span class="scheduler-pool" data-testid="queue-pool" data-pool={pool_id} title={pool_hint}>{ format!("({pool_name})") }</span>
+                    { format!(" · {} runs", v.queue_depth) }
+                </h2>
+                { tenant_lag(charts) }
                 if v.queue.is_empty() {
                     <p class="muted">{ "Empty." }</p>
                 } else {
@@ -879,6 +1090,7 @@ fn cluster(v: &SchedulerView, dead: &[String], duplicate: Option<(Time, String)>
                         }
                     }) }
                 </ul>
+                { utilisation_strip(v, charts) }
             </section>
             <section class="scheduler-panel" data-testid="dlq">
                 <h2>{ format!("Dead-letter queue · {}", v.dead_letters) }</h2>
@@ -888,6 +1100,7 @@ fn cluster(v: &SchedulerView, dead: &[String], duplicate: Option<(Time, String)>
                     <p class="scheduler-dlq">{ for dead.iter().map(|d| html! { <code>{ d }</code> }) }</p>
                 }
             </section>
+            <div class="scheduler-invariants">
             <section class={classes!("scheduler-panel", "scheduler-invariant", (v.duplicates > 0).then_some("broken"))}
                 data-testid="exactly-once" data-duplicates={v.duplicates.to_string()}>
                 <h2>{ "Exactly once at the target" }</h2>
@@ -903,6 +1116,23 @@ fn cluster(v: &SchedulerView, dead: &[String], duplicate: Option<(Time, String)>
                     </p>
                 }
             </section>
+            <section class={classes!("scheduler-panel", "scheduler-invariant", lost.is_some().then_some("broken"))}
+                data-testid="no-run-lost" data-audited={audited.to_string()} data-lost={lost.is_some().to_string()}>
+                <h2>{ "No run lost" }</h2>
+                <p>
+                    <strong>{ format!("{audited} due {} audited", if audited == 1 { "run" } else { "runs" }) }</strong>
+                    { " · " }
+                    <span title="Runs the misfire policy chose not to fire after downtime">{ format!("{} skipped by misfire policy", charts.missed) }</span>
+                    { " · " }
+                    <strong class={classes!(lost.is_some().then_some("bad"))}>{ if lost.is_some() { "a run was lost" } else { "none lost" } }</strong>
+                </p>
+                if let Some((t, detail)) = lost {
+                    <p class="scheduler-interleaving" data-testid="lost-detail">
+                        { format!("At {}: {detail}", fmt_ms(t)) }
+                    </p>
+                }
+            </section>
+            </div>
         </div>
     }
 }
