@@ -24,6 +24,7 @@
 //! [`Histogram::summary`] computes from the same waits, so nothing the lab reports changes;
 //! `tests/parking_waits.rs` checks them against a sort of the recorded waits.
 
+use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::ops::Bound;
 
@@ -35,13 +36,15 @@ const PERCENTS: [u64; 3] = [50, 95, 99];
 
 /// Where one percentile falls among the recorded waits.
 ///
-/// Invariant (with at least one wait): `below < rank ≤ below + counts[value]`, where `rank` is
-/// the percentile's nearest rank and `below` counts the waits shorter than `value`.
+/// Invariant (with at least one wait): `below < rank ≤ below + at`, where `rank` is the
+/// percentile's nearest rank, `below` counts the waits shorter than `value` and `at` those of
+/// exactly `value` (kept here so that a wait that moves no cursor costs no look-up).
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Cursor {
     percent: u64,
     value: Time,
     below: u64,
+    at: u64,
 }
 
 /// Waits in milliseconds, counted per distinct length, with their percentiles kept current.
@@ -64,6 +67,7 @@ impl Default for Waits {
                 percent,
                 value: 0,
                 below: 0,
+                at: 0,
             }),
         }
     }
@@ -82,12 +86,18 @@ impl Waits {
         self.sum += wait as u128;
         for c in &mut self.cursors {
             if self.count == 1 {
-                c.value = wait;
-                c.below = 0;
+                *c = Cursor {
+                    percent: c.percent,
+                    value: wait,
+                    below: 0,
+                    at: 1,
+                };
                 continue;
             }
-            if wait < c.value {
-                c.below += 1;
+            match wait.cmp(&c.value) {
+                Ordering::Less => c.below += 1,
+                Ordering::Equal => c.at += 1,
+                Ordering::Greater => {}
             }
             let rank = nearest_rank(c.percent, self.count);
             // The rank moved below the cursor's length: step to the next shorter one.
@@ -97,22 +107,20 @@ impl Waits {
                 };
                 c.value = shorter;
                 c.below -= k;
+                c.at = k;
             }
             // The rank moved past the cursor's length: step to the next longer one.
-            loop {
-                let here = self.counts.get(&c.value).copied().unwrap_or(0);
-                if rank <= c.below + here {
-                    break;
-                }
+            while rank > c.below + c.at {
                 let longer = self
                     .counts
                     .range((Bound::Excluded(c.value), Bound::Unbounded))
                     .next();
-                let Some((&longer, _)) = longer else {
+                let Some((&longer, &k)) = longer else {
                     break;
                 };
-                c.below += here;
+                c.below += c.at;
                 c.value = longer;
+                c.at = k;
             }
         }
     }
