@@ -9,7 +9,8 @@
 //! `cargo bench -p orrery-core --bench parking -- frame` instead prints what the page pays per
 //! frame after 7 simulated days (of the garage and of the default lot): the median cost of one
 //! call of each accessor it reads while drawing (`stats`, `level_stats`, `view_limited`) and of
-//! `metrics` (the metrics panel, a few times a second).
+//! `metrics` (the metrics panel, a few times a second), and of the clone a `Run` checkpoint
+//! takes every 20 simulated seconds.
 //!
 //! The simulation is driven directly (no `Run`: no log, no checkpoints), with events counted
 //! and dropped, which is what the page does between frames. `tests/parking_scale.rs` pins what
@@ -96,6 +97,10 @@ fn frame_costs(week: Time) {
                 per_call_us(200, || lab.view_limited(drawn)),
             ),
             ("metrics()", per_call_us(50, || lab.metrics())),
+            (
+                "clone() (a Run checkpoint)",
+                per_call_us(50, || lab.clone()),
+            ),
             (
                 "metrics() + wait summaries",
                 per_call_us(50, || {
