@@ -6,6 +6,12 @@
 //! wall time, the median CPU time (Linux) and the best wall time, and the run's figures;
 //! asserts nothing.
 //!
+//! `cargo bench -p orrery-core --bench parking -- frame` instead prints what the page pays per
+//! frame after 7 simulated days (of the garage and of the default lot): the median cost of one
+//! call of each accessor it reads while drawing (`stats`, `level_stats`, `view_limited`) and of
+//! `metrics` (the metrics panel, a few times a second), and of the clone a `Run` checkpoint
+//! takes every 20 simulated seconds.
+//!
 //! The simulation is driven directly (no `Run`: no log, no checkpoints), with events counted
 //! and dropped, which is what the page does between frames. `tests/parking_scale.rs` pins what
 //! these runs do, event by event.
@@ -56,13 +62,68 @@ fn garage(control: Control) -> Scenario {
     s
 }
 
+/// The median time of one call of `f`, in microseconds, over `calls` calls after a warm-up.
+fn per_call_us<T>(calls: usize, mut f: impl FnMut() -> T) -> f64 {
+    std::hint::black_box(f());
+    let mut times = Vec::with_capacity(calls);
+    for _ in 0..calls {
+        let start = Instant::now();
+        std::hint::black_box(f());
+        times.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    median_best(times).0
+}
+
+/// What the page pays per frame after a week: one call of each accessor it draws from.
+fn frame_costs(week: Time) {
+    for (name, scenario) in [
+        ("10,000-spot garage (cas)", garage(Control::Cas)),
+        ("default lot", Scenario::default()),
+    ] {
+        let mut lab = ParkingLab::new(&scenario).expect("the bench scenario is valid");
+        lab.advance_to(week, &mut Count(0));
+        let s = lab.stats();
+        println!(
+            "{name} after 7 days: {} entry waits, {} exit waits (entry p50 {} ms, p95 {} ms)",
+            s.entry_wait.count, s.exit_wait.count, s.entry_wait.p50, s.entry_wait.p95
+        );
+        // The page's limit for drawing a square per spot (web/src/labs/parking.rs).
+        let drawn = 2_000;
+        for (accessor, us) in [
+            ("stats()", per_call_us(200, || lab.stats())),
+            ("level_stats()", per_call_us(200, || lab.level_stats())),
+            (
+                "view_limited(2000)",
+                per_call_us(200, || lab.view_limited(drawn)),
+            ),
+            ("metrics()", per_call_us(50, || lab.metrics())),
+            (
+                "clone() (a Run checkpoint)",
+                per_call_us(50, || lab.clone()),
+            ),
+            (
+                "metrics() + wait summaries",
+                per_call_us(50, || {
+                    let m = lab.metrics();
+                    (m.summary("entry_wait_ms"), m.summary("exit_wait_ms"))
+                }),
+            ),
+        ] {
+            println!("  {accessor:<28} {us:>10.1} µs per call (median)");
+        }
+    }
+}
+
 fn main() {
     let week: Time = 7 * 24 * 3_600_000;
-    // Cargo passes `--bench`; every other argument names a control.
+    // Cargo passes `--bench`; every other argument names a control, or `frame`.
     let wanted: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    if wanted.iter().any(|w| w == "frame") {
+        frame_costs(week);
+    }
     for control in [
         Control::Cas,
         Control::Lock,

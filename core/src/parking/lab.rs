@@ -46,7 +46,8 @@ use super::lot::{
     Strategy, VehicleType,
 };
 use super::traffic::{PayMethod, Traffic};
-use crate::metrics::{Histogram, Metrics, Summary};
+use super::waits::Waits;
+use crate::metrics::{Metrics, Summary};
 use crate::rng::Rng;
 use crate::sim::{fmt_time, Emit, Refusal, Simulation, Time, Violation};
 
@@ -1089,9 +1090,10 @@ pub struct ParkingLab {
     metrics: Metrics,
     /// The last bills issued.
     bills: VecDeque<BillView>,
-    /// Queue waits at the gates, kept here and handed out by [`Simulation::metrics`].
-    entry_waits: Histogram,
-    exit_waits: Histogram,
+    /// Queue waits at the gates with their percentiles kept current (read on every frame by
+    /// [`ParkingLab::stats`]), handed out as histograms by [`Simulation::metrics`].
+    entry_waits: Waits,
+    exit_waits: Waits,
 }
 
 /// The longest run of spots one vehicle takes (`bus_spots` at most).
@@ -2491,8 +2493,8 @@ impl Simulation for ParkingLab {
             violation: None,
             metrics: Metrics::default(),
             bills: VecDeque::new(),
-            entry_waits: Histogram::default(),
-            exit_waits: Histogram::default(),
+            entry_waits: Waits::default(),
+            exit_waits: Waits::default(),
             lot,
         };
         lab.displays = lab.sensed_free.clone();
@@ -2727,7 +2729,7 @@ impl Simulation for ParkingLab {
             ("exit_wait_ms", &self.exit_waits),
         ] {
             if h.count() > 0 {
-                m.histograms.insert(name.into(), h.clone());
+                m.histograms.insert(name.into(), h.histogram());
             }
         }
         let c = &self.counters;

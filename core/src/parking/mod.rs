@@ -18,6 +18,8 @@
 //! * [`lab`]: [`lab::ParkingLab`], the [`crate::Simulation`]: gates, controls, displays,
 //!   sensors, payments and the invariants.
 //! * [`race`]: many seeded random interleavings of gates racing for the last spots.
+//! * [`waits`]: gate queue waits counted per length, with p50/p95/p99 cursors kept current so
+//!   that reading them every frame costs nothing however long the run.
 //! * `agenda` (private): what is due when, in lanes (gate slots, fixed-delay queues, a heap for
 //!   the rest) that merge into exactly the order of one heap, at a fraction of its cost.
 //!
@@ -41,6 +43,7 @@ pub mod lab;
 pub mod lot;
 pub mod race;
 pub mod traffic;
+pub mod waits;
 
 use crate::sim::Time;
 
