@@ -5,11 +5,12 @@
 //! invariant never fails, with fencing off some seed finds a duplicate.
 
 use expect_test::{expect, Expect};
-use orrery_core::cron::lab::Event;
-use orrery_core::cron::lab::{Command, JobSpec, Misfire, Overlap, Scenario, SchedulerLab};
+use orrery_core::cron::lab::{JobSpec, Misfire, Overlap, Scenario, SchedulerLab};
 use orrery_core::rng::Rng;
 use orrery_core::run::Run;
-use orrery_core::sim::{Simulation, Time, Violation};
+use orrery_core::sim::{Time, Violation};
+
+mod cron_faults;
 
 /// Three nodes, two workers, one job every ten seconds that takes two.
 fn small(fencing: bool) -> Scenario {
@@ -364,41 +365,14 @@ fn fuzz(seed: u64, fencing: bool, until: Time) -> Option<(Time, Violation)> {
         workers: 1 + rng.below(6) as u32,
         ..Scenario::default()
     };
-    let nodes = u64::from(scenario.nodes);
-    let workers = u64::from(scenario.workers);
-    let mut lab = SchedulerLab::new(&scenario).expect("valid");
-    let mut events: Vec<(Time, Event)> = Vec::new();
-    let mut t = 0;
-    while t < until {
-        t += 1_000 + rng.below(40_000);
-        lab.advance_to(t.min(until), &mut events);
-        events.clear();
-        if let Some(v) = lab.check() {
-            return Some((lab.now(), v));
-        }
-        let node = rng.below(nodes);
-        let cmd = match rng.below(10) {
-            0 => serde_json::json!("crash_leader"),
-            1 => serde_json::json!({"crash_node": {"node": node}}),
-            2 => serde_json::json!({"partition_leader": {"on": rng.chance(2, 3)}}),
-            3 => serde_json::json!({"partition": {"node": node, "on": rng.chance(1, 2)}}),
-            4 => {
-                serde_json::json!({"clock_skew": {"node": node, "skew_ms": rng.range(0, 40_000) as i64 - 20_000}})
-            }
-            5 => serde_json::json!({"store_down": {"on": rng.chance(1, 2)}}),
-            6 => serde_json::json!({"crash_worker": {"worker": rng.below(workers)}}),
-            7 => serde_json::json!({"slow_job": {"job": "report", "extra_ms": rng.below(60_000)}}),
-            8 => serde_json::json!({"trigger": {"name": "billing"}}),
-            _ => serde_json::json!({"partition_leader": {"on": false}}),
-        };
-        let cmd: Command = serde_json::from_value(cmd).expect("a command");
-        let _ = lab.apply(&cmd, &mut events);
-        events.clear();
-        if let Some(v) = lab.check() {
-            return Some((lab.now(), v));
-        }
-    }
-    None
+    cron_faults::drive(
+        &scenario,
+        &mut rng,
+        until,
+        10,
+        |_, _| serde_json::json!({"partition_leader": {"on": false}}),
+    )
+    .err()
 }
 
 #[test]

@@ -10,10 +10,12 @@
 //! | the fuzzer | leader crashes, partitions, skew, store outages, worker crashes and job changes lose no run, and the audit covers nearly every run |
 
 use expect_test::{expect, Expect};
-use orrery_core::cron::lab::{Command, JobChange, JobSpec, Misfire, Scenario, SchedulerLab};
+use orrery_core::cron::lab::{JobChange, JobSpec, Misfire, Scenario, SchedulerLab};
 use orrery_core::rng::Rng;
 use orrery_core::run::Run;
 use orrery_core::sim::{Simulation, Time, Violation};
+
+mod cron_faults;
 
 /// Three nodes, two workers, one job every ten seconds that takes two.
 fn small() -> Scenario {
@@ -152,53 +154,22 @@ fn fuzz(seed: u64, until: Time) -> Result<(u64, u64), (Time, Violation)> {
         workers: 1 + rng.below(6) as u32,
         ..Scenario::default()
     };
-    let nodes = u64::from(scenario.nodes);
-    let workers = u64::from(scenario.workers);
-    let mut lab = SchedulerLab::new(&scenario).expect("valid");
-    let mut events = Vec::new();
-    let mut t = 0;
-    while t < until {
-        t += 1_000 + rng.below(40_000);
-        lab.advance_to(t.min(until), &mut events);
-        events.clear();
-        if let Some(v) = lab.check() {
-            return Err((lab.now(), v));
+    let lab = cron_faults::drive(&scenario, &mut rng, until, 12, |kind, rng| match kind {
+        // Job changes: the one run that once got lost this way.
+        9 => {
+            let cron = [
+                "*/15 * * * * *",
+                "5-59/20 * * * * *",
+                "0 * * * * *",
+                "*/7 * * * * *",
+            ][rng.below(4) as usize];
+            serde_json::json!({"update_job": {"job": {"name": "sync", "cron": cron, "duration_ms": 4000}}})
         }
-        let node = rng.below(nodes);
-        let cmd = match rng.below(12) {
-            0 => serde_json::json!("crash_leader"),
-            1 => serde_json::json!({"crash_node": {"node": node}}),
-            2 => serde_json::json!({"partition_leader": {"on": rng.chance(2, 3)}}),
-            3 => serde_json::json!({"partition": {"node": node, "on": rng.chance(1, 2)}}),
-            4 => {
-                serde_json::json!({"clock_skew": {"node": node, "skew_ms": rng.range(0, 40_000) as i64 - 20_000}})
-            }
-            5 => serde_json::json!({"store_down": {"on": rng.chance(1, 2)}}),
-            6 => serde_json::json!({"crash_worker": {"worker": rng.below(workers)}}),
-            7 => serde_json::json!({"slow_job": {"job": "report", "extra_ms": rng.below(60_000)}}),
-            8 => serde_json::json!({"trigger": {"name": "billing"}}),
-            // Job changes: the one run that once got lost this way.
-            9 => {
-                let cron = [
-                    "*/15 * * * * *",
-                    "5-59/20 * * * * *",
-                    "0 * * * * *",
-                    "*/7 * * * * *",
-                ][rng.below(4) as usize];
-                serde_json::json!({"update_job": {"job": {"name": "sync", "cron": cron, "duration_ms": 4000}}})
-            }
-            10 => {
-                serde_json::json!({"add_job": {"job": {"name": "extra", "cron": "*/4 * * * * *", "duration_ms": 1000}}})
-            }
-            _ => serde_json::json!({"delete_job": {"name": "extra"}}),
-        };
-        let cmd: Command = serde_json::from_value(cmd).expect("a command");
-        let _ = lab.apply(&cmd, &mut events);
-        events.clear();
-        if let Some(v) = lab.check() {
-            return Err((lab.now(), v));
+        10 => {
+            serde_json::json!({"add_job": {"job": {"name": "extra", "cron": "*/4 * * * * *", "duration_ms": 1000}}})
         }
-    }
+        _ => serde_json::json!({"delete_job": {"name": "extra"}}),
+    })?;
     Ok((lab.audited_runs(), lab.metrics().counter("applied")))
 }
 
