@@ -65,7 +65,12 @@ pub use civil::{format_rfc3339, parse_rfc3339};
 pub use expr::{CronError, Field, Part, Schedule};
 pub use tzdata::TzData;
 
-use civil::{MAX_SECOND, MIN_SECOND};
+use civil::{DAY, MAX_SECOND, MIN_SECOND};
+
+/// More than the largest difference between two UTC offsets any zone has used (offsets stay
+/// within -12:00..+14:00 and historic local mean times within a day of UTC): the margin
+/// [`Schedule::next_after`] keeps when it jumps ahead.
+const MAX_OFFSET_SPREAD: i64 = 3 * DAY;
 
 /// What happens to a matching local time that a spring-forward gap skips.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,8 +221,20 @@ impl Schedule {
                     lo = lo.max(at + before);
                 }
             }
-            if let Some(local) = self.next_local(lo, seg_end + off) {
-                return Some(local - off);
+            // With `Fold::Once` the local times the search visits only grow, so the first match
+            // at or after `lo` anywhere ahead bounds the walk; with `Fold::Twice` a later stretch
+            // may repeat earlier local times, so each stretch is searched on its own.
+            let once = dst.fold == Fold::Once;
+            let local = self.next_local(
+                lo,
+                if once {
+                    MAX_SECOND + off
+                } else {
+                    seg_end + off
+                },
+            );
+            if let Some(l) = local.filter(|&l| l <= seg_end + off) {
+                return Some(l - off);
             }
             let (at, before, after) = next?;
             if after > before
@@ -225,6 +242,19 @@ impl Schedule {
                 && self.next_local(at + before, at + after - 1).is_some()
             {
                 return Some(at);
+            }
+            if once {
+                // No local time in [lo, l) matches, and no skipped local time does either (a
+                // gap's local times lie in that range too). Every stretch of instants ending
+                // well before `l` (offsets differ by under a day and a half) holds local times
+                // below `l`: jump past them instead of visiting each transition.
+                let l = local?;
+                let skip_to = l - after - MAX_OFFSET_SPREAD;
+                if skip_to > at {
+                    seg_start = skip_to;
+                    began = zone.transition_at_or_before(tz, skip_to);
+                    continue;
+                }
             }
             seg_start = at;
             began = next;
