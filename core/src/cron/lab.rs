@@ -424,6 +424,41 @@ impl Scenario {
         }
         .map_err(|e| format!("job {}: zone: {e}", job.name))
     }
+
+    /// The zones the jobs name that the scenario's `tzif` does not carry (UTC aside), each
+    /// once, as the jobs spell them: what a build without a tz database must add first.
+    pub fn zones_needed(&self) -> Vec<String> {
+        let mut needed = BTreeSet::new();
+        for job in &self.jobs {
+            if let Some(name) = &job.zone {
+                let utc = name.eq_ignore_ascii_case("utc") || name == "Z";
+                if !utc && !self.tzif.contains_key(name) {
+                    needed.insert(name.clone());
+                }
+            }
+        }
+        needed.into_iter().collect()
+    }
+
+    /// Adds the TZif data of every zone in [`Scenario::zones_needed`] from a tz database,
+    /// keyed as the jobs spell it, so that the scenario runs anywhere without a database. A
+    /// zone the database does not hold is refused with its name (and nothing is added).
+    pub fn carry_zones(&mut self, data: &tzdata::TzData) -> Result<(), String> {
+        let mut found = Vec::new();
+        for name in self.zones_needed() {
+            let job = self
+                .jobs
+                .iter()
+                .find(|j| j.zone.as_deref() == Some(name.as_str()))
+                .map_or("?", |j| j.name.as_str());
+            let (_, tzif) = data
+                .scenario_tzif(&name)
+                .ok_or_else(|| format!("job {job}: zone: {}", Zone::unknown(&name)))?;
+            found.push((name, tzif));
+        }
+        self.tzif.extend(found);
+        Ok(())
+    }
 }
 
 /// A click or a fault.
@@ -1219,6 +1254,15 @@ impl SchedulerLab {
 
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
+    }
+
+    /// Every registered job's name, schedule and zone, in name order (the page's heatmap and
+    /// Gantt read them).
+    pub fn job_schedules(&self) -> impl Iterator<Item = (&str, &Schedule, &Zone)> {
+        self.jobs.in_name_order().filter_map(|j| {
+            let (schedule, zone) = self.ledgers[j.id as usize].versions.last()?.1.as_ref()?;
+            Some((j.spec.name.as_str(), schedule, zone))
+        })
     }
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
