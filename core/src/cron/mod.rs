@@ -92,6 +92,7 @@ pub enum Fold {
 
 /// The DST policy: one choice for gaps, one for folds. The default is `NextValid` and `Once`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Dst {
     pub gap: Gap,
     pub fold: Fold,
