@@ -13,7 +13,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot, url, useBrowser } from './helpers.mjs';
+import { screenshot, url, useBrowser, waitForAppStart } from './helpers.mjs';
 import {
   DESKTOP,
   PHONE,
@@ -282,6 +282,10 @@ const ZONED_JOBS = [
 const tzdataFetches = (page) =>
   page.evaluate(() => performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.endsWith('/tzdata.bin')).length);
 
+/** Waits until the heatmap is drawn in `zone`. */
+const page_heatZone = (page, zone) =>
+  page.waitForFunction((z) => document.querySelector('[data-testid="heatmap"]')?.dataset.zone === z, zone, { timeout: WAIT_MS });
+
 /** The heatmap cell of day `d` (0 = the first row) and hour `h`: its fires and title. */
 const heatCell = (page, d, h) =>
   page.evaluate(
@@ -312,6 +316,7 @@ test('a job in New York through the scenario form: its fires at local times, the
     // The scenario waits for the zone data, saying so.
     const note = byId(page, 'prepare-status');
     await note.waitFor();
+    await note.screenshot({ path: await artifact('scheduler-zone-form-loading') });
     assert.match(await note.textContent(), /Loading time zones for America\/New_York/);
     release();
     await note.waitFor({ state: 'detached' });
@@ -327,7 +332,7 @@ test('a job in New York through the scenario form: its fires at local times, the
     const options = await byId(page, 'heatmap-zone').locator('option').evaluateAll((os) => os.map((o) => o.value));
     assert.ok(options.includes('UTC') && options.includes('America/New_York'), `display zones: ${options}`);
     await byId(page, 'heatmap-zone').selectOption('America/New_York');
-    await page.waitForFunction(() => document.querySelector('[data-testid="heatmap"]')?.dataset.zone === 'America/New_York');
+    await page_heatZone(page, 'America/New_York');
     cell = await heatCell(page, 0, 9);
     assert.equal(cell.fires, 60, `Mon 09:00 New York: ${cell.title}`);
     assert.match(cell.title, /^Mon 09:00 America\/New_York: 60 fires from 1 job/);
@@ -369,10 +374,16 @@ test('a job in New York through the scenario form: its fires at local times, the
 });
 
 test('links naming zones they do not carry: loaded on open, an unknown zone refused by name, a failed download tried again', TEST_OPTS, async () => {
-  // A link naming New York without its data: the page loads it, then opens the run.
-  const bare = await open(made({ epoch: EPOCH_NY_0859, jobs: ZONED_JOBS }, [], 65_000));
+  // A link naming New York without its data: the page loads it, then opens the run (here on
+  // a phone, where the heatmap's zone menu must fit too).
+  const bare = await open(made({ epoch: EPOCH_NY_0859, jobs: ZONED_JOBS }, [], 65_000), { viewport: PHONE });
   try {
     await pausedState(bare.page);
+    await byId(bare.page, 'heatmap-zone').selectOption('America/New_York');
+    await page_heatZone(bare.page, 'America/New_York');
+    await assertNoHorizontalScroll(bare.page, PHONE.width, 'scheduler lab with a zoned job');
+    await byId(bare.page, 'heatmap').screenshot({ path: await artifact('scheduler-390-heatmap-new-york') });
+    await byId(bare.page, 'gantt').screenshot({ path: await artifact('scheduler-390-gantt-new-york') });
     assert.equal(await bare.page.locator('.error-banner').count(), 0);
     assert.equal(await tzdataFetches(bare.page), 1);
     const bar = bare.page.locator('[data-testid="gantt-row-ny"] [data-testid="gantt-bar"]').first();
@@ -410,6 +421,7 @@ test('links naming zones they do not carry: loaded on open, an unknown zone refu
     const banner = page.locator('.error-banner');
     await banner.waitFor();
     assert.match(await banner.textContent(), /Could not load the time zones \(tzdata\.bin\).*503/);
+    await screenshot(page, 'scheduler-zone-link-failed');
     await pausedState(page);
     await byId(page, 'scheduler').waitFor();
     fail = false;
@@ -421,6 +433,69 @@ test('links naming zones they do not carry: loaded on open, an unknown zone refu
     errors.splice(0, errors.length, ...errors.filter((e) => !expected(e)));
   } finally {
     await finish(failing);
+  }
+});
+
+test('a scenario from the form whose zone data fails to load: said with "Try again", the old run keeps going, then it applies', TEST_OPTS, async () => {
+  const opened = await open('#/scheduler');
+  const { page, errors } = opened;
+  let fail = true;
+  await page.route('**/tzdata.bin', (route) =>
+    fail ? route.fulfill({ status: 503, contentType: 'text/plain', body: 'maintenance' }) : route.continue(),
+  );
+  try {
+    await page.locator('details.scenario > summary').click();
+    await page.locator('#sc-epoch').fill(String(EPOCH_NY_0859));
+    await page.locator('#sc-jobs').fill(JSON.stringify(ZONED_JOBS));
+    await byId(page, 'apply-scenario').click();
+    const note = byId(page, 'prepare-status');
+    await page.waitForFunction(() => /503/.test(document.querySelector('[data-testid="prepare-status"]')?.textContent ?? ''));
+    assert.match(await note.textContent(), /Could not load the time zones \(tzdata\.bin\) that this scenario's jobs name: the server answered 503/);
+    assert.equal(await note.getAttribute('role'), 'alert');
+    await note.screenshot({ path: await artifact('scheduler-zone-form-failed') });
+    // The default scenario's run is still there and plays.
+    assert.ok((await playPast(page, 1_000)).ms > 1_000);
+    assert.equal(await byId(page, 'gantt-row-ny').count(), 0);
+    fail = false;
+    await byId(page, 'prepare-retry').click();
+    await byId(page, 'gantt-row-ny').waitFor();
+    await note.waitFor({ state: 'detached' });
+    assert.equal((await pausedState(page)).ms, 0, 'a new run from time 0');
+    const expected = (e) => /status of 503/.test(e);
+    errors.splice(0, errors.length, ...errors.filter((e) => !expected(e)));
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('the heatmap in the browser\'s own zone: offered, loaded on demand, and a UTC job placed on its clock', TEST_OPTS, async () => {
+  // A browser in Tokyo (+09:00, no DST); one job at 09:00 UTC, which is 18:00 in Tokyo.
+  const context = await ctx.browser.newContext({ viewport: DESKTOP, timezoneId: 'Asia/Tokyo' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(`console: ${msg.text()}`));
+  await page.addInitScript(() => window.addEventListener('OrreryStarted', () => (window.__orreryStarted = true)));
+  const fetched = countTzdata(page);
+  try {
+    await page.goto(url(made({ jobs: [{ name: 'daily', cron: '0 0 9 * * *', duration_ms: 2000 }] }, [], 0)));
+    await waitForAppStart(page, errors);
+    await byId(page, 'heatmap').waitFor();
+    assert.equal((await heatCell(page, 0, 9)).fires, 1, 'in UTC at 09:00');
+    const options = await byId(page, 'heatmap-zone').locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+    assert.deepEqual(options, [['UTC', 'UTC'], ['Asia/Tokyo', 'Asia/Tokyo (yours)']]);
+    assert.equal(fetched.length, 0, 'UTC needs no download');
+    await byId(page, 'heatmap-zone').selectOption('Asia/Tokyo');
+    await page_heatZone(page, 'Asia/Tokyo');
+    const cell = await heatCell(page, 0, 18);
+    assert.equal(cell.fires, 1, cell.title);
+    assert.match(cell.title, /^Mon 18:00 Asia\/Tokyo: 1 fires from 1 job/);
+    assert.equal((await heatCell(page, 0, 9)).fires, 0);
+    assert.equal(fetched.length, 1, 'the browser\'s zone needs the database, once');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
   }
 });
 
