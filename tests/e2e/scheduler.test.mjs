@@ -773,6 +773,33 @@ test('screenshots of the scheduler lab at 1280×800 and 390×844', TEST_OPTS, as
       await finish(lab);
     }
   }
+  // Jobs in three zones from 08:59 in New York: New York's opening-hour job collides with the
+  // ten-second heartbeat only during 09:00-09:59 New York time, on weekdays.
+  const zoned = await open(
+    made(
+      {
+        epoch: EPOCH_NY_0859,
+        jobs: [
+          { name: 'heartbeat', cron: '*/10 * * * * *', duration_ms: 1500, misfire: 'skip', overlap: 'skip' },
+          { name: 'ny-open', cron: '0 * 9 * * 1-5', duration_ms: 20000, priority: 8, zone: 'America/New_York' },
+          { name: 'london-batch', cron: '45 */2 * * * *', duration_ms: 25000, fail_percent: 20, zone: 'Europe/London' },
+          { name: 'report', cron: '15 * * * * *', duration_ms: 8000, fail_percent: 10 },
+        ],
+      },
+      [[30_000, 'crash_leader']],
+      150_000,
+    ),
+  );
+  try {
+    await pausedState(zoned.page);
+    await byId(zoned.page, 'heatmap-zone').selectOption('America/New_York');
+    await page_heatZone(zoned.page, 'America/New_York');
+    const collisions = await zoned.page.locator('[data-testid="heatmap"] .scheduler-heat .scheduler-cell.collision').count();
+    assert.equal(collisions, 5, 'weekdays at 09:00 New York time');
+    await screenshot(zoned.page, 'scheduler-zones-1280');
+  } finally {
+    await finish(zoned);
+  }
   const dup = await open(made({ ...SMALL, fencing: false }, STALE_LEADER, 40_000));
   try {
     await pausedState(dup.page);

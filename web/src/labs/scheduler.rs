@@ -1043,8 +1043,8 @@ fn gantt(v: &SchedulerView, jobs: &[HeatJob], bars: &[Execution], from: Time, to
                         .collect();
                     html! {
                         <div class="scheduler-gantt-row" data-testid={format!("gantt-row-{name}")}>
-                            <span class="scheduler-gantt-job">
-                                { name }
+                            <span class="scheduler-gantt-job" title={name.clone()}>
+                                <span>{ name }</span>
                                 if let Some(z) = zone_of(name).filter(|z| !z.is_utc()) {
                                     <small class="muted" data-testid="gantt-zone" title={z.name().to_string()}>
                                         { z.name().rsplit('/').next().unwrap_or(z.name()).replace('_', " ") }
