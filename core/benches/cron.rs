@@ -1,5 +1,6 @@
 //! Next-fire computations per second for a few cron expressions, in UTC and in
-//! America/New_York, natively; then the scheduler lab simulating 30 days of 1,000 jobs on 20
+//! America/New_York, natively; the page's week heatmap of a few jobs in several zones, shown in
+//! UTC and in New York; then the scheduler lab simulating 30 days of 1,000 jobs on 20
 //! workers with a fault every few hours. Run with `cargo bench -p orrery-core --bench cron`
 //! (add `-- scheduler` for the simulation alone).
 //! Each next-fire case walks a chain of fire times (each `next_after` starts from the previous
@@ -8,6 +9,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use orrery_core::cron::heatmap::{week_in, Job};
 use orrery_core::cron::lab::{benchmark_month, SchedulerLab};
 use orrery_core::cron::{Dst, Schedule, Zone};
 use orrery_core::sim::{Emit, Simulation, Time};
@@ -46,6 +48,50 @@ fn simulate_month() {
     );
 }
 
+/// The week heatmap (`cron::heatmap::week_in`) of eight jobs, half of them per-second or
+/// per-ten-seconds (capped per cell), in UTC, New York, London and Lord Howe; best of five.
+fn heatmap_week() {
+    let jobs: Vec<(Schedule, Zone)> = [
+        ("*/10 * * * * *", "UTC"),
+        ("* * * * * *", "America/New_York"),
+        ("0 * * * * *", "Europe/London"),
+        ("0 9 * * 1-5", "America/New_York"),
+        ("30 2 * * *", "Australia/Lord_Howe"),
+        ("0 */5 * * * *", "UTC"),
+        ("15 10 L * *", "Europe/London"),
+        ("0 0 * * 0", "Australia/Lord_Howe"),
+    ]
+    .iter()
+    .map(|(e, z)| {
+        (
+            Schedule::parse(e).expect("an expression"),
+            Zone::named(z).expect("a zone"),
+        )
+    })
+    .collect();
+    let list: Vec<Job> = jobs
+        .iter()
+        .map(|(schedule, zone)| Job {
+            schedule,
+            zone,
+            dst: Dst::default(),
+        })
+        .collect();
+    for display in ["UTC", "America/New_York"] {
+        let zone = Zone::named(display).expect("a zone");
+        let mut best = f64::INFINITY;
+        for _ in 0..5 {
+            let t0 = Instant::now();
+            black_box(week_in(&list, black_box(1_704_067_200), &zone));
+            best = best.min(t0.elapsed().as_secs_f64());
+        }
+        println!(
+            "heatmap: a week of 8 jobs in 4 zones shown in {display}: {:.1} ms",
+            best * 1e3
+        );
+    }
+}
+
 const EXPRESSIONS: [&str; 7] = [
     "* * * * *",
     "*/5 * * * *",
@@ -61,6 +107,7 @@ fn main() {
     if std::env::args().skip(1).any(|a| a == "scheduler") {
         return;
     }
+    heatmap_week();
     // 2024-01-01T00:00:00Z.
     let start = 1_704_067_200i64;
     for zone_name in ["UTC", "America/New_York"] {

@@ -4,14 +4,16 @@
 // download said plainly and tried again), leader failover with a higher fencing token, a duplicate with fencing off shown in the
 // exactly-once strip and reproduced by a share link, the charts (a utilisation strip with one row per
 // worker, the pool order, per-tenant lag under fair share, the "no run lost" audit and a lost run
-// named), the phone layout, and screenshots.
+// named), jobs in time zones (set through the scenario form or named by a link, their data loaded
+// once and carried by the share link; an unknown zone refused; a failed download tried again),
+// the heatmap in a display zone, the phone layout, and screenshots.
 //
 // Every wait is on a DOM condition (never a sleep), and nothing asserts how long anything took.
 // Page helpers shared with the other lab suites are in lab-page.mjs.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { screenshot, url, useBrowser } from './helpers.mjs';
+import { screenshot, url, useBrowser, waitForAppStart } from './helpers.mjs';
 import {
   DESKTOP,
   PHONE,
@@ -263,6 +265,237 @@ test('a failed time zone download says so, UTC keeps working, and it can be trie
     errors.splice(0, errors.length, ...errors.filter((e) => !expected(e)));
   } finally {
     await finish(opened);
+  }
+});
+
+/** Index of 100× in the speed menu (state.rs SPEEDS). */
+const SPEED_100X = '7';
+/** 2024-01-01T13:59:00Z: one minute before 09:00 in New York (EST, -05:00). */
+const EPOCH_NY_0859 = 1_704_117_540;
+/** A job at second 0 of every minute of 09:00-09:59 New York time, and the same in UTC. */
+const ZONED_JOBS = [
+  { name: 'ny', cron: '0 * 9 * * *', duration_ms: 2000, zone: 'America/New_York' },
+  { name: 'utc', cron: '0 * 9 * * *', duration_ms: 2000 },
+];
+
+/** How many times this page has downloaded the tz database (from the browser's own record). */
+const tzdataFetches = (page) =>
+  page.evaluate(() => performance.getEntriesByType('resource').filter((e) => new URL(e.name).pathname.endsWith('/tzdata.bin')).length);
+
+/** Waits until the heatmap is drawn in `zone`. */
+const page_heatZone = (page, zone) =>
+  page.waitForFunction((z) => document.querySelector('[data-testid="heatmap"]')?.dataset.zone === z, zone, { timeout: WAIT_MS });
+
+/** The heatmap cell of day `d` (0 = the first row) and hour `h`: its fires and title. */
+const heatCell = (page, d, h) =>
+  page.evaluate(
+    (i) => {
+      const c = document.querySelectorAll('[data-testid="heatmap"] .scheduler-heat .scheduler-cell')[i];
+      return { fires: Number(c?.dataset.fires), title: c?.getAttribute('title') };
+    },
+    d * 24 + h,
+  );
+
+test('a job in New York through the scenario form: its fires at local times, the link carries the zone and replays without a download', TEST_OPTS, async () => {
+  const opened = await open('#/scheduler');
+  const { page } = opened;
+  const fetched = countTzdata(page);
+  let release;
+  const held = new Promise((resolve) => (release = resolve));
+  await page.route('**/tzdata.bin', async (route) => {
+    await held;
+    await route.continue();
+  });
+  try {
+    assert.equal(await byId(page, 'heatmap').getAttribute('data-zone'), 'UTC');
+    await page.locator('details.scenario > summary').click();
+    await page.locator('#sc-epoch').fill(String(EPOCH_NY_0859));
+    await page.locator('#sc-jobs').fill(JSON.stringify(ZONED_JOBS));
+    assert.equal(await page.locator('[id^="sc-tzif"]').count(), 0, 'no time zone data in the form');
+    await byId(page, 'apply-scenario').click();
+    // The scenario waits for the zone data, saying so.
+    const note = byId(page, 'prepare-status');
+    await note.waitFor();
+    await note.screenshot({ path: await artifact('scheduler-zone-form-loading') });
+    assert.match(await note.textContent(), /Loading time zones for America\/New_York/);
+    release();
+    await note.waitFor({ state: 'detached' });
+    await byId(page, 'gantt-row-ny').waitFor();
+    assert.equal(await page.locator('.form-error').count(), 0);
+    assert.equal(fetched.length, 1, 'the tz database is fetched once');
+
+    // The heatmap: 09:00-09:59 in New York is hour 14 in UTC on Monday 1 January.
+    let cell = await heatCell(page, 0, 14);
+    assert.equal(cell.fires, 60, `Mon 14:00 UTC: ${cell.title}`);
+    assert.equal((await heatCell(page, 0, 9)).fires, 60, 'the UTC job at 09:00 UTC');
+    // Shown on New York's clock (a job's zone: no download), both move: New York's job to 09:00.
+    const options = await byId(page, 'heatmap-zone').locator('option').evaluateAll((os) => os.map((o) => o.value));
+    assert.ok(options.includes('UTC') && options.includes('America/New_York'), `display zones: ${options}`);
+    await byId(page, 'heatmap-zone').selectOption('America/New_York');
+    await page_heatZone(page, 'America/New_York');
+    cell = await heatCell(page, 0, 9);
+    assert.equal(cell.fires, 60, `Mon 09:00 New York: ${cell.title}`);
+    assert.match(cell.title, /^Mon 09:00 America\/New_York: 60 fires from 1 job/);
+    assert.equal((await heatCell(page, 0, 4)).fires, 60, 'the UTC job at 04:00 New York time');
+    assert.equal(fetched.length, 1, 'no second download');
+    await byId(page, 'heatmap').screenshot({ path: await artifact('scheduler-heatmap-new-york') });
+
+    // The Gantt: New York's job fires at 09:00, 09:01, … New York time (60 s, 120 s of the run);
+    // the UTC job not at all this early.
+    await byId(page, 'speed').selectOption(SPEED_100X);
+    const state = await playPast(page, 125_000);
+    const bars = await page
+      .locator('[data-testid="gantt-row-ny"] [data-testid="gantt-bar"]')
+      .evaluateAll((bs) => bs.map((b) => b.dataset.due));
+    assert.deepEqual(bars.slice(0, 2), ['2024-01-01T09:00:00-05:00', '2024-01-01T09:01:00-05:00']);
+    assert.equal(await page.locator('[data-testid="gantt-row-utc"] [data-testid="gantt-bar"]').count(), 0);
+    assert.equal((await byId(page, 'gantt-row-ny').locator('[data-testid="gantt-zone"]').textContent()).trim(), 'New York');
+    await byId(page, 'gantt').screenshot({ path: await artifact('scheduler-gantt-new-york') });
+
+    // The link carries the zone's data, so it replays anywhere without a download.
+    const link = await shareLink(page, 'scheduler');
+    const { payload } = decodeLink(link);
+    assert.deepEqual(Object.keys(payload.scenario.tzif ?? {}), ['America/New_York']);
+    assert.match(payload.scenario.tzif['America/New_York'], /^VFppZ/, 'TZif in base64');
+    const b = await open(link.slice(link.indexOf('#')));
+    try {
+      const other = await pausedState(b.page);
+      assert.equal(other.time, state.time);
+      assert.equal(other.digest, state.digest, 'same run fingerprint');
+      assert.equal(await b.page.locator('.error-banner').count(), 0);
+      assert.equal(await tzdataFetches(b.page), 0, 'no tzdata.bin request');
+      assert.equal(await byId(b.page, 'gantt').innerHTML(), await byId(page, 'gantt').innerHTML(), 'same Gantt');
+    } finally {
+      await finish(b);
+    }
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('links naming zones they do not carry: loaded on open, an unknown zone refused by name, a failed download tried again', TEST_OPTS, async () => {
+  // A link naming New York without its data: the page loads it, then opens the run (here on
+  // a phone, where the heatmap's zone menu must fit too).
+  const bare = await open(made({ epoch: EPOCH_NY_0859, jobs: ZONED_JOBS }, [], 65_000), { viewport: PHONE });
+  try {
+    await pausedState(bare.page);
+    await byId(bare.page, 'heatmap-zone').selectOption('America/New_York');
+    await page_heatZone(bare.page, 'America/New_York');
+    await assertNoHorizontalScroll(bare.page, PHONE.width, 'scheduler lab with a zoned job');
+    await byId(bare.page, 'heatmap').screenshot({ path: await artifact('scheduler-390-heatmap-new-york') });
+    await byId(bare.page, 'gantt').screenshot({ path: await artifact('scheduler-390-gantt-new-york') });
+    assert.equal(await bare.page.locator('.error-banner').count(), 0);
+    assert.equal(await tzdataFetches(bare.page), 1);
+    const bar = bare.page.locator('[data-testid="gantt-row-ny"] [data-testid="gantt-bar"]').first();
+    assert.equal(await bar.getAttribute('data-due'), '2024-01-01T09:00:00-05:00');
+    const { payload } = decodeLink(await shareLink(bare.page, 'scheduler'));
+    assert.deepEqual(Object.keys(payload.scenario.tzif ?? {}), ['America/New_York'], 'its share link carries the data');
+  } finally {
+    await finish(bare);
+  }
+
+  // A zone no database has: refused by name; the default scenario runs instead.
+  const mars = await open(made({ jobs: [{ name: 'rover', cron: '0 * * * * *', zone: 'Mars/Olympus' }] }, [], 0));
+  try {
+    const banner = mars.page.locator('.error-banner');
+    await banner.waitFor();
+    assert.match(await banner.textContent(), /job rover: zone: no time zone "Mars\/Olympus"/);
+    assert.equal(await byId(mars.page, 'prepare-retry').count(), 0, 'nothing to try again');
+    const played = await playPast(mars.page, 2_000);
+    assert.ok(played.ms > 2_000, 'the page keeps working');
+    await screenshot(mars.page, 'scheduler-unknown-zone');
+  } finally {
+    await finish(mars);
+  }
+
+  // The download fails: said with "Try again", the default scenario runs meanwhile; then it opens.
+  const path = made({ epoch: EPOCH_NY_0859, jobs: ZONED_JOBS }, [], 65_000);
+  const failing = await open('#/scheduler');
+  const { page, errors } = failing;
+  let fail = true;
+  await page.route('**/tzdata.bin', (route) =>
+    fail ? route.fulfill({ status: 503, contentType: 'text/plain', body: 'maintenance' }) : route.continue(),
+  );
+  try {
+    await page.goto(url(path));
+    const banner = page.locator('.error-banner');
+    await banner.waitFor();
+    assert.match(await banner.textContent(), /Could not load the time zones \(tzdata\.bin\).*503/);
+    await screenshot(page, 'scheduler-zone-link-failed');
+    await pausedState(page);
+    await byId(page, 'scheduler').waitFor();
+    fail = false;
+    await byId(page, 'prepare-retry').click();
+    await byId(page, 'gantt-row-ny').waitFor();
+    assert.equal(await page.locator('.error-banner').count(), 0);
+    assert.equal((await pausedState(page)).ms, 65_000);
+    const expected = (e) => /status of 503/.test(e);
+    errors.splice(0, errors.length, ...errors.filter((e) => !expected(e)));
+  } finally {
+    await finish(failing);
+  }
+});
+
+test('a scenario from the form whose zone data fails to load: said with "Try again", the old run keeps going, then it applies', TEST_OPTS, async () => {
+  const opened = await open('#/scheduler');
+  const { page, errors } = opened;
+  let fail = true;
+  await page.route('**/tzdata.bin', (route) =>
+    fail ? route.fulfill({ status: 503, contentType: 'text/plain', body: 'maintenance' }) : route.continue(),
+  );
+  try {
+    await page.locator('details.scenario > summary').click();
+    await page.locator('#sc-epoch').fill(String(EPOCH_NY_0859));
+    await page.locator('#sc-jobs').fill(JSON.stringify(ZONED_JOBS));
+    await byId(page, 'apply-scenario').click();
+    const note = byId(page, 'prepare-status');
+    await page.waitForFunction(() => /503/.test(document.querySelector('[data-testid="prepare-status"]')?.textContent ?? ''));
+    assert.match(await note.textContent(), /Could not load the time zones \(tzdata\.bin\) that this scenario's jobs name: the server answered 503/);
+    assert.equal(await note.getAttribute('role'), 'alert');
+    await note.screenshot({ path: await artifact('scheduler-zone-form-failed') });
+    // The default scenario's run is still there and plays.
+    assert.ok((await playPast(page, 1_000)).ms > 1_000);
+    assert.equal(await byId(page, 'gantt-row-ny').count(), 0);
+    fail = false;
+    await byId(page, 'prepare-retry').click();
+    await byId(page, 'gantt-row-ny').waitFor();
+    await note.waitFor({ state: 'detached' });
+    assert.equal((await pausedState(page)).ms, 0, 'a new run from time 0');
+    const expected = (e) => /status of 503/.test(e);
+    errors.splice(0, errors.length, ...errors.filter((e) => !expected(e)));
+  } finally {
+    await finish(opened);
+  }
+});
+
+test('the heatmap in the browser\'s own zone: offered, loaded on demand, and a UTC job placed on its clock', TEST_OPTS, async () => {
+  // A browser in Tokyo (+09:00, no DST); one job at 09:00 UTC, which is 18:00 in Tokyo.
+  const context = await ctx.browser.newContext({ viewport: DESKTOP, timezoneId: 'Asia/Tokyo' });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(`page error: ${err.message}`));
+  page.on('console', (msg) => msg.type() === 'error' && errors.push(`console: ${msg.text()}`));
+  await page.addInitScript(() => window.addEventListener('OrreryStarted', () => (window.__orreryStarted = true)));
+  const fetched = countTzdata(page);
+  try {
+    await page.goto(url(made({ jobs: [{ name: 'daily', cron: '0 0 9 * * *', duration_ms: 2000 }] }, [], 0)));
+    await waitForAppStart(page, errors);
+    await byId(page, 'heatmap').waitFor();
+    assert.equal((await heatCell(page, 0, 9)).fires, 1, 'in UTC at 09:00');
+    const options = await byId(page, 'heatmap-zone').locator('option').evaluateAll((os) => os.map((o) => [o.value, o.textContent]));
+    assert.deepEqual(options, [['UTC', 'UTC'], ['Asia/Tokyo', 'Asia/Tokyo (yours)']]);
+    assert.equal(fetched.length, 0, 'UTC needs no download');
+    await byId(page, 'heatmap-zone').selectOption('Asia/Tokyo');
+    await page_heatZone(page, 'Asia/Tokyo');
+    const cell = await heatCell(page, 0, 18);
+    assert.equal(cell.fires, 1, cell.title);
+    assert.match(cell.title, /^Mon 18:00 Asia\/Tokyo: 1 fires from 1 job/);
+    assert.equal((await heatCell(page, 0, 9)).fires, 0);
+    assert.equal(fetched.length, 1, 'the browser\'s zone needs the database, once');
+    assert.deepEqual(errors, []);
+  } finally {
+    await context.close();
   }
 });
 
@@ -539,6 +772,33 @@ test('screenshots of the scheduler lab at 1280×800 and 390×844', TEST_OPTS, as
     } finally {
       await finish(lab);
     }
+  }
+  // Jobs in three zones from 08:59 in New York: New York's opening-hour job collides with the
+  // ten-second heartbeat only during 09:00-09:59 New York time, on weekdays.
+  const zoned = await open(
+    made(
+      {
+        epoch: EPOCH_NY_0859,
+        jobs: [
+          { name: 'heartbeat', cron: '*/10 * * * * *', duration_ms: 1500, misfire: 'skip', overlap: 'skip' },
+          { name: 'ny-open', cron: '0 * 9 * * 1-5', duration_ms: 20000, priority: 8, zone: 'America/New_York' },
+          { name: 'london-batch', cron: '45 */2 * * * *', duration_ms: 25000, fail_percent: 20, zone: 'Europe/London' },
+          { name: 'report', cron: '15 * * * * *', duration_ms: 8000, fail_percent: 10 },
+        ],
+      },
+      [[30_000, 'crash_leader']],
+      150_000,
+    ),
+  );
+  try {
+    await pausedState(zoned.page);
+    await byId(zoned.page, 'heatmap-zone').selectOption('America/New_York');
+    await page_heatZone(zoned.page, 'America/New_York');
+    const collisions = await zoned.page.locator('[data-testid="heatmap"] .scheduler-heat .scheduler-cell.collision').count();
+    assert.equal(collisions, 5, 'weekdays at 09:00 New York time');
+    await screenshot(zoned.page, 'scheduler-zones-1280');
+  } finally {
+    await finish(zoned);
   }
   const dup = await open(made({ ...SMALL, fencing: false }, STALE_LEADER, 40_000));
   try {

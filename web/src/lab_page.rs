@@ -1,6 +1,7 @@
 //! A lab's page: the shared controls and panels around the lab's own picture, wired to the
 //! [`Page`] reducer, with the effects (animation frames, keys, clipboard, timers) as hooks.
 
+use std::cell::RefCell;
 use std::collections::BTreeSet;
 use std::rc::Rc;
 
@@ -41,20 +42,99 @@ pub fn render(id: String, link: Option<String>, key: String) -> Html {
     html! { <LabPage {key} lab={id} {link} /> }
 }
 
-/// Opens the run (from the link or the default scenario) once, then hands it to the body.
+/// What the page opens with: a page, or a note while a link waits for data it needs.
+enum Opening {
+    /// The page; `retry` when the link's data failed to load and can be tried again.
+    Open {
+        page: Page,
+        retry: bool,
+    },
+    Waiting(String),
+}
+
+/// Completes a link's scenario through the lab's [`labs::Prepare`]: the link to open (itself
+/// when nothing was added, or when it does not parse and `Page::open` will say why), or what
+/// stops it.
+fn prepare_link(
+    link: &str,
+    prepare: labs::Prepare,
+    wake: &Callback<()>,
+) -> Result<String, labs::Prepared> {
+    let Ok((_, mut payload)) = orrery_core::link::parse(link) else {
+        return Ok(link.to_string());
+    };
+    match (prepare.scenario)(payload.scenario.clone(), wake) {
+        labs::Prepared::Ready(scenario) if scenario == payload.scenario => Ok(link.to_string()),
+        labs::Prepared::Ready(scenario) => {
+            payload.scenario = scenario;
+            Ok(orrery_core::link::fragment(&payload))
+        }
+        other => Err(other),
+    }
+}
+
+/// A counter that moves when a load the page waits for ends, or on "Try again".
+struct Wakes(u32);
+
+impl Reducible for Wakes {
+    type Action = ();
+    fn reduce(self: Rc<Self>, _: ()) -> Rc<Self> {
+        Rc::new(Wakes(self.0 + 1))
+    }
+}
+
+/// Opens the run (from the link or the default scenario), then hands it to the body. A link
+/// whose scenario needs data the page loads on demand ([`labs::Prepare`]) waits for it first,
+/// and opens again when it arrives.
 #[function_component(LabPage)]
 pub fn lab_page(props: &LabPageProps) -> Html {
+    let wakes = use_reducer(|| Wakes(0));
+    let wake = {
+        let dispatcher = wakes.dispatcher();
+        Callback::from(move |()| dispatcher.dispatch(()))
+    };
     let opened = {
         let id = props.lab.clone();
         let link = props.link.clone();
-        use_memo((), move |_| {
+        let wake = wake.clone();
+        use_memo(wakes.0, move |_| -> Result<(Lab, Opening), String> {
             let lab = labs::find(&id).ok_or_else(|| format!("There is no lab called “{id}”."))?;
-            Page::open(lab, link.as_deref()).map(|page| (lab, page))
+            let (link, stopped) = match (link, labs::ui(lab.id).prepare) {
+                (Some(link), Some(prepare)) => match prepare_link(&link, prepare, &wake) {
+                    Ok(link) => (Some(link), None),
+                    Err(labs::Prepared::Loading(note)) => return Ok((lab, Opening::Waiting(note))),
+                    Err(other) => (None, Some(other)),
+                },
+                (link, _) => (link, None),
+            };
+            let mut page = Page::open(lab, link.as_deref())?;
+            let retry = matches!(stopped, Some(labs::Prepared::Failed(_)));
+            if let Some(labs::Prepared::Failed(e) | labs::Prepared::Refused(e)) = stopped {
+                page.link_error = Some(e);
+            }
+            Ok((lab, Opening::Open { page, retry }))
         })
     };
     match &*opened {
-        Ok((lab, page)) => {
-            html! { <LabBody lab={LabKey(*lab)} initial={Initial(Rc::new(page.clone()))} /> }
+        Ok((_, Opening::Waiting(note))) => html! {
+            <main class="lab-page">
+                <p class="notice" role="status" data-testid="prepare-status">{ note }</p>
+            </main>
+        },
+        Ok((lab, Opening::Open { page, retry })) => {
+            let retry = retry.then(|| {
+                let lab = lab.id;
+                Callback::from(move |_: MouseEvent| {
+                    if let Some(prepare) = labs::ui(lab).prepare {
+                        (prepare.retry)();
+                    }
+                    wake.emit(());
+                })
+            });
+            html! {
+                <LabBody key={wakes.0} lab={LabKey(*lab)} initial={Initial(Rc::new(page.clone()))}
+                    retry_link={retry} />
+            }
         }
         Err(e) => html! {
             <main class="lab-page">
@@ -88,6 +168,74 @@ impl PartialEq for Initial {
 struct LabBodyProps {
     lab: LabKey,
     initial: Initial,
+    /// "Try again" for a link whose data failed to load.
+    #[prop_or_default]
+    retry_link: Option<Callback<MouseEvent>>,
+}
+
+/// A scenario from the form waiting for the data it needs, or the failure to load it.
+#[derive(Clone, PartialEq)]
+struct Preparing {
+    text: String,
+    failed: bool,
+}
+
+/// Applies a scenario from the form through the lab's [`labs::Prepare`]: at once when it is
+/// ready, or again when its data arrives, unless another scenario was applied meanwhile
+/// (`pending` holds the scenario waiting; `generation` tells them apart).
+fn apply_scenario(
+    scenario: Value,
+    prepare: Option<labs::Prepare>,
+    dispatch: Callback<Action>,
+    status: UseStateHandle<Option<Preparing>>,
+    pending: Rc<RefCell<(u64, Option<Value>)>>,
+) {
+    let Some(prepare) = prepare else {
+        dispatch.emit(Action::Scenario(scenario));
+        return;
+    };
+    let generation = {
+        let mut p = pending.borrow_mut();
+        p.0 += 1;
+        p.1 = Some(scenario.clone());
+        p.0
+    };
+    let wake = {
+        let (scenario, dispatch, status, pending) = (
+            scenario.clone(),
+            dispatch.clone(),
+            status.clone(),
+            pending.clone(),
+        );
+        Callback::from(move |()| {
+            if pending.borrow().0 == generation {
+                apply_scenario(
+                    scenario.clone(),
+                    Some(prepare),
+                    dispatch.clone(),
+                    status.clone(),
+                    pending.clone(),
+                );
+            }
+        })
+    };
+    match (prepare.scenario)(scenario, &wake) {
+        labs::Prepared::Ready(scenario) => {
+            pending.borrow_mut().1 = None;
+            status.set(None);
+            dispatch.emit(Action::Scenario(scenario));
+        }
+        labs::Prepared::Loading(text) => status.set(Some(Preparing {
+            text,
+            failed: false,
+        })),
+        labs::Prepared::Failed(text) => status.set(Some(Preparing { text, failed: true })),
+        labs::Prepared::Refused(e) => {
+            pending.borrow_mut().1 = None;
+            status.set(None);
+            dispatch.emit(Action::ScenarioRefused(e));
+        }
+    }
 }
 
 /// The seek bar's ticks: inputs, refusals and the first violation, snapped to bins so a
@@ -210,9 +358,29 @@ fn lab_body(props: &LabBodyProps) -> Html {
         let d = dispatch.clone();
         Callback::from(move |spec| d.emit(Action::Compare(spec)))
     };
+    let preparing = use_state(|| None::<Preparing>);
+    let pending = use_mut_ref(|| (0u64, None::<Value>));
     let on_scenario = {
-        let d = dispatch.clone();
-        Callback::from(move |v: Value| d.emit(Action::Scenario(v)))
+        let (d, preparing, pending) = (dispatch.clone(), preparing.clone(), pending.clone());
+        Callback::from(move |v: Value| {
+            apply_scenario(v, ui.prepare, d.clone(), preparing.clone(), pending.clone())
+        })
+    };
+    let retry_scenario = {
+        let (d, preparing, pending) = (dispatch.clone(), preparing.clone(), pending.clone());
+        Callback::from(move |_: MouseEvent| {
+            let waiting = pending.borrow().1.clone();
+            if let (Some(prepare), Some(v)) = (ui.prepare, waiting) {
+                (prepare.retry)();
+                apply_scenario(
+                    v,
+                    Some(prepare),
+                    d.clone(),
+                    preparing.clone(),
+                    pending.clone(),
+                );
+            }
+        })
     };
 
     let session_ref = SessionRef(Rc::clone(&page.session));
@@ -270,6 +438,10 @@ fn lab_body(props: &LabBodyProps) -> Html {
                     <strong>{ "This link could not be opened. " }</strong>
                     <span class="message">{ format!("{}.", e.trim_end_matches('.')) }</span>
                     <span>{ " Showing the lab's default scenario instead." }</span>
+                    if let Some(retry) = &props.retry_link {
+                        { " " }
+                        <button type="button" data-testid="prepare-retry" onclick={retry.clone()}>{ "Try again" }</button>
+                    }
                 </div>
             }
             <Controls playing={page.playing} speed={page.speed} now={now} end={s.horizon}
@@ -290,6 +462,16 @@ fn lab_body(props: &LabBodyProps) -> Html {
                     <Log session={session_ref} rev={page.rev} lab={lab.id} />
                 </aside>
             </div>
+            if let Some(p) = &*preparing {
+                <p class={classes!("notice", p.failed.then_some("error"))}
+                    role={if p.failed { "alert" } else { "status" }} data-testid="prepare-status">
+                    { &p.text }
+                    if p.failed {
+                        { " " }
+                        <button type="button" data-testid="prepare-retry" onclick={retry_scenario}>{ "Try again" }</button>
+                    }
+                </p>
+            }
             <ScenarioForm key={scenario_key} scenario={scenario} lab={lab.id}
                 error={page.form_error.clone()} on_apply={on_scenario} />
             <footer class="keys muted">

@@ -189,6 +189,16 @@ impl Session {
         let fragment = self.a.link(&BTreeMap::new());
         let (_, mut payload) = link::parse(&fragment).map_err(|e| e.to_string())?;
         set_path(&mut payload.scenario, &spec.field, spec.json_value());
+        // B's scenario goes through the lab's prepare step too; run A's is prepared already,
+        // so only a compared field naming new data can be waiting for it here.
+        if let Some(prepare) = crate::labs::ui(self.lab.id).prepare {
+            match (prepare.scenario)(payload.scenario, &yew::Callback::noop()) {
+                crate::labs::Prepared::Ready(scenario) => payload.scenario = scenario,
+                crate::labs::Prepared::Loading(why)
+                | crate::labs::Prepared::Failed(why)
+                | crate::labs::Prepared::Refused(why) => return Err(why),
+            }
+        }
         let b = (self.lab.open)(&payload).map_err(|e| e.to_string())?;
         self.b = Some(b);
         Ok(())
@@ -302,6 +312,8 @@ pub enum Action {
     Command(Value),
     /// Start a new run from this scenario.
     Scenario(Value),
+    /// The lab's prepare step refused a scenario from the form (see `labs::Prepare`).
+    ScenarioRefused(String),
     /// Turn compare mode on with this spec, or off.
     Compare(Option<CompareSpec>),
     /// The share button produced this link.
@@ -513,6 +525,7 @@ impl Page {
                 }
                 Err(e) => self.form_error = Some(e),
             },
+            Action::ScenarioRefused(e) => self.form_error = Some(e),
             Action::Compare(spec) => {
                 s.compare = spec;
                 if let Err(e) = s.rebuild_b() {

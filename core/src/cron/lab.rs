@@ -72,8 +72,9 @@
 //! `from_cursor` the new schedule replaces the old from the last dispatched time, and a run
 //! that fell due between the leader's scans is lost, which the audit reports.
 //!
-//! Cron expressions are evaluated in UTC, or on the wall clock of a job's `zone` (with the
-//! default DST policy: a skipped time runs at the next valid instant, a repeated one once).
+//! Cron expressions are evaluated in UTC, or on the wall clock of a job's `zone` under the
+//! job's `dst` policy (by default a skipped time runs at the next valid instant, a repeated
+//! one once; `{"gap": "skip", "fold": "twice"}` chooses otherwise).
 //! Simulated time 0 is the scenario's `epoch` (Unix seconds). A zone is resolved from the
 //! scenario's own `tzif` data when it carries the zone, so a link replays identically
 //! anywhere; otherwise from the bundled database (native builds; see [`super::tzdata`]).
@@ -88,7 +89,7 @@ use std::rc::Rc;
 
 use serde::{Deserialize, Serialize};
 
-use super::{civil, tzdata, Schedule, Zone};
+use super::{civil, tzdata, Dst, Schedule, Zone};
 use crate::metrics::{Histogram, Metrics, Series, Summary};
 use crate::rng::Rng;
 use crate::sim::{Emit, Refusal, Simulation, Time, Violation};
@@ -180,6 +181,14 @@ pub struct JobSpec {
     /// so older links read and write the same).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub zone: Option<String>,
+    /// What a local time skipped or repeated by the zone's clock changes does (see
+    /// [`super::Dst`]); left out of the JSON at the default (`next_valid`, `once`).
+    #[serde(skip_serializing_if = "is_default_dst")]
+    pub dst: Dst,
+}
+
+fn is_default_dst(dst: &Dst) -> bool {
+    *dst == Dst::default()
 }
 
 fn is_default_tenant(tenant: &str) -> bool {
@@ -202,6 +211,7 @@ impl Default for JobSpec {
             overlap: Overlap::Allow,
             tenant: "default".into(),
             zone: None,
+            dst: Dst::default(),
         }
     }
 }
@@ -423,6 +433,41 @@ impl Scenario {
             None => Zone::named(name),
         }
         .map_err(|e| format!("job {}: zone: {e}", job.name))
+    }
+
+    /// The zones the jobs name that the scenario's `tzif` does not carry (UTC aside), each
+    /// once, as the jobs spell them: what a build without a tz database must add first.
+    pub fn zones_needed(&self) -> Vec<String> {
+        let mut needed = BTreeSet::new();
+        for job in &self.jobs {
+            if let Some(name) = &job.zone {
+                let utc = name.eq_ignore_ascii_case("utc") || name == "Z";
+                if !utc && !self.tzif.contains_key(name) {
+                    needed.insert(name.clone());
+                }
+            }
+        }
+        needed.into_iter().collect()
+    }
+
+    /// Adds the TZif data of every zone in [`Scenario::zones_needed`] from a tz database,
+    /// keyed as the jobs spell it, so that the scenario runs anywhere without a database. A
+    /// zone the database does not hold is refused with its name (and nothing is added).
+    pub fn carry_zones(&mut self, data: &tzdata::TzData) -> Result<(), String> {
+        let mut found = Vec::new();
+        for name in self.zones_needed() {
+            let job = self
+                .jobs
+                .iter()
+                .find(|j| j.zone.as_deref() == Some(name.as_str()))
+                .map_or("?", |j| j.name.as_str());
+            let (_, tzif) = data
+                .scenario_tzif(&name)
+                .ok_or_else(|| format!("job {job}: zone: {}", Zone::unknown(&name)))?;
+            found.push((name, tzif));
+        }
+        self.tzif.extend(found);
+        Ok(())
     }
 }
 
@@ -773,6 +818,10 @@ struct Msg {
     timer: Option<Time>,
 }
 
+/// A version of a job's timing: its schedule on the wall clock of its zone, under its DST
+/// policy.
+type Version = (Schedule, Zone, Dst);
+
 /// One job's due runs as the "no run lost" audit sees them (see [`SchedulerLab::audit`]).
 ///
 /// The audit's own model of which runs are due comes from the job's history, not from the
@@ -788,7 +837,7 @@ struct Msg {
 #[derive(Clone, Debug, Default)]
 struct Ledger {
     /// `(from, schedule)`: the version in force after `from`; `None` once deleted.
-    versions: Vec<(Time, Option<(Schedule, Zone)>)>,
+    versions: Vec<(Time, Option<Version>)>,
     /// Scheduled times after `audited` that a scan enumerated (a few: the audit follows the
     /// store's cursor closely), unsorted when a stale leader enumerates again.
     accounted: Vec<Time>,
@@ -1220,6 +1269,15 @@ impl SchedulerLab {
     pub fn scenario(&self) -> &Scenario {
         &self.scenario
     }
+
+    /// Every registered job's name, schedule, zone and DST policy, in name order (the page's
+    /// heatmap and Gantt read them).
+    pub fn job_schedules(&self) -> impl Iterator<Item = (&str, &Schedule, &Zone, Dst)> {
+        self.jobs.in_name_order().filter_map(|j| {
+            let (schedule, zone, dst) = self.ledgers[j.id as usize].versions.last()?.1.as_ref()?;
+            Some((j.spec.name.as_str(), schedule, zone, *dst))
+        })
+    }
     pub fn nodes(&self) -> &[Node] {
         &self.nodes
     }
@@ -1463,7 +1521,7 @@ impl SchedulerLab {
             let first = if from_cursor { versions - 1 } else { 0 };
             'versions: for k in first..versions {
                 let until = ledger.versions.get(k + 1).map_or(Time::MAX, |v| v.0);
-                let (since, Some((schedule, zone))) = &ledger.versions[k] else {
+                let (since, Some((schedule, zone, dst))) = &ledger.versions[k] else {
                     continue;
                 };
                 let since = if from_cursor { &0 } else { since };
@@ -1471,7 +1529,7 @@ impl SchedulerLab {
                     continue;
                 }
                 let mut from = epoch + ((*since).max(cursor) / 1000) as i64;
-                while let Some(n) = schedule.next_after(from, zone, Default::default()) {
+                while let Some(n) = schedule.next_after(from, zone, *dst) {
                     let ms = sim_ms(n);
                     if ms > until {
                         continue 'versions;
@@ -1567,7 +1625,7 @@ impl SchedulerLab {
             // cursor got while the job lived; the runs the cursor had not reached went with
             // the job, as its queued runs do (discarded).
             let deleted = next.is_some_and(|v| v.1.is_none());
-            let Some((schedule, zone)) = schedule.as_ref().filter(|_| !deleted) else {
+            let Some((schedule, zone, dst)) = schedule.as_ref().filter(|_| !deleted) else {
                 continue;
             };
             let lo = (*since).max(from);
@@ -1575,7 +1633,7 @@ impl SchedulerLab {
                 continue;
             }
             let mut t = self.unix(lo);
-            while let Some(n) = schedule.next_after(t, zone, Default::default()) {
+            while let Some(n) = schedule.next_after(t, zone, *dst) {
                 let due = self.sim_ms(n);
                 if due > until {
                     break;
@@ -1702,12 +1760,12 @@ impl SchedulerLab {
         for (k, (since, schedule)) in versions.iter().enumerate().skip(first) {
             let since = if from_cursor { &0 } else { since };
             let until = versions.get(k + 1).map_or(Time::MAX, |v| v.0);
-            let Some((schedule, zone)) = schedule.as_ref().filter(|_| until > from) else {
+            let Some((schedule, zone, dst)) = schedule.as_ref().filter(|_| until > from) else {
                 continue;
             };
             let lo = (*since).max(from);
             let due = schedule
-                .next_after(self.unix(lo), zone, Default::default())
+                .next_after(self.unix(lo), zone, *dst)
                 .map(|n| self.sim_ms(n));
             if due.is_some_and(|d| d <= until) {
                 return due;
@@ -2388,7 +2446,7 @@ impl SchedulerLab {
                         let id = j.id;
                         self.ledgers[id as usize]
                             .versions
-                            .push((now, Some((schedule, zone))));
+                            .push((now, Some((schedule, zone, job.dst))));
                         self.replan(id);
                         out.emit(
                             now,
@@ -2404,7 +2462,7 @@ impl SchedulerLab {
                         let (key, id) = self.intern(&job.name);
                         self.ledgers[id as usize]
                             .versions
-                            .push((now, Some((schedule.clone(), zone))));
+                            .push((now, Some((schedule.clone(), zone, job.dst))));
                         self.jobs.insert(
                             id,
                             Job {
@@ -2542,9 +2600,10 @@ impl Simulation for SchedulerLab {
             let schedule = spec.validate()?;
             let tenant = lab.tenant_id(&spec.tenant);
             let (key, id) = lab.intern(&spec.name);
-            lab.ledgers[id as usize]
-                .versions
-                .push((0, Some((schedule.clone(), scenario.job_zone(spec)?))));
+            lab.ledgers[id as usize].versions.push((
+                0,
+                Some((schedule.clone(), scenario.job_zone(spec)?, spec.dst)),
+            ));
             lab.jobs.insert(
                 id,
                 Job {

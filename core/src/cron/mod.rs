@@ -44,9 +44,10 @@
 //! * [`civil`]: calendar arithmetic on integers and RFC 3339 text.
 //! * [`expr`]: parsing, day matching and the local-timeline search.
 //! * [`describe`]: the plain-language description.
-//! * [`lab`]: the scheduler lab, a distributed cron built on this engine (evaluated in UTC).
+//! * [`lab`]: the scheduler lab, a distributed cron built on this engine (each job in UTC or
+//!   its own zone).
 //! * [`tzdata`]: the tz database as one blob the page fetches (`static/tzdata.bin`).
-//! * [`heatmap`]: the week heatmap of fire times, with collisions.
+//! * [`heatmap`]: the week heatmap of fire times in a display zone, with collisions.
 //! * [`gantt`]: the lab's executions (start, end, worker, outcome) read from its event log.
 
 pub mod civil;
@@ -96,6 +97,7 @@ pub enum Fold {
 
 /// The DST policy: one choice for gaps, one for folds. The default is `NextValid` and `Once`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Dst {
     pub gap: Gap,
     pub fold: Fold,

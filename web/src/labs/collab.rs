@@ -55,6 +55,7 @@ pub const UI: LabUi = LabUi {
     ],
     compare: &[("latency", LATENCIES), ("typist_kind", TYPIST_KINDS)],
     describe,
+    prepare: None,
 };
 
 const LATENCIES: &[&str] = &["fixed", "uniform", "long_tail"];

@@ -71,6 +71,7 @@ pub const UI: LabUi = LabUi {
         ("traffic.pattern", PATTERNS),
     ],
     describe,
+    prepare: None,
 };
 
 /// What one frame of the picture needs, copied out of the run's view so that parts of the

@@ -39,6 +39,42 @@ pub struct LabUi {
     pub compare: &'static [(&'static str, &'static [&'static str])],
     /// A command (as recorded in the log) in plain language.
     pub describe: fn(&Value) -> Option<String>,
+    /// A step between a scenario and its run, for scenarios that name data the page loads on
+    /// demand; `None` (every lab but the scheduler) builds scenarios as they are.
+    pub prepare: Option<Prepare>,
+}
+
+/// Completes a scenario before a run is built from it (the scheduler adds the time-zone data
+/// its jobs name, fetched once). The shared page calls it for the scenario form, for links
+/// and for compare mode's run B:
+///
+/// ```text
+///   scenario ─► (prepare.scenario)(json, wake) ─► Ready(json') ─► build the run
+///                                              ├► Loading(note): show it; wake() ─► ask again
+///                                              ├► Failed(why): show it, "Try again" ─► retry(), ask again
+///                                              └► Refused(why): the scenario's error
+/// ```
+#[derive(Clone, Copy)]
+pub struct Prepare {
+    /// May start a load; then `wake` is called once, when it ends.
+    pub scenario: fn(Value, &Callback<()>) -> Prepared,
+    /// Forgets a failed load, so that the next call starts it again.
+    pub retry: fn(),
+    /// The scenario field this step fills in (`tzif`): the form leaves it out and keeps it.
+    pub owns: &'static str,
+}
+
+/// What [`Prepare::scenario`] made of a scenario.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Prepared {
+    /// Ready to build, completed with whatever it needed.
+    Ready(Value),
+    /// Waiting for data; the text says what is loading.
+    Loading(String),
+    /// The data could not be loaded; the text says why.
+    Failed(String),
+    /// The scenario names something that does not exist.
+    Refused(String),
 }
 
 /// A lab a bundle carries: its registry entry and its drawing.
@@ -103,6 +139,7 @@ pub fn generic() -> LabUi {
         form_order: &[],
         compare: &[],
         describe: |_| None,
+        prepare: None,
     }
 }
 

@@ -77,6 +77,7 @@ pub const UI: LabUi = LabUi {
     ],
     compare: &[("strategy", STRATEGIES), ("control", CONTROLS)],
     describe,
+    prepare: None,
 };
 
 fn parking_run(run: &dyn LabRun) -> Option<&Run<ParkingLab>> {

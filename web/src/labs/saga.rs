@@ -69,6 +69,7 @@ pub const UI: LabUi = LabUi {
         ("isolation", ISOLATIONS),
     ],
     describe,
+    prepare: None,
 };
 
 const MODES: &[&str] = &["orchestration", "choreography", "two_phase_commit"];

@@ -5,7 +5,7 @@
 //! ```text
 //!   [ 0 9 * * 1-5        ] [Europe/London   ]   At 09:00, Monday through Friday
 //!   next: 2024-01-01T09:00:00+00:00 …
-//!   week  Mon ▇▇░░▇ … (7 × 24 hours, darker = more fires, outlined = two or more jobs)
+//!   week  Mon ▇▇░░▇ … (7 × 24 hours in [UTC ▾], darker = more fires, dot = two jobs at once)
 //!   store ● lease node 1, token 3, expires 41.0s
 //!   node 0 ✕ crashed   node 1 ★ leader (token 3)   node 2 follower, skew −20000 ms
 //!   queue (fair share) billing@300s p9 …   lag p50/p99 per tenant: shop 0.1s/2.0s, ads …
@@ -29,6 +29,11 @@
 //! built without `tzdb-bundled`), so UTC works at once and the first zone other than UTC
 //! fetches `tzdata.bin` (a relative URL, so any base path works) into one [`TzData`] that the
 //! page keeps for its lifetime; every expression box shares it, and it is fetched once.
+//! Scenarios use the same load: [`prepare_scenario`] (the lab's `LabUi::prepare`) adds the
+//! TZif data of the zones the jobs name to the scenario's `tzif` before a run is built, so
+//! the run, and its share link, need no database afterwards. The heatmap's display zone is
+//! UTC, a job's zone (resolved from the scenario's data) or the browser's own (which may
+//! need the load).
 //!
 //! ```text
 //!   zone "UTC" ──────────────────────────────► Zone::named ──► next runs
@@ -52,7 +57,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{HtmlInputElement, HtmlSelectElement};
 use yew::prelude::*;
 
-use super::LabUi;
+use super::{LabUi, Prepare, Prepared};
 use crate::components::faults::{Fault, Palette};
 
 const MISFIRE: &[&str] = &["fire_once", "fire_all", "skip"];
@@ -91,7 +96,49 @@ pub const UI: LabUi = LabUi {
     ],
     compare: &[("fencing", &["true", "false"])],
     describe,
+    prepare: Some(Prepare {
+        scenario: prepare_scenario,
+        retry: retry_tzdata,
+        owns: "tzif",
+    }),
 };
+
+/// Adds to a scenario the TZif data of the zones its jobs name and it does not carry, from
+/// the page's one tz database (fetched on the first need), so that the run needs no database
+/// and its share link replays anywhere. UTC-only scenarios are ready at once, with no fetch.
+fn prepare_scenario(scenario: Value, wake: &Callback<()>) -> Prepared {
+    let Ok(mut parsed) = serde_json::from_value::<Scenario>(scenario.clone()) else {
+        // Not a scenario at all: building it says what is wrong.
+        return Prepared::Ready(scenario);
+    };
+    if parsed.zones_needed().is_empty() {
+        return Prepared::Ready(scenario);
+    }
+    match tzdata_state() {
+        TzLoad::Ready(data) => match parsed.carry_zones(&data) {
+            Ok(()) => {
+                let mut scenario = scenario;
+                if let (Some(fields), Ok(tzif)) =
+                    (scenario.as_object_mut(), serde_json::to_value(&parsed.tzif))
+                {
+                    fields.insert("tzif".into(), tzif);
+                }
+                Prepared::Ready(scenario)
+            }
+            Err(e) => Prepared::Refused(e),
+        },
+        TzLoad::Failed(e) => Prepared::Failed(format!(
+            "Could not load the time zones ({TZDATA_URL}) that this scenario's jobs name: {e}."
+        )),
+        TzLoad::Idle | TzLoad::Loading => {
+            request_tzdata(wake.clone());
+            Prepared::Loading(format!(
+                "Loading time zones for {}…",
+                parsed.zones_needed().join(", ")
+            ))
+        }
+    }
+}
 
 fn scheduler_run(run: &dyn LabRun) -> Option<&Run<SchedulerLab>> {
     run.as_any().downcast_ref::<Run<SchedulerLab>>()
@@ -234,7 +281,14 @@ fn view(run: &dyn LabRun, _on_command: &Callback<Value>) -> Html {
         return Html::default();
     };
     let v = r.sim().view();
-    let jobs = Rc::new(v.jobs.clone());
+    let jobs: Rc<Vec<HeatJob>> = Rc::new(
+        r.sim()
+            .job_schedules()
+            .map(|(name, schedule, zone, dst)| {
+                (name.to_string(), schedule.clone(), zone.clone(), dst)
+            })
+            .collect(),
+    );
     let now_unix = v.epoch + (v.now / 1000) as i64;
     // The Gantt shows up to GANTT_WINDOW_MS ending now (at least GANTT_MIN_MS, so the start of
     // a run is not one thin sliver); bars that started up to one more window earlier still
@@ -262,9 +316,9 @@ fn view(run: &dyn LabRun, _on_command: &Callback<Value>) -> Html {
         <div class="scheduler" data-testid="scheduler">
             <div class="scheduler-top">
                 <CronBox {now_unix} />
-                <Heatmap {jobs} epoch={v.epoch} />
+                <Heatmap jobs={jobs.clone()} epoch={v.epoch} />
             </div>
-            { gantt(&v, &bars, window_from, window_to) }
+            { gantt(&v, &jobs, &bars, window_from, window_to) }
             { cluster(&v, &dead, duplicate, &charts, (r.sim().audited_runs(), lost), r.sim().scenario().pool) }
         </div>
     }
@@ -784,23 +838,99 @@ fn cron_box(props: &CronBoxProps) -> Html {
     }
 }
 
+/// A job as the heatmap and the Gantt draw it: name, schedule, the zone it runs in and its
+/// DST policy.
+type HeatJob = (String, Schedule, Zone, Dst);
+
 #[derive(Properties, PartialEq)]
 struct HeatmapProps {
-    jobs: Rc<Vec<(String, String)>>,
+    jobs: Rc<Vec<HeatJob>>,
     epoch: i64,
 }
 
-/// The 7 × 24 week heatmap of all jobs' fire times (`orrery_core::cron::heatmap`); hours where
-/// two jobs fire at the same second are outlined.
+/// The browser's own IANA zone (`Intl.DateTimeFormat().resolvedOptions().timeZone`), if it
+/// says one.
+fn browser_zone() -> Option<String> {
+    let format = js_sys::Intl::DateTimeFormat::new(&js_sys::Array::new(), &js_sys::Object::new());
+    js_sys::Reflect::get(&format.resolved_options(), &"timeZone".into())
+        .ok()?
+        .as_string()
+        .filter(|z| !z.is_empty())
+}
+
+/// The heatmap's display zones: UTC, the browser's own, then the jobs' zones, each once.
+fn display_zones(jobs: &[HeatJob], browser: Option<&str>) -> Vec<(String, String)> {
+    let mut out = vec![("UTC".to_string(), "UTC".to_string())];
+    if let Some(b) = browser.filter(|b| !Zone::named(b).is_ok_and(|z| z.is_utc())) {
+        out.push((b.to_string(), format!("{b} (yours)")));
+    }
+    for (_, _, zone, _) in jobs {
+        if !zone.is_utc() && !out.iter().any(|(z, _)| z == zone.name()) {
+            out.push((
+                zone.name().to_string(),
+                format!("{} (a job's)", zone.name()),
+            ));
+        }
+    }
+    out
+}
+
+/// The 7 × 24 week heatmap of all jobs' fire times (`orrery_core::cron::heatmap`), each job on
+/// its own zone's clock, placed in the hours of a chosen display zone; hours where two jobs
+/// fire at the same second are outlined.
 #[function_component(Heatmap)]
 fn heatmap(props: &HeatmapProps) -> Html {
-    let week = use_memo((props.jobs.clone(), props.epoch), |(jobs, epoch)| {
-        let schedules: Vec<Schedule> = jobs
-            .iter()
-            .filter_map(|(_, cron)| Schedule::parse(cron).ok())
-            .collect();
-        heatmap::week(&schedules, *epoch)
-    });
+    let display = use_state(|| "UTC".to_string());
+    let attempt = use_state(|| 0u32);
+    let browser = use_memo((), |_| browser_zone());
+    let zones = display_zones(&props.jobs, browser.as_deref());
+    // A job's zone is resolved already (from the scenario's data); UTC needs nothing; only
+    // the browser's own zone may need the tz database.
+    let from_jobs = props
+        .jobs
+        .iter()
+        .map(|(_, _, z, _)| z)
+        .find(|z| z.name() == display.as_str())
+        .cloned();
+    let builtin = from_jobs.or_else(|| Zone::named(&display).ok());
+    let tz = use_tzdata(builtin.is_none(), *attempt);
+    let zone: Result<Zone, Html> = match (builtin, &tz) {
+        (Some(z), _) => Ok(z),
+        (None, TzLoad::Ready(data)) => data.zone(&display).map_err(|e| html! { { e } }),
+        (None, TzLoad::Idle | TzLoad::Loading) => Err(html! {
+            <span data-testid="heatmap-tz-loading" role="status">{ "loading time zones…" }</span>
+        }),
+        (None, TzLoad::Failed(e)) => {
+            let retry = {
+                let attempt = attempt.clone();
+                Callback::from(move |_: MouseEvent| {
+                    retry_tzdata();
+                    attempt.set(*attempt + 1);
+                })
+            };
+            Err(html! {
+                <span data-testid="heatmap-tz-error" role="alert">
+                    { format!("Could not load the time zones ({TZDATA_URL}): {e}. ") }
+                    <button type="button" onclick={retry}>{ "Try again" }</button>
+                </span>
+            })
+        }
+    };
+    let shown = zone.as_ref().map_or_else(|_| Zone::utc(), Zone::clone);
+    let week = use_memo(
+        (props.jobs.clone(), props.epoch, shown.name().to_string()),
+        move |(jobs, epoch, _)| {
+            let list: Vec<heatmap::Job> = jobs
+                .iter()
+                .map(|(_, schedule, zone, dst)| heatmap::Job {
+                    schedule,
+                    zone,
+                    dst: *dst,
+                })
+                .collect();
+            heatmap::week_in(&list, *epoch, &shown)
+        },
+    );
     let max = week
         .cells
         .iter()
@@ -810,10 +940,28 @@ fn heatmap(props: &HeatmapProps) -> Html {
         .max(1);
     let collisions = week.cells.iter().flatten().filter(|c| c.collision).count();
     let capped = week.cells.iter().flatten().any(|c| c.capped);
+    let shifted = week.cells.iter().flatten().any(|c| c.seconds != 3600);
+    let zone_name = match &zone {
+        Ok(z) => z.name().to_string(),
+        Err(_) => "UTC".to_string(),
+    };
     html! {
-        <section class="scheduler-panel scheduler-heatmap" data-testid="heatmap">
-            <h2>{ "Week of fire times (UTC)" }</h2>
-            <div class="scheduler-heat" role="img" aria-label="fires per day and hour over the first week">
+        <section class="scheduler-panel scheduler-heatmap" data-testid="heatmap" data-zone={zone_name.clone()}>
+            <div class="scheduler-heat-head">
+                <h2>{ "Week of fire times" }</h2>
+                <label class="scheduler-heat-zone" title="The wall clock the hours are shown in; each job still fires on its own zone's clock">
+                    <span>{ "hours in" }</span>
+                    <select data-testid="heatmap-zone" onchange={on_value(display.clone())}>
+                        { for zones.iter().map(|(z, label)| html! {
+                            <option value={z.clone()} selected={*z == *display}>{ label.clone() }</option>
+                        }) }
+                    </select>
+                </label>
+            </div>
+            if let Err(note) = &zone {
+                <p class="muted small">{ note.clone() }{ " Showing UTC meanwhile." }</p>
+            }
+            <div class="scheduler-heat" role="img" aria-label={format!("fires per day and hour over the first week, in {zone_name}")}>
                 <span />
                 { for (0..24).map(|h| html! { <span class="scheduler-hour">{ if h % 3 == 0 { format!("{h}") } else { String::new() } }</span> }) }
                 { for week.cells.iter().enumerate().map(|(d, row)| {
@@ -825,9 +973,17 @@ fn heatmap(props: &HeatmapProps) -> Html {
                                 let level = if c.fires == 0 { 0.0 } else { 0.15 + 0.85 * (f64::from(c.fires) / f64::from(max)).sqrt() };
                                 let more = if c.capped { " or more" } else { "" };
                                 let clash = if c.collision { "; two jobs at the same second" } else { "" };
+                                let clock = match c.seconds {
+                                    0 => " (skipped: the clocks jump forward)".to_string(),
+                                    3600 => String::new(),
+                                    s if s > 3600 => " (happens twice: the clocks go back)".to_string(),
+                                    s => format!(" (lasts {} minutes: the clocks jump forward)", s / 60),
+                                };
                                 html! {
-                                    <span class={classes!("scheduler-cell", c.collision.then_some("collision"))}
-                                        title={format!("{day} {h:02}:00 UTC: {}{more} fires from {} job(s){clash}", c.fires, c.jobs)}
+                                    <span class={classes!("scheduler-cell", c.collision.then_some("collision"),
+                                            (c.seconds == 0).then_some("skipped"), (c.seconds > 3600).then_some("doubled"))}
+                                        data-fires={c.fires.to_string()}
+                                        title={format!("{day} {h:02}:00 {zone_name}{clock}: {}{more} fires from {} job(s){clash}", c.fires, c.jobs)}
                                         style={format!("--level:{level:.2}")} />
                                 }
                             }) }
@@ -840,6 +996,9 @@ fn heatmap(props: &HeatmapProps) -> Html {
                 <span class="scheduler-cell" style="--level:1" />{ " many fires · " }
                 <span class="scheduler-cell collision" style="--level:.5" />
                 { format!(" jobs fire at the same second ({collisions} of 168 hours)") }
+                if shifted {
+                    { " · " }<span class="scheduler-cell skipped" />{ " hour skipped or shortened by a clock change" }
+                }
                 if capped { { format!(" · at most {} fires counted per job per hour", week.per_cell) } }
             </p>
         </section>
@@ -852,7 +1011,20 @@ fn fmt_ms(t: u64) -> String {
 
 /// A per-job Gantt of executions over the last [`GANTT_WINDOW_MS`]: one row per job, one bar
 /// per delivery, coloured by how it ended, labelled with its worker.
-fn gantt(v: &SchedulerView, bars: &[Execution], from: Time, to: Time) -> Html {
+fn gantt(v: &SchedulerView, jobs: &[HeatJob], bars: &[Execution], from: Time, to: Time) -> Html {
+    let zone_of = |name: &str| {
+        jobs.iter()
+            .find(|(n, _, _, _)| n == name)
+            .map(|(_, _, z, _)| z)
+    };
+    // When a run was due on its job's wall clock (UTC for jobs in UTC or no longer known).
+    let due = |b: &Execution| {
+        let unix = v.epoch + (b.run.scheduled / 1000) as i64;
+        match zone_of(&b.run.job) {
+            Some(z) => z.format(unix),
+            None => Zone::utc().format(unix),
+        }
+    };
     let span = (to - from).max(1) as f64;
     let mut names: Vec<String> = v.jobs.iter().map(|(n, _)| n.clone()).collect();
     for b in bars {
@@ -871,18 +1043,25 @@ fn gantt(v: &SchedulerView, bars: &[Execution], from: Time, to: Time) -> Html {
                         .collect();
                     html! {
                         <div class="scheduler-gantt-row" data-testid={format!("gantt-row-{name}")}>
-                            <span class="scheduler-gantt-job">{ name }</span>
+                            <span class="scheduler-gantt-job" title={name.clone()}>
+                                <span>{ name }</span>
+                                if let Some(z) = zone_of(name).filter(|z| !z.is_utc()) {
+                                    <small class="muted" data-testid="gantt-zone" title={z.name().to_string()}>
+                                        { z.name().rsplit('/').next().unwrap_or(z.name()).replace('_', " ") }
+                                    </small>
+                                }
+                            </span>
                             <div class="scheduler-gantt-track">
                                 { for row.iter().map(|b| {
                                     let end = b.end.unwrap_or(v.now);
                                     let left = pct(b.start);
                                     let width = (pct(end) - left).max(0.6);
-                                    let title = format!("{} · worker {} · attempt {} · {} → {} · {}",
-                                        b.run, b.worker, b.attempt, fmt_ms(b.start),
+                                    let title = format!("{} · due {} · worker {} · attempt {} · {} → {} · {}",
+                                        b.run, due(b), b.worker, b.attempt, fmt_ms(b.start),
                                         b.end.map(fmt_ms).unwrap_or_else(|| "running".into()), b.outcome.name());
                                     html! {
                                         <span class={classes!("scheduler-bar", b.outcome.name())}
-                                            data-testid="gantt-bar" data-outcome={b.outcome.name()}
+                                            data-testid="gantt-bar" data-outcome={b.outcome.name()} data-due={due(b)}
                                             style={format!("left:{left:.2}%;width:{width:.2}%")} {title}>
                                             { format!("w{}", b.worker) }
                                             if b.attempt > 1 { { format!(" #{}", b.attempt) } }
