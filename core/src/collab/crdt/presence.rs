@@ -26,7 +26,6 @@
 //!   the insert of 0@3 reaches c1 ───────────────► c1 "Xabcd|"       #4 shown at 5
 //! ```
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -116,7 +115,7 @@ pub struct PeerCaret {
 }
 
 /// What a replica knows of one other user's selection.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 struct Peer {
     shown: Option<(u64, AnchoredSelection)>,
     pending: Option<(u64, AnchoredSelection)>,
@@ -132,7 +131,8 @@ impl Peer {
 /// The other users' selections as one replica knows them. See the module documentation.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Presences {
-    peers: BTreeMap<Agent, Peer>,
+    /// By agent, sorted (a few peers: a vector is smaller than a map in the wasm bundle).
+    peers: Vec<(Agent, Peer)>,
 }
 
 impl Presences {
@@ -140,9 +140,21 @@ impl Presences {
         Presences::default()
     }
 
+    fn peer(&self, agent: Agent) -> Option<&Peer> {
+        let i = self.peers.binary_search_by_key(&agent, |p| p.0).ok()?;
+        Some(&self.peers[i].1)
+    }
+
     /// Takes in a presence received by `replica`'s owner.
     pub fn receive(&mut self, replica: &Replica, presence: Presence) -> Received {
-        let peer = self.peers.entry(presence.agent).or_default();
+        let i = match self.peers.binary_search_by_key(&presence.agent, |p| p.0) {
+            Ok(i) => i,
+            Err(i) => {
+                self.peers.insert(i, (presence.agent, Peer::default()));
+                i
+            }
+        };
+        let peer = &mut self.peers[i].1;
         let newest = peer.newest();
         if presence.clock < newest {
             return Received::Stale { newest };
@@ -167,7 +179,8 @@ impl Presences {
     /// replica received operations); returns the senders and counters newly shown.
     pub fn resolve_pending(&mut self, replica: &Replica) -> Vec<(Agent, u64)> {
         let mut shown = Vec::new();
-        for (&agent, peer) in &mut self.peers {
+        for (agent, peer) in &mut self.peers {
+            let agent = *agent;
             if let Some((clock, selection)) = peer.pending {
                 if selection.missing(replica).is_none() {
                     peer.shown = Some((clock, selection));
@@ -181,19 +194,19 @@ impl Presences {
 
     /// The newest presence counter seen from `agent` (0 for none).
     pub fn newest(&self, agent: Agent) -> u64 {
-        self.peers.get(&agent).map_or(0, Peer::newest)
+        self.peer(agent).map_or(0, Peer::newest)
     }
 
     /// Whether any presence waits for a character.
     pub fn any_pending(&self) -> bool {
-        self.peers.values().any(|p| p.pending.is_some())
+        self.peers.iter().any(|(_, p)| p.pending.is_some())
     }
 
     /// Every other user heard from, with where `replica` shows them now.
     pub fn carets(&self, replica: &Replica) -> Vec<PeerCaret> {
         self.peers
             .iter()
-            .map(|(&agent, p)| PeerCaret {
+            .map(|&(agent, p)| PeerCaret {
                 agent,
                 shown: p.shown.map(|(clock, s)| {
                     (
@@ -211,7 +224,7 @@ impl Presences {
 
     /// Where `replica` shows `agent`'s selection now: the caret and the selection's other end.
     pub fn shown(&self, replica: &Replica, agent: Agent) -> Option<(usize, Option<usize>)> {
-        let (_, s) = self.peers.get(&agent)?.shown?;
+        let (_, s) = self.peer(agent)?.shown?;
         Some((replica.resolve(s.head), s.tail.map(|t| replica.resolve(t))))
     }
 }
