@@ -961,15 +961,12 @@ fn editor(props: &EditorProps) -> Html {
     let node = use_node_ref();
     let mirror = use_node_ref();
     {
-        let (node, mirror) = (node.clone(), mirror.clone());
+        // The selection is set only when the run moved it, never when only the others'
+        // carets moved (that would fight a person dragging a selection).
+        let node = node.clone();
         use_effect_with(
-            (
-                props.text.clone(),
-                props.caret,
-                props.tail,
-                props.peers.clone(),
-            ),
-            move |(text, caret, tail, _)| {
+            (props.text.clone(), props.caret, props.tail),
+            move |(text, caret, tail)| {
                 if let Some(el) = node.cast::<HtmlTextAreaElement>() {
                     if el.value() != *text {
                         el.set_value(text);
@@ -987,12 +984,22 @@ fn editor(props: &EditorProps) -> Html {
                             direction,
                         );
                     }
-                    if let Some(m) = mirror.cast::<web_sys::Element>() {
-                        m.set_scroll_top(el.scroll_top());
-                    }
                 }
             },
         );
+    }
+    {
+        // The mirror follows the textarea's scrolling whenever either is redrawn
+        // (after the selection, which may have scrolled the textarea).
+        let (node, mirror) = (node.clone(), mirror.clone());
+        use_effect_with((props.text.clone(), props.peers.clone()), move |_| {
+            if let (Some(el), Some(m)) = (
+                node.cast::<HtmlTextAreaElement>(),
+                mirror.cast::<web_sys::Element>(),
+            ) {
+                m.set_scroll_top(el.scroll_top());
+            }
+        });
     }
     let oninput = {
         let (node, cmd, client) = (node.clone(), props.on_command.clone(), props.client);
