@@ -8,7 +8,8 @@ use orrery_core::rng::Rng;
 use orrery_core::run::Run;
 use orrery_core::sim::{Simulation, Time};
 
-/// Two clients, nobody typing on their own, a fixed 100 ms latency, no duplicates.
+/// Two clients, nobody typing on their own, a fixed 100 ms latency, no duplicates, and no
+/// CRDT presence (these logs predate it; `collab_presence.rs` has its own).
 fn quiet(clients: u32) -> Scenario {
     Scenario {
         clients,
@@ -17,6 +18,7 @@ fn quiet(clients: u32) -> Scenario {
         latency_ms: 100,
         jitter_ms: 0,
         duplicate_permille: 0,
+        crdt_presence: false,
         ..Scenario::default()
     }
 }

@@ -155,6 +155,130 @@ test('by hand: with automatic delivery off, clicking a message delivers it', TES
   }
 });
 
+/** Where client `viewer`'s CRDT editor draws client `peer`'s caret (`data-pos`), or null. */
+const caretPos = (page, viewer, peer) =>
+  page.evaluate(
+    ([v, p]) => document.querySelector(`[data-testid="crdt-caret-${v}-${p}"]`)?.dataset.pos ?? null,
+    [viewer, peer],
+  );
+
+/** Waits until client `viewer`'s CRDT editor draws client `peer`'s caret at `pos`. */
+async function waitCaret(page, viewer, peer, pos) {
+  await page.waitForFunction(
+    ([v, p, want]) => document.querySelector(`[data-testid="crdt-caret-${v}-${p}"]`)?.dataset.pos === want,
+    [viewer, peer, String(pos)],
+    { timeout: WAIT_MS },
+  );
+}
+
+/** Puts client `c`'s selection at `start..end` in its editor, as a person's mouse would. */
+async function selectIn(page, c, start, end) {
+  await byId(page, `editor-${c}`).evaluate(
+    (el, [s, e]) => {
+      el.focus();
+      el.setSelectionRange(s, e, 'forward');
+      el.dispatchEvent(new Event('select'));
+    },
+    [start, end],
+  );
+}
+
+test('CRDT presence: a caret moved in one editor shows in the other, on the same character, and moves with edits', TEST_OPTS, async () => {
+  const scenario = {
+    typists: 0,
+    clients: 2,
+    auto_deliver: false,
+    latency: 'fixed',
+    latency_ms: 100,
+    duplicate_permille: 0,
+    crdt_presence: true,
+  };
+  const inputs = [
+    [0, { type: { client: 0, text: 'hello world' } }],
+    [0, 'deliver_all'],
+  ];
+  const opened = await open(fragment(linkTo(scenario, inputs, 100)));
+  const { page } = opened;
+  const deliverAll = async () => {
+    await page.getByRole('button', { name: 'Deliver all' }).first().click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="message"]').length === 0, null, {
+      timeout: WAIT_MS,
+    });
+  };
+  try {
+    await pausedState(page);
+    // c1 shows c0's caret where c0 typed the last character.
+    await waitCaret(page, 1, 0, 11);
+    // c0 puts its caret before "world"; once the messages are delivered, c1 draws it there.
+    await selectIn(page, 0, 6, 6);
+    await waitLogContains(page, 'c0 moved the caret to 6');
+    assert.equal(await caretPos(page, 1, 0), '11', 'nothing moves before delivery');
+    await deliverAll();
+    await waitCaret(page, 1, 0, 6);
+    const c1 = await byId(page, 'editor-1').inputValue();
+    assert.equal(c1.slice(0, 6), 'hello ', 'the same character: before "world"');
+    // The caret is drawn in the text: on the line, between "hello " and "world".
+    const box = await byId(page, 'crdt-caret-1-0').boundingBox();
+    const editor = await byId(page, 'editor-1').boundingBox();
+    assert.ok(box && editor && box.x > editor.x && box.x < editor.x + editor.width, JSON.stringify({ box, editor }));
+
+    // c1 types at the start: in c1's editor c0's caret moves with its character at once.
+    await selectIn(page, 1, 0, 0);
+    for (const ch of '>> ') {
+      // Key by key: each keystroke is a command, and the editor is redrawn from the run.
+      const before = await byId(page, 'editor-1').inputValue();
+      await page.keyboard.type(ch);
+      await page.waitForFunction(
+        (prev) => document.querySelector('[data-testid="editor-1"]')?.value !== prev,
+        before,
+        { timeout: WAIT_MS },
+      );
+    }
+    assert.equal(await byId(page, 'editor-1').inputValue(), '>> hello world');
+    await waitCaret(page, 1, 0, 9);
+    await deliverAll();
+    // c0 receives the insert: its own caret and c1's view of it agree, and c0 shows c1's caret.
+    await page.waitForFunction(() => document.querySelector('[data-testid="editor-0"]')?.value === '>> hello world', null, {
+      timeout: WAIT_MS,
+    });
+    await waitCaret(page, 0, 1, 3);
+    assert.equal(await caretPos(page, 1, 0), '9');
+    assert.match(await byId(page, 'presence-1-0').textContent(), /crdt 9 · ot 9/);
+
+    // A selection: c0 selects "hello"; c1 highlights the same characters in c0's colour.
+    await selectIn(page, 0, 3, 8);
+    await waitLogContains(page, 'c0 selected 3..8');
+    await deliverAll();
+    await page.waitForFunction(
+      () => document.querySelector('[data-testid="client-1"] .collab-mirror .collab-sel')?.textContent === 'hello',
+      null,
+      { timeout: WAIT_MS },
+    );
+    assert.match(await byId(page, 'presence-1-0').textContent(), /crdt 3\.\.8/);
+
+    // c0 types "!" at the end; only its presence is delivered: it names a character c1 has
+    // not received, so c1 keeps drawing the last one, marked pending.
+    await selectIn(page, 0, 14, 14);
+    await waitLogContains(page, 'c0 moved the caret to 14');
+    await deliverAll();
+    await selectIn(page, 0, 14, 14); // (focus c0's editor again: the button took it)
+    await page.keyboard.type('!');
+    await waitLogContains(page, 'c0 typed "!"');
+    await page.locator('.collab-links .chip[title*="c0\'s caret #"]').first().click();
+    await waitLogContains(page, 'You delivered message #');
+    await page.locator('[data-testid="crdt-caret-1-0"].pending').waitFor({ state: 'attached' }); // (a caret has no width)
+    assert.match(await byId(page, 'presence-1-0').textContent(), /crdt 14 \(#\d+ pending: needs 0@\d+\)/);
+    await screenshot(page, 'collab-presence-1280');
+    await page.locator('.collab-clients').screenshot({ path: await artifact('collab-presence-editors') });
+    await deliverAll();
+    await waitCaret(page, 1, 0, 15);
+    assert.equal(await page.locator('[data-testid="crdt-caret-1-0"].pending').count(), 0);
+    assert.equal(await page.locator('.invariant-violation, .violation').count(), 0);
+  } finally {
+    await finish(opened);
+  }
+});
+
 test('on a 390×844 phone the collab lab fits the width', TEST_OPTS, async () => {
   const opened = await open('#/collab', { viewport: PHONE });
   const { page } = opened;
@@ -176,7 +300,7 @@ test('screenshots of the collab lab at 1280×800 and 390×844', TEST_OPTS, async
     [9_000, { partition: { groups: [[2]] } }],
     [11_000, { auto: { on: false } }],
   ];
-  const link = linkTo({}, inputs, 12_000);
+  const link = linkTo({ crdt_presence: true }, inputs, 12_000);
   for (const [size, viewport] of [
     ['1280', DESKTOP],
     ['390', PHONE],
@@ -188,6 +312,7 @@ test('screenshots of the collab lab at 1280×800 and 390×844', TEST_OPTS, async
       assert.equal(await lab.page.locator('.error-banner').count(), 0);
       await screenshot(lab.page, `collab-${size}`);
       await lab.page.screenshot({ path: await artifact(`collab-${size}-viewport`) });
+      await lab.page.locator('.collab-clients').screenshot({ path: await artifact(`collab-${size}-editors`) });
     } finally {
       await finish(lab);
     }

@@ -55,17 +55,45 @@
 //! by inserting again, as new characters at their tombstones' places, the characters it
 //! deleted; redo undoes the undo.
 //!
+//! **Presence.** Each engine shows every client the others' carets and selections. OT
+//! sends a caret as a position on a revision, which the server and the clients transform
+//! ([`Session`]). The CRDT side (with `crdt_presence`, on in new scenarios and off in links
+//! made before it) sends a [`Presence`] over the same peer links as its operations (same
+//! latency, reordering, duplication, partitions, offline clients), as the Yjs awareness
+//! protocol does: the caret and the selection's other end as [`Anchor`]s on character ids,
+//! and a counter per sender, so a receiver ignores an older presence that arrives after a
+//! newer one, and duplicates. Presence is coalesced and ephemeral:
+//!
+//! | when | what happens |
+//! |---|---|
+//! | a client's anchors change (a caret move, an edit, its caret's character deleted) | its counter grows; each open link to a peer gets the newest presence unless one is in flight on it |
+//! | that presence is delivered | the link gets the newest presence, if a newer one is due |
+//! | a link is cut (offline, partition) | presence in flight on it is dropped, never held |
+//! | the link opens again | it gets the newest presence at once |
+//!
+//! The receiver resolves the anchors on its own replica whenever it draws them, so a remote
+//! caret stays on its character through later edits (at the tombstone's place once that
+//! character is deleted). A presence naming a character the receiver has not received yet
+//! is pending: the receiver keeps drawing the last presence it showed (nothing if none) and
+//! shows the new one when the character arrives. When every CRDT edit and the newest
+//! presence of every client are everywhere, [`CollabLab::check`] requires every replica to
+//! show every client's selection exactly where that client has it.
+//!
 //! **Sizes.** Messages are counted as they would be encoded in a compact binary form
 //! (LEB128 integers, UTF-8 text): `bytes` is the whole message, `meta_bytes` is everything
-//! but the inserted text. OT carets (presence) are counted apart, since the CRDT side does
-//! not send carets.
+//! but the inserted text. Presence (OT carets and CRDT presence) is counted apart, as
+//! `presence_messages` and `presence_bytes`; a CRDT presence is a tag, the sender, its
+//! counter and two anchors (a tag and an id each).
 
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use super::crdt::{self, Anchor, Delivery, Id, Replica};
+use super::crdt::{
+    self, Anchor, AnchoredSelection, Delivery, Id, PeerCaret, Presence, Presences, Received,
+    Replica,
+};
 use super::ot::{
     self, ClientState, Component, Down, Op, OtError, Selection, Session, TransformStep,
     UndoSettings, Up,
@@ -163,6 +191,15 @@ pub struct Scenario {
     pub undo_limit: u32,
     /// Edits of one kind closer than this are one undo step.
     pub burst_ms: u32,
+    /// CRDT clients send their carets and selections to their peers (presence). Off when
+    /// absent, so links made before CRDT presence replay as they did; on in new scenarios.
+    #[serde(default = "absent")]
+    pub crdt_presence: bool,
+}
+
+/// The value of a switch missing from an older link.
+fn absent() -> bool {
+    false
 }
 
 impl Default for Scenario {
@@ -183,6 +220,7 @@ impl Default for Scenario {
             auto_deliver: true,
             undo_limit: 100,
             burst_ms: 1_000,
+            crdt_presence: true,
         }
     }
 }
@@ -270,6 +308,8 @@ impl fmt::Display for Engine {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Payload {
     Crdt(crdt::Op),
+    /// A CRDT client's caret and selection, to a peer.
+    Presence(Presence),
     Up(Up),
     Down(Down),
 }
@@ -278,6 +318,7 @@ impl fmt::Display for Payload {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Payload::Crdt(op) => write!(f, "{op}"),
+            Payload::Presence(p) => write!(f, "{p}"),
             Payload::Up(Up::Op(o)) => write!(f, "op on r{}: {}", o.base, o.op),
             Payload::Up(Up::Presence(r, s)) => {
                 write!(f, "caret on r{r}: {}..{}", s.anchor, s.head)
@@ -321,10 +362,13 @@ pub enum Command {
         client: u32,
         count: u32,
     },
-    /// Moves `client`'s caret to `pos` (clamped to each engine's text).
+    /// Moves `client`'s caret to `pos` (clamped to each engine's text); with `anchor`, selects
+    /// from `anchor` to `pos`.
     Select {
         client: u32,
         pos: u32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        anchor: Option<u32>,
     },
     Undo {
         client: u32,
@@ -543,6 +587,19 @@ pub enum Event {
     Caret {
         client: u32,
         pos: u32,
+        anchor: Option<u32>,
+    },
+    /// A CRDT presence that was pending is shown: its characters have arrived.
+    PresenceShown {
+        client: u32,
+        peer: u32,
+        clock: u64,
+        at: String,
+    },
+    /// A presence on a link that was cut is dropped (presence is not held).
+    Dropped {
+        id: u64,
+        link: Link,
     },
     /// An undo or redo, and whether each engine had a step to undo.
     Undone {
@@ -630,7 +687,31 @@ impl fmt::Display for Event {
                 ot.0,
                 concurrent(*c)
             ),
-            Event::Caret { client, pos } => write!(f, "c{client} moves the caret to {pos}"),
+            Event::Caret {
+                client,
+                pos,
+                anchor: None,
+            } => write!(f, "c{client} moves the caret to {pos}"),
+            Event::Caret {
+                client,
+                pos,
+                anchor: Some(a),
+            } => write!(f, "c{client} selects {a}..{pos}"),
+            Event::PresenceShown {
+                client,
+                peer,
+                clock,
+                at,
+            } => write!(
+                f,
+                "c{client} shows c{peer}'s presence #{clock} at {at}: its characters arrived"
+            ),
+            Event::Dropped { id, link } => {
+                write!(
+                    f,
+                    "#{id} {link} dropped: presence is not held on a cut link"
+                )
+            }
             Event::Undone {
                 client,
                 redo,
@@ -758,6 +839,15 @@ pub struct EngineStats {
     pub divergences: u64,
 }
 
+/// CRDT presence on one peer link.
+#[derive(Clone, Copy, Debug, Default)]
+struct PresenceLink {
+    /// The sender's presence in flight on the link (not a network copy).
+    in_flight: Option<u64>,
+    /// The counter of the presence last put on the link (0: none, or it was dropped).
+    sent: u64,
+}
+
 /// The collaborative editing lab. See the module documentation.
 #[derive(Clone)]
 pub struct CollabLab {
@@ -765,6 +855,14 @@ pub struct CollabLab {
     now: Time,
     replicas: Vec<Replica>,
     carets: Vec<Anchor>,
+    /// Per client: the other end of its CRDT selection, if it has one.
+    tails: Vec<Option<Anchor>>,
+    /// Per client: its CRDT presence counter and the selection it announced last.
+    published: Vec<(u64, AnchoredSelection)>,
+    /// Per client: the other clients' CRDT presence as it knows it.
+    presences: Vec<Presences>,
+    /// Per peer link, at `from * clients + to`: presence sending on it.
+    presence_links: Vec<PresenceLink>,
     crdt_undo: Vec<CrdtUndo>,
     session: Session,
     in_flight: BTreeMap<u64, Message>,
@@ -852,6 +950,20 @@ fn op_size(op: &Op) -> (u32, u32) {
     (total, total - text)
 }
 
+/// An anchor's encoded size: a tag, and the character's id.
+fn anchor_bytes(a: Anchor) -> u32 {
+    1 + a.id().map_or(0, id_bytes)
+}
+
+/// A CRDT presence's encoded size: a tag, the sender, its counter and the two anchors (the
+/// second's tag also says whether there is a selection).
+fn presence_size(p: &Presence) -> u32 {
+    1 + varint(p.agent as u64)
+        + varint(p.clock)
+        + anchor_bytes(p.selection.head)
+        + p.selection.tail.map_or(1, anchor_bytes)
+}
+
 fn selection_bytes(s: &Selection) -> u32 {
     varint(s.anchor as u64) + varint(s.head as u64)
 }
@@ -860,6 +972,10 @@ fn selection_bytes(s: &Selection) -> u32 {
 fn ot_size(p: &Payload) -> (u32, u32) {
     let (b, m) = match p {
         Payload::Crdt(op) => return crdt_size(op),
+        Payload::Presence(p) => {
+            let n = presence_size(p);
+            return (n, n);
+        }
         Payload::Up(Up::Op(o)) => {
             let (b, m) = op_size(&o.op);
             (b + varint(o.base), m + varint(o.base))
@@ -885,7 +1001,7 @@ fn ot_size(p: &Payload) -> (u32, u32) {
 fn is_presence(p: &Payload) -> bool {
     matches!(
         p,
-        Payload::Up(Up::Presence(..)) | Payload::Down(Down::Presence(..))
+        Payload::Presence(..) | Payload::Up(Up::Presence(..)) | Payload::Down(Down::Presence(..))
     )
 }
 
@@ -948,6 +1064,37 @@ impl CollabLab {
             (Some(r), Some(a)) => r.resolve(*a),
             _ => 0,
         }
+    }
+
+    /// A client's CRDT selection in its own text: the caret, and the other end of a selection.
+    pub fn crdt_selection(&self, client: u32) -> (usize, Option<usize>) {
+        let c = client as usize;
+        let tail = match (self.replicas.get(c), self.tails.get(c)) {
+            (Some(r), Some(Some(t))) => Some(r.resolve(*t)),
+            _ => None,
+        };
+        (self.crdt_caret(client), tail)
+    }
+
+    /// The other clients' carets and selections as `client`'s CRDT editor shows them (empty
+    /// without `crdt_presence`): each one heard from, where it is drawn, and any newer
+    /// presence still waiting for a character.
+    pub fn crdt_peers(&self, client: u32) -> Vec<PeerCaret> {
+        let c = client as usize;
+        match (self.replicas.get(c), self.presences.get(c)) {
+            (Some(r), Some(p)) => p.carets(r),
+            _ => Vec::new(),
+        }
+    }
+
+    /// A client's OT selection: the caret, and the other end of a selection.
+    pub fn ot_selection(&self, client: u32) -> (usize, Option<usize>) {
+        let s = self
+            .session
+            .clients()
+            .get(client as usize)
+            .map_or(Selection::default(), |c| c.selection());
+        (s.head, (s.anchor != s.head).then_some(s.anchor))
     }
 
     /// A client's caret in its OT text.
@@ -1378,18 +1525,140 @@ impl CollabLab {
         Ok(())
     }
 
-    fn select(&mut self, client: u32, pos: u32, out: &mut dyn Emit<Event>) -> Result<(), Refusal> {
+    /// Moves the caret to `pos`; with `anchor`, selects from `anchor` to `pos`. In the CRDT
+    /// the selection's other end is tied to the first or last selected character (the one
+    /// beside it inside the selection), so text typed at either edge stays outside.
+    fn select(
+        &mut self,
+        client: u32,
+        pos: u32,
+        anchor: Option<u32>,
+        out: &mut dyn Emit<Event>,
+    ) -> Result<(), Refusal> {
         let c = self.client_ok(client)?;
         let r = &mut self.replicas[c];
-        self.carets[c] = r.anchor((pos as usize).min(r.len()));
+        let head = (pos as usize).min(r.len());
+        self.carets[c] = r.anchor(head);
+        self.tails[c] = match anchor.map(|a| (a as usize).min(r.len())) {
+            Some(a) if a < head => Some(r.anchor_before(a)),
+            Some(a) if a > head => Some(r.anchor(a)),
+            _ => None,
+        };
         self.crdt_undo[c].open = None;
         // A caret placed on texts that differ lands on different characters in each engine.
         self.stale_caret[c] = self.behind(c);
-        out.emit(self.now, Event::Caret { client, pos });
+        out.emit(
+            self.now,
+            Event::Caret {
+                client,
+                pos,
+                anchor,
+            },
+        );
+        let selection = Selection {
+            anchor: anchor.unwrap_or(pos) as usize,
+            head: pos as usize,
+        };
         self.ot_call(out, |s, _| {
-            s.select(client, Selection::cursor(pos as usize));
+            s.select(client, selection);
             Ok(())
         })
+    }
+
+    /// A client's CRDT selection as it would announce it; a selection whose ends met (its
+    /// text was erased) becomes a plain caret.
+    fn own_selection(&mut self, c: usize) -> AnchoredSelection {
+        let r = &self.replicas[c];
+        if let Some(t) = self.tails[c] {
+            if r.resolve(t) == r.resolve(self.carets[c]) {
+                self.tails[c] = None;
+            }
+        }
+        AnchoredSelection {
+            head: self.carets[c],
+            tail: self.tails[c],
+        }
+    }
+
+    /// Announces every CRDT client's selection that changed, and offers the newest presence
+    /// to every peer link that can take it (see the module documentation).
+    fn share_presence(&mut self, out: &mut dyn Emit<Event>) {
+        if !self.scenario.crdt_presence {
+            return;
+        }
+        let n = self.scenario.clients as usize;
+        for from in 0..n {
+            let selection = self.own_selection(from);
+            let (clock, last) = self.published[from];
+            if selection != last {
+                self.published[from] = (clock + 1, selection);
+            }
+            for to in 0..n {
+                if to != from {
+                    self.offer_presence(from, to, out);
+                }
+            }
+        }
+    }
+
+    /// Sends `from`'s newest presence to `to` unless the link is cut, one is in flight on it,
+    /// or `to` was sent this one already.
+    fn offer_presence(&mut self, from: usize, to: usize, out: &mut dyn Emit<Event>) {
+        let at = from * self.scenario.clients as usize + to;
+        let (clock, selection) = self.published[from];
+        let l = self.presence_links[at];
+        let link = Link::Peer {
+            from: from as u32,
+            to: to as u32,
+        };
+        if clock == 0 || l.in_flight.is_some() || l.sent >= clock || self.blocked(link) {
+            return;
+        }
+        let presence = Presence {
+            agent: from as u32,
+            clock,
+            selection,
+        };
+        let id = self.send(link, Payload::Presence(presence), false, out);
+        self.presence_links[at] = PresenceLink {
+            in_flight: Some(id),
+            sent: clock,
+        };
+        let dup = self.scenario.duplicate_permille;
+        if dup > 0 && self.crdt_net.chance(dup as u64, 1000) {
+            let copy = self.send(link, Payload::Presence(presence), true, out);
+            out.emit(self.now, Event::Duplicated { id, copy });
+        }
+    }
+
+    /// Drops the CRDT presence in flight on links that are cut: presence is ephemeral, and
+    /// the newest is sent when the link opens again.
+    fn drop_cut_presence(&mut self, out: &mut dyn Emit<Event>) {
+        let cut: Vec<(u64, Link)> = self
+            .in_flight
+            .values()
+            .filter(|m| matches!(m.payload, Payload::Presence(_)) && self.blocked(m.link))
+            .map(|m| (m.id, m.link))
+            .collect();
+        let n = self.scenario.clients as usize;
+        for (id, link) in cut {
+            if let Some(m) = self.in_flight.remove(&id) {
+                self.schedule.remove(&(m.due, id));
+            }
+            if let Link::Peer { from, to } = link {
+                let l = &mut self.presence_links[from as usize * n + to as usize];
+                if l.in_flight == Some(id) {
+                    *l = PresenceLink::default();
+                }
+            }
+            out.emit(self.now, Event::Dropped { id, link });
+        }
+    }
+
+    /// After any step: announces changed CRDT selections, then notes convergence.
+    fn settle(&mut self, out: &mut dyn Emit<Event>) {
+        self.share_presence(out);
+        self.observe(out);
     }
 
     /// Undoes one CRDT step of `client` (redo: one undone step), returning the number of
@@ -1541,6 +1810,8 @@ impl CollabLab {
                 };
                 let received = self.replicas[to as usize].receive(op);
                 self.reanchor(to as usize);
+                let shown =
+                    self.presences[to as usize].resolve_pending(&self.replicas[to as usize]);
                 let outcome = match received {
                     Ok(Delivery::Applied { unblocked: 0 }) => "applied".to_string(),
                     Ok(Delivery::Applied { unblocked }) => {
@@ -1551,6 +1822,46 @@ impl CollabLab {
                     }
                     Ok(Delivery::Duplicate) => "duplicate, ignored".to_string(),
                     Err(r) => format!("refused: {r}"),
+                };
+                out.emit(self.now, Event::Delivered { id, link, outcome });
+                for (peer, clock) in shown {
+                    let at = self.peer_text(to, peer);
+                    out.emit(
+                        self.now,
+                        Event::PresenceShown {
+                            client: to,
+                            peer,
+                            clock,
+                            at,
+                        },
+                    );
+                }
+            }
+            Payload::Presence(presence) => {
+                self.crdt_stats.delivered += 1;
+                let Link::Peer { from, to } = link else {
+                    return Err(Refusal("a CRDT presence off a peer link".into()));
+                };
+                let n = self.scenario.clients as usize;
+                let l = &mut self.presence_links[from as usize * n + to as usize];
+                if l.in_flight == Some(id) {
+                    l.in_flight = None;
+                }
+                let (t, p) = (to as usize, presence.agent);
+                let outcome = match self.presences[t].receive(&self.replicas[t], presence) {
+                    Received::Shown => format!("shown at {}", self.peer_text(to, p)),
+                    Received::Pending { missing } => {
+                        match self.presences[t].shown(&self.replicas[t], p) {
+                            Some(_) => format!(
+                                "pending until {missing} arrives (#{} still shown, at {})",
+                                self.shown_clock(to, p),
+                                self.peer_text(to, p)
+                            ),
+                            None => format!("pending until {missing} arrives (nothing shown yet)"),
+                        }
+                    }
+                    Received::Stale { newest } => format!("older than #{newest}, ignored"),
+                    Received::Duplicate => "duplicate, ignored".to_string(),
                 };
                 out.emit(self.now, Event::Delivered { id, link, outcome });
             }
@@ -1571,8 +1882,29 @@ impl CollabLab {
                 self.ot_call(out, |s, ev| s.deliver(ot_link, ev))?;
             }
         }
-        self.observe(out);
+        self.settle(out);
         Ok(())
+    }
+
+    /// Where `client` shows `peer`'s CRDT selection, as text: `5`, or `2..5` for a selection
+    /// (from its other end to the caret).
+    fn peer_text(&self, client: u32, peer: u32) -> String {
+        let c = client as usize;
+        match self.presences[c].shown(&self.replicas[c], peer) {
+            Some((head, None)) => head.to_string(),
+            Some((head, Some(tail))) => format!("{tail}..{head}"),
+            None => "nowhere".to_string(),
+        }
+    }
+
+    /// The counter of `peer`'s presence that `client` shows.
+    fn shown_clock(&self, client: u32, peer: u32) -> u64 {
+        self.presences[client as usize]
+            .carets(&self.replicas[client as usize])
+            .iter()
+            .find(|p| p.agent == peer)
+            .and_then(|p| p.shown)
+            .map_or(0, |(clock, _, _)| clock)
     }
 
     /// The message a link delivers next: the earliest due (ties by id); an OT link's oldest.
@@ -1745,6 +2077,37 @@ impl CollabLab {
         }
     }
 
+    /// When every client's newest CRDT presence has reached every peer (the CRDT being
+    /// complete), the first client shown elsewhere other than where it has its selection.
+    fn presence_divergence(&self) -> Option<String> {
+        if !self.scenario.crdt_presence {
+            return None;
+        }
+        let n = self.scenario.clients;
+        let quiet = (0..n).all(|from| {
+            let clock = self.published[from as usize].0;
+            (0..n).all(|to| to == from || self.presences[to as usize].newest(from) == clock)
+        });
+        if !quiet {
+            return None;
+        }
+        for from in 0..n {
+            if self.published[from as usize].0 == 0 {
+                continue;
+            }
+            let own = self.crdt_selection(from);
+            for to in (0..n).filter(|&to| to != from) {
+                let shown = self.presences[to as usize].shown(&self.replicas[to as usize], from);
+                if shown != Some(own) {
+                    return Some(format!(
+                        "c{from} has its selection at {own:?} but c{to} shows it at {shown:?}"
+                    ));
+                }
+            }
+        }
+        None
+    }
+
     /// One patch of a trace typist, at its caret; the typist stops after the last one.
     fn trace_keystroke(&mut self, c: usize, out: &mut dyn Emit<Event>) {
         let client = c as u32;
@@ -1760,7 +2123,7 @@ impl CollabLab {
         let len = self.replicas[c].len() as i64;
         // A refused step (nothing to erase at the start of the text) is a key that did nothing.
         if target != 0 {
-            let _ = self.select(client, (caret + target).clamp(0, len) as u32, out);
+            let _ = self.select(client, (caret + target).clamp(0, len) as u32, None, out);
         }
         if *del > 0 {
             let _ = self.backspace(client, *del as u32, out);
@@ -1787,7 +2150,7 @@ impl CollabLab {
             self.undo(client, false, out)
         } else if roll < 8 {
             let pos = self.typists[c].rng.below(len as u64 + 1) as u32;
-            self.select(client, pos, out)
+            self.select(client, pos, None, out)
         } else if roll < (if long { 60 } else { 22 }) && caret > 0 {
             self.backspace(client, 1, out)
         } else {
@@ -1849,12 +2212,20 @@ impl Simulation for CollabLab {
             })
             .collect();
         let mut replicas: Vec<Replica> = (0..n).map(|i| Replica::new(i as u32)).collect();
-        let carets = replicas.iter_mut().map(|r| r.anchor(0)).collect();
+        let carets: Vec<Anchor> = replicas.iter_mut().map(|r| r.anchor(0)).collect();
+        let published = carets
+            .iter()
+            .map(|&a| (0, AnchoredSelection::caret(a)))
+            .collect();
         Ok(CollabLab {
             scenario: s.clone(),
             now: 0,
             replicas,
             carets,
+            tails: vec![None; n],
+            published,
+            presences: vec![Presences::new(); n],
+            presence_links: vec![PresenceLink::default(); n * n],
             crdt_undo: vec![CrdtUndo::default(); n],
             session: Session::new(n, "", undo),
             in_flight: BTreeMap::new(),
@@ -1916,7 +2287,7 @@ impl Simulation for CollabLab {
                 (_, Some((dk, c))) => {
                     self.now = dk;
                     self.keystroke(c, out);
-                    self.observe(out);
+                    self.settle(out);
                 }
                 _ => break,
             }
@@ -1934,7 +2305,11 @@ impl Simulation for CollabLab {
                 }
                 self.backspace(*client, *count, out)?
             }
-            Command::Select { client, pos } => self.select(*client, *pos, out)?,
+            Command::Select {
+                client,
+                pos,
+                anchor,
+            } => self.select(*client, *pos, *anchor, out)?,
             Command::Undo { client } => self.undo(*client, false, out)?,
             Command::Redo { client } => self.undo(*client, true, out)?,
             Command::DeliverNext { link } => {
@@ -2014,6 +2389,7 @@ impl Simulation for CollabLab {
                         on: *on,
                     },
                 );
+                self.drop_cut_presence(out);
                 self.release_held();
             }
             Command::Partition { groups } => {
@@ -2041,6 +2417,7 @@ impl Simulation for CollabLab {
                         groups: groups.clone(),
                     },
                 );
+                self.drop_cut_presence(out);
             }
             Command::Heal => {
                 if self.groups.is_empty() {
@@ -2071,7 +2448,7 @@ impl Simulation for CollabLab {
                 );
             }
         }
-        self.observe(out);
+        self.settle(out);
         Ok(())
     }
 
@@ -2113,6 +2490,11 @@ impl Simulation for CollabLab {
         if ot {
             if let Some(d) = self.divergence(Engine::Ot) {
                 return violation("ot converges", d);
+            }
+        }
+        if crdt {
+            if let Some(d) = self.presence_divergence() {
+                return violation("crdt presence", d);
             }
         }
         if crdt && ot && self.concurrent_edits == 0 {
@@ -2191,6 +2573,10 @@ pub fn sample_inputs() -> Vec<(Time, serde_json::Value)> {
         (31_000, json!({"redo": {"client": 2}})),
         (32_000, json!({"select": {"client": 2, "pos": 0}})),
         (32_500, json!({"backspace": {"client": 2, "count": 2}})),
+        (
+            33_000,
+            json!({"select": {"client": 1, "pos": 1, "anchor": 4}}),
+        ),
         (40_000, json!({"typist": {"client": 2, "on": true}})),
         (50_000, json!({"offline": {"client": 2, "on": true}})),
         (60_000, json!({"typist": {"client": 0, "on": false}})),

@@ -259,14 +259,7 @@ impl LiveTab {
     /// Where a peer's caret is in this tab's text, when this tab has the character it follows.
     pub fn peer_caret(&self, agent: Agent) -> Option<usize> {
         let peer = self.peers.get(&agent)?;
-        match peer.presence.caret {
-            Anchor::Start => Some(0),
-            Anchor::After(id) => self
-                .replica
-                .doc()
-                .position_of(id)
-                .map(|(pos, alive)| pos + usize::from(alive)),
-        }
+        self.replica.locate(peer.presence.caret)
     }
 
     /// Whether every peer reports this tab's version and nothing waits for dependencies.

@@ -12,8 +12,14 @@
 //! ```
 //!
 //! The run is the source of truth: a textarea's input is turned into commands (move the
-//! caret, erase, type) at the CRDT caret, and the textarea is redrawn from the run. Nothing
-//! here decides what the engines do.
+//! caret or select, erase, type) at the CRDT caret, and the textarea is redrawn from the run.
+//! Nothing here decides what the engines do.
+//!
+//! Other clients' carets and selections are drawn in each client's colour with a name tag:
+//! in the CRDT editor (from the client's CRDT presence, on a mirror of the text behind the
+//! transparent textarea, which wraps and scrolls with it) and in the OT line (from OT's
+//! transformed carets), with a legend under the editor saying where each one is and whether
+//! a newer CRDT presence is pending.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -52,6 +58,7 @@ pub const UI: LabUi = LabUi {
         "reorder",
         "duplicate_permille",
         "auto_deliver",
+        "crdt_presence",
     ],
     compare: &[("latency", LATENCIES), ("typist_kind", TYPIST_KINDS)],
     describe,
@@ -72,6 +79,24 @@ const ITEMS_SHOWN: usize = 400;
 const GRAPH_SHOWN: usize = 36;
 /// Transform steps listed.
 const STEPS_SHOWN: usize = 12;
+/// Each client's colour (carets, selections, name tags), by client number.
+const CLIENT_COLOURS: &[&str] = &[
+    "#0f8b8d", "#7b4bb7", "#c2410c", "#2563eb", "#b91c1c", "#4d7c0f", "#a16207", "#be185d",
+];
+
+fn colour(client: u32) -> &'static str {
+    CLIENT_COLOURS[client as usize % CLIENT_COLOURS.len()]
+}
+
+/// Another client's caret (and selection) as one engine shows it here.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct PeerMark {
+    client: u32,
+    /// The caret and the selection's other end, when shown.
+    shown: Option<(usize, Option<usize>)>,
+    /// A newer CRDT presence waiting for a character: its counter and the character.
+    pending: Option<(u64, String)>,
+}
 
 fn collab_run(run: &dyn LabRun) -> Option<&Run<CollabLab>> {
     run.as_any().downcast_ref::<Run<CollabLab>>()
@@ -92,8 +117,11 @@ struct ClientSnap {
     typist: bool,
     undo: (usize, usize),
     buffered_crdt: usize,
-    /// Other clients' carets as OT shows them here.
-    peers: Vec<(u32, usize)>,
+    /// The other end of this client's own CRDT selection.
+    crdt_tail: Option<usize>,
+    /// Other clients' carets as the CRDT (presence) and OT show them here.
+    crdt_peers: Vec<PeerMark>,
+    ot_peers: Vec<PeerMark>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -131,6 +159,8 @@ struct Snap {
     edits: (u64, u64),
     auto: bool,
     partition: Vec<Vec<u32>>,
+    /// Whether CRDT clients send presence (off in links made before it).
+    crdt_presence: bool,
     /// Per client: `(id, char, deleted)` of its CRDT items, at most [`ITEMS_SHOWN`].
     items: Vec<Rc<ItemsSnap>>,
     /// Per client: the latest nodes of its causal graph.
@@ -253,7 +283,25 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
                 typist: lab.typist_on(c),
                 undo: lab.undo_depth(c),
                 buffered_crdt: lab.replica(c).map_or(0, |r| r.pending().len()),
-                peers: ot.peers().into_iter().map(|(p, s)| (p, s.head)).collect(),
+                crdt_tail: lab.crdt_selection(c).1,
+                crdt_peers: lab
+                    .crdt_peers(c)
+                    .into_iter()
+                    .map(|p| PeerMark {
+                        client: p.agent,
+                        shown: p.shown.map(|(_, head, tail)| (head, tail)),
+                        pending: p.pending.map(|(clock, id)| (clock, id.to_string())),
+                    })
+                    .collect(),
+                ot_peers: ot
+                    .peers()
+                    .into_iter()
+                    .map(|(p, s)| PeerMark {
+                        client: p,
+                        shown: Some((s.head, (s.anchor != s.head).then_some(s.anchor))),
+                        pending: None,
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -319,6 +367,7 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
         edits: lab.edits(),
         auto: lab.auto_deliver(),
         partition: lab.partition().to_vec(),
+        crdt_presence: lab.scenario().crdt_presence,
         items,
         graphs,
     })
@@ -369,7 +418,10 @@ fn describe(command: &Value) -> Option<String> {
             args.get("text").and_then(Value::as_str)?
         ),
         "backspace" => format!("c{} erased {}", num("client")?, num("count")?),
-        "select" => format!("c{} moved the caret to {}", num("client")?, num("pos")?),
+        "select" => match num("anchor") {
+            Some(a) => format!("c{} selected {a}..{}", num("client")?, num("pos")?),
+            None => format!("c{} moved the caret to {}", num("client")?, num("pos")?),
+        },
         "undo" => format!("c{} pressed undo", num("client")?),
         "redo" => format!("c{} pressed redo", num("client")?),
         "deliver_next" => format!(
@@ -479,7 +531,8 @@ fn collab_stage(props: &StageProps) -> Html {
                     { row("messages", &|s| s.messages) }
                     { row("bytes", &|s| s.bytes) }
                     { row("metadata bytes", &|s| s.meta_bytes) }
-                    { row("carets sent", &|s| s.presence_messages) }
+                    { row("presence messages", &|s| s.presence_messages) }
+                    { row("presence bytes", &|s| s.presence_bytes) }
                     { row("duplicates", &|s| s.duplicates) }
                     <tr><td>{ "converge p50 (ms)" }</td><td>{ snap.converge_p50[0] }</td><td>{ snap.converge_p50[1] }</td></tr>
                     { row("divergences", &|s| s.divergences) }
@@ -499,7 +552,7 @@ fn collab_stage(props: &StageProps) -> Html {
             <div class="collab-main">
                 <div class="collab-clients">
                     { for snap.clients.iter().enumerate().map(|(c, s)| html! {
-                        <ClientCard client={c as u32} snap={s.clone()} on_command={cmd.clone()} />
+                        <ClientCard client={c as u32} snap={s.clone()} crdt_presence={snap.crdt_presence} on_command={cmd.clone()} />
                     }) }
                 </div>
                 <Network snap={Rc::clone(snap)} on_command={cmd.clone()} />
@@ -636,6 +689,7 @@ fn causal_graph(props: &GraphProps) -> Html {
 struct CardProps {
     client: u32,
     snap: ClientSnap,
+    crdt_presence: bool,
     on_command: Callback<Value>,
 }
 
@@ -654,43 +708,171 @@ fn client_card(props: &CardProps) -> Html {
     html! {
         <div class={classes!("collab-client", s.offline.then_some("offline"))} data-testid={format!("client-{c}")}>
             <header>
-                <b>{ format!("c{c}") }</b>
+                <b class="who" style={format!("--peer: {}", colour(c))}>{ format!("c{c}") }</b>
                 { button("offline", Some(s.offline), json!({"offline": {"client": c, "on": !s.offline}}), true) }
                 { button("typist", Some(s.typist), json!({"typist": {"client": c, "on": !s.typist}}), true) }
                 { button("undo", None, json!({"undo": {"client": c}}), s.undo.0 + s.undo.1 > 0) }
                 { button("redo", None, json!({"redo": {"client": c}}), true) }
             </header>
-            <Editor client={c} text={s.crdt_text.clone()} caret={s.crdt_caret} on_command={cmd.clone()} />
+            <Editor client={c} text={s.crdt_text.clone()} caret={s.crdt_caret} tail={s.crdt_tail}
+                peers={s.crdt_peers.clone()} on_command={cmd.clone()} />
             <div class={classes!("collab-line", differs.then_some("differs"))} data-testid={format!("ot-{c}")}>
-                <span class="tag">{ "ot" }</span>{ caret_text(&s.ot_text, s.ot_caret) }
+                <span class="tag">{ "ot" }</span>{ marked_text(&s.ot_text, Some(s.ot_caret), &s.ot_peers, "ot", c) }
             </div>
+            { presence_legend(c, s, props.crdt_presence) }
             <div class="collab-state">
                 <span class={classes!("st", awaiting.then_some("awaiting"))}>{ s.state }</span>
                 { format!(" r{}", s.revision) }
                 if let Some(p) = &s.pending { { format!(" · pending {p}") } }
                 if let Some(b) = &s.buffer { { format!(" · buffer {b}") } }
                 if s.buffered_crdt > 0 { { format!(" · crdt waiting: {} ops", s.buffered_crdt) } }
-                if !s.peers.is_empty() {
-                    { format!(" · carets {}", s.peers.iter().map(|(p, h)| format!("c{p}@{h}")).collect::<Vec<_>>().join(" ")) }
-                }
             </div>
         </div>
     }
 }
 
-/// A text with a caret mark at `caret` (code points).
-fn caret_text(text: &str, caret: usize) -> String {
-    let mut out = String::with_capacity(text.len() + 3);
-    for (i, ch) in text.chars().enumerate() {
-        if i == caret {
-            out.push('|');
-        }
-        out.push(ch);
+/// One piece of a text drawn with carets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Piece {
+    /// Text, and the client whose selection covers it (the lowest numbered, when several do).
+    Text(String, Option<u32>),
+    /// Another client's caret at a position; `pending` when a newer CRDT presence waits.
+    Caret {
+        client: u32,
+        at: usize,
+        pending: bool,
+    },
+    /// This client's own caret (drawn as `|`).
+    Own,
+}
+
+/// Cuts `text` into pieces at every caret and selection end (positions in code points,
+/// clamped to the text): at each place, the own caret first, then the others' by client.
+fn pieces(text: &str, own: Option<usize>, peers: &[PeerMark]) -> Vec<Piece> {
+    let chars: Vec<char> = text.chars().collect();
+    let n = chars.len();
+    let shown: Vec<(u32, usize, Option<usize>, bool)> = peers
+        .iter()
+        .filter_map(|p| {
+            let (head, tail) = p.shown?;
+            Some((
+                p.client,
+                head.min(n),
+                tail.map(|t| t.min(n)),
+                p.pending.is_some(),
+            ))
+        })
+        .collect();
+    let mut cuts: Vec<usize> = vec![0, n];
+    cuts.extend(own.map(|o| o.min(n)));
+    for &(_, head, tail, _) in &shown {
+        cuts.push(head);
+        cuts.extend(tail);
     }
-    if caret >= text.chars().count() {
-        out.push('|');
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut out = Vec::new();
+    for (i, &at) in cuts.iter().enumerate() {
+        if own.map(|o| o.min(n)) == Some(at) {
+            out.push(Piece::Own);
+        }
+        for &(client, head, _, pending) in &shown {
+            if head == at {
+                out.push(Piece::Caret {
+                    client,
+                    at,
+                    pending,
+                });
+            }
+        }
+        let Some(&next) = cuts.get(i + 1) else {
+            break;
+        };
+        let by = shown.iter().find_map(|&(client, head, tail, _)| {
+            let t = tail?;
+            (head.min(t) <= at && next <= head.max(t)).then_some(client)
+        });
+        out.push(Piece::Text(chars[at..next].iter().collect(), by));
     }
     out
+}
+
+/// A text with the own caret (if given) and the others' carets and selections drawn in their
+/// colours; `engine` and `viewer` name the carets for the tests (`crdt-caret-1-0`: c0's
+/// caret in c1's CRDT editor). Name tags are CSS content, so they are not part of the text.
+fn marked_text(
+    text: &str,
+    own: Option<usize>,
+    peers: &[PeerMark],
+    engine: &str,
+    viewer: u32,
+) -> Html {
+    html! {
+        <>
+            { for pieces(text, own, peers).into_iter().map(|p| match p {
+                Piece::Text(t, None) => html! { { t } },
+                Piece::Text(t, Some(c)) => html! {
+                    <span class="collab-sel" style={format!("--peer: {}", colour(c))}>{ t }</span>
+                },
+                Piece::Caret { client, at, pending } => html! {
+                    <span class={classes!("collab-caret", pending.then_some("pending"))}
+                        style={format!("--peer: {}", colour(client))} data-name={format!("c{client}")}
+                        data-testid={format!("{engine}-caret-{viewer}-{client}")} data-pos={at.to_string()} />
+                },
+                Piece::Own => html! { { "|" } },
+            }) }
+        </>
+    }
+}
+
+/// Where this client shows each other client, in both engines, and whether a newer CRDT
+/// presence is pending: the legend of the carets drawn.
+fn presence_legend(c: u32, s: &ClientSnap, crdt_presence: bool) -> Html {
+    let at = |shown: Option<(usize, Option<usize>)>| match shown {
+        Some((head, None)) => head.to_string(),
+        Some((head, Some(tail))) => format!("{}..{}", head.min(tail), head.max(tail)),
+        None => "—".to_string(),
+    };
+    let mut peers: Vec<u32> = s
+        .crdt_peers
+        .iter()
+        .chain(&s.ot_peers)
+        .map(|p| p.client)
+        .collect();
+    peers.sort_unstable();
+    peers.dedup();
+    let title = "Where this client shows the others' carets. CRDT: from their presence \
+        messages, anchored to characters. OT: from the carets the server transforms and \
+        forwards. Dashed: a newer CRDT presence is pending until the character it names arrives.";
+    html! {
+        <div class="collab-presence" title={title} data-testid={format!("presence-{c}")}>
+            if peers.is_empty() {
+                <span class="muted">{ "no other carets yet" }</span>
+            }
+            { for peers.iter().map(|&p| {
+                let crdt = s.crdt_peers.iter().find(|m| m.client == p);
+                let ot = s.ot_peers.iter().find(|m| m.client == p);
+                let crdt_text = match crdt {
+                    Some(m) => match &m.pending {
+                        Some((clock, id)) => format!("crdt {} (#{clock} pending: needs {id})", at(m.shown)),
+                        None => format!("crdt {}", at(m.shown)),
+                    },
+                    None => "crdt —".to_string(),
+                };
+                let ot_text = format!("ot {}", at(ot.and_then(|m| m.shown)));
+                html! {
+                    <span class={classes!("peer", crdt.is_some_and(|m| m.pending.is_some()).then_some("pending"))}
+                        style={format!("--peer: {}", colour(p))} data-testid={format!("presence-{c}-{p}")}>
+                        <b class="who">{ format!("c{p}") }</b>
+                        { if crdt_presence { format!(" {crdt_text} · {ot_text}") } else { format!(" {ot_text}") } }
+                    </span>
+                }
+            }) }
+            if !crdt_presence {
+                <span class="muted">{ "CRDT presence is off in this link" }</span>
+            }
+        </div>
+    }
 }
 
 /// Code points in the first `units` UTF-16 units of `s`.
@@ -749,27 +931,74 @@ struct EditorProps {
     client: u32,
     text: String,
     caret: usize,
+    /// The other end of the client's selection.
+    tail: Option<usize>,
+    /// Other clients' carets as this client's CRDT shows them.
+    peers: Vec<PeerMark>,
     on_command: Callback<Value>,
 }
 
+/// The selection command for a textarea's selection `start..end` (code points): the caret
+/// is the end the selection grew towards.
+fn selection_command(client: u32, start: usize, end: usize, backward: bool) -> Value {
+    let (pos, anchor) = if start == end {
+        (start, None)
+    } else if backward {
+        (start, Some(end))
+    } else {
+        (end, Some(start))
+    };
+    match anchor {
+        None => json!({"select": {"client": client, "pos": pos}}),
+        Some(a) => json!({"select": {"client": client, "pos": pos, "anchor": a}}),
+    }
+}
+
 /// A textarea showing the client's CRDT text; input becomes commands, and the run redraws it.
+/// Behind it (the textarea is transparent) a mirror of the text with the same box, font and
+/// wrapping draws the other clients' carets and selections, scrolled with it.
 #[function_component(Editor)]
 fn editor(props: &EditorProps) -> Html {
     let node = use_node_ref();
+    let mirror = use_node_ref();
     {
+        // The selection is set only when the run moved it, never when only the others'
+        // carets moved (that would fight a person dragging a selection).
         let node = node.clone();
-        use_effect_with((props.text.clone(), props.caret), move |(text, caret)| {
-            if let Some(el) = node.cast::<HtmlTextAreaElement>() {
-                if el.value() != *text {
-                    el.set_value(text);
+        use_effect_with(
+            (props.text.clone(), props.caret, props.tail),
+            move |(text, caret, tail)| {
+                if let Some(el) = node.cast::<HtmlTextAreaElement>() {
+                    if el.value() != *text {
+                        el.set_value(text);
+                    }
+                    let focused = gloo::utils::document()
+                        .active_element()
+                        .is_some_and(|a| a == **el);
+                    if focused {
+                        let head = chars_to_utf16(text, *caret);
+                        let other = tail.map_or(head, |t| chars_to_utf16(text, t));
+                        let direction = if other > head { "backward" } else { "forward" };
+                        let _ = el.set_selection_range_with_direction(
+                            head.min(other),
+                            head.max(other),
+                            direction,
+                        );
+                    }
                 }
-                let focused = gloo::utils::document()
-                    .active_element()
-                    .is_some_and(|a| a == **el);
-                if focused {
-                    let at = chars_to_utf16(text, *caret);
-                    let _ = el.set_selection_range(at, at);
-                }
+            },
+        );
+    }
+    {
+        // The mirror follows the textarea's scrolling whenever either is redrawn
+        // (after the selection, which may have scrolled the textarea).
+        let (node, mirror) = (node.clone(), mirror.clone());
+        use_effect_with((props.text.clone(), props.peers.clone()), move |_| {
+            if let (Some(el), Some(m)) = (
+                node.cast::<HtmlTextAreaElement>(),
+                mirror.cast::<web_sys::Element>(),
+            ) {
+                m.set_scroll_top(el.scroll_top());
             }
         });
     }
@@ -786,16 +1015,22 @@ fn editor(props: &EditorProps) -> Html {
     };
     let on_caret = {
         let (node, cmd, client) = (node.clone(), props.on_command.clone(), props.client);
-        let (text, caret) = (props.text.clone(), props.caret);
+        let (text, caret, tail) = (props.text.clone(), props.caret, props.tail);
         move || {
             if let Some(el) = node.cast::<HtmlTextAreaElement>() {
                 if el.value() != text {
                     return;
                 }
-                let units = el.selection_start().ok().flatten().unwrap_or(0);
-                let pos = utf16_to_chars(&text, units);
-                if pos != caret {
-                    cmd.emit(json!({"select": {"client": client, "pos": pos}}));
+                let at = |units: Option<u32>| utf16_to_chars(&text, units.unwrap_or(0));
+                let start = at(el.selection_start().ok().flatten());
+                let end = at(el.selection_end().ok().flatten());
+                let backward =
+                    el.selection_direction().ok().flatten().as_deref() == Some("backward");
+                let command = selection_command(client, start, end, backward);
+                let pos = command["select"]["pos"].as_u64().unwrap_or(0) as usize;
+                let anchor = command["select"]["anchor"].as_u64().map(|a| a as usize);
+                if (pos, anchor) != (caret, tail) {
+                    cmd.emit(command);
                 }
             }
         }
@@ -804,15 +1039,37 @@ fn editor(props: &EditorProps) -> Html {
         let f = on_caret.clone();
         Callback::from(move |_: MouseEvent| f())
     };
+    let onselect = {
+        let f = on_caret.clone();
+        Callback::from(move |_: Event| f())
+    };
     let onkeyup = Callback::from(move |e: KeyboardEvent| {
         if e.key().starts_with("Arrow") || e.key() == "Home" || e.key() == "End" {
             on_caret()
         }
     });
+    let onscroll = {
+        let (node, mirror) = (node.clone(), mirror.clone());
+        Callback::from(move |_: Event| {
+            if let (Some(el), Some(m)) = (
+                node.cast::<HtmlTextAreaElement>(),
+                mirror.cast::<web_sys::Element>(),
+            ) {
+                m.set_scroll_top(el.scroll_top());
+            }
+        })
+    };
     html! {
-        <textarea ref={node} aria-label={format!("c{} editor", props.client)} spellcheck="false"
-            data-testid={format!("editor-{}", props.client)}
-            value={props.text.clone()} {oninput} {onclick} {onkeyup} />
+        <div class="collab-editor">
+            <div class="collab-mirror" ref={mirror} aria-hidden="true">
+                { marked_text(&props.text, None, &props.peers, "crdt", props.client) }
+                // A last empty line takes room only when it holds something.
+                { "\u{200b}" }
+            </div>
+            <textarea ref={node} aria-label={format!("c{} editor", props.client)} spellcheck="false"
+                data-testid={format!("editor-{}", props.client)}
+                value={props.text.clone()} {oninput} {onclick} {onkeyup} {onselect} {onscroll} />
+        </div>
     }
 }
 
@@ -981,8 +1238,64 @@ mod tests {
         let s = "a😀b";
         assert_eq!(chars_to_utf16(s, 2), 3);
         assert_eq!(utf16_to_chars(s, 3), 2);
-        assert_eq!(caret_text("ab", 1), "a|b");
-        assert_eq!(caret_text("ab", 2), "ab|");
+    }
+
+    #[test]
+    fn a_text_is_cut_at_every_caret_and_selection_end() {
+        let text = |t: &str, by: Option<u32>| Piece::Text(t.to_string(), by);
+        let caret = |client, at, pending| Piece::Caret {
+            client,
+            at,
+            pending,
+        };
+        assert_eq!(
+            pieces("ab", Some(1), &[]),
+            vec![text("a", None), Piece::Own, text("b", None)]
+        );
+        let peers = [
+            PeerMark {
+                client: 2,
+                shown: Some((4, Some(1))),
+                pending: None,
+            },
+            PeerMark {
+                client: 0,
+                shown: Some((9, None)),
+                pending: Some((3, "0@7".into())),
+            },
+            PeerMark {
+                client: 3,
+                shown: None,
+                pending: Some((1, "3@0".into())),
+            },
+        ];
+        assert_eq!(
+            pieces("hello", Some(4), &peers),
+            vec![
+                text("h", None),
+                text("ell", Some(2)),
+                Piece::Own,
+                caret(2, 4, false),
+                text("o", None),
+                caret(0, 5, true),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_selection_becomes_a_select_command_with_its_caret_where_it_grew() {
+        assert_eq!(
+            selection_command(1, 2, 5, false),
+            json!({"select": {"client": 1, "pos": 5, "anchor": 2}})
+        );
+        assert_eq!(
+            selection_command(1, 2, 5, true),
+            json!({"select": {"client": 1, "pos": 2, "anchor": 5}})
+        );
+        assert_eq!(
+            selection_command(0, 3, 3, true),
+            json!({"select": {"client": 0, "pos": 3}})
+        );
     }
 
     #[test]

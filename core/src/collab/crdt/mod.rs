@@ -29,6 +29,8 @@
 //! * [`doc::Doc`]: the items in a chunked list with cached lengths; integration.
 //! * [`replica::Replica`]: local edits that return operations, `receive`, buffering,
 //!   anchors for remote cursors.
+//! * [`presence`]: other users' carets and selections as anchors on character ids, with a
+//!   per-sender counter; pending until the characters they name arrive.
 //! * [`graph`]: the causal graph of a replica's edits (runs of one agent's edits as nodes,
 //!   edges to what they depend on), for drawing.
 //! * [`merge`]: replays sequential traces and merges concurrent histories (the traces and
@@ -37,6 +39,7 @@
 pub mod doc;
 pub mod graph;
 pub mod merge;
+pub mod presence;
 pub mod replica;
 pub mod version;
 
@@ -47,6 +50,7 @@ use serde::{Deserialize, Serialize};
 pub use doc::{Doc, Item};
 pub use graph::{causal_graph, Node};
 pub use merge::{conformance, merge, replay};
+pub use presence::{AnchoredSelection, PeerCaret, Presence, Presences, Received};
 pub use replica::{Anchor, Delivery, Op, Replica};
 pub use version::Version;
 

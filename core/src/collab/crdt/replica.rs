@@ -120,12 +120,45 @@ pub enum Delivery {
     Duplicate,
 }
 
-/// A place in the text that stays put through remote edits: after a given character (alive
-/// or deleted since), or at the start.
+/// A place in the text that stays put through remote edits: beside a given character (alive
+/// or deleted since), or at an end of the document. The side is the association: text
+/// inserted right at the place goes after an `After` anchor (a caret stays before what others
+/// type there) and before a `Before` anchor (the start of a selection stays on the first
+/// selected character). On a deleted character, an anchor sits at the tombstone's place.
+///
+/// | anchor | position now |
+/// |---|---|
+/// | `Start` | 0 |
+/// | `After(id)` | visible characters before `id`, plus one when `id` is visible |
+/// | `Before(id)` | visible characters before `id` |
+/// | `End` | the text's length |
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Anchor {
     Start,
     After(Id),
+    Before(Id),
+    End,
+}
+
+impl Anchor {
+    /// The character the anchor is tied to (none for the ends of the document).
+    pub fn id(self) -> Option<Id> {
+        match self {
+            Anchor::After(id) | Anchor::Before(id) => Some(id),
+            Anchor::Start | Anchor::End => None,
+        }
+    }
+}
+
+impl fmt::Display for Anchor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Anchor::Start => f.write_str("start"),
+            Anchor::After(id) => write!(f, "after {id}"),
+            Anchor::Before(id) => write!(f, "before {id}"),
+            Anchor::End => f.write_str("end"),
+        }
+    }
 }
 
 /// One client's replica: its agent number, its document, and the operations it has buffered.
@@ -327,14 +360,28 @@ impl Replica {
         }
     }
 
-    /// Where an anchor is now, in code points.
+    /// An anchor for the start of a selection at code point `pos`: before the character at
+    /// `pos` (the end of the document when there is none).
+    pub fn anchor_before(&mut self, pos: usize) -> Anchor {
+        self.doc.id_at(pos).map_or(Anchor::End, Anchor::Before)
+    }
+
+    /// Where an anchor is now, in code points (the start for a character not received).
     pub fn resolve(&self, anchor: Anchor) -> usize {
+        self.locate(anchor).unwrap_or(0)
+    }
+
+    /// Where an anchor is now, in code points, or `None` when it names a character this
+    /// replica has not received yet.
+    pub fn locate(&self, anchor: Anchor) -> Option<usize> {
         match anchor {
-            Anchor::Start => 0,
+            Anchor::Start => Some(0),
+            Anchor::End => Some(self.doc.len()),
             Anchor::After(id) => self
                 .doc
                 .position_of(id)
-                .map_or(0, |(pos, alive)| pos + usize::from(alive)),
+                .map(|(pos, alive)| pos + usize::from(alive)),
+            Anchor::Before(id) => self.doc.position_of(id).map(|(pos, _)| pos),
         }
     }
 }
