@@ -431,3 +431,25 @@ fn arc_target_moves_by_the_size_of_the_ghost_hit() {
     assert!(p.contains(2));
     assert_eq!(p.used(), 7);
 }
+
+#[test]
+fn a_lines_trace_may_carry_sizes_and_a_spec_assigns_them_per_key() {
+    use orrery_core::cache::trace::{parse, parse_sized, Format, SizeSpec};
+    let t = parse_sized(b"a 100\nb 20\n\na 100\n", Format::Lines).expect("sized");
+    assert_eq!(t.keys, [0, 1, 0]);
+    assert_eq!(t.sizes, Some(vec![100, 20, 100]));
+    // Without the column, or read by `parse`, the whole line is the key, as before.
+    let t = parse_sized(b"GET /a\nGET /b\n", Format::Lines).expect("plain");
+    assert_eq!((t.keys, t.sizes), (vec![0, 1], None));
+    assert_eq!(
+        parse(b"a 100\nb 20\n", Format::Lines).expect("plain"),
+        [0, 1]
+    );
+    let e = parse_sized(b"1 100\n", Format::Lirs).expect_err("no column");
+    assert_eq!(e.line, 1);
+    assert!(parse_sized(b"1 2 0 0\n", Format::Arc).is_ok());
+    let spec = SizeSpec::parse("uniform:10-20").expect("spec");
+    let sizes: Vec<u64> = (0..8).map(|k| spec.size(k)).collect();
+    expect!["[11, 19, 16, 14, 20, 11, 11, 12]"].assert_eq(&format!("{sizes:?}"));
+    assert_eq!(SizeSpec::parse("fixed:7").map(|s| s.size(99)), Ok(7));
+}

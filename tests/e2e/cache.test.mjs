@@ -545,17 +545,10 @@ test('byte capacity: sizes in kB, values too large to cache, and the comparison 
     assert.match(await byId(lab.page, 'arc-p').textContent(), /^p = \d+(\.\d)? k?B$/);
     assert.match(await byId(lab.page, 'cache-compare').locator('strong').textContent(), /A = ARC · B = W-TinyLFU/);
     assert.ok((await byId(lab.page, 'compare-row').count()) > 0);
+    await byId(lab.page, 'arc-p').scrollIntoViewIfNeeded();
+    await lab.page.screenshot({ path: await artifact('cache-bytes-arc-p-1280-viewport') });
     await byId(lab.page, 'cache-compare').scrollIntoViewIfNeeded();
     await lab.page.screenshot({ path: await artifact('cache-bytes-arc-wtinylfu-1280-viewport') });
-  } finally {
-    await finish(lab);
-  }
-});
-  const lab = await open(bad.slice(bad.indexOf('#')));
-  try {
-    const banner = lab.page.locator('.error-banner');
-    await banner.waitFor({ state: 'visible' });
-    assert.match(await banner.textContent(), /arc counts objects/);
   } finally {
     await finish(lab);
   }
