@@ -90,13 +90,12 @@ impl Lfu {
         }
     }
 
-    /// Evicts the least frequent object, the oldest among equals; returns its key.
+    /// Evicts the least frequent object, the oldest among equals (the back of the list of
+    /// `min`, which must be current); returns its key.
     fn evict(&mut self) -> Option<u64> {
         let min = self.min;
         let v = self.lists.get(&min)?.tail;
-        if self.unlink(min, v) {
-            self.min = self.lists.keys().copied().min().unwrap_or(0);
-        }
+        self.unlink(min, v);
         let k = self.arena.node(v).key;
         self.used -= self.sizes[v as usize];
         self.map.remove(&k);
@@ -122,6 +121,11 @@ impl Lfu {
             return Some(false);
         }
         while self.used + size > self.capacity {
+            if !self.lists.contains_key(&self.min) {
+                // The minimum's list emptied on the previous eviction (only a large object
+                // evicts twice); the next minimum is the smallest count left.
+                self.min = self.lists.keys().copied().min().unwrap_or(0);
+            }
             let Some(k) = self.evict() else {
                 break;
             };

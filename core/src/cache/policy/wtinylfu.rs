@@ -322,8 +322,9 @@ impl WTinyLfu {
     }
 
     /// Offers the window's least recent object to the main area: it enters probation if it
-    /// fits, else competes with probation's victims, the loser evicted each time.
-    fn admit_candidate(&mut self, candidate: u32, evicted: &mut Option<&mut Vec<u64>>) {
+    /// fits, else competes with probation's victims, the loser evicted each time. Returns
+    /// whether the candidate stays cached.
+    fn admit_candidate(&mut self, candidate: u32, evicted: &mut Option<&mut Vec<u64>>) -> bool {
         let size = self.sizes[candidate as usize];
         let push = |e: &mut Option<&mut Vec<u64>>, k: u64| {
             if let Some(e) = e.as_deref_mut() {
@@ -333,12 +334,12 @@ impl WTinyLfu {
         if size > self.main_cap {
             let k = self.release(candidate);
             push(evicted, k);
-            return;
+            return false;
         }
         loop {
             if self.probation_used + self.protected_used + size <= self.main_cap {
                 self.enter_probation(candidate);
-                return;
+                return true;
             }
             let victim = self.probation.back().or(self.protected.back());
             let admit = victim.is_some_and(|v| {
@@ -353,7 +354,7 @@ impl WTinyLfu {
                 _ => {
                     let k = self.release(candidate);
                     push(evicted, k);
-                    return;
+                    return false;
                 }
             }
         }
@@ -361,7 +362,7 @@ impl WTinyLfu {
 
     /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
     /// hit, else whether the object was admitted (to the window).
-    fn serve(&mut self, key: u64, size: u64, evicted: Option<&mut Vec<u64>>) -> Option<bool> {
+    fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if self.capacity == 0 {
             return Some(false);
         }
@@ -394,19 +395,22 @@ impl WTinyLfu {
         let i = self.alloc(key, size);
         self.window.push_front(i);
         self.window_used += size;
-        let mut rejected = Vec::new();
+        let mut admitted = true;
         while self.window_used > self.window_cap {
             let Some(candidate) = self.window.pop_back() else {
                 break;
             };
             self.window_used -= self.sizes[candidate as usize];
-            self.admit_candidate(candidate, &mut Some(&mut rejected));
+            if !self.admit_candidate(candidate, &mut evicted) && candidate == i {
+                // The new object itself left at once (larger than the window, it was a
+                // candidate at once and lost): not admitted, rather than admitted and evicted.
+                admitted = false;
+            }
         }
-        // The new object itself may leave at once (larger than the window, it is a candidate
-        // at once and may lose): then it was not admitted, rather than admitted and evicted.
-        let admitted = self.index.get(&key) == Some(&i);
-        if let Some(e) = evicted {
-            e.extend(rejected.into_iter().filter(|&k| k != key || admitted));
+        if !admitted {
+            if let Some(e) = evicted {
+                e.retain(|&k| k != key);
+            }
         }
         Some(admitted)
     }
