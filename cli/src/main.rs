@@ -2,6 +2,7 @@
 //! links, runs Elevator Saga's challenges and replays cache traces. Bad input exits with status
 //! 2 and a message.
 
+mod cache;
 mod collab;
 #[path = "saga.rs"]
 mod saga_lab;
@@ -23,7 +24,8 @@ usage:
   orrery run <lab> [--seed N] [--scenario FILE.json | --link LINK] [--until SECONDS] [--json] [--log]
   orrery link <lab> [--seed N] [--scenario FILE.json] [--until SECONDS]
   orrery elevator saga <ID|all> [--dispatcher NAME|all] [--seeds A..B] [--data FILE]
-  orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...] [--json]
+  orrery cache sim --trace FILE --format arc|lirs|lines --policies lru,arc,... --capacity N[,N...]
+                   [--unit objects|bytes] [--sizes fixed:N|uniform:MIN-MAX] [--json]
   orrery cache mrc --trace FILE --format arc|lirs|lines --policies lru,arc,... (--capacities N,N,... | --points N --max C) [--json]
   orrery cron next \"EXPR\" [--from RFC3339] [--count N] [--tz ZONE] [--prev] [--gap next_valid|skip] [--fold once|twice] [--json]
   orrery parking race [--control none|lock|cas|lease|skip-locked] [--runs N] [--first-seed S] [--json]
@@ -254,155 +256,6 @@ fn cmd_saga(args: &Args) -> Result<(), String> {
     Ok(())
 }
 
-/// Replays a trace file through each policy at each capacity; one row per pair.
-fn cmd_cache_sim(args: &Args) -> Result<(), String> {
-    use orrery_core::cache::{policy, replay, trace};
-    let path = args
-        .flags
-        .get("trace")
-        .ok_or("cache sim: --trace FILE is required")?;
-    let format_name = args
-        .flags
-        .get("format")
-        .ok_or("cache sim: --format arc|lirs|lines is required")?;
-    let format = trace::Format::from_name(format_name).ok_or_else(|| {
-        format!(
-            "no trace format {format_name:?}; formats: {}",
-            trace::Format::NAMES.join(", ")
-        )
-    })?;
-    let policies: Vec<&str> = args
-        .flags
-        .get("policies")
-        .ok_or("cache sim: --policies lru,arc,... is required")?
-        .split(',')
-        .collect();
-    for name in &policies {
-        if !policy::NAMES.contains(name) {
-            return Err(format!(
-                "no eviction policy {name:?}; policies: {}",
-                policy::NAMES.join(", ")
-            ));
-        }
-    }
-    let capacities = args
-        .flags
-        .get("capacity")
-        .ok_or("cache sim: --capacity N[,N...] is required")?
-        .split(',')
-        .map(|c| {
-            c.parse::<u64>()
-                .map_err(|_| format!("--capacity: {c:?} is not a number"))
-        })
-        .collect::<Result<Vec<u64>, String>>()?;
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let keys = trace::parse(&bytes, format).map_err(|e| format!("{path}: {e}"))?;
-    let json = args.flags.contains_key("json");
-    let mut rows = Vec::new();
-    if !json {
-        println!(
-            "{:<8} {:>10} {:>12} {:>12} {:>9}",
-            "policy", "capacity", "requests", "hits", "hit_ratio"
-        );
-    }
-    for name in &policies {
-        for &capacity in &capacities {
-            let mut p = policy::by_name(name, capacity)?;
-            let s = replay::replay(&mut *p, &keys);
-            if json {
-                rows.push(serde_json::json!({
-                    "policy": name, "capacity": capacity, "requests": s.requests,
-                    "hits": s.hits, "hit_ratio": s.hit_ratio_bp() as f64 / 100.0,
-                }));
-            } else {
-                println!(
-                    "{:<8} {:>10} {:>12} {:>12} {:>9}",
-                    name,
-                    capacity,
-                    s.requests,
-                    s.hits,
-                    s.percent()
-                );
-            }
-        }
-    }
-    if json {
-        println!("{}", serde_json::Value::Array(rows));
-    }
-    Ok(())
-}
-
-/// Computes a miss-ratio curve per policy from a trace file; one row per capacity.
-fn cmd_cache_mrc(args: &Args) -> Result<(), String> {
-    use orrery_core::cache::{mrc, trace};
-    let need = |name: &str, what: &str| {
-        args.flags
-            .get(name)
-            .ok_or(format!("cache mrc: --{name} {what} is required"))
-    };
-    let path = need("trace", "FILE")?;
-    let format_name = need("format", "arc|lirs|lines")?;
-    let format = trace::Format::from_name(format_name).ok_or_else(|| {
-        format!(
-            "no trace format {format_name:?}; formats: {}",
-            trace::Format::NAMES.join(", ")
-        )
-    })?;
-    let policies: Vec<&str> = need("policies", "lru,arc,...")?.split(',').collect();
-    let capacities = match (args.flags.get("capacities"), num::<u64>(args, "points")?) {
-        (Some(list), None) => list
-            .split(',')
-            .map(|c| {
-                c.parse::<u64>()
-                    .map_err(|_| format!("--capacities: {c:?} is not a number"))
-            })
-            .collect::<Result<Vec<u64>, String>>()?,
-        (None, Some(points)) => {
-            let max = num::<u64>(args, "max")?.ok_or("cache mrc: --points needs --max C")?;
-            if points == 0 || points > 10_000 {
-                return Err("--points must be between 1 and 10000".into());
-            }
-            mrc::even_capacities(points, max)
-        }
-        _ => {
-            return Err("cache mrc: give either --capacities N,N,... or --points N --max C".into())
-        }
-    };
-    // Checks the policy names before reading a possibly large trace.
-    mrc::MrcJob::new(Vec::new(), &policies, &capacities)?;
-    let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
-    let keys = trace::parse(&bytes, format).map_err(|e| format!("{path}: {e}"))?;
-    let curves = mrc::MrcJob::new(keys, &policies, &capacities)?.run();
-    if args.flags.contains_key("json") {
-        let out = serde_json::json!({
-            "requests": curves.requests,
-            "capacities": curves.capacities,
-            "curves": curves.curves.iter().enumerate().map(|(p, c)| serde_json::json!({
-                "policy": c.policy,
-                "hits": c.hits,
-                "hit_ratio": (0..c.hits.len())
-                    .map(|i| curves.stats(p, i).hit_ratio_bp() as f64 / 100.0)
-                    .collect::<Vec<f64>>(),
-            })).collect::<Vec<_>>(),
-        });
-        println!("{out}");
-        return Ok(());
-    }
-    let mut header = format!("{:>10}", "capacity");
-    for c in &curves.curves {
-        header += &format!(" {:>9}", c.policy);
-    }
-    println!("{header}");
-    for (i, capacity) in curves.capacities.iter().enumerate() {
-        let mut row = format!("{capacity:>10}");
-        for p in 0..curves.curves.len() {
-            row += &format!(" {:>9}", curves.stats(p, i).percent());
-        }
-        println!("{row}");
-    }
-    Ok(())
-}
-
 fn main() -> ExitCode {
     let raw: Vec<String> = std::env::args().skip(1).collect();
     let result = parse_args(&raw).and_then(|args| match args.words.first().map(String::as_str) {
@@ -418,10 +271,10 @@ fn main() -> ExitCode {
             cmd_saga(&args)
         }
         Some("cache") if args.words.get(1).map(String::as_str) == Some("sim") => {
-            cmd_cache_sim(&args)
+            cache::cmd_sim(&args)
         }
         Some("cache") if args.words.get(1).map(String::as_str) == Some("mrc") => {
-            cmd_cache_mrc(&args)
+            cache::cmd_mrc(&args)
         }
         Some("cron") if args.words.get(1).map(String::as_str) == Some("next") => {
             cron::cmd_next(&args)

@@ -105,10 +105,19 @@ fn cache_sim_replays_a_small_trace() {
         .collect();
     assert_eq!(
         rows[0],
-        ["policy", "capacity", "requests", "hits", "hit_ratio"]
+        [
+            "policy",
+            "capacity",
+            "requests",
+            "hits",
+            "hit_ratio",
+            "bytes_requested",
+            "bytes_hit",
+            "byte_hit_ratio"
+        ]
     );
-    assert_eq!(rows[1], ["lru", "2", "6", "2", "33.33"]);
-    assert_eq!(rows[4], ["fifo", "3", "6", "3", "50.00"]);
+    assert_eq!(rows[1], ["lru", "2", "6", "2", "33.33", "6", "2", "33.33"]);
+    assert_eq!(rows[4], ["fifo", "3", "6", "3", "50.00", "6", "3", "50.00"]);
     let (code, out, err) = orrery(&[
         "cache",
         "sim",

@@ -246,22 +246,27 @@ fn compare_policy_is_validated() {
             serde_json::json!({"compare_policy": "nope"}),
             "compare_policy: no eviction policy",
         ),
-        (
-            serde_json::json!({"compare_policy": "arc", "capacity_unit": "bytes", "capacity": 100000}),
-            "compare_policy: arc counts objects",
-        ),
     ] {
         let s: Scenario = serde_json::from_value(json.clone()).expect("parses");
         let err = CacheLab::new(&s).err().unwrap_or_default();
         assert!(err.starts_with(want), "{json}: {err}");
     }
-    let s = Scenario {
-        capacity: 100_000,
-        capacity_unit: CapacityUnit::Bytes,
-        compare_policy: Some("s3fifo".into()),
-        ..Scenario::default()
-    };
-    assert!(CacheLab::new(&s).is_ok());
+    // Any pair of policies compares in bytes.
+    for (a, b) in [
+        ("s3fifo", "arc"),
+        ("arc", "wtinylfu"),
+        ("lirs", "2q"),
+        ("lfu", "lru"),
+    ] {
+        let s = Scenario {
+            capacity: 100_000,
+            capacity_unit: CapacityUnit::Bytes,
+            policy: a.into(),
+            compare_policy: Some(b.into()),
+            ..Scenario::default()
+        };
+        assert!(CacheLab::new(&s).is_ok(), "{a} vs {b}");
+    }
     for off in ["", "none"] {
         let s = Scenario {
             compare_policy: Some(off.into()),

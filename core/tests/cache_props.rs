@@ -3,15 +3,15 @@
 //! invariants every policy keeps: the capacity is never exceeded, `contains` before a request
 //! predicts whether it hits, and a key just admitted is cached while an evicted one is not.
 //! The oracles also delete keys ([`Policy::remove`], an invalidation): generated workloads mix
-//! deletions among the requests and every answer must still agree. LRU, FIFO, CLOCK and SIEVE
-//! are checked with object sizes (capacity in bytes, evicting until the new object fits).
+//! deletions among the requests and every answer must still agree. LRU, FIFO, CLOCK, LFU and
+//! SIEVE are checked with object sizes (capacity in bytes, evicting until the new object fits).
 //!
 //! Traces are short with small key spaces so that evictions and re-references are frequent.
 //! The seed is fixed (proptest's `RngSeed::Fixed`), so a failure reproduces run after run.
 
 use std::collections::VecDeque;
 
-use orrery_core::cache::policy::{arc::Arc, by_name, NAMES, SIZED};
+use orrery_core::cache::policy::{arc::Arc, by_name, NAMES};
 use orrery_core::cache::replay::{replay, Stats};
 use orrery_core::cache::trace::{self, Format};
 use orrery_core::cache::{Access, Policy};
@@ -115,31 +115,32 @@ impl ClockOracle {
     }
 }
 
-/// LFU by scan: evict the smallest `(count, time of last access)`.
+/// LFU by scan: evict the smallest `(count, time of last access)` until the new object fits.
+/// Entries are `(key, count, last access, size)`.
 struct LfuOracle {
     cap: u64,
-    v: Vec<(u64, u64, u64)>,
+    v: Vec<(u64, u64, u64, u64)>,
     now: u64,
 }
 impl LfuOracle {
-    fn access(&mut self, key: u64) -> Step {
+    fn access(&mut self, key: u64, size: u64) -> Step {
         self.now += 1;
         if let Some(e) = self.v.iter_mut().find(|e| e.0 == key) {
             e.1 += 1;
             e.2 = self.now;
             return None;
         }
-        if self.cap == 0 {
+        if size > self.cap {
             return Some((false, vec![]));
         }
         let mut ev = vec![];
-        if self.v.len() as u64 == self.cap {
+        while self.v.iter().map(|e| e.3).sum::<u64>() + size > self.cap {
             let i = (0..self.v.len())
                 .min_by_key(|&i| (self.v[i].1, self.v[i].2))
                 .unwrap();
             ev.push(self.v.remove(i).0);
         }
-        self.v.push((key, 1, self.now));
+        self.v.push((key, 1, self.now, size));
         Some((true, ev))
     }
     fn remove(&mut self, key: u64) -> bool {
@@ -382,7 +383,7 @@ oracle_impl!(LruOracle, sized);
 oracle_impl!(FifoOracle, sized);
 oracle_impl!(ClockOracle, sized);
 oracle_impl!(SieveOracle, sized);
-oracle_impl!(LfuOracle, unit);
+oracle_impl!(LfuOracle, sized);
 oracle_impl!(TwoQOracle, unit);
 oracle_impl!(ArcOracle, unit);
 
@@ -425,6 +426,10 @@ fn oracle(name: &str, cap: u64) -> Box<dyn Oracle> {
     }
 }
 
+/// The policies whose oracles here model object sizes; the others' oracles count objects, so
+/// they are given unit sizes (`cache_sized.rs` checks every policy with sizes).
+const SIZED_ORACLES: &[&str] = &["lru", "fifo", "clock", "lfu", "sieve"];
+
 /// The policies this file has oracles for.
 const WITH_ORACLE: &[&str] = &["lru", "fifo", "clock", "lfu", "2q", "arc", "sieve"];
 
@@ -447,7 +452,7 @@ fn agree(name: &str, cap: u64, requests: &[(u64, u64)]) -> Result<(), String> {
 fn agree_ops(name: &str, cap: u64, ops: &[Op]) -> Result<(), String> {
     let mut p = by_name(name, cap)?;
     let mut o = oracle(name, cap);
-    let sized = SIZED.contains(&name);
+    let sized = SIZED_ORACLES.contains(&name);
     for (n, &op) in ops.iter().enumerate() {
         let (key, size) = match op {
             Op::Get(key, size) => (key, if sized { size } else { 1 }),

@@ -528,13 +528,27 @@ test('byte capacity: sizes in kB, values too large to cache, and the comparison 
       await finish(lab);
     }
   }
-  // A policy that counts objects cannot run in bytes: the link opens with the reason.
-  const bad = encodeLink(url('#/cache'), { v: 1, lab: 'cache', scenario: { ...scenario, policy: 'arc' }, inputs: [], cursor: 0, view: {} });
-  const lab = await open(bad.slice(bad.indexOf('#')));
+  // Every policy runs in bytes, and any pair compares: ARC against W-TinyLFU opens cleanly.
+  const arc = encodeLink(url('#/cache'), {
+    v: 1,
+    lab: 'cache',
+    scenario: { ...scenario, policy: 'arc', compare_policy: 'wtinylfu' },
+    inputs: [],
+    cursor: 10_000,
+    view: {},
+  });
+  const lab = await open(arc.slice(arc.indexOf('#')));
   try {
-    const banner = lab.page.locator('.error-banner');
-    await banner.waitFor({ state: 'visible' });
-    assert.match(await banner.textContent(), /arc counts objects/);
+    await pausedState(lab.page);
+    assert.equal(await lab.page.locator('.error-banner').count(), 0);
+    assert.match(await byId(lab.page, 'capacity-text').textContent(), /^\d+(\.\d)? kB \/ 60\.0 kB cached$/);
+    assert.match(await byId(lab.page, 'arc-p').textContent(), /^p = \d+(\.\d)? k?B$/);
+    assert.match(await byId(lab.page, 'cache-compare').locator('strong').textContent(), /A = ARC · B = W-TinyLFU/);
+    assert.ok((await byId(lab.page, 'compare-row').count()) > 0);
+    await byId(lab.page, 'arc-p').scrollIntoViewIfNeeded();
+    await lab.page.screenshot({ path: await artifact('cache-bytes-arc-p-1280-viewport') });
+    await byId(lab.page, 'cache-compare').scrollIntoViewIfNeeded();
+    await lab.page.screenshot({ path: await artifact('cache-bytes-arc-wtinylfu-1280-viewport') });
   } finally {
     await finish(lab);
   }

@@ -24,9 +24,9 @@
 //! one slot. With `capacity_unit: bytes` the capacity counts bytes and every value takes its
 //! size (drawn per key from `min_size_bytes..=max_size_bytes`): the policy evicts until the
 //! new value fits, and a value larger than the whole cache is not admitted (`not_admitted`, and
-//! its reads keep missing). Only the policies that honour sizes can run this way (LRU, FIFO,
-//! CLOCK, SIEVE, S3-FIFO; see [`policy::SIZED`]); the others are refused with a message. The
-//! byte hit ratio (`bytes_hit` over `bytes_requested`) is counted in both modes.
+//! its reads keep missing). Every policy runs this way, each measuring its lists and shares in
+//! bytes (see [`policy::sized_by_name`] and each policy's module). The byte hit ratio
+//! (`bytes_hit` over `bytes_requested`) is counted in both modes.
 //!
 //! **Comparing policies.** With `compare_policy`, a second policy runs in lockstep with the lab's
 //! ([`super::compare::Lockstep`]): it is given every access and deletion the lab's policy is,
@@ -152,8 +152,8 @@ pub enum CapacityUnit {
     #[default]
     Objects,
     /// Bytes: a value takes its size (see `min_size_bytes`), a miss evicts until it fits, and
-    /// a value larger than the whole cache is not cached. Only the policies in
-    /// [`policy::SIZED`] take sizes into account.
+    /// a value larger than the whole cache is not cached. Every policy measures its lists in
+    /// bytes then.
     Bytes,
 }
 
@@ -341,10 +341,6 @@ impl Scenario {
                 }
             }
             CapacityUnit::Bytes => {
-                check_sized(&self.policy).map_err(|e| format!("policy: {e}"))?;
-                if let Some(b) = self.compare_name() {
-                    check_sized(b).map_err(|e| format!("compare_policy: {e}"))?;
-                }
                 if !(1..=MAX_CAPACITY_BYTES).contains(&self.capacity) {
                     return Err(format!(
                         "capacity must be between 1 and {MAX_CAPACITY_BYTES} bytes, not {}",
@@ -444,25 +440,11 @@ impl Scenario {
     }
 }
 
-/// Whether `name` takes object sizes into account (byte capacity).
-fn check_sized(name: &str) -> Result<(), String> {
-    if policy::SIZED.contains(&name) {
-        Ok(())
-    } else {
-        Err(format!(
-            "{name} counts objects, so it cannot run with a capacity in bytes; \
-             byte capacity works with {}",
-            policy::SIZED.join(", ")
-        ))
-    }
-}
-
 /// The cold policy `name` for scenario `s`, with its capacity in objects or bytes.
 fn build_policy(s: &Scenario, name: &str) -> Result<Box<dyn Policy>, String> {
     match s.capacity_unit {
         CapacityUnit::Objects => policy::by_name(name, s.capacity),
         CapacityUnit::Bytes => {
-            check_sized(name)?;
             let mean = (s.min_size_bytes / 2 + s.max_size_bytes / 2).max(1);
             let room = (s.capacity / mean + 1).min(MAX_RESERVE) as usize;
             policy::sized_by_name(name, s.capacity, room)
@@ -569,6 +551,13 @@ pub enum Event {
         key: u64,
         size: u64,
         capacity: u64,
+    },
+    /// A value the policy's admission filter turned away (W-TinyLFU, when a new value larger
+    /// than its window loses to the main area's victim at once): not cached.
+    TurnedAway {
+        key: u64,
+        size: u64,
+        policy: String,
     },
     /// A request that waits for the fetch of its key already in flight (single-flight).
     Waits {
@@ -777,6 +766,10 @@ impl fmt::Display for Event {
             } => write!(
                 f,
                 "{key} is {size} bytes, larger than the whole cache ({capacity} bytes): not cached"
+            ),
+            Event::TurnedAway { key, size, policy } => write!(
+                f,
+                "{key} ({size} bytes) turned away by {policy}'s admission filter: not cached"
             ),
             Event::Waits { key, evicted } => {
                 write!(
@@ -1417,7 +1410,7 @@ impl CacheLab {
         match access {
             Access::Hit => Vec::new(),
             Access::Miss { admitted, evicted } => {
-                if !admitted {
+                if !admitted && units > self.policy.capacity() {
                     self.not_admitted += 1;
                     out.emit(
                         self.now,
@@ -1425,6 +1418,15 @@ impl CacheLab {
                             key,
                             size: units,
                             capacity: self.policy.capacity(),
+                        },
+                    );
+                } else if !admitted {
+                    out.emit(
+                        self.now,
+                        Event::TurnedAway {
+                            key,
+                            size: units,
+                            policy: self.policy.name().to_string(),
                         },
                     );
                 }

@@ -34,18 +34,6 @@ pub enum Access {
 }
 
 impl Access {
-    /// The access for a policy that evicts at most one key per request and reports `Ok` on a
-    /// hit, `Err((admitted, victim))` on a miss.
-    pub(crate) fn from_single(outcome: Result<(), (bool, Option<u64>)>) -> Access {
-        match outcome {
-            Ok(()) => Access::Hit,
-            Err((admitted, victim)) => Access::Miss {
-                admitted,
-                evicted: victim.into_iter().collect(),
-            },
-        }
-    }
-
     /// The access for a sized policy that reports `None` on a hit and `Some(admitted)` on a
     /// miss, having pushed its victims onto `evicted`.
     pub(crate) fn from_sized(outcome: Option<bool>, evicted: Vec<u64>) -> Access {
@@ -56,8 +44,9 @@ impl Access {
     }
 }
 
-/// An eviction policy over integer keys with a capacity counted in objects (or in bytes when
-/// requests carry sizes; a policy that does not support sizes treats every size as 1).
+/// An eviction policy over integer keys with a capacity counted in objects (every request of
+/// size 1) or in bytes (requests carry sizes). Every online policy honours sizes, and with
+/// every size 1 makes exactly the decisions of its object-count algorithm; OPT ignores sizes.
 ///
 /// Implementations are deterministic: no hashing with random state, no ambient randomness.
 /// They are `Clone` (through [`PolicyClone`]) so that a simulation holding one can be

@@ -20,6 +20,19 @@
 //! gives the keys `100 101 102 7`. Malformed input is an [`Err`] naming the line (from 1). A
 //! trace may hold at most [`MAX_REQUESTS`] requests, so a hostile `count` cannot exhaust memory.
 //! Only the first member of a multi-member gzip file is read.
+//!
+//! **Sizes.** [`parse_sized`] also reads object sizes where a trace carries them: a `lines`
+//! trace whose first line is `key size` (two fields, the second an integer) has a size column,
+//! and then every line must be `key size` with a size from 1 to [`MAX_SIZE`]; the key is the
+//! first field (`GET 200` is then key `GET` of 200 bytes, while [`parse`] keeps reading the whole
+//! line as the key). The ARC and LIRS formats have no size column: [`parse_sized`] refuses a
+//! LIRS line with a second field and an ARC line with a fifth. A trace without sizes gets them
+//! from a [`SizeSpec`] (`fixed:N` or `uniform:MIN-MAX`): a pure function of the key, the same
+//! for every request of it, with no random state (see [`SizeSpec::size`]).
+//!
+//! | `lines` text | keys | sizes |
+//! |---|---|---|
+//! | `a 100` / `b 20` / `a 100` | `0 1 0` | `100 20 100` |
 
 use std::fmt;
 
@@ -27,6 +40,9 @@ use crate::hash::FixedMap;
 
 /// The most requests one trace may expand to (the ARC paper's P3 trace has 3.9 million).
 pub const MAX_REQUESTS: u64 = 1 << 27;
+/// The largest object size a trace or a [`SizeSpec`] may give (4 GiB), so that the bytes of a
+/// whole trace ([`MAX_REQUESTS`] requests) add up within 64 bits.
+pub const MAX_SIZE: u64 = 1 << 32;
 /// The most bytes a gzip trace may inflate to.
 pub const MAX_INFLATED_BYTES: usize = 1 << 31;
 
@@ -190,4 +206,167 @@ fn parse_lines(text: &[u8]) -> Result<Vec<u64>, TraceError> {
         keys.push(*ids.entry(l).or_insert(next));
     }
     Ok(keys)
+}
+
+/// A trace's keys and, when it carries them, each request's size.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SizedTrace {
+    pub keys: Vec<u64>,
+    /// One size per request, or `None` for a trace without a size column.
+    pub sizes: Option<Vec<u64>>,
+}
+
+/// Parses a trace (gzip or plain) into its keys and, for a `lines` trace with a size column,
+/// its sizes; refuses a size column in a format that has none.
+pub fn parse_sized(bytes: &[u8], format: Format) -> Result<SizedTrace, TraceError> {
+    let inflated;
+    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
+        inflated = gunzip(bytes)?;
+        &inflated[..]
+    } else {
+        bytes
+    };
+    let fields = |l: &'_ [u8]| -> usize {
+        l.split(|b| b.is_ascii_whitespace())
+            .filter(|f| !f.is_empty())
+            .count()
+    };
+    let no_column = |line: u64, format: &str, what: &str| TraceError {
+        line,
+        message: format!(
+            "the {format} format has no size column ({what}); write `key size` lines with \
+             --format lines, or assign sizes with --sizes"
+        ),
+    };
+    match format {
+        Format::Arc => {
+            if let Some((line, _)) = lines(text).find(|&(_, l)| fields(l) > 4) {
+                return Err(no_column(
+                    line,
+                    "arc",
+                    "more than `start count ignored reqno`",
+                ));
+            }
+            Ok(SizedTrace {
+                keys: parse_arc(text)?,
+                sizes: None,
+            })
+        }
+        Format::Lirs => {
+            if let Some((line, _)) = lines(text).find(|&(_, l)| l != b"*" && fields(l) > 1) {
+                return Err(no_column(line, "lirs", "one key per line"));
+            }
+            Ok(SizedTrace {
+                keys: parse_lirs(text)?,
+                sizes: None,
+            })
+        }
+        Format::Lines => {
+            let sized = lines(text).next().is_some_and(|(_, l)| {
+                let f: Vec<&[u8]> = split_fields(l);
+                f.len() == 2 && f[1].iter().all(u8::is_ascii_digit)
+            });
+            if !sized {
+                return Ok(SizedTrace {
+                    keys: parse_lines(text)?,
+                    sizes: None,
+                });
+            }
+            let mut keys = Vec::new();
+            let mut sizes = Vec::new();
+            let mut ids: FixedMap<&[u8], u64> = FixedMap::default();
+            for (line, l) in lines(text) {
+                if keys.len() as u64 >= MAX_REQUESTS {
+                    return Err(too_long(line));
+                }
+                let f = split_fields(l);
+                if f.len() != 2 {
+                    return Err(TraceError {
+                        line,
+                        message: "expected `key size` (the first line has a size column)".into(),
+                    });
+                }
+                let size = number(f[1], line, "size")?;
+                if !(1..=MAX_SIZE).contains(&size) {
+                    return Err(TraceError {
+                        line,
+                        message: format!("size {size} is not between 1 and {MAX_SIZE}"),
+                    });
+                }
+                let next = ids.len() as u64;
+                keys.push(*ids.entry(f[0]).or_insert(next));
+                sizes.push(size);
+            }
+            Ok(SizedTrace {
+                keys,
+                sizes: Some(sizes),
+            })
+        }
+    }
+}
+
+fn split_fields(l: &[u8]) -> Vec<&[u8]> {
+    l.split(|b| b.is_ascii_whitespace())
+        .filter(|f| !f.is_empty())
+        .collect()
+}
+
+/// Sizes assigned to a trace that carries none: every object `Fixed(n)` bytes, or
+/// `Uniform { min, max }`, each key's size drawn once from `min..=max` by a hash of the key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SizeSpec {
+    Fixed(u64),
+    Uniform { min: u64, max: u64 },
+}
+
+impl SizeSpec {
+    /// Parses `fixed:N` or `uniform:MIN-MAX` (plain integers, 1 to [`MAX_SIZE`]).
+    pub fn parse(spec: &str) -> Result<SizeSpec, String> {
+        let bad = |why: &str| {
+            format!("size spec {spec:?}: {why}; expected fixed:N or uniform:MIN-MAX (bytes, 1 to {MAX_SIZE})")
+        };
+        let size = |n: &str| -> Result<u64, String> {
+            let v: u64 = n
+                .parse()
+                .map_err(|_| bad(&format!("{n:?} is not a number")))?;
+            if (1..=MAX_SIZE).contains(&v) {
+                Ok(v)
+            } else {
+                Err(bad(&format!("{v} is out of range")))
+            }
+        };
+        if let Some(n) = spec.strip_prefix("fixed:") {
+            return Ok(SizeSpec::Fixed(size(n)?));
+        }
+        if let Some(range) = spec.strip_prefix("uniform:") {
+            let (min, max) = range
+                .split_once('-')
+                .ok_or_else(|| bad("a uniform range is MIN-MAX"))?;
+            let (min, max) = (size(min)?, size(max)?);
+            if min > max {
+                return Err(bad("MIN is above MAX"));
+            }
+            return Ok(SizeSpec::Uniform { min, max });
+        }
+        Err(bad("unknown kind"))
+    }
+
+    /// The size of `key`: for `Uniform`, `min + h(key) mod (max - min + 1)` where `h` is the
+    /// SplitMix64 finalizer (a fixed bijection of 64-bit integers), so every request for a key
+    /// has the same size, on every run and target, and nothing depends on the order of
+    /// requests. (The modulo's bias is below 2⁻³¹ for any range allowed.)
+    pub fn size(&self, key: u64) -> u64 {
+        match *self {
+            SizeSpec::Fixed(n) => n,
+            SizeSpec::Uniform { min, max } => min + mix(key) % (max - min + 1),
+        }
+    }
+}
+
+/// The SplitMix64 output function.
+fn mix(key: u64) -> u64 {
+    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }

@@ -157,7 +157,7 @@ struct Snapshot {
     origin_down: bool,
     single_flight: bool,
     skew_milli: u32,
-    /// ARC's adaptive target size of `T1`, in objects.
+    /// ARC's adaptive target size of `T1`, in objects (or bytes).
     arc_p: Option<f64>,
     values: Rc<Vec<Value_>>,
     store: Rc<StoreSnap>,
@@ -662,8 +662,13 @@ fn cache_stage(props: &StageProps) -> Html {
                     </span>
                 }
                 if let Some(p) = snap.arc_p {
-                    <span class="capacity-text" title="ARC's target size of T1, adapted on every ghost hit">
-                        { format!("p = {p:.1}") }
+                    <span class="capacity-text" data-testid="arc-p"
+                        title="ARC's target size of T1, adapted on every ghost hit">
+                        { if snap.bytes {
+                            format!("p = {}", bytes_text(p as u64))
+                        } else {
+                            format!("p = {p:.1}")
+                        } }
                     </span>
                 }
                 <span class="capacity-text" title="Zipf skew of the workload">

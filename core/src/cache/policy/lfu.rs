@@ -17,7 +17,15 @@
 //! | c | miss | 1: c · 2: a | 1 | b |
 //!
 //! Within one list the order is the order of arrival at that count, which is the order of last
-//! access, hence "LRU among equal frequency". Sizes are ignored: every object counts as 1.
+//! access, hence "LRU among equal frequency".
+//!
+//! **Sizes** (byte capacity, as libCacheSim's LFU): each object occupies its size and the
+//! capacity counts units. A miss evicts the least frequent object (the oldest among equals, as
+//! above) again and again until the new object fits; when the list of the minimum count
+//! empties on the way, the next minimum is found by a scan over the distinct counts. An object
+//! larger than the whole capacity is not admitted and evicts nothing. A hit keeps the size the
+//! object was admitted with. With every size 1 this is exactly the object-count policy: one
+//! eviction when the cache is full.
 //!
 //! Removal ([`Policy::remove`], an invalidation) takes the node out of its count's list (and
 //! forgets its count, as an eviction does). If that emptied the list of the minimum count, the
@@ -31,9 +39,12 @@ use crate::hash::FixedMap;
 #[derive(Clone)]
 pub struct Lfu {
     capacity: u64,
+    used: u64,
     /// Key to node; a node's `aux` is its count.
     map: FixedMap<u64, u32>,
     arena: Arena,
+    /// Each node's size, by slot.
+    sizes: Vec<u64>,
     /// Count to its list; only non-empty lists are kept.
     lists: FixedMap<u64, List>,
     min: u64,
@@ -41,13 +52,19 @@ pub struct Lfu {
 
 impl Lfu {
     pub fn new(capacity: u64) -> Lfu {
-        let hint = capacity.min(1 << 20) as usize;
+        Lfu::with_room(capacity, capacity.min(1 << 20) as usize)
+    }
+
+    /// A cache of `capacity` units with its tables sized for `hint` objects up front.
+    pub fn with_room(capacity: u64, hint: usize) -> Lfu {
         let mut map = FixedMap::default();
         map.reserve(hint);
         Lfu {
             capacity,
+            used: 0,
             map,
             arena: Arena::with_capacity(hint),
+            sizes: Vec::with_capacity(hint),
             lists: FixedMap::default(),
             min: 0,
         }
@@ -73,8 +90,23 @@ impl Lfu {
         }
     }
 
+    /// Evicts the least frequent object, the oldest among equals (the back of the list of
+    /// `min`, which must be current); returns its key.
+    fn evict(&mut self) -> Option<u64> {
+        let min = self.min;
+        let v = self.lists.get(&min)?.tail;
+        self.unlink(min, v);
+        let k = self.arena.node(v).key;
+        self.used -= self.sizes[v as usize];
+        self.map.remove(&k);
+        self.arena.release(v);
+        Some(k)
+    }
+
+    /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
+    /// hit, else whether the object was admitted.
     #[inline]
-    fn serve(&mut self, key: u64) -> Result<(), (bool, Option<u64>)> {
+    fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if let Some(&i) = self.map.get(&key) {
             let f = self.arena.node(i).aux;
             let emptied = self.unlink(f, i);
@@ -83,27 +115,34 @@ impl Lfu {
             }
             self.arena.node_mut(i).aux = f + 1;
             self.push(f + 1, i);
-            return Ok(());
+            return None;
         }
-        if self.capacity == 0 {
-            return Err((false, None));
+        if size > self.capacity || self.capacity == 0 {
+            return Some(false);
         }
-        let mut victim = None;
-        if self.map.len() as u64 >= self.capacity {
-            let min = self.min;
-            if let Some(v) = self.lists.get(&min).map(|l| l.tail) {
-                self.unlink(min, v);
-                let k = self.arena.node(v).key;
-                self.map.remove(&k);
-                self.arena.release(v);
-                victim = Some(k);
+        while self.used + size > self.capacity {
+            if !self.lists.contains_key(&self.min) {
+                // The minimum's list emptied on the previous eviction (only a large object
+                // evicts twice); the next minimum is the smallest count left.
+                self.min = self.lists.keys().copied().min().unwrap_or(0);
+            }
+            let Some(k) = self.evict() else {
+                break;
+            };
+            if let Some(e) = evicted.as_deref_mut() {
+                e.push(k);
             }
         }
         let i = self.arena.alloc(key, 1, 0);
+        if self.sizes.len() <= i as usize {
+            self.sizes.resize(i as usize + 1, 0);
+        }
+        self.sizes[i as usize] = size;
         self.push(1, i);
         self.map.insert(key, i);
+        self.used += size;
         self.min = 1;
-        Err((true, victim))
+        Some(true)
     }
 }
 
@@ -111,14 +150,16 @@ impl Policy for Lfu {
     fn name(&self) -> &'static str {
         "lfu"
     }
-    fn access(&mut self, key: u64, _size: u64) -> Access {
-        Access::from_single(self.serve(key))
+    fn access(&mut self, key: u64, size: u64) -> Access {
+        let mut evicted = Vec::new();
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
     }
-    fn request(&mut self, key: u64, _size: u64) -> bool {
-        self.serve(key).is_ok()
+    fn request(&mut self, key: u64, size: u64) -> bool {
+        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
-        self.map.len() as u64
+        self.used
     }
     fn capacity(&self) -> u64 {
         self.capacity
@@ -132,6 +173,7 @@ impl Policy for Lfu {
         };
         let f = self.arena.node(i).aux;
         let emptied = self.unlink(f, i);
+        self.used -= self.sizes[i as usize];
         self.arena.release(i);
         if emptied && self.min == f {
             self.min = self.lists.keys().copied().min().unwrap_or(0);

@@ -50,7 +50,19 @@
 //! ```
 //!
 //! Every request costs O(1), plus O(log n) when a non-resident entry is recorded or forgotten.
-//! Sizes are ignored: every object counts as one unit.
+//!
+//! **Sizes** (byte capacity, as libCacheSim sizes LIRS). Budgets are in the units of the
+//! capacity: the resident HIR part `h` is 1% of the capacity in bytes (at least one byte), the
+//! LIR set may hold `c - h` bytes, and the non-resident entries remember at most `2c` bytes (the
+//! sizes their blocks had). While the LIR set has room for a missed block it becomes LIR
+//! directly. A block that turns LIR (a hit on a resident HIR block in S, or a miss on a
+//! non-resident entry) demotes S's bottom LIR block as in the paper, and then further bottom
+//! LIR blocks while the LIR set holds more than `c - h` bytes. A miss evicts Q's front until
+//! the block fits; if Q runs empty first (a block larger than the HIR part's free room), S's
+//! bottom LIR block is demoted and evicted, so the resident HIR part always holds at least the
+//! one object that arrived. An object larger than the whole capacity is not admitted and
+//! changes nothing. A hit keeps the size the block was admitted with; a non-resident entry that
+//! returns takes its new size. With every size 1 this is exactly the object-count policy.
 //!
 //! **Removal** ([`Policy::remove`], an invalidation) forgets a resident block entirely: out of S
 //! and out of Q, in O(1). It does not stay in S as a non-resident entry, because such an entry
@@ -82,14 +94,19 @@ struct Block {
     status: Status,
     /// When the block last reached the top of S: orders the non-resident entries by depth.
     stamp: u64,
+    /// Its size in the units of the capacity.
+    size: u64,
 }
 
 /// The LIRS policy. See the module documentation.
 #[derive(Clone, Debug)]
 pub struct Lirs {
     capacity: u64,
-    lir_cap: usize,
-    nonresident_cap: usize,
+    /// Units the LIR set may hold (`c - h`).
+    lir_cap: u64,
+    /// Units the non-resident entries may remember (`2c`).
+    nonresident_cap: u64,
+    nonresident_used: u64,
     blocks: Vec<Block>,
     free: Vec<u32>,
     index: FixedMap<u64, u32>,
@@ -99,26 +116,27 @@ pub struct Lirs {
     queue: IndexList,
     /// Non-resident entries by stamp, so the deepest is first.
     nonresident: BTreeMap<u64, u32>,
-    lir_count: usize,
-    resident: usize,
+    /// Units held by LIR blocks and by all resident blocks.
+    lir_used: u64,
+    resident: u64,
     tick: u64,
 }
 
 impl Lirs {
     pub fn new(capacity: u64) -> Self {
-        let c = usize::try_from(capacity).unwrap_or(usize::MAX);
-        let hir_cap = (c / 100).max(1).min(c);
+        let hir_cap = (capacity / 100).max(1).min(capacity);
         Lirs {
             capacity,
-            lir_cap: c - hir_cap,
-            nonresident_cap: c.saturating_mul(2),
+            lir_cap: capacity - hir_cap,
+            nonresident_cap: capacity.saturating_mul(2),
+            nonresident_used: 0,
             blocks: Vec::new(),
             free: Vec::new(),
             index: FixedMap::default(),
             stack: IndexList::new(),
             queue: IndexList::new(),
             nonresident: BTreeMap::new(),
-            lir_count: 0,
+            lir_used: 0,
             resident: 0,
             tick: 0,
         }
@@ -148,11 +166,12 @@ impl Lirs {
         out
     }
 
-    fn alloc(&mut self, key: u64, status: Status) -> u32 {
+    fn alloc(&mut self, key: u64, status: Status, size: u64) -> u32 {
         let block = Block {
             key,
             status,
             stamp: 0,
+            size,
         };
         let i = match self.free.pop() {
             Some(i) => {
@@ -189,6 +208,7 @@ impl Lirs {
                     self.stack.remove(b);
                 }
                 Status::HirNonResident => {
+                    self.nonresident_used -= block.size;
                     self.nonresident.remove(&block.stamp);
                     self.stack.remove(b);
                     self.forget(b);
@@ -203,7 +223,7 @@ impl Lirs {
             debug_assert_eq!(self.blocks[b as usize].status, Status::Lir);
             self.stack.remove(b);
             self.blocks[b as usize].status = Status::HirResident;
-            self.lir_count -= 1;
+            self.lir_used -= self.blocks[b as usize].size;
             self.queue.push_front(b);
             self.prune();
         }
@@ -216,16 +236,19 @@ impl Lirs {
             self.demote_bottom_lir();
         }
         let v = self.queue.pop_back()?;
-        let key = self.blocks[v as usize].key;
-        self.resident -= 1;
+        let Block {
+            key, size, stamp, ..
+        } = self.blocks[v as usize];
+        self.resident -= size;
         if self.stack.contains(v) {
-            let stamp = self.blocks[v as usize].stamp;
             self.blocks[v as usize].status = Status::HirNonResident;
             self.nonresident.insert(stamp, v);
-            while self.nonresident.len() > self.nonresident_cap {
+            self.nonresident_used += size;
+            while self.nonresident_used > self.nonresident_cap {
                 let Some((_, old)) = self.nonresident.pop_first() else {
                     break;
                 };
+                self.nonresident_used -= self.blocks[old as usize].size;
                 self.stack.remove(old);
                 self.forget(old);
             }
@@ -234,19 +257,24 @@ impl Lirs {
         }
         Some(key)
     }
-}
 
-impl Policy for Lirs {
-    fn name(&self) -> &'static str {
-        "lirs"
+    /// Makes block `i` LIR at the top of S, then demotes S's bottom LIR block (the paper's
+    /// swap) and further ones while the LIR set is over its budget.
+    fn promote(&mut self, i: u32) {
+        self.blocks[i as usize].status = Status::Lir;
+        self.lir_used += self.blocks[i as usize].size;
+        self.push_top(i);
+        self.demote_bottom_lir();
+        while self.lir_used > self.lir_cap && self.stack.len() > 0 {
+            self.demote_bottom_lir();
+        }
     }
 
-    fn access(&mut self, key: u64, _size: u64) -> Access {
+    /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
+    /// hit, else whether the object was admitted.
+    fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if self.capacity == 0 {
-            return Access::Miss {
-                admitted: false,
-                evicted: Vec::new(),
-            };
+            return Some(false);
         }
         let known = self.index.get(&key).copied();
         if let Some(i) = known {
@@ -257,61 +285,87 @@ impl Policy for Lirs {
                     if was_bottom {
                         self.prune();
                     }
-                    return Access::Hit;
+                    return None;
                 }
                 Status::HirResident => {
                     if self.stack.contains(i) {
                         self.queue.remove(i);
-                        self.blocks[i as usize].status = Status::Lir;
-                        self.lir_count += 1;
-                        self.push_top(i);
-                        self.demote_bottom_lir();
+                        self.promote(i);
                     } else {
                         if self.lir_cap > 0 {
                             self.push_top(i);
+                            self.prune();
                         }
                         self.queue.move_to_front(i);
                     }
-                    return Access::Hit;
+                    return None;
                 }
-                Status::HirNonResident => {
-                    // About to become resident: no longer a candidate for forgetting.
-                    let stamp = self.blocks[i as usize].stamp;
-                    self.nonresident.remove(&stamp);
-                }
+                Status::HirNonResident => {}
             }
         }
-        let mut evicted = Vec::new();
-        if self.resident as u64 >= self.capacity {
-            evicted.extend(self.evict());
+        if size > self.capacity {
+            return Some(false);
         }
-        self.resident += 1;
-        if self.lir_count < self.lir_cap {
-            let i = known.unwrap_or_else(|| self.alloc(key, Status::Lir));
+        if let Some(i) = known {
+            // About to become resident: no longer a candidate for forgetting. Marked resident
+            // (though in no queue yet) so that a prune while making room cannot forget it.
+            let b = &mut self.blocks[i as usize];
+            b.status = Status::HirResident;
+            self.nonresident_used -= b.size;
+            b.size = size;
+            let stamp = b.stamp;
+            self.nonresident.remove(&stamp);
+        }
+        while self.resident + size > self.capacity {
+            let Some(k) = self.evict() else {
+                break;
+            };
+            if let Some(e) = evicted.as_deref_mut() {
+                e.push(k);
+            }
+        }
+        self.resident += size;
+        // A pruned entry is no longer in S: it returns as an unknown block would.
+        let in_stack = known.filter(|&i| self.stack.contains(i));
+        if self.lir_used + size <= self.lir_cap {
+            let i = known.unwrap_or_else(|| self.alloc(key, Status::Lir, size));
             self.blocks[i as usize].status = Status::Lir;
-            self.lir_count += 1;
+            self.lir_used += size;
             self.push_top(i);
-        } else if let Some(i) = known {
+        } else if let Some(i) = in_stack {
             // A non-resident entry still in S: its IRR is below the oldest LIR block's recency.
-            self.blocks[i as usize].status = Status::Lir;
-            self.lir_count += 1;
-            self.push_top(i);
-            self.demote_bottom_lir();
+            self.promote(i);
         } else {
-            let i = self.alloc(key, Status::HirResident);
+            let i = known.unwrap_or_else(|| self.alloc(key, Status::HirResident, size));
             if self.lir_cap > 0 {
                 self.push_top(i);
+                // With sizes, a block too large for the LIR set may arrive while S holds no
+                // LIR block: S's bottom must stay LIR, so such a block does not stay in S.
+                self.prune();
             }
             self.queue.push_front(i);
         }
-        Access::Miss {
-            admitted: true,
-            evicted,
-        }
+        Some(true)
+    }
+}
+
+impl Policy for Lirs {
+    fn name(&self) -> &'static str {
+        "lirs"
+    }
+
+    fn access(&mut self, key: u64, size: u64) -> Access {
+        let mut evicted = Vec::new();
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
+    }
+
+    fn request(&mut self, key: u64, size: u64) -> bool {
+        self.serve(key, size, None).is_none()
     }
 
     fn used(&self) -> u64 {
-        self.resident as u64
+        self.resident
     }
 
     fn capacity(&self) -> u64 {
@@ -339,14 +393,15 @@ impl Policy for Lirs {
         let Some(&i) = self.index.get(&key) else {
             return false;
         };
+        let size = self.blocks[i as usize].size;
         match self.blocks[i as usize].status {
             Status::HirNonResident => return false,
-            Status::Lir => self.lir_count -= 1,
+            Status::Lir => self.lir_used -= size,
             Status::HirResident => {
                 self.queue.remove(i);
             }
         }
-        self.resident -= 1;
+        self.resident -= size;
         let was_bottom = self.stack.back() == Some(i);
         self.stack.remove(i);
         self.forget(i);

@@ -21,24 +21,27 @@ pub const NAMES: &[&str] = &[
     "lru", "fifo", "clock", "lfu", "2q", "arc", "sieve", "lirs", "s3fifo", "wtinylfu",
 ];
 
-/// The policies that honour object sizes: their capacity may count bytes, and a miss evicts
-/// until the new object fits. The others count every object as one unit.
-pub const SIZED: &[&str] = &["lru", "fifo", "clock", "sieve", "s3fifo"];
-
-/// Builds the sized policy `name` with a capacity in bytes (or any unit the sizes are in) and
-/// room for about `objects` objects up front; refuses a policy that counts objects.
+/// Builds the policy `name` with a capacity in bytes (or any unit the sizes are in) and room
+/// for about `objects` objects up front. Every online policy honours sizes (each module says
+/// how its lists and shares are measured in bytes); OPT does not.
 pub fn sized_by_name(name: &str, capacity: u64, objects: usize) -> Result<Box<dyn Policy>, String> {
     Ok(match name {
         "lru" => Box::new(lru::Lru::with_room(capacity, objects)),
         "fifo" => Box::new(fifo::Fifo::with_room(capacity, objects)),
         "clock" => Box::new(clock::Clock::with_room(capacity, objects)),
+        "lfu" => Box::new(lfu::Lfu::with_room(capacity, objects)),
+        "2q" => Box::new(twoq::TwoQ::with_room(capacity, objects)),
+        "arc" => Box::new(arc::Arc::with_room(capacity, objects)),
         "sieve" => Box::new(sieve::Sieve::with_room(capacity, objects)),
+        "lirs" => Box::new(lirs::Lirs::new(capacity)),
         "s3fifo" => Box::new(s3fifo::S3Fifo::new(capacity)),
-        _ if NAMES.contains(&name) || name == "opt" => {
-            return Err(format!(
-                "{name} counts objects, not bytes; byte capacity works with {}",
-                SIZED.join(", ")
-            ))
+        "wtinylfu" => Box::new(wtinylfu::WTinyLfu::with_room(capacity, objects)),
+        "opt" => {
+            return Err(
+                "OPT (Belady) counts objects: optimal eviction with sizes is NP-hard, and the \
+                 furthest-next-use rule is no longer optimal with sizes"
+                    .to_string(),
+            )
         }
         _ => {
             return Err(format!(

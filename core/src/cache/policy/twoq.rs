@@ -17,7 +17,21 @@
 //! back of `A1in` to the front of `A1out` (dropping the back of `A1out` beyond `Kout`), else
 //! page out the back of `Am`. Here `Kin = capacity / 4` and `Kout = capacity / 2` (in keys,
 //! rounded down), the paper's recommended 25% and 50%. Resident objects are `A1in` plus `Am`;
-//! `A1out` costs only its keys. Sizes are ignored: every object counts as 1.
+//! `A1out` costs only its keys.
+//!
+//! **Sizes** (byte capacity). Every list is measured in the units of the capacity (bytes):
+//! `A1in` and `Am` by the sizes of their objects, `A1out` by the sizes its keys had when they
+//! were paged out. `Kin` is 25% of the capacity in bytes and `Kout` 50%, as in the object
+//! version; a miss runs `reclaimfor` until the new object fits (from `A1in` while it holds more
+//! than `Kin` bytes, else from `Am`, else from `A1in` when `Am` is empty, which only a large
+//! object can need), and `A1out` drops its oldest keys while it remembers more than `Kout`
+//! bytes. libCacheSim bounds its ghost list the same way (its ghost FIFO is a cache whose
+//! occupancy is the sizes of the objects it remembers); a bound by a count of keys would need
+//! an object count that a byte capacity does not give, and would let a few large paged-out
+//! objects and many small ones weigh the same in the history. An object larger than the whole
+//! capacity is not admitted: the request changes nothing (a key on `A1out` stays there). A
+//! ghost that returns is admitted to `Am` with its new size. With every size 1 this is exactly
+//! the object-count policy.
 //!
 //! Removal ([`Policy::remove`], an invalidation) unlinks a resident key from `A1in` or `Am`
 //! and forgets it: it does not go to `A1out`, which remembers keys *paged out* by the policy
@@ -37,7 +51,11 @@ pub struct TwoQ {
     capacity: u64,
     kin: u64,
     kout: u64,
-    /// Key to node for all three lists; the node's tag says which.
+    /// Units held by `A1in`, `Am` and (remembered) `A1out`.
+    a1in_used: u64,
+    am_used: u64,
+    a1out_used: u64,
+    /// Key to node for all three lists; the node's tag says which, its `aux` its size.
     map: FixedMap<u64, u32>,
     arena: Arena,
     a1in: List,
@@ -47,13 +65,21 @@ pub struct TwoQ {
 
 impl TwoQ {
     pub fn new(capacity: u64) -> TwoQ {
-        let hint = (capacity.saturating_mul(2)).min(1 << 20) as usize;
+        TwoQ::with_room(capacity, capacity.min(1 << 20) as usize)
+    }
+
+    /// A cache of `capacity` units with its tables sized for `hint` resident objects up front.
+    pub fn with_room(capacity: u64, hint: usize) -> TwoQ {
+        let hint = hint.saturating_mul(2).min(1 << 20);
         let mut map = FixedMap::default();
         map.reserve(hint);
         TwoQ {
             capacity,
             kin: capacity / 4,
             kout: capacity / 2,
+            a1in_used: 0,
+            am_used: 0,
+            a1out_used: 0,
             map,
             arena: Arena::with_capacity(hint),
             a1in: List::default(),
@@ -63,61 +89,89 @@ impl TwoQ {
     }
 
     fn resident(&self) -> u64 {
-        self.a1in.len as u64 + self.am.len as u64
+        self.a1in_used + self.am_used
     }
 
-    /// Frees a slot when the cache is full; returns the key paged out.
+    /// `reclaimfor`: pages out one resident object; returns its key.
     fn reclaim(&mut self) -> Option<u64> {
-        if self.resident() < self.capacity {
-            return None;
-        }
-        if self.a1in.len as u64 > self.kin {
+        if self.a1in_used > self.kin || self.am.len == 0 {
             let y = self.arena.pop_back(&mut self.a1in)?;
+            let size = self.arena.node(y).aux;
+            self.a1in_used -= size;
             self.arena.node_mut(y).tag = A1OUT;
             self.arena.push_front(&mut self.a1out, y);
-            if self.a1out.len as u64 > self.kout {
-                if let Some(z) = self.arena.pop_back(&mut self.a1out) {
-                    let k = self.arena.node(z).key;
-                    self.map.remove(&k);
-                    self.arena.release(z);
-                }
+            self.a1out_used += size;
+            while self.a1out_used > self.kout {
+                let Some(z) = self.arena.pop_back(&mut self.a1out) else {
+                    break;
+                };
+                let n = *self.arena.node(z);
+                self.a1out_used -= n.aux;
+                self.map.remove(&n.key);
+                self.arena.release(z);
             }
             Some(self.arena.node(y).key)
         } else {
             let y = self.arena.pop_back(&mut self.am)?;
-            let k = self.arena.node(y).key;
-            self.map.remove(&k);
+            let n = *self.arena.node(y);
+            self.am_used -= n.aux;
+            self.map.remove(&n.key);
             self.arena.release(y);
-            Some(k)
+            Some(n.key)
         }
     }
 
+    /// Pages out objects until `size` more units fit, appending their keys to `evicted`.
+    fn reclaim_for(&mut self, size: u64, mut evicted: Option<&mut Vec<u64>>) {
+        while self.resident() + size > self.capacity {
+            let Some(k) = self.reclaim() else {
+                break;
+            };
+            if let Some(e) = evicted.as_deref_mut() {
+                e.push(k);
+            }
+        }
+    }
+
+    /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
+    /// hit, else whether the object was admitted.
     #[inline]
-    fn serve(&mut self, key: u64) -> Result<(), (bool, Option<u64>)> {
+    fn serve(&mut self, key: u64, size: u64, evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if self.capacity == 0 {
-            return Err((false, None));
+            return Some(false);
         }
         match self.map.get(&key).copied() {
             Some(i) => match self.arena.node(i).tag {
                 AM => {
                     self.arena.move_to_front(&mut self.am, i);
-                    Ok(())
+                    None
                 }
-                A1IN => Ok(()),
+                A1IN => None,
                 _ => {
+                    if size > self.capacity {
+                        return Some(false);
+                    }
                     self.arena.unlink(&mut self.a1out, i);
-                    let victim = self.reclaim();
-                    self.arena.node_mut(i).tag = AM;
+                    self.a1out_used -= self.arena.node(i).aux;
+                    self.reclaim_for(size, evicted);
+                    let n = self.arena.node_mut(i);
+                    n.tag = AM;
+                    n.aux = size;
                     self.arena.push_front(&mut self.am, i);
-                    Err((true, victim))
+                    self.am_used += size;
+                    Some(true)
                 }
             },
             None => {
-                let victim = self.reclaim();
-                let i = self.arena.alloc(key, 1, A1IN);
+                if size > self.capacity {
+                    return Some(false);
+                }
+                self.reclaim_for(size, evicted);
+                let i = self.arena.alloc(key, size, A1IN);
                 self.arena.push_front(&mut self.a1in, i);
+                self.a1in_used += size;
                 self.map.insert(key, i);
-                Err((true, victim))
+                Some(true)
             }
         }
     }
@@ -127,11 +181,13 @@ impl Policy for TwoQ {
     fn name(&self) -> &'static str {
         "2q"
     }
-    fn access(&mut self, key: u64, _size: u64) -> Access {
-        Access::from_single(self.serve(key))
+    fn access(&mut self, key: u64, size: u64) -> Access {
+        let mut evicted = Vec::new();
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
     }
-    fn request(&mut self, key: u64, _size: u64) -> bool {
-        self.serve(key).is_ok()
+    fn request(&mut self, key: u64, size: u64) -> bool {
+        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.resident()
@@ -156,9 +212,16 @@ impl Policy for TwoQ {
         let Some(&i) = self.map.get(&key) else {
             return false;
         };
+        let size = self.arena.node(i).aux;
         match self.arena.node(i).tag {
-            A1IN => self.arena.unlink(&mut self.a1in, i),
-            AM => self.arena.unlink(&mut self.am, i),
+            A1IN => {
+                self.arena.unlink(&mut self.a1in, i);
+                self.a1in_used -= size;
+            }
+            AM => {
+                self.arena.unlink(&mut self.am, i);
+                self.am_used -= size;
+            }
             _ => return false,
         }
         self.map.remove(&key);

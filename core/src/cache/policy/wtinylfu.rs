@@ -51,7 +51,26 @@
 //!  4   miss    4       1          2          candidate 3 (est. 1) vs victim 1 (est. 1): tie, 3 dropped
 //! ```
 //!
-//! Every request is O(1). Sizes are ignored: every object counts as one unit.
+//! Every request is O(1).
+//!
+//! **Sizes** (byte capacity, with weights as Caffeine has them). The window holds 1% of the
+//! capacity in bytes (at least one byte), the main area the rest, protected 80% of the main
+//! area's bytes; each object weighs its size. A miss enters the window; while the window holds
+//! more than its share, its least recent object is a candidate for the main area. A candidate
+//! that fits in the main area's free bytes enters probation. Otherwise it competes with the
+//! victim (probation's least recent object, or protected's if probation is empty) as above, and
+//! the loser is evicted; while the candidate keeps winning and still does not fit, it competes
+//! with the next victim. So a large candidate may displace several small objects, each of which
+//! it out-scores, and a candidate that loses once is gone (Caffeine's `evictFromMain`, without
+//! its random admission of warm candidates against hash flooding). A candidate larger than the
+//! whole main area is evicted at once. A hit in probation that overfills protected demotes
+//! protected's least recent objects until it fits again. The sketch is sized for the expected
+//! number of objects (the `hint` of [`WTinyLfu::with_room`]), not the bytes, and ages after ten
+//! times that many requests. Every request is recorded in the sketch, including one for an
+//! object larger than the whole capacity, which is not admitted. With every size 1 (and the
+//! hint equal to the capacity) this is exactly the object-count policy. A new object larger
+//! than the window is a candidate at once; if it loses, the request reports it as not
+//! admitted (turned away by the filter) rather than as admitted and evicted.
 //!
 //! **Removal** ([`Policy::remove`], an invalidation) unlinks the object from whichever segment
 //! holds it (window, probation or protected), in O(1). The sketch and the doorkeeper keep its
@@ -179,10 +198,16 @@ enum Segment {
 #[derive(Clone, Debug)]
 pub struct WTinyLfu {
     capacity: u64,
-    window_cap: usize,
-    main_cap: usize,
-    protected_cap: usize,
+    /// The window's, the main area's and protected's shares, in units of the capacity.
+    window_cap: u64,
+    main_cap: u64,
+    protected_cap: u64,
+    window_used: u64,
+    probation_used: u64,
+    protected_used: u64,
     keys: Vec<u64>,
+    /// Each slot's size.
+    sizes: Vec<u64>,
     segments: Vec<Segment>,
     free: Vec<u32>,
     index: FixedMap<u64, u32>,
@@ -194,22 +219,30 @@ pub struct WTinyLfu {
 
 impl WTinyLfu {
     pub fn new(capacity: u64) -> Self {
-        let c = usize::try_from(capacity).unwrap_or(usize::MAX);
-        let window_cap = (c / 100).max(1).min(c);
-        let main_cap = c - window_cap;
+        WTinyLfu::with_room(capacity, usize::try_from(capacity).unwrap_or(usize::MAX))
+    }
+
+    /// A cache of `capacity` units whose frequency sketch is sized for `hint` objects.
+    pub fn with_room(capacity: u64, hint: usize) -> Self {
+        let window_cap = (capacity / 100).max(1).min(capacity);
+        let main_cap = capacity - window_cap;
         WTinyLfu {
             capacity,
             window_cap,
             main_cap,
             protected_cap: main_cap / 100 * 80 + main_cap % 100 * 80 / 100,
+            window_used: 0,
+            probation_used: 0,
+            protected_used: 0,
             keys: Vec::new(),
+            sizes: Vec::new(),
             segments: Vec::new(),
             free: Vec::new(),
             index: FixedMap::default(),
             window: IndexList::new(),
             probation: IndexList::new(),
             protected: IndexList::new(),
-            sketch: FrequencySketch::new(c),
+            sketch: FrequencySketch::new(hint),
         }
     }
 
@@ -244,15 +277,17 @@ impl WTinyLfu {
         out
     }
 
-    fn alloc(&mut self, key: u64) -> u32 {
+    fn alloc(&mut self, key: u64, size: u64) -> u32 {
         let i = match self.free.pop() {
             Some(i) => {
                 self.keys[i as usize] = key;
+                self.sizes[i as usize] = size;
                 self.segments[i as usize] = Segment::Window;
                 i
             }
             None => {
                 self.keys.push(key);
+                self.sizes.push(size);
                 self.segments.push(Segment::Window);
                 (self.keys.len() - 1) as u32
             }
@@ -267,19 +302,69 @@ impl WTinyLfu {
         self.free.push(i);
         key
     }
-}
 
-impl Policy for WTinyLfu {
-    fn name(&self) -> &'static str {
-        "wtinylfu"
+    /// Moves slot `i` into probation (most recent end).
+    fn enter_probation(&mut self, i: u32) {
+        self.probation.push_front(i);
+        self.probation_used += self.sizes[i as usize];
+        self.segments[i as usize] = Segment::Probation;
     }
 
-    fn access(&mut self, key: u64, _size: u64) -> Access {
+    /// Evicts slot `i` of the main area (probation or protected); returns its key.
+    fn evict_main(&mut self, i: u32) -> u64 {
+        let size = self.sizes[i as usize];
+        if self.probation.remove(i) {
+            self.probation_used -= size;
+        } else if self.protected.remove(i) {
+            self.protected_used -= size;
+        }
+        self.release(i)
+    }
+
+    /// Offers the window's least recent object to the main area: it enters probation if it
+    /// fits, else competes with probation's victims, the loser evicted each time. Returns
+    /// whether the candidate stays cached.
+    fn admit_candidate(&mut self, candidate: u32, evicted: &mut Option<&mut Vec<u64>>) -> bool {
+        let size = self.sizes[candidate as usize];
+        let push = |e: &mut Option<&mut Vec<u64>>, k: u64| {
+            if let Some(e) = e.as_deref_mut() {
+                e.push(k);
+            }
+        };
+        if size > self.main_cap {
+            let k = self.release(candidate);
+            push(evicted, k);
+            return false;
+        }
+        loop {
+            if self.probation_used + self.protected_used + size <= self.main_cap {
+                self.enter_probation(candidate);
+                return true;
+            }
+            let victim = self.probation.back().or(self.protected.back());
+            let admit = victim.is_some_and(|v| {
+                self.sketch.estimate(self.keys[candidate as usize])
+                    > self.sketch.estimate(self.keys[v as usize])
+            });
+            match victim {
+                Some(v) if admit => {
+                    let k = self.evict_main(v);
+                    push(evicted, k);
+                }
+                _ => {
+                    let k = self.release(candidate);
+                    push(evicted, k);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
+    /// hit, else whether the object was admitted (to the window).
+    fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if self.capacity == 0 {
-            return Access::Miss {
-                admitted: false,
-                evicted: Vec::new(),
-            };
+            return Some(false);
         }
         self.sketch.record(key);
         if let Some(&i) = self.index.get(&key) {
@@ -287,55 +372,67 @@ impl Policy for WTinyLfu {
                 Segment::Window => self.window.move_to_front(i),
                 Segment::Protected => self.protected.move_to_front(i),
                 Segment::Probation => {
+                    let s = self.sizes[i as usize];
                     self.probation.remove(i);
+                    self.probation_used -= s;
                     self.protected.push_front(i);
+                    self.protected_used += s;
                     self.segments[i as usize] = Segment::Protected;
-                    if self.protected.len() > self.protected_cap {
-                        if let Some(d) = self.protected.pop_back() {
-                            self.probation.push_front(d);
-                            self.segments[d as usize] = Segment::Probation;
-                        }
+                    while self.protected_used > self.protected_cap {
+                        let Some(d) = self.protected.pop_back() else {
+                            break;
+                        };
+                        self.protected_used -= self.sizes[d as usize];
+                        self.enter_probation(d);
                     }
                 }
             }
-            return Access::Hit;
+            return None;
         }
-        let i = self.alloc(key);
+        if size > self.capacity {
+            return Some(false);
+        }
+        let i = self.alloc(key, size);
         self.window.push_front(i);
-        let mut evicted = Vec::new();
-        if self.window.len() > self.window_cap {
+        self.window_used += size;
+        let mut admitted = true;
+        while self.window_used > self.window_cap {
             let Some(candidate) = self.window.pop_back() else {
-                unreachable!("the window is over its share, so not empty");
+                break;
             };
-            if self.probation.len() + self.protected.len() < self.main_cap {
-                self.probation.push_front(candidate);
-                self.segments[candidate as usize] = Segment::Probation;
-            } else {
-                let victim = self.probation.back().or(self.protected.back());
-                let admit = victim.is_some_and(|v| {
-                    self.sketch.estimate(self.keys[candidate as usize])
-                        > self.sketch.estimate(self.keys[v as usize])
-                });
-                match victim {
-                    Some(v) if admit => {
-                        self.probation.remove(v);
-                        self.protected.remove(v);
-                        evicted.push(self.release(v));
-                        self.probation.push_front(candidate);
-                        self.segments[candidate as usize] = Segment::Probation;
-                    }
-                    _ => evicted.push(self.release(candidate)),
-                }
+            self.window_used -= self.sizes[candidate as usize];
+            if !self.admit_candidate(candidate, &mut evicted) && candidate == i {
+                // The new object itself left at once (larger than the window, it was a
+                // candidate at once and lost): not admitted, rather than admitted and evicted.
+                admitted = false;
             }
         }
-        Access::Miss {
-            admitted: true,
-            evicted,
+        if !admitted {
+            if let Some(e) = evicted {
+                e.retain(|&k| k != key);
+            }
         }
+        Some(admitted)
+    }
+}
+
+impl Policy for WTinyLfu {
+    fn name(&self) -> &'static str {
+        "wtinylfu"
+    }
+
+    fn access(&mut self, key: u64, size: u64) -> Access {
+        let mut evicted = Vec::new();
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
+    }
+
+    fn request(&mut self, key: u64, size: u64) -> bool {
+        self.serve(key, size, None).is_none()
     }
 
     fn used(&self) -> u64 {
-        (self.window.len() + self.probation.len() + self.protected.len()) as u64
+        self.window_used + self.probation_used + self.protected_used
     }
 
     fn capacity(&self) -> u64 {
@@ -360,11 +457,21 @@ impl Policy for WTinyLfu {
         let Some(&i) = self.index.get(&key) else {
             return false;
         };
+        let size = self.sizes[i as usize];
         match self.segments[i as usize] {
-            Segment::Window => self.window.remove(i),
-            Segment::Probation => self.probation.remove(i),
-            Segment::Protected => self.protected.remove(i),
-        };
+            Segment::Window => {
+                self.window.remove(i);
+                self.window_used -= size;
+            }
+            Segment::Probation => {
+                self.probation.remove(i);
+                self.probation_used -= size;
+            }
+            Segment::Protected => {
+                self.protected.remove(i);
+                self.protected_used -= size;
+            }
+        }
         self.release(i);
         true
     }
