@@ -908,7 +908,10 @@ fn network(props: &NetProps) -> Html {
                     let (x, y) = (x1 + dx * t + ox, y1 + dy * t + oy);
                     let class = classes!("msg", if m.link.engine() == Engine::Crdt { "crdt" } else { "ot" }, m.copy.then_some("copy"), m.blocked.then_some("blocked"));
                     html! {
-                        <circle key={m.id} class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" onclick={deliver(m.id)}
+                        // Not keyed on purpose: the dots are a pool of up to DOTS_SHOWN circles
+                        // whose attributes change in place; keyed, every delivery at the front
+                        // moved all the circles after it in the DOM.
+                        <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" onclick={deliver(m.id)}
                             data-testid="message">
                             <title>{ format!("#{} {}: {}", m.id, m.link, m.label) }</title>
                         </circle>
