@@ -143,7 +143,9 @@ function describeLink(fragment) {
     const body = fragment.split('?s=')[1].split('.').slice(1).join('.');
     const payload = JSON.parse(inflateRawSync(Buffer.from(body, 'base64url')).toString('utf8'));
     const inputs = payload.inputs?.length ?? 0;
-    return `link scenario ${JSON.stringify(payload.scenario)}${inputs ? `, ${inputs} inputs` : ''}`;
+    // Long strings (a user script) are cut so the heading stays one readable line.
+    const cut = (_, v) => (typeof v === 'string' && v.length > 40 ? `${v.slice(0, 37)}…` : v);
+    return `link scenario ${JSON.stringify(payload.scenario, cut)}${inputs ? `, ${inputs} inputs` : ''}`;
   } catch (err) {
     return `a link that could not be read here (${err.message})`;
   }
