@@ -24,6 +24,19 @@ use crate::hooks::{base_url, use_animation_frame, use_shortcuts, Shortcut};
 use crate::labs;
 use crate::state::{Action, Marker, Page, Session, SessionRef, Side};
 
+/// What a lab's drawing may read besides its run, as a Yew context: the page's session and its
+/// slow revision ([`Page::slow_rev`]), which moves at most every 250 ms while playing and on
+/// every other change (a command, a seek, a step, a pause). Panels that are costly to draw and
+/// that nobody reads at 60 frames a second (a CRDT's items, a transform history) redraw when
+/// it moves, not on every frame; what moves (texts, messages, the clock) still redraws every
+/// frame. The context is equal from frame to frame until the slow revision moves, so its
+/// consumers are not rendered in between.
+#[derive(Clone, PartialEq)]
+pub struct SlowView {
+    pub rev: u64,
+    pub session: SessionRef,
+}
+
 /// How many positions the seek bar's ticks snap to.
 const TICK_BINS: u64 = 400;
 /// How long a notice stays, in milliseconds.
@@ -384,10 +397,23 @@ fn lab_body(props: &LabBodyProps) -> Html {
     };
 
     let session_ref = SessionRef(Rc::clone(&page.session));
+    // The scenario changes only through actions, which all move the slow revision; copying it
+    // out of the run (and printing it for the form's key) on every frame would be wasted.
+    let scenario = {
+        let session = Rc::clone(&page.session);
+        use_memo(page.slow_rev, move |_| {
+            let scenario = session.borrow().a.scenario_json();
+            let key = scenario.to_string();
+            (scenario, key)
+        })
+    };
+    let (scenario, scenario_key) = (scenario.0.clone(), scenario.1.clone());
+    let slow_view = SlowView {
+        rev: page.slow_rev,
+        session: session_ref.clone(),
+    };
     let s = page.session.borrow();
     let now = s.a.now();
-    let scenario = s.a.scenario_json();
-    let scenario_key = scenario.to_string();
     let compare = s.b.is_some();
     let stage = |side: Side| -> Html {
         let Some(run) = s.run(side) else {
@@ -425,6 +451,7 @@ fn lab_body(props: &LabBodyProps) -> Html {
         html! { <div class="stages">{ stage(Side::A) }</div> }
     };
     html! {
+        <ContextProvider<SlowView> context={slow_view}>
         <main class="lab-page">
             <div class="lab-head">
                 <div class="lab-title">
@@ -459,7 +486,10 @@ fn lab_body(props: &LabBodyProps) -> Html {
                 </div>
                 <aside class="side-col">
                     <MetricsPanel session={session_ref.clone()} rev={page.slow_rev} />
-                    <Log session={session_ref} rev={page.rev} lab={lab.id} />
+                    // The log follows the slow revision too: while playing it gains lines faster
+                    // than anyone reads (a dozen a frame with 8 typists), so it moves a few
+                    // times a second, and at once on every action.
+                    <Log session={session_ref} rev={page.slow_rev} lab={lab.id} />
                 </aside>
             </div>
             if let Some(p) = &*preparing {
@@ -481,5 +511,6 @@ fn lab_body(props: &LabBodyProps) -> Html {
                 <span><kbd>{ "[" }</kbd>{ " " }<kbd>{ "]" }</kbd>{ " speed" }</span>
             </footer>
         </main>
+        </ContextProvider<SlowView>>
     }
 }

@@ -36,6 +36,8 @@ use web_sys::HtmlTextAreaElement;
 use yew::prelude::*;
 
 use super::LabUi;
+use crate::lab_page::SlowView;
+use crate::state::Side;
 
 mod live;
 use crate::components::faults::{Fault, Palette};
@@ -146,7 +148,6 @@ type ItemsSnap = (Vec<ItemSnap>, usize);
 struct Snap {
     clients: Vec<ClientSnap>,
     server_rev: u64,
-    steps: Vec<String>,
     /// The messages drawn: the first [`DOTS_SHOWN`] in flight as dots, and the first
     /// [`CHIPS_SHOWN`] of each link as chips.
     messages: Vec<MsgSnap>,
@@ -161,10 +162,19 @@ struct Snap {
     partition: Vec<Vec<u32>>,
     /// Whether CRDT clients send presence (off in links made before it).
     crdt_presence: bool,
-    /// Per client: `(id, char, deleted)` of its CRDT items, at most [`ITEMS_SHOWN`].
-    items: Vec<Rc<ItemsSnap>>,
-    /// Per client: the latest nodes of its causal graph.
-    graphs: Vec<Rc<GraphSnap>>,
+    /// The run's address, by which [`Internals`] finds it again in the session.
+    run: usize,
+}
+
+/// What the internal views draw (the OT server's transform steps, one client's CRDT items and
+/// causal graph), copied out of the run only when the page's slow revision moves.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct InternalsSnap {
+    server_rev: u64,
+    steps: Vec<String>,
+    /// The shown client's items and causal graph.
+    items: Rc<ItemsSnap>,
+    graph: Rc<GraphSnap>,
 }
 
 /// The latest [`GRAPH_SHOWN`] nodes of a replica's causal graph, and the index of the first.
@@ -330,31 +340,9 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
             });
         }
     }
-    let recent = lab.recent_steps().count();
-    let steps: Vec<String> = lab
-        .recent_steps()
-        .skip(recent.saturating_sub(STEPS_SHOWN))
-        .map(|s| s.to_string())
-        .collect();
-    let key = run as *const dyn LabRun as *const () as usize;
-    let graphs = (0..lab.clients())
-        .map(|c| {
-            lab.replica(c)
-                .map(|r| graph_of(key, c as usize, r))
-                .unwrap_or_default()
-        })
-        .collect();
-    let items = (0..lab.clients())
-        .map(|c| {
-            lab.replica(c)
-                .map(|r| items_of(key, c as usize, r))
-                .unwrap_or_default()
-        })
-        .collect();
     Some(Snap {
         clients,
         server_rev: session.server().revision(),
-        steps,
         messages,
         in_flight,
         links: links.into_iter().collect(),
@@ -368,8 +356,32 @@ fn snapshot(run: &dyn LabRun) -> Option<Snap> {
         auto: lab.auto_deliver(),
         partition: lab.partition().to_vec(),
         crdt_presence: lab.scenario().crdt_presence,
-        items,
-        graphs,
+        run: run_address(run),
+    })
+}
+
+/// A run's address: what tells the two runs of compare mode apart.
+fn run_address(run: &dyn LabRun) -> usize {
+    run as *const dyn LabRun as *const () as usize
+}
+
+/// The internal views' data for client `shown` of a run.
+fn internals(run: &dyn LabRun, shown: usize) -> Option<InternalsSnap> {
+    let r = collab_run(run)?;
+    let lab = r.sim();
+    let recent = lab.recent_steps().count();
+    let steps = lab
+        .recent_steps()
+        .skip(recent.saturating_sub(STEPS_SHOWN))
+        .map(|s| s.to_string())
+        .collect();
+    let key = run_address(run);
+    let replica = lab.replica(shown as u32);
+    Some(InternalsSnap {
+        server_rev: lab.session().server().revision(),
+        steps,
+        items: replica.map(|r| items_of(key, shown, r)).unwrap_or_default(),
+        graph: replica.map(|r| graph_of(key, shown, r)).unwrap_or_default(),
     })
 }
 
@@ -440,24 +452,25 @@ fn describe(command: &Value) -> Option<String> {
     })
 }
 
+/// The fault buttons. Drawn on every frame, so it reads the few flags it needs from the run,
+/// not a whole [`Snap`].
 fn palette(run: &dyn LabRun) -> Palette {
-    let Some(snap) = snapshot(run) else {
+    let Some(r) = collab_run(run) else {
         return Palette::default();
     };
-    let targets = snap
-        .clients
-        .iter()
-        .enumerate()
-        .map(|(c, s)| {
+    let lab = r.sim();
+    let targets = (0..lab.clients())
+        .map(|c| {
+            let offline = lab.offline(c);
             (
                 format!("c{c}"),
                 vec![
                     Fault::new(
                         "offline",
                         "Offline",
-                        json!({"offline": {"client": c, "on": !s.offline}}),
+                        json!({"offline": {"client": c, "on": !offline}}),
                     )
-                    .pressed(s.offline)
+                    .pressed(offline)
                     .hint("Edits stay on this client and sync when it is back."),
                     Fault::new(
                         "cut-off",
@@ -469,14 +482,15 @@ fn palette(run: &dyn LabRun) -> Palette {
             )
         })
         .collect();
+    let auto = lab.auto_deliver();
     let mut global = vec![
-        Fault::new("auto", "Auto delivery", json!({"auto": {"on": !snap.auto}}))
-            .pressed(snap.auto)
+        Fault::new("auto", "Auto delivery", json!({"auto": {"on": !auto}}))
+            .pressed(auto)
             .hint("Off: messages wait until you deliver them."),
         Fault::new("deliver-all", "Deliver all", json!("deliver_all"))
             .hint("Deliver every message on open links, and what they cause."),
     ];
-    if !snap.partition.is_empty() {
+    if !lab.partition().is_empty() {
         global.push(Fault::new("heal", "Heal", json!("heal")).hint("End the partition."));
     }
     Palette {
@@ -496,8 +510,6 @@ struct StageProps {
 fn collab_stage(props: &StageProps) -> Html {
     let snap = &props.snap;
     let cmd = props.on_command.clone();
-    let shown = use_state(|| 0usize);
-    let shown_client = (*shown).min(snap.clients.len().saturating_sub(1));
     let both = snap.complete[0] && snap.complete[1];
     let (agree_class, agree_text) = if !both {
         ("collab-status", "syncing…".to_string())
@@ -557,28 +569,69 @@ fn collab_stage(props: &StageProps) -> Html {
                 </div>
                 <Network snap={Rc::clone(snap)} on_command={cmd.clone()} />
             </div>
-            <div class="collab-panels">
-                <section>
-                    <h4>{ format!("OT server r{}: transform steps, latest last", snap.server_rev) }</h4>
-                    <pre class="collab-steps" data-testid="steps">
-                        { if snap.steps.is_empty() { "No transform yet: edits have not crossed.".to_string() } else { snap.steps.join("\n") } }
-                    </pre>
-                </section>
-                <section>
-                    <h4>
-                        { "CRDT items of " }
-                        { for (0..snap.clients.len()).map(|c| {
-                            let shown = shown.clone();
-                            html! {
-                                <button aria-pressed={(c == shown_client).to_string()} onclick={Callback::from(move |_| shown.set(c))}>{ format!("c{c}") }</button>
-                            }
-                        }) }
-                    </h4>
-                    <Items items={snap.items.get(shown_client).cloned().unwrap_or_default()} />
-                    <CausalGraph graph={snap.graphs.get(shown_client).cloned().unwrap_or_default()} />
-                </section>
-            </div>
+            <Internals run={snap.run} clients={snap.clients.len()} />
             <live::LivePanel />
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct InternalsProps {
+    /// The run's address ([`run_address`]).
+    run: usize,
+    clients: usize,
+}
+
+/// The internal views: the OT server's transform steps and one client's CRDT items and causal
+/// graph. Nobody reads them at 60 frames a second and they are the costliest to copy and
+/// draw (hundreds of items), so they follow the page's slow revision ([`SlowView`]): a few
+/// times a second while playing, and at once after every command, step or seek. Their props
+/// stay equal between frames, so the frames in between do not render them at all.
+#[function_component(Internals)]
+fn internals_panel(props: &InternalsProps) -> Html {
+    let slow = use_context::<SlowView>();
+    let shown = use_state_eq(|| 0usize);
+    let shown_client = (*shown).min(props.clients.saturating_sub(1));
+    let snap = {
+        let slow = slow.clone();
+        let run = props.run;
+        use_memo(
+            (slow.as_ref().map(|v| v.rev), shown_client, run),
+            move |_| {
+                let slow = slow?;
+                let session = slow.session.0.borrow();
+                [Side::A, Side::B]
+                    .into_iter()
+                    .filter_map(|side| session.run(side))
+                    .find(|r| run_address(*r) == run)
+                    .and_then(|r| internals(r, shown_client))
+            },
+        )
+    };
+    let Some(snap) = snap.as_ref() else {
+        return html! {};
+    };
+    html! {
+        <div class="collab-panels">
+            <section>
+                <h4>{ format!("OT server r{}: transform steps, latest last", snap.server_rev) }</h4>
+                <pre class="collab-steps" data-testid="steps">
+                    { if snap.steps.is_empty() { "No transform yet: edits have not crossed.".to_string() } else { snap.steps.join("\n") } }
+                </pre>
+            </section>
+            <section>
+                <h4>
+                    { "CRDT items of " }
+                    { for (0..props.clients).map(|c| {
+                        let shown = shown.clone();
+                        html! {
+                            <button aria-pressed={(c == shown_client).to_string()} onclick={Callback::from(move |_| shown.set(c))}>{ format!("c{c}") }</button>
+                        }
+                    }) }
+                </h4>
+                <Items items={Rc::clone(&snap.items)} />
+                <CausalGraph graph={Rc::clone(&snap.graph)} />
+            </section>
         </div>
     }
 }
@@ -609,7 +662,7 @@ fn items(props: &ItemsProps) -> Html {
                 { for items.iter().map(|(id, ch, dead, agent)| {
                     let shown = match ch { ' ' => '·', '\n' => '↵', c => *c };
                     html! {
-                        <span class={classes!(format!("a{}", agent % 8), dead.then_some("tomb"))} title={id.clone()}>{ shown }</span>
+                        <span key={id.as_str()} class={classes!(format!("a{}", agent % 8), dead.then_some("tomb"))} title={id.clone()}>{ shown }</span>
                     }
                 }) }
                 if *total > items.len() {
@@ -1113,6 +1166,9 @@ fn network(props: &NetProps) -> Html {
                     let (x, y) = (x1 + dx * t + ox, y1 + dy * t + oy);
                     let class = classes!("msg", if m.link.engine() == Engine::Crdt { "crdt" } else { "ot" }, m.copy.then_some("copy"), m.blocked.then_some("blocked"));
                     html! {
+                        // Not keyed on purpose: the dots are a pool of up to DOTS_SHOWN circles
+                        // whose attributes change in place; keyed, every delivery at the front
+                        // moved all the circles after it in the DOM.
                         <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" onclick={deliver(m.id)}
                             data-testid="message">
                             <title>{ format!("#{} {}: {}", m.id, m.link, m.label) }</title>
@@ -1131,11 +1187,11 @@ fn network(props: &NetProps) -> Html {
                     };
                     let engine = if l.engine() == Engine::Crdt { "crdt" } else { "ot" };
                     html! {
-                        <div>
+                        <div key={l.to_string()}>
                             <b class={classes!(blocked.then_some("cut"))}>{ format!("{l}{}", if blocked { " (cut)" } else { "" }) }</b>
                             <button onclick={next} disabled={blocked}>{ "next" }</button>
                             { for msgs.iter().take(CHIPS_SHOWN).map(|m| html! {
-                                <span class={classes!("chip", engine)} title={m.label.clone()} onclick={deliver(m.id)}>
+                                <span key={m.id} class={classes!("chip", engine)} title={m.label.clone()} onclick={deliver(m.id)}>
                                     { format!("#{} {}", m.id, short(&m.label)) }
                                 </span>
                             }) }
