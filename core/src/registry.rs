@@ -27,7 +27,7 @@ pub struct Lab {
     /// The default scenario as JSON.
     pub default_scenario: fn() -> serde_json::Value,
     /// A representative script of commands `(time_ms, command)` that exercises the lab's
-    /// inputs and faults; cross-cutting tests replay it.
+    /// inputs and faults; cross-cutting tests replay it. Empty without the `samples` feature.
     pub sample_inputs: fn() -> Vec<(Time, serde_json::Value)>,
 }
 
@@ -76,6 +76,28 @@ pub const CATALOG: &[LabInfo] = &[
         summary: "Clients type into one text through a sequence CRDT and OT side by side, over a network of links you delay, cut and deliver by hand.",
     },
 ];
+/// A lab's sample inputs where the `samples` feature is on (the default: the tests, the CLI);
+/// the web bundles turn it off, never replay them, and so do not carry them (about 2 KB of
+/// gzip per page).
+#[cfg(feature = "samples")]
+macro_rules! samples {
+    ($f:path) => {
+        $f
+    };
+}
+#[cfg(not(feature = "samples"))]
+macro_rules! samples {
+    ($f:path) => {
+        no_samples
+    };
+}
+
+/// The sample inputs of a build without the `samples` feature: none.
+#[cfg(not(feature = "samples"))]
+fn no_samples() -> Vec<(Time, serde_json::Value)> {
+    Vec::new()
+}
+
 /// The catalog entry of a lab id.
 pub fn info(id: &str) -> Option<&'static LabInfo> {
     CATALOG.iter().find(|l| l.id == id)
@@ -83,32 +105,32 @@ pub fn info(id: &str) -> Option<&'static LabInfo> {
 
 /// The elevator lab.
 pub fn elevator() -> Lab {
-    lab::<crate::elevator::Elevator>(crate::elevator::sample_inputs)
+    lab::<crate::elevator::Elevator>(samples!(crate::elevator::sample_inputs))
 }
 
 /// The cache lab.
 pub fn cache() -> Lab {
-    lab::<crate::cache::lab::CacheLab>(crate::cache::lab::sample_inputs)
+    lab::<crate::cache::lab::CacheLab>(samples!(crate::cache::lab::sample_inputs))
 }
 
 /// The scheduler lab (distributed cron).
 pub fn scheduler() -> Lab {
-    lab::<crate::cron::lab::SchedulerLab>(crate::cron::lab::sample_inputs)
+    lab::<crate::cron::lab::SchedulerLab>(samples!(crate::cron::lab::sample_inputs))
 }
 
 /// The parking lot lab.
 pub fn parking() -> Lab {
-    lab::<crate::parking::lab::ParkingLab>(crate::parking::sample_inputs)
+    lab::<crate::parking::lab::ParkingLab>(samples!(crate::parking::sample_inputs))
 }
 
 /// The saga lab.
 pub fn saga() -> Lab {
-    lab::<crate::saga::SagaLab>(crate::saga::lab::sample_inputs)
+    lab::<crate::saga::SagaLab>(samples!(crate::saga::lab::sample_inputs))
 }
 
 /// The collaborative editing lab.
 pub fn collab() -> Lab {
-    lab::<crate::collab::lab::CollabLab>(crate::collab::lab::sample_inputs)
+    lab::<crate::collab::lab::CollabLab>(samples!(crate::collab::lab::sample_inputs))
 }
 
 /// Every lab, in the order of [`CATALOG`]. Code that only needs one lab (a web bundle) calls
