@@ -2,20 +2,10 @@
 //! sizes from a `key size` trace or from `--sizes`, and the byte columns in text and JSON, for
 //! both units; bad size input exits with status 2 and a message, never a panic.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::orrery;
 
-fn orrery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::PathBuf;
 
 /// A fresh directory for this test's trace files.
 fn dir(name: &str) -> PathBuf {

@@ -2,19 +2,8 @@
 //! file: the new metrics are reported, the runs keep their invariants, and an out-of-range field
 //! exits with status 2 naming it.
 
-use std::process::Command;
-
-fn orrery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::orrery;
 
 /// Writes `json` to a scenario file of its own and returns its path.
 fn scenario_file(name: &str, json: &str) -> String {

@@ -1,19 +1,8 @@
 //! The `orrery` runner as a user calls it: digests are stable per seed, a link from `orrery
 //! link` reproduces the run, and bad input exits with status 2 and a message, never a panic.
 
-use std::process::Command;
-
-fn orrery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::orrery;
 
 fn digest(args: &[&str]) -> String {
     let (code, out, err) = orrery(args);

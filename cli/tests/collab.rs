@@ -2,20 +2,10 @@
 //! CRDT, OT and the gap buffer, the conformance file passes every case, and an unreadable or
 //! malformed file (or a wrong engine) exits with status 2 and a message.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
+use common::orrery;
 
-fn orrery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+use std::path::PathBuf;
 
 fn data(name: &str) -> Option<String> {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,19 +1,8 @@
 //! `orrery cron next` as a user calls it: fire times in UTC and in a zone, backwards, as JSON,
 //! and bad expressions, zones and times refused with a message and exit status 2.
 
-use std::process::Command;
-
-fn orrery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::orrery;
 
 #[test]
 fn next_fire_times_in_utc_with_the_description() {

@@ -2,19 +2,8 @@
 //! assignments with their seeds (and the same seeds every time), with any control it reports
 //! none, `orrery run parking` works through the registry, and bad flags exit with status 2.
 
-use std::process::Command;
-
-fn orrery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::orrery;
 
 fn race_json(control: &str, runs: &str) -> serde_json::Value {
     let (code, out, err) = orrery(&[

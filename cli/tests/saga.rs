@@ -1,19 +1,8 @@
 //! `orrery saga check` as a user calls it: counts per outcome, violations with their seeds and
 //! a link that `orrery run --link` reopens to the same violation, and bad flags as errors.
 
-use std::process::Command;
-
-fn orrery(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_orrery"))
-        .args(args)
-        .output()
-        .expect("runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
+mod common;
+use common::orrery;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let (code, out, err) = orrery(args);

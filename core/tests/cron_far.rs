@@ -30,6 +30,22 @@ const ZONES: [&str; 7] = [
     "Asia/Kathmandu",
 ];
 
+/// The three DST policies of the table above.
+const POLICIES: [Dst; 3] = [
+    Dst {
+        gap: Gap::NextValid,
+        fold: Fold::Once,
+    },
+    Dst {
+        gap: Gap::Skip,
+        fold: Fold::Once,
+    },
+    Dst {
+        gap: Gap::NextValid,
+        fold: Fold::Twice,
+    },
+];
+
 /// Every instant at which `minute hour doms months *` fires in `tz` under `dst`, for the wall
 /// times of the years `years`, sorted and without repeats.
 fn oracle(
@@ -114,14 +130,10 @@ proptest! {
         minute in prop_oneof![Just(0i8), Just(30), 0i8..60],
         doms in prop::collection::btree_set(prop_oneof![1i8..32, 28i8..32], 1..3),
         months in prop::collection::btree_set(1i8..13, 1..3),
-        policy in 0usize..3,
+        policy in 0..POLICIES.len(),
     ) {
         let name = ZONES[zone];
-        let dst = [
-            Dst { gap: Gap::NextValid, fold: Fold::Once },
-            Dst { gap: Gap::Skip, fold: Fold::Once },
-            Dst { gap: Gap::NextValid, fold: Fold::Twice },
-        ][policy];
+        let dst = POLICIES[policy];
         let doms: Vec<i8> = doms.into_iter().collect();
         let months: Vec<i8> = months.into_iter().collect();
         let expr = format!("{minute} {hour} {} {} *", list(&doms), list(&months));
@@ -158,14 +170,10 @@ proptest! {
         nth in 0usize..2,
         wall_shift_min in -90i64..90,
         start_shift_s in -7_200i64..7_200,
-        policy in 0usize..3,
+        policy in 0..POLICIES.len(),
     ) {
         let name = ZONES[zone];
-        let dst = [
-            Dst { gap: Gap::NextValid, fold: Fold::Once },
-            Dst { gap: Gap::Skip, fold: Fold::Once },
-            Dst { gap: Gap::NextValid, fold: Fold::Twice },
-        ][policy];
+        let dst = POLICIES[policy];
         let tz = TimeZone::get(name).unwrap();
         let zone = Zone::named(name).unwrap();
         let new_year = date(year, 1, 1).at(0, 0, 0, 0).to_zoned(TimeZone::UTC).unwrap().timestamp();
