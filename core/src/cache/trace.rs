@@ -93,15 +93,19 @@ fn whole(message: impl Into<String>) -> TraceError {
     }
 }
 
+/// A trace's text: `bytes` inflated when they are gzip, else as they are.
+fn text_of(bytes: &[u8]) -> Result<std::borrow::Cow<'_, [u8]>, TraceError> {
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        Ok(std::borrow::Cow::Owned(gunzip(bytes)?))
+    } else {
+        Ok(std::borrow::Cow::Borrowed(bytes))
+    }
+}
+
 /// Parses a trace (gzip or plain) into its keys, one per request.
 pub fn parse(bytes: &[u8], format: Format) -> Result<Vec<u64>, TraceError> {
-    let inflated;
-    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-        inflated = gunzip(bytes)?;
-        &inflated[..]
-    } else {
-        bytes
-    };
+    let text = text_of(bytes)?;
+    let text = &text[..];
     match format {
         Format::Arc => parse_arc(text),
         Format::Lirs => parse_lirs(text),
@@ -219,18 +223,9 @@ pub struct SizedTrace {
 /// Parses a trace (gzip or plain) into its keys and, for a `lines` trace with a size column,
 /// its sizes; refuses a size column in a format that has none.
 pub fn parse_sized(bytes: &[u8], format: Format) -> Result<SizedTrace, TraceError> {
-    let inflated;
-    let text = if bytes.starts_with(&[0x1f, 0x8b]) {
-        inflated = gunzip(bytes)?;
-        &inflated[..]
-    } else {
-        bytes
-    };
-    let fields = |l: &'_ [u8]| -> usize {
-        l.split(|b| b.is_ascii_whitespace())
-            .filter(|f| !f.is_empty())
-            .count()
-    };
+    let text = text_of(bytes)?;
+    let text = &text[..];
+    let fields = |l: &[u8]| split_fields(l).len();
     let no_column = |line: u64, format: &str, what: &str| TraceError {
         line,
         message: format!(
@@ -363,10 +358,7 @@ impl SizeSpec {
     }
 }
 
-/// The SplitMix64 output function.
+/// The SplitMix64 output function: its step (the golden-ratio increment) and finalizer.
 fn mix(key: u64) -> u64 {
-    let mut z = key.wrapping_add(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    crate::cache::ring::mix(key.wrapping_add(0x9E37_79B9_7F4A_7C15))
 }
