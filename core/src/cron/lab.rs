@@ -441,8 +441,7 @@ impl Scenario {
         let mut needed = BTreeSet::new();
         for job in &self.jobs {
             if let Some(name) = &job.zone {
-                let utc = name.eq_ignore_ascii_case("utc") || name == "Z";
-                if !utc && !self.tzif.contains_key(name) {
+                if !Zone::is_utc_name(name) && !self.tzif.contains_key(name) {
                     needed.insert(name.clone());
                 }
             }

@@ -127,11 +127,17 @@ impl Zone {
         }
     }
 
+    /// Whether a zone name means UTC itself (`UTC` in any ASCII case, or `Z`), which needs no
+    /// tz data.
+    pub fn is_utc_name(name: &str) -> bool {
+        name.eq_ignore_ascii_case("utc") || name == "Z"
+    }
+
     /// The zone with this IANA name (`Europe/London`, any ASCII case), or `UTC`, from the tz
     /// database bundled into this build (the `tzdb-bundled` feature). Without that feature
     /// only UTC is known: load a [`TzData`] and use [`TzData::zone`].
     pub fn named(name: &str) -> Result<Zone, String> {
-        if name.eq_ignore_ascii_case("utc") || name == "Z" {
+        if Zone::is_utc_name(name) {
             return Ok(Zone::utc());
         }
         Zone::bundled(name)

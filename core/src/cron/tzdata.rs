@@ -253,7 +253,7 @@ impl TzData {
     /// The zone with this IANA name (any ASCII case), or UTC for `UTC` and `Z` as
     /// [`Zone::named`] does.
     pub fn zone(&self, name: &str) -> Result<Zone, String> {
-        if name.eq_ignore_ascii_case("utc") || name == "Z" {
+        if Zone::is_utc_name(name) {
             return Ok(Zone::utc());
         }
         let (canonical, file) = self.tzif(name).ok_or_else(|| Zone::unknown(name))?;
@@ -288,7 +288,7 @@ pub fn zone_from_base64(name: &str, text: &str) -> Result<Zone, String> {
     if !bytes.starts_with(b"TZif") {
         return Err(format!("{name}: not a TZif file"));
     }
-    if name.eq_ignore_ascii_case("utc") || name == "Z" {
+    if Zone::is_utc_name(name) {
         return Ok(Zone::utc());
     }
     let tz = TimeZone::tzif(name, &bytes)
