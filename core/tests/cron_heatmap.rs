@@ -150,7 +150,7 @@ fn lord_howe_shifts_by_thirty_minutes_and_its_gap_follows_the_dst_policy() {
             0 Thu 02: 1/1
             1 Fri 02: 1/1
             2 Sat 02: 1/1
-            3 Sun 02: 0/0 (1800s)
+            3 Sun 02: 1/1 (1800s)
             4 Mon 02: 1/1
             5 Tue 02: 1/1
             6 Wed 02: 1/1

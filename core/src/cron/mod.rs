@@ -218,6 +218,17 @@ impl Schedule {
         // The stretch of constant offset that holds `start`, and the transition that began it.
         let mut seg_start = start;
         let mut began = zone.transition_at_or_before(tz, start);
+        // A spring-forward at `start` itself: its skipped local times run at `start` under
+        // `NextValid` (the walk below checks the gaps of the transitions ahead only).
+        if let Some((at, before, after)) = began {
+            if at == start
+                && after > before
+                && dst.gap == Gap::NextValid
+                && self.next_local(at + before, at + after - 1).is_some()
+            {
+                return Some(at);
+            }
+        }
         while seg_start <= MAX_SECOND {
             let off = i64::from(tz.to_offset(ts(seg_start)).seconds());
             let next = zone.transition_after(tz, seg_start);
