@@ -101,7 +101,7 @@ pub fn app() -> Html {
                     <span>{ "Orrery" }</span>
                 </a>
                 <nav class="lab-nav">
-                    { for CATALOG.iter().map(|lab| {
+                    <>{ for CATALOG.iter().map(|lab| {
                         let current = matches!(&route, Route::Lab { id, .. } | Route::Elsewhere(id) if id == lab.id);
                         html! {
                             <a href={format!("#/{}", lab.id)}
@@ -110,7 +110,7 @@ pub fn app() -> Html {
                                 { lab.title }
                             </a>
                         }
-                    }) }
+                    }) }</>
                 </nav>
             </header>
             { body }

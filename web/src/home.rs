@@ -19,7 +19,7 @@ pub fn home() -> Html {
                 </p>
             </section>
             <div class="cards">
-                { for CATALOG.iter().map(card) }
+                <>{ for CATALOG.iter().map(card) }</>
             </div>
         </main>
     }
@@ -66,23 +66,23 @@ fn elevator_art() -> Html {
     let cars = [(0, 2.0), (1, 5.0), (2, 0.0)];
     html! {
         <g>
-            { for (0..floors).map(|f| {
+            <>{ for (0..floors).map(|f| {
                 let y = 10.0 + f as f64 * h;
                 html! { <line class="art-floor" x1="20" x2="280" y1={fmt(y + h)} y2={fmt(y + h)} /> }
-            }) }
-            { for (0..3).map(|s| html! {
+            }) }</>
+            <>{ for (0..3).map(|s| html! {
                 <rect class="art-shaft" x={fmt(110.0 + s as f64 * 55.0)} y="10" width="40" height="170" rx="3" />
-            }) }
-            { for cars.iter().map(|&(s, floor)| {
+            }) }</>
+            <>{ for cars.iter().map(|&(s, floor)| {
                 let y = 10.0 + (floors as f64 - 1.0 - floor) * h + 2.0;
                 html! { <rect class="art-car" x={fmt(113.0 + s as f64 * 55.0)} y={fmt(y)} width="34" height={fmt(h - 4.0)} rx="3" /> }
-            }) }
-            { for [(1, 3), (4, 2), (6, 1)].iter().map(|&(floor, riders)| {
+            }) }</>
+            <>{ for [(1, 3), (4, 2), (6, 1)].iter().map(|&(floor, riders)| {
                 let y = 10.0 + (floors as f64 - floor as f64) * h - 6.0;
-                html! { <g>{ for (0..riders).map(|r| html! {
+                html! { <g><>{ for (0..riders).map(|r| html! {
                     <circle class="art-rider" cx={fmt(36.0 + r as f64 * 12.0)} cy={fmt(y)} r="4" />
-                }) }</g> }
-            }) }
+                }) }</></g> }
+            }) }</>
         </g>
     }
 }
@@ -92,23 +92,23 @@ fn cache_art() -> Html {
     let rows = [("T1", 9, false), ("T2", 14, false), ("B1", 6, true)];
     html! {
         <g>
-            { for rows.iter().enumerate().map(|(i, &(name, n, ghost))| {
+            <>{ for rows.iter().enumerate().map(|(i, &(name, n, ghost))| {
                 let y = 14.0 + i as f64 * 38.0;
                 html! {
                     <g class={classes!(ghost.then_some("art-ghost"))}>
                         <text class="art-label" x="10" y={fmt(y + 20.0)}>{ name }</text>
-                        { for (0..n).map(|j| html! {
+                        <>{ for (0..n).map(|j| html! {
                             <rect class="art-slot" x={fmt(44.0 + j as f64 * 17.0)} y={fmt(y)} width="14" height="28" rx="2"
                                 style={format!("fill:hsl({} 65% 62%)", (j * 47 + i * 90) % 360)} />
-                        }) }
+                        }) }</>
                     </g>
                 }
-            }) }
-            { for (0..16).map(|j| {
+            }) }</>
+            <>{ for (0..16).map(|j| {
                 let hit = !matches!(j % 5, 2 | 4);
                 html! { <rect class={if hit { "art-hit" } else { "art-miss" }}
                     x={fmt(10.0 + j as f64 * 17.5)} y="140" width="14" height="14" rx="3" /> }
-            }) }
+            }) }</>
             <text class="art-label" x="10" y="178">{ "hits and misses, request by request" }</text>
         </g>
     }
@@ -118,13 +118,13 @@ fn cache_art() -> Html {
 fn scheduler_art() -> Html {
     html! {
         <g>
-            { for (0..7).map(|d| html! { <g>{ for (0..24).map(|hr| {
+            <>{ for (0..7).map(|d| html! { <g><>{ for (0..24).map(|hr| {
                 let busy = (hr == 9 && d < 5) || (hr % 6 == 0) || (d == 6 && hr == 3);
                 let clash = hr == 0 && d == 0;
                 let class = if clash { "art-miss" } else if busy { "art-hit" } else { "art-cell" };
                 html! { <rect class={class} x={fmt(10.0 + hr as f64 * 11.7)} y={fmt(12.0 + d as f64 * 24.0)}
                     width="10" height="21" rx="2" /> }
-            }) }</g> }) }
+            }) }</></g> }) }</>
         </g>
     }
 }
@@ -133,13 +133,13 @@ fn scheduler_art() -> Html {
 fn parking_art() -> Html {
     html! {
         <g>
-            { for (0..2).map(|row| html! { <g>{ for (0..10).map(|i| {
+            <>{ for (0..2).map(|row| html! { <g><>{ for (0..10).map(|i| {
                 let taken = !(row == 1 && i == 7) && (i * 3 + row) % 4 != 1;
                 let last = row == 1 && i == 7;
                 let class = if last { "art-miss" } else if taken { "art-car" } else { "art-cell" };
                 html! { <rect class={class} x={fmt(20.0 + i as f64 * 26.0)} y={fmt(20.0 + row as f64 * 70.0)}
                     width="22" height="44" rx="3" /> }
-            }) }</g> }) }
+            }) }</></g> }) }</>
             <path class="art-arrow" d="M 40 180 Q 120 150 207 136" />
             <path class="art-arrow" d="M 260 180 Q 230 160 211 136" />
         </g>
@@ -151,9 +151,9 @@ fn saga_art() -> Html {
     let lanes = [30.0, 100.0, 170.0, 240.0];
     html! {
         <g>
-            { for lanes.iter().map(|&x| html! {
+            <>{ for lanes.iter().map(|&x| html! {
                 <line class="art-floor" x1={fmt(x)} x2={fmt(x)} y1="12" y2="180" />
-            }) }
+            }) }</>
             <path class="art-arrow" d="M 30 30 L 100 45" />
             <path class="art-arrow" d="M 100 60 L 170 75" />
             <path class="art-arrow" d="M 170 90 L 240 105" />
@@ -169,10 +169,10 @@ fn collab_art() -> Html {
         <g>
             <rect class="art-cell" x="14" y="20" width="110" height="150" rx="4" />
             <rect class="art-cell" x="176" y="20" width="110" height="150" rx="4" />
-            { for (0..6).map(|i| html! { <g>
+            <>{ for (0..6).map(|i| html! { <g>
                 <rect class="art-slot" x="24" y={fmt(34.0 + i as f64 * 22.0)} width={fmt(40.0 + (i * 13 % 50) as f64)} height="8" rx="2" />
                 <rect class="art-slot" x="186" y={fmt(34.0 + i as f64 * 22.0)} width={fmt(40.0 + (i * 13 % 50) as f64)} height="8" rx="2" />
-            </g> }) }
+            </g> }) }</>
             <path class="art-arrow" d="M 124 60 L 176 90" />
             <path class="art-arrow" d="M 176 120 L 124 140" />
         </g>

@@ -100,15 +100,15 @@ pub fn compare_bar(props: &CompareProps) -> Html {
         <div class="compare-bar on">
             <span class="compare-label">{ "Comparing with B:" }</span>
             <select aria-label="Field to change in B" onchange={on_field} data-testid="compare-field">
-                { for fields.iter().map(|(f, _)| html! {
+                <>{ for fields.iter().map(|(f, _)| html! {
                     <option value={*f} selected={*f == spec.field}>{ label(f) }</option>
-                }) }
+                }) }</>
             </select>
             <span>{ "=" }</span>
             <select aria-label="Value in B" onchange={on_value} data-testid="compare-value">
-                { for values.iter().map(|v| html! {
+                <>{ for values.iter().map(|v| html! {
                     <option value={*v} selected={*v == spec.value}>{ label(v) }</option>
-                }) }
+                }) }</>
             </select>
             <button data-testid="compare" aria-pressed="true" onclick={stop}>{ "Stop comparing" }</button>
         </div>

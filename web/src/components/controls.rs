@@ -88,9 +88,9 @@ pub fn controls(props: &ControlsProps) -> Html {
                 <label class="speed" title="Speed ([ and ])">
                     <span class="sr-only">{ "Speed" }</span>
                     <select data-testid="speed" onchange={on_speed}>
-                        { for SPEEDS.iter().enumerate().map(|(i, &s)| html! {
+                        <>{ for SPEEDS.iter().enumerate().map(|(i, &s)| html! {
                             <option value={i.to_string()} selected={i == props.speed}>{ speed_label(s) }</option>
-                        }) }
+                        }) }</>
                     </select>
                 </label>
                 <span class="clock">
@@ -110,14 +110,14 @@ pub fn controls(props: &ControlsProps) -> Html {
                     max={end.to_string()} step="1" value={props.now.min(end).to_string()}
                     oninput={on_seek} />
                 <div class="ticks" aria-hidden="true">
-                    { for props.ticks.iter().map(|&(at, kind)| {
+                    <>{ for props.ticks.iter().map(|&(at, kind)| {
                         let class = match kind {
                             Tick::Input => "tick input",
                             Tick::Refusal => "tick refusal",
                             Tick::Violation => "tick violation",
                         };
                         html! { <span {class} style={format!("left:{:.2}%", at * 100.0)} /> }
-                    }) }
+                    }) }</>
                 </div>
             </div>
             <div class="fingerprint muted">

@@ -92,17 +92,17 @@ pub fn fault_palette(props: &FaultsProps) -> Html {
             if !p.targets.is_empty() {
                 <div class="fault-row">
                     <select data-testid="fault-target" aria-label={p.target_noun} onchange={on_target}>
-                        { for p.targets.iter().enumerate().map(|(i, (name, _))| html! {
+                        <>{ for p.targets.iter().enumerate().map(|(i, (name, _))| html! {
                             <option value={i.to_string()} selected={i == chosen}>{ name }</option>
-                        }) }
+                        }) }</>
                     </select>
-                    { for p.targets.get(chosen).into_iter().flat_map(|(_, faults)| faults.iter())
-                        .map(|f| fault_button(f, &props.on_command)) }
+                    <>{ for p.targets.get(chosen).into_iter().flat_map(|(_, faults)| faults.iter())
+                        .map(|f| fault_button(f, &props.on_command)) }</>
                 </div>
             }
             if !p.global.is_empty() {
                 <div class="fault-row">
-                    { for p.global.iter().map(|f| fault_button(f, &props.on_command)) }
+                    <>{ for p.global.iter().map(|f| fault_button(f, &props.on_command)) }</>
                 </div>
             }
         </section>

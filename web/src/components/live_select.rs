@@ -25,9 +25,9 @@ pub fn live_select(
         <label class="inline">
             <span>{ label }</span>
             <select data-testid={testid.to_string()} {onchange}>
-                { for options.iter().map(|o| html! {
+                <>{ for options.iter().map(|o| html! {
                     <option value={*o} selected={current == *o}>{ name_of(o) }</option>
-                }) }
+                }) }</>
                 if !options.contains(&current) {
                     <option value={current.to_string()} selected=true>{ current }</option>
                 }

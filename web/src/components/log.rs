@@ -160,7 +160,7 @@ pub fn log(props: &LogProps) -> Html {
             <div class="log" data-testid="log" ref={node} onscroll={on_scroll} role="log"
                 aria-live="off" tabindex="0">
                 <div class="log-inner" style={format!("height:{}px", count as f64 * ROW_PX)}>
-                    { for rows }
+                    <>{ for rows }</>
                 </div>
                 if len == 0 {
                     <p class="muted empty">{ "Nothing has happened yet. Press Play or Step." }</p>

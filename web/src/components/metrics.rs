@@ -57,9 +57,9 @@ fn sparkline(series: &[Option<&Series>], now: Time) -> Html {
             role="img" aria-label="Chart over time">
             <line class="axis" x1="0" y1={format!("{:.1}", CHART_H - 1.0)} x2={CHART_W.to_string()}
                 y2={format!("{:.1}", CHART_H - 1.0)} />
-            { for series.iter().enumerate().filter_map(|(i, s)| s.map(|s| html! {
+            <>{ for series.iter().enumerate().filter_map(|(i, s)| s.map(|s| html! {
                 <path class={if i == 0 { "line a" } else { "line b" }} d={path(s)} />
-            })) }
+            })) }</>
         </svg>
     }
 }
@@ -79,11 +79,11 @@ fn single(m: &Metrics, now: Time) -> Html {
         <>
             if !m.counters.is_empty() {
                 <dl class="counters">
-                    { for m.counters.iter().map(|(k, v)| html! {
+                    <>{ for m.counters.iter().map(|(k, v)| html! {
                         <div class="counter" data-metric={k.clone()}>
                             <dt>{ metric_label(k) }</dt><dd>{ metric_value(k, *v) }</dd>
                         </div>
-                    }) }
+                    }) }</>
                 </dl>
             }
             if !m.histograms.is_empty() {
@@ -94,15 +94,15 @@ fn single(m: &Metrics, now: Time) -> Html {
                             <th>{ "p95" }</th><th>{ "p99" }</th><th>{ "max" }</th>
                         </tr></thead>
                         <tbody>
-                            { for m.histograms.iter().map(|(k, h)| html! {
+                            <>{ for m.histograms.iter().map(|(k, h)| html! {
                                 <tr><th>{ metric_label(k) }</th>{ summary_cells(k, &h.summary()) }</tr>
-                            }) }
+                            }) }</>
                         </tbody>
                     </table>
                 </div>
             }
             <div class="gauges">
-                { for m.gauges.iter().map(|(k, g)| html! {
+                <>{ for m.gauges.iter().map(|(k, g)| html! {
                     <figure class="gauge">
                         <figcaption>
                             <span>{ metric_label(k) }</span>
@@ -110,7 +110,7 @@ fn single(m: &Metrics, now: Time) -> Html {
                         </figcaption>
                         { sparkline(&[Some(g)], now) }
                     </figure>
-                }) }
+                }) }</>
             </div>
         </>
     }
@@ -164,7 +164,7 @@ fn compared(a: &Metrics, b: &Metrics, la: &str, lb: &str, now: Time) -> Html {
                         <th class="b">{ format!("B · {lb}") }</th><th>{ "B vs A" }</th>
                     </tr></thead>
                     <tbody>
-                        { for names.iter().flat_map(|k| {
+                        <>{ for names.iter().flat_map(|k| {
                             let sa = a.summary(k);
                             let sb = b.summary(k);
                             [
@@ -172,13 +172,13 @@ fn compared(a: &Metrics, b: &Metrics, la: &str, lb: &str, now: Time) -> Html {
                                 diff_row(format!("{} p95", metric_label(k)), k, sa.p95, sb.p95),
                                 diff_row(format!("{} max", metric_label(k)), k, sa.max, sb.max),
                             ]
-                        }) }
-                        { for counters.iter().map(|k| diff_row(metric_label(k), k, a.counter(k), b.counter(k))) }
+                        }) }</>
+                        <>{ for counters.iter().map(|k| diff_row(metric_label(k), k, a.counter(k), b.counter(k))) }</>
                     </tbody>
                 </table>
             </div>
             <div class="gauges">
-                { for gauges.iter().map(|k| html! {
+                <>{ for gauges.iter().map(|k| html! {
                     <figure class="gauge">
                         <figcaption>
                             <span>{ metric_label(k) }</span>
@@ -188,7 +188,7 @@ fn compared(a: &Metrics, b: &Metrics, la: &str, lb: &str, now: Time) -> Html {
                         </figcaption>
                         { sparkline(&[a.gauges.get(*k), b.gauges.get(*k)], now) }
                     </figure>
-                }) }
+                }) }</>
             </div>
         </>
     }

@@ -162,7 +162,7 @@ pub fn scenario_form(props: &ScenarioProps) -> Html {
             </summary>
             <form onsubmit={on_submit} data-testid="scenario-form">
                 <div class="fields">
-                    { for fields.iter().map(|(path, like)| {
+                    <>{ for fields.iter().map(|(path, like)| {
                         let id = format!("sc-{}", path.replace('.', "-"));
                         let value = draft.get(path).cloned().unwrap_or_default();
                         let set = edit(path.clone());
@@ -174,9 +174,9 @@ pub fn scenario_form(props: &ScenarioProps) -> Html {
                             });
                             html! {
                                 <select id={id.clone()} {onchange}>
-                                    { for options.iter().map(|o| html! {
+                                    <>{ for options.iter().map(|o| html! {
                                         <option value={*o} selected={value == *o}>{ label(o) }</option>
-                                    }) }
+                                    }) }</>
                                     if !options.contains(&value.as_str()) {
                                         <option value={value.clone()} selected=true>{ value.clone() }</option>
                                     }
@@ -218,7 +218,7 @@ pub fn scenario_form(props: &ScenarioProps) -> Html {
                                 { input }
                             </div>
                         }
-                    }) }
+                    }) }</>
                 </div>
                 if let Some(e) = error {
                     <p class="form-error" role="alert">{ e }</p>

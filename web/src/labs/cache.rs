@@ -680,14 +680,14 @@ fn cache_stage(props: &StageProps) -> Html {
             if snap.nodes.len() > 1 {
                 <div class="chips" data-testid="cache-nodes" title="Cache nodes on the consistent-hash ring and their share of it">
                     <span class="muted small">{ "nodes" }</span>
-                    { for snap.nodes.iter().map(|&(n, ppm)| {
+                    <>{ for snap.nodes.iter().map(|&(n, ppm)| {
                         let cached = snap.values.iter().filter(|v| v.node == n).count();
                         html! {
                             <span class="slot" data-testid="cache-node" style={key_style(u64::from(n) * 7_919)}>
                                 { format!("node {n} · {:.1}% · {cached} values", ppm as f64 / 10_000.0) }
                             </span>
                         }
-                    }) }
+                    }) }</>
                 </div>
             }
             <Stream recent={Rc::clone(&snap.recent)} />
@@ -743,7 +743,7 @@ fn compare_strip(props: &CompareProps) -> Html {
                 </span>
             </div>
             <ol class="cache-compare-rows">
-                { for c.rows.iter().rev().map(|r| {
+                <>{ for c.rows.iter().rev().map(|r| {
                     let differ = r.a_hit != r.b_hit;
                     html! {
                         <li class={classes!("cache-compare-row", differ.then_some("differ"))}
@@ -759,7 +759,7 @@ fn compare_strip(props: &CompareProps) -> Html {
                             }
                         </li>
                     }
-                }) }
+                }) }</>
             </ol>
         </section>
     }
@@ -778,7 +778,7 @@ fn segments(props: &SegmentsProps) -> Html {
     }
     html! {
         <div class="segments">
-            { for props.segments.iter().map(|s| {
+            <>{ for props.segments.iter().map(|s| {
                 let cap = if s.ghost { GHOSTS_SHOWN } else { SLOTS_SHOWN };
                 let more = s.keys.len().saturating_sub(cap);
                 html! {
@@ -788,9 +788,9 @@ fn segments(props: &SegmentsProps) -> Html {
                             { &s.name }<small>{ s.keys.len() }</small>
                         </span>
                         <div class="slots">
-                            { for s.keys.iter().take(cap).map(|k| html! {
+                            <>{ for s.keys.iter().take(cap).map(|k| html! {
                                 <span class="slot" style={key_style(*k)}>{ k }</span>
-                            }) }
+                            }) }</>
                             if more > 0 {
                                 <span class="more">{ format!("+{more} more") }</span>
                             }
@@ -800,7 +800,7 @@ fn segments(props: &SegmentsProps) -> Html {
                         </div>
                     </div>
                 }
-            }) }
+            }) }</>
         </div>
     }
 }
@@ -821,7 +821,7 @@ fn stream(props: &StreamProps) -> Html {
                 <p class="muted small">{ "No request yet: press play." }</p>
             }
             <ol class="chips">
-                { for props.recent.iter().map(|r| {
+                <>{ for props.recent.iter().map(|r| {
                     let more = r.evicted.len().saturating_sub(EVICTED_SHOWN);
                     let title = format!(
                         "{} ms: key {} {}{}{}",
@@ -850,7 +850,7 @@ fn stream(props: &StreamProps) -> Html {
                             }
                         </li>
                     }
-                }) }
+                }) }</>
             </ol>
             <p class="chip-legend small muted">
                 <span class="dot hit"></span>{ "hit " }
@@ -897,14 +897,14 @@ fn origin(props: &OriginProps) -> Html {
             </div>
             if !props.in_flight.is_empty() {
                 <ul class="fetches">
-                    { for props.in_flight.iter().take(SHOWN).map(|(key, p)| html! {
+                    <>{ for props.in_flight.iter().take(SHOWN).map(|(key, p)| html! {
                         <li class="fetch" style={key_style(*key)}>
                             <span class="fetch-key">{ key }</span>
                             <span class="fetch-bar">
                                 <span style={format!("width:{:.0}%", p * 100.0)}></span>
                             </span>
                         </li>
-                    }) }
+                    }) }</>
                     if more > 0 {
                         <li class="more">{ format!("+{more} more") }</li>
                     }
@@ -946,7 +946,7 @@ fn values(props: &ValuesProps) -> Html {
                 { "values" }<small>{ format!("{} dirty", props.dirty) }</small>
             </span>
             <div class="slots">
-                { for props.values.iter().take(VALUES_SHOWN).map(|v| {
+                <>{ for props.values.iter().take(VALUES_SHOWN).map(|v| {
                     let stale = v.version < v.store_version;
                     let mut style = key_style(v.key);
                     style.push_str(";flex-direction:column;height:auto;padding:2px 3px;gap:1px");
@@ -986,7 +986,7 @@ fn values(props: &ValuesProps) -> Html {
                             }
                         </span>
                     }
-                }) }
+                }) }</>
                 if more > 0 {
                     <span class="more">{ format!("+{more} more") }</span>
                 }
@@ -1020,30 +1020,30 @@ fn store_panel(props: &StorePanelProps) -> Html {
             </div>
             if !s.writes_in_flight.is_empty() {
                 <ul class="fetches" data-testid="store-writes">
-                    { for s.writes_in_flight.iter().map(|(key, v, p)| html! {
+                    <>{ for s.writes_in_flight.iter().map(|(key, v, p)| html! {
                         <li class="fetch" style={key_style(*key)} title={format!("writing {key} v{v}")}>
                             <span class="fetch-key">{ format!("{key} v{v}") }</span>
                             <span class="fetch-bar">
                                 <span style={format!("width:{:.0}%", p * 100.0)}></span>
                             </span>
                         </li>
-                    }) }
+                    }) }</>
                 </ul>
             }
             if !s.queue.is_empty() {
                 <div class="chips" data-testid="write-queue" title="The write-behind queue, oldest first">
                     <span class="muted small">{ "queue" }</span>
-                    { for s.queue.iter().map(|(k, v)| html! {
+                    <>{ for s.queue.iter().map(|(k, v)| html! {
                         <span class="slot" style={key_style(*k)}>{ format!("{k} v{v}") }</span>
-                    }) }
+                    }) }</>
                 </div>
             }
             if !s.written.is_empty() {
                 <div class="chips" data-testid="store-versions" title="Keys written so far and their committed versions (the rest are at v1)">
                     <span class="muted small">{ "written" }</span>
-                    { for s.written.iter().map(|(k, v)| html! {
+                    <>{ for s.written.iter().map(|(k, v)| html! {
                         <span class="slot" style={key_style(*k)}>{ format!("{k} v{v}") }</span>
-                    }) }
+                    }) }</>
                 </div>
             }
         </div>
@@ -1069,13 +1069,13 @@ fn app_servers(props: &AppServersProps) -> Html {
                     { format!(" local caches · {} · {} local hits", props.coherence, props.local_hits) }
                 </span>
             </h3>
-            { for props.apps.iter().enumerate().map(|(i, copies)| {
+            <>{ for props.apps.iter().enumerate().map(|(i, copies)| {
                 let more = copies.len().saturating_sub(COPIES_SHOWN);
                 html! {
                     <div class="segment" data-testid={format!("app-server-{i}")}>
                         <span class="segment-name">{ format!("app {i}") }<small>{ copies.len() }</small></span>
                         <div class="slots">
-                            { for copies.iter().take(COPIES_SHOWN).map(|&(k, v, stale)| {
+                            <>{ for copies.iter().take(COPIES_SHOWN).map(|&(k, v, stale)| {
                                 let mut style = key_style(k);
                                 if stale {
                                     style.push_str(";outline:2px solid var(--bad)");
@@ -1086,7 +1086,7 @@ fn app_servers(props: &AppServersProps) -> Html {
                                         { k }<small style="opacity:.7">{ format!(" v{v}") }</small>
                                     </span>
                                 }
-                            }) }
+                            }) }</>
                             if more > 0 {
                                 <span class="more">{ format!("+{more} more") }</span>
                             }
@@ -1096,7 +1096,7 @@ fn app_servers(props: &AppServersProps) -> Html {
                         </div>
                     </div>
                 }
-            }) }
+            }) }</>
         </div>
     }
 }

@@ -460,9 +460,9 @@ pub fn mrc_panel(props: &MrcPanelProps) -> Html {
                     <label class="inline">
                         <span>{ "format" }</span>
                         <select data-testid="mrc-format" onchange={on_format}>
-                            { for Format::NAMES.iter().map(|f| html! {
+                            <>{ for Format::NAMES.iter().map(|f| html! {
                                 <option value={*f} selected={*format == *f}>{ *f }</option>
-                            }) }
+                            }) }</>
                         </select>
                     </label>
                     if let Some(l) = file_label {
@@ -476,13 +476,13 @@ pub fn mrc_panel(props: &MrcPanelProps) -> Html {
                 </fieldset>
                 <fieldset class="mrc-policies">
                     <legend>{ "Policies" }</legend>
-                    { for policies.iter().enumerate().map(|(i, p)| html! {
+                    <>{ for policies.iter().enumerate().map(|(i, p)| html! {
                         <label class="inline">
                             <input type="checkbox" checked={selected.get(i).copied().unwrap_or(false)}
                                 data-testid={format!("mrc-policy-{p}")} onchange={on_toggle(i)} />
                             <span>{ policy_label(p) }</span>
                         </label>
-                    }) }
+                    }) }</>
                 </fieldset>
                 <div class="mrc-actions">
                     <label class="inline" title="The largest capacity; by default 4× the scenario's, never more than the trace's distinct keys">
@@ -821,17 +821,17 @@ fn chart(props: &ChartProps) -> Html {
         <div class="mrc-chart-wrap">
             <svg class="mrc-chart" data-testid="mrc-chart" viewBox={format!("0 0 {W} {H}")}
                 role="img" aria-label="Hit ratio against cache capacity, one line per policy">
-                { for [0u64, 2500, 5000, 7500, 10000].iter().map(|&bp| html! {
+                <>{ for [0u64, 2500, 5000, 7500, 10000].iter().map(|&bp| html! {
                     <g class="grid">
                         <line x1={f1(LEFT)} x2={f1(W - RIGHT)} y1={f1(y(bp))} y2={f1(y(bp))} />
                         <text class="y-tick" x={f1(LEFT - 6.0)} y={f1(y(bp))}>{ format!("{}%", bp / 100) }</text>
                     </g>
-                }) }
-                { for x_ticks.iter().map(|&cap| html! {
+                }) }</>
+                <>{ for x_ticks.iter().map(|&cap| html! {
                     <text class="x-tick" x={f1(x(cap))} y={f1(H - BOTTOM + 14.0)}>{ cap }</text>
-                }) }
+                }) }</>
                 <text class="axis-label" x={f1(W - RIGHT)} y={f1(H - 4.0)}>{ "capacity (objects)" }</text>
-                { for c.curves.iter().enumerate().map(|(i, curve)| {
+                <>{ for c.curves.iter().enumerate().map(|(i, curve)| {
                     let stats: Vec<(u64, u64)> = (0..c.capacities.len())
                         .map(|j| (c.capacities[j], c.stats(i, j).hit_ratio_bp()))
                         .collect();
@@ -845,18 +845,18 @@ fn chart(props: &ChartProps) -> Html {
                         <g class={classes!("curve", opt.then_some("opt"))} data-policy={curve.policy.clone()}
                             style={format!("--c:{col}")}>
                             <polyline points={points} />
-                            { for stats.iter().map(|&(cap, bp)| html! {
+                            <>{ for stats.iter().map(|&(cap, bp)| html! {
                                 <circle cx={f1(x(cap))} cy={f1(y(bp))} r="2.4"
                                     data-capacity={cap.to_string()} data-hit-bp={bp.to_string()}>
                                     <title>{ format!("{} at {cap}: {}.{:02}%", policy_label(&curve.policy), bp / 100, bp % 100) }</title>
                                 </circle>
-                            }) }
+                            }) }</>
                         </g>
                     }
-                }) }
+                }) }</>
             </svg>
             <ul class="mrc-legend" data-testid="mrc-legend">
-                { for c.curves.iter().enumerate().map(|(i, curve)| {
+                <>{ for c.curves.iter().enumerate().map(|(i, curve)| {
                     let bp = c.stats(i, last).hit_ratio_bp();
                     html! {
                         <li class={classes!(curve.policy.eq("opt").then_some("opt"))}
@@ -866,7 +866,7 @@ fn chart(props: &ChartProps) -> Html {
                             <span class="muted">{ format!(" {}.{:02}%", bp / 100, bp % 100) }</span>
                         </li>
                     }
-                }) }
+                }) }</>
             </ul>
         </div>
     }

@@ -563,9 +563,9 @@ fn collab_stage(props: &StageProps) -> Html {
             </div>
             <div class="collab-main">
                 <div class="collab-clients">
-                    { for snap.clients.iter().enumerate().map(|(c, s)| html! {
+                    <>{ for snap.clients.iter().enumerate().map(|(c, s)| html! {
                         <ClientCard client={c as u32} snap={s.clone()} crdt_presence={snap.crdt_presence} on_command={cmd.clone()} />
-                    }) }
+                    }) }</>
                 </div>
                 <Network snap={Rc::clone(snap)} on_command={cmd.clone()} />
             </div>
@@ -622,12 +622,12 @@ fn internals_panel(props: &InternalsProps) -> Html {
             <section>
                 <h4>
                     { "CRDT items of " }
-                    { for (0..props.clients).map(|c| {
+                    <>{ for (0..props.clients).map(|c| {
                         let shown = shown.clone();
                         html! {
                             <button aria-pressed={(c == shown_client).to_string()} onclick={Callback::from(move |_| shown.set(c))}>{ format!("c{c}") }</button>
                         }
-                    }) }
+                    }) }</>
                 </h4>
                 <Items items={Rc::clone(&snap.items)} />
                 <CausalGraph graph={Rc::clone(&snap.graph)} />
@@ -659,12 +659,12 @@ fn items(props: &ItemsProps) -> Html {
         <>
             <div class="muted">{ format!("{total} items ({tombs} tombstones shown struck through); hover for ids (agent@seq)") }</div>
             <div class="collab-items" data-testid="items">
-                { for items.iter().map(|(id, ch, dead, agent)| {
+                <>{ for items.iter().map(|(id, ch, dead, agent)| {
                     let shown = match ch { ' ' => '·', '\n' => '↵', c => *c };
                     html! {
                         <span key={id.as_str()} class={classes!(format!("a{}", agent % 8), dead.then_some("tomb"))} title={id.clone()}>{ shown }</span>
                     }
-                }) }
+                }) }</>
                 if *total > items.len() {
                     <span>{ format!("+{}", total - items.len()) }</span>
                 }
@@ -716,11 +716,11 @@ fn causal_graph(props: &GraphProps) -> Html {
         <div class="collab-graph">
             <div class="muted">{ format!("Causal graph: {} runs of edits{}; each depends on the runs holding its neighbours or the characters it deletes", g.first + g.nodes.len(), if g.first > 0 { format!(", the latest {}", g.nodes.len()) } else { String::new() }) }</div>
             <svg viewBox={format!("0 0 {width:.0} {height:.0}")} width={format!("{width:.0}")} height={format!("{height:.0}")} role="img" aria-label="causal graph of the CRDT's edits" data-testid="causal-graph">
-                { for agents.iter().enumerate().map(|(lane, a)| html! {
+                <>{ for agents.iter().enumerate().map(|(lane, a)| html! {
                     <text x="2" y={format!("{:.1}", top + dy * lane as f64 + 4.0)} font-size="10">{ format!("c{a}") }</text>
-                }) }
-                { for edges }
-                { for g.nodes.iter().enumerate().map(|(i, n)| {
+                }) }</>
+                <>{ for edges }</>
+                <>{ for g.nodes.iter().enumerate().map(|(i, n)| {
                     let (x, y) = at(i);
                     let what = match &n.text {
                         Some(t) => format!("inserts {t:?}"),
@@ -732,7 +732,7 @@ fn causal_graph(props: &GraphProps) -> Html {
                             <title>{ format!("#{} c{}@{}..{} {what}", g.first + i, n.agent, n.start, n.end) }</title>
                         </circle>
                     }
-                }) }
+                }) }</>
             </svg>
         </div>
     }
@@ -902,7 +902,7 @@ fn presence_legend(c: u32, s: &ClientSnap, crdt_presence: bool) -> Html {
             if peers.is_empty() {
                 <span class="muted">{ "no other carets yet" }</span>
             }
-            { for peers.iter().map(|&p| {
+            <>{ for peers.iter().map(|&p| {
                 let crdt = s.crdt_peers.iter().find(|m| m.client == p);
                 let ot = s.ot_peers.iter().find(|m| m.client == p);
                 let crdt_text = match crdt {
@@ -920,7 +920,7 @@ fn presence_legend(c: u32, s: &ClientSnap, crdt_presence: bool) -> Html {
                         { if crdt_presence { format!(" {crdt_text} · {ot_text}") } else { format!(" {ot_text}") } }
                     </span>
                 }
-            }) }
+            }) }</>
             if !crdt_presence {
                 <span class="muted">{ "CRDT presence is off in this link" }</span>
             }
@@ -1042,19 +1042,6 @@ fn editor(props: &EditorProps) -> Html {
             },
         );
     }
-    {
-        // The mirror follows the textarea's scrolling whenever either is redrawn
-        // (after the selection, which may have scrolled the textarea).
-        let (node, mirror) = (node.clone(), mirror.clone());
-        use_effect_with((props.text.clone(), props.peers.clone()), move |_| {
-            if let (Some(el), Some(m)) = (
-                node.cast::<HtmlTextAreaElement>(),
-                mirror.cast::<web_sys::Element>(),
-            ) {
-                m.set_scroll_top(el.scroll_top());
-            }
-        });
-    }
     let oninput = {
         let (node, cmd, client) = (node.clone(), props.on_command.clone(), props.client);
         let (old, caret) = (props.text.clone(), props.caret);
@@ -1101,6 +1088,9 @@ fn editor(props: &EditorProps) -> Html {
             on_caret()
         }
     });
+    // The mirror follows the textarea on its scroll events (which also come when the run's
+    // selection or a shorter text scrolls it), never on a redraw: reading scrollTop there forced
+    // a layout per editor per frame.
     let onscroll = {
         let (node, mirror) = (node.clone(), mirror.clone());
         Callback::from(move |_: Event| {
@@ -1156,7 +1146,7 @@ fn network(props: &NetProps) -> Html {
                 <NetBackdrop n={n} server_rev={snap.server_rev}
                     offline={snap.clients.iter().map(|c| c.offline).collect::<Vec<_>>()}
                     cut={(0..n as u32).map(|c| snap.partition.iter().any(|g| g.contains(&c))).collect::<Vec<_>>()} />
-                { for snap.messages.iter().filter(|m| m.dot).map(|m| {
+                <>{ for snap.messages.iter().filter(|m| m.dot).map(|m| {
                     let ((x1, y1), (x2, y2)) = ends(m.link);
                     let (dx, dy) = (x2 - x1, y2 - y1);
                     let len = (dx * dx + dy * dy).sqrt().max(1.0);
@@ -1166,18 +1156,17 @@ fn network(props: &NetProps) -> Html {
                     let (x, y) = (x1 + dx * t + ox, y1 + dy * t + oy);
                     let class = classes!("msg", if m.link.engine() == Engine::Crdt { "crdt" } else { "ot" }, m.copy.then_some("copy"), m.blocked.then_some("blocked"));
                     html! {
-                        // Not keyed on purpose: the dots are a pool of up to DOTS_SHOWN circles
-                        // whose attributes change in place; keyed, every delivery at the front
-                        // moved all the circles after it in the DOM.
-                        <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" onclick={deliver(m.id)}
+                        // Keyed, in a fragment of their own: a delivery removes its dot, a
+                        // send adds one, and the others only move (cx, cy).
+                        <circle key={m.id} class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="5" onclick={deliver(m.id)}
                             data-testid="message">
                             <title>{ format!("#{} {}: {}", m.id, m.link, m.label) }</title>
                         </circle>
                     }
-                }) }
+                }) }</>
             </svg>
             <div class="collab-links">
-                { for snap.links.iter().map(|&(l, count)| {
+                <>{ for snap.links.iter().map(|&(l, count)| {
                     let msgs: Vec<&MsgSnap> = snap.messages.iter().filter(|m| m.link == l).take(CHIPS_SHOWN).collect();
                     let blocked = msgs.first().is_some_and(|m| m.blocked);
                     let next = {
@@ -1190,15 +1179,15 @@ fn network(props: &NetProps) -> Html {
                         <div key={l.to_string()}>
                             <b class={classes!(blocked.then_some("cut"))}>{ format!("{l}{}", if blocked { " (cut)" } else { "" }) }</b>
                             <button onclick={next} disabled={blocked}>{ "next" }</button>
-                            { for msgs.iter().take(CHIPS_SHOWN).map(|m| html! {
+                            <>{ for msgs.iter().take(CHIPS_SHOWN).map(|m| html! {
                                 <span key={m.id} class={classes!("chip", engine)} title={m.label.clone()} onclick={deliver(m.id)}>
                                     { format!("#{} {}", m.id, short(&m.label)) }
                                 </span>
-                            }) }
+                            }) }</>
                             if count > CHIPS_SHOWN { { format!("+{}", count - CHIPS_SHOWN) } }
                         </div>
                     }
-                }) }
+                }) }</>
             </div>
         </section>
     }
@@ -1230,17 +1219,17 @@ fn net_backdrop(props: &BackdropProps) -> Html {
     let pos = |c: u32| net_pos(n, c);
     html! {
         <g>
-                { for (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b))).map(|(a, b)| {
+                <>{ for (0..n as u32).flat_map(|a| (a + 1..n as u32).map(move |b| (a, b))).map(|(a, b)| {
                     let ((x1, y1), (x2, y2)) = (pos(a), pos(b));
                     html! { <line x1={x1.to_string()} y1={y1.to_string()} x2={x2.to_string()} y2={y2.to_string()} stroke="#0f8b8d" stroke-opacity="0.25" /> }
-                }) }
-                { for (0..n as u32).map(|c| {
+                }) }</>
+                <>{ for (0..n as u32).map(|c| {
                     let (x, y) = pos(c);
                     html! { <line x1={x.to_string()} y1={y.to_string()} x2={cx.to_string()} y2={cy.to_string()} stroke="#7b4bb7" stroke-opacity="0.3" stroke-dasharray="4 3" /> }
-                }) }
+                }) }</>
                 <rect x={(cx - 28.0).to_string()} y={(cy - 13.0).to_string()} width="56" height="26" rx="5" fill="#f1eafa" stroke="#7b4bb7" />
                 <text x={cx.to_string()} y={(cy + 4.0).to_string()} text-anchor="middle" font-size="11">{ format!("server r{}", props.server_rev) }</text>
-                { for props.offline.iter().enumerate().map(|(c, &offline)| {
+                <>{ for props.offline.iter().enumerate().map(|(c, &offline)| {
                     let (x, y) = pos(c as u32);
                     let cut = props.cut.get(c).copied().unwrap_or(false);
                     html! {
@@ -1250,7 +1239,7 @@ fn net_backdrop(props: &BackdropProps) -> Html {
                             <text x={x.to_string()} y={(y + 4.0).to_string()} text-anchor="middle" font-size="12">{ format!("c{c}") }</text>
                         </g>
                     }
-                }) }
+                }) }</>
         </g>
     }
 }

@@ -364,7 +364,7 @@ fn floors(props: &FloorsProps) -> Html {
     let width = g.width();
     html! {
         <g class="floors">
-            { for (0..g.floors).map(|f| {
+            <>{ for (0..g.floors).map(|f| {
                 let y = g.floor_top(f64::from(f));
                 html! {
                     <g>
@@ -376,8 +376,8 @@ fn floors(props: &FloorsProps) -> Html {
                         }
                     </g>
                 }
-            }) }
-            { for (0..g.cars).map(|i| {
+            }) }</>
+            <>{ for (0..g.cars).map(|i| {
                 let x = g.shafts_x() + i as f64 * g.shaft_w + 1.0;
                 let skipped = props.served.get(i).into_iter().flatten().enumerate()
                     .filter(|(_, served)| !**served)
@@ -389,10 +389,10 @@ fn floors(props: &FloorsProps) -> Html {
                     <>
                         <rect class="shaft" x={fmt(x)} y={fmt(g.head_h)}
                             width={fmt(g.shaft_w - 2.0)} height={fmt(f64::from(g.floors) * g.floor_h)} />
-                        { for skipped }
+                        <>{ for skipped }</>
                     </>
                 }
-            }) }
+            }) }</>
         </g>
     }
 }
@@ -410,10 +410,10 @@ struct HallsProps {
 fn halls(props: &HallsProps) -> Html {
     html! {
         <g class="halls">
-            { for props.halls.iter().enumerate().map(|(f, hall)| html! {
+            <>{ for props.halls.iter().enumerate().map(|(f, hall)| html! {
                 <Hall key={f} floor={f as u32} geo={props.geo.clone()} hall={hall.clone()}
                     on_command={props.on_command.clone()} />
-            }) }
+            }) }</>
         </g>
     }
 }
@@ -482,10 +482,10 @@ fn hall(props: &HallProps) -> Html {
         <g>
             if floor < top_floor { { button(true, hall.up) } }
             if floor > 0 { { button(false, hall.down) } }
-            { for hall.waiting.iter().take(shown).enumerate().map(|(k, &dest)| html! {
+            <>{ for hall.waiting.iter().take(shown).enumerate().map(|(k, &dest)| html! {
                 <circle class="person" cx={fmt(wait_end - k as f64 * pitch)} cy={fmt(cy)}
                     r={fmt(r)} fill={floor_colour(dest, g.floors)} />
-            }) }
+            }) }</>
             if extra > 0 && !g.compact {
                 <text class="overflow" x={fmt(wait_end - shown as f64 * pitch - 2.0)}
                     y={fmt(cy)}>{ format!("+{extra}") }</text>
@@ -570,7 +570,7 @@ fn car_svg(
             onclick={on_click}>
             <title>{ title }</title>
             <rect class="body" width={fmt(w)} height={fmt(h)} rx="2" />
-            { for riders }
+            <>{ for riders }</>
             <rect class="door" x="0" width={fmt(panel)} height={fmt(h)} />
             <rect class="door" x={fmt(w - panel)} width={fmt(panel)} height={fmt(h)} />
         </g>
@@ -589,7 +589,7 @@ fn section_svg(
     let heads = (!g.compact).then(|| {
         html! {
             <g class="car-heads">
-                { for snap.cars.iter().map(|car| {
+                <>{ for snap.cars.iter().map(|car| {
                     let cx = g.shafts_x() + car.id as f64 * g.shaft_w + g.shaft_w / 2.0;
                     html! {
                         <text class={classes!("car-head", state_class(car))} x={fmt(cx)} y="12">
@@ -597,7 +597,7 @@ fn section_svg(
                             <tspan class="arrow" x={fmt(cx)} dy="13">{ arrow(car.dir) }</tspan>
                         </text>
                     }
-                }) }
+                }) }</>
             </g>
         }
     });
@@ -615,14 +615,14 @@ fn section_svg(
                 on_command={interactive.map(|(c, _)| c.clone())} />
             { heads }
             <g class="cars">
-                { for snap.cars.iter().map(|car| {
+                <>{ for snap.cars.iter().map(|car| {
                     let click = interactive.map(|(_, open)| {
                         let open = open.clone();
                         let id = car.id;
                         Callback::from(move |_: MouseEvent| open.emit(id))
                     });
                     car_svg(car, g, snap.floors, click)
-                }) }
+                }) }</>
             </g>
         </svg>
     }
@@ -710,7 +710,7 @@ fn building(props: &BuildingProps) -> Html {
                     <button class="icon" onclick={close} aria-label="Close">{ "×" }</button>
                 </div>
                 <div class="floor-buttons">
-                    { for (0..snap.floors).rev().map(|floor| {
+                    <>{ for (0..snap.floors).rev().map(|floor| {
                         let lit = car.car_calls.contains(&floor);
                         let cmd = cmd.clone();
                         let onclick = Callback::from(move |_: MouseEvent| {
@@ -723,7 +723,7 @@ fn building(props: &BuildingProps) -> Html {
                                 { floor }
                             </button>
                         }
-                    }) }
+                    }) }</>
                 </div>
             </div>
         }
@@ -763,7 +763,7 @@ fn building(props: &BuildingProps) -> Html {
             <div class="elevator-side">
             { panel.unwrap_or_default() }
             <ul class="car-list">
-                { for snap.cars.iter().map(|car| {
+                <>{ for snap.cars.iter().map(|car| {
                     let id = car.id;
                     let maintenance = in_maintenance(car);
                     let cmd = cmd.clone();
@@ -793,7 +793,7 @@ fn building(props: &BuildingProps) -> Html {
                             </button>
                         </li>
                     }
-                }) }
+                }) }</>
             </ul>
             <p class="legend muted">
                 { "Dots are people, coloured by the floor they are going to. Click ▲ ▼ to call a car, a car to press its floor buttons." }
@@ -858,18 +858,18 @@ fn script_panel(props: &ScriptPanelProps) -> Html {
             <details class="script-reference">
                 <summary>{ "Variables and builtins" }</summary>
                 <dl>
-                    { for SCHEMA.iter().map(|(name, ty, doc)| html! {
+                    <>{ for SCHEMA.iter().map(|(name, ty, doc)| html! {
                         <>
                             <dt><code>{ *name }</code>{ format!(" ({})", ty.name()) }</dt>
                             <dd>{ *doc }</dd>
                         </>
-                    }) }
-                    { for BUILTINS.iter().map(|b| html! {
+                    }) }</>
+                    <>{ for BUILTINS.iter().map(|b| html! {
                         <>
                             <dt><code>{ b.signature }</code></dt>
                             <dd>{ b.doc }</dd>
                         </>
-                    }) }
+                    }) }</>
                 </dl>
             </details>
         </details>

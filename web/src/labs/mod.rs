@@ -147,7 +147,7 @@ fn log_tail(run: &dyn LabRun, lines: usize) -> Html {
     let len = run.log_len();
     html! {
         <pre class="log-tail">
-            { for (len.saturating_sub(lines)..len).map(|i| html! { <div>{ run.log_line(i) }</div> }) }
+            <>{ for (len.saturating_sub(lines)..len).map(|i| html! { <div>{ run.log_line(i) }</div> }) }</>
         </pre>
     }
 }

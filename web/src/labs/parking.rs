@@ -196,12 +196,12 @@ fn floor_plan(v: &ParkingView, level: u32) -> Html {
                 style={format!("max-width:{:.0}px", w * PLAN_ZOOM)}
                 role="img" aria-label={format!("floor plan of level {}", level + 1)}
                 data-testid={format!("level-{}", level + 1)}>
-                { for (0..rows).map(|r| html! {
+                <>{ for (0..rows).map(|r| html! {
                     <text class="parking-row" x="0" y={format!("{:.1}", r as f64 * (CELL + GAP) + CELL / 2.0)}>
                         { ((b'A' + (r % 26) as u8) as char).to_string() }
                     </text>
-                }) }
-                { for spots.iter().filter(|s| s.pos <= SPOTS_SHOWN).map(|s| {
+                }) }</>
+                <>{ for spots.iter().filter(|s| s.pos <= SPOTS_SHOWN).map(|s| {
                     let x = LABEL_W + (s.pos - 1) as f64 * (CELL + GAP);
                     let y = s.row as f64 * (CELL + GAP);
                     let mark = match s.occupant {
@@ -226,7 +226,7 @@ fn floor_plan(v: &ParkingView, level: u32) -> Html {
                             }
                         </g>
                     }
-                }) }
+                }) }</>
             </svg>
             if longest > SPOTS_SHOWN {
                 <span class="muted small">{ format!("spots {}–{} of each row not drawn", SPOTS_SHOWN + 1, longest) }</span>
@@ -241,7 +241,7 @@ fn level_summary(stats: &LevelStats) -> Html {
         <table class="parking-summary">
             <thead><tr><th>{ "type" }</th><th>{ "used" }</th><th>{ "free" }</th><th>{ "of" }</th><th class="bar"></th></tr></thead>
             <tbody>
-                { for SpotType::ALL.into_iter().filter(|t| stats.size[t.index()] > 0).map(|t| {
+                <>{ for SpotType::ALL.into_iter().filter(|t| stats.size[t.index()] > 0).map(|t| {
                     let size = stats.size[t.index()];
                     let free = stats.free[t.index()];
                     let used = size - free.min(size);
@@ -253,7 +253,7 @@ fn level_summary(stats: &LevelStats) -> Html {
                             <td class="bar"><span class="parking-bar"><span style={format!("width:{pct:.1}%")}></span></span></td>
                         </tr>
                     }
-                }) }
+                }) }</>
             </tbody>
         </table>
     }
@@ -318,7 +318,7 @@ fn gates(v: &ParkingView, on_command: &Callback<Value>) -> Html {
     let list = |exit: bool| -> Html {
         html! {
             <ul class="parking-gate-list">
-                { for v.gates.iter().filter(|g| g.exit == exit).map(|g| gate_card(g, manual, on_command)) }
+                <>{ for v.gates.iter().filter(|g| g.exit == exit).map(|g| gate_card(g, manual, on_command)) }</>
             </ul>
         }
     };
@@ -351,7 +351,7 @@ fn displays(v: &ParkingView) -> Html {
             <span class="muted small" title="Each display shows a cached count of free spots from the sensors">
                 { "displays" }
             </span>
-            { for v.displays.iter().enumerate().map(|(i, (name, free, anomaly))| html! {
+            <>{ for v.displays.iter().enumerate().map(|(i, (name, free, anomaly))| html! {
                 <span class={classes!("parking-display", anomaly.then_some("anomaly"))}
                     data-testid={format!("display-{name}")} data-anomaly={anomaly.to_string()}
                     title={format!("display {name} shows {free} free (cached); the table has {} free", table_free(i))}>
@@ -361,7 +361,7 @@ fn displays(v: &ParkingView) -> Html {
                         <span class="parking-display-note">{ format!("⚠ the table has {}: anomaly", table_free(i)) }</span>
                     }
                 </span>
-            }) }
+            }) }</>
         </div>
     }
 }
@@ -413,19 +413,19 @@ fn bills(v: &ParkingView) -> Html {
                 <p class="muted small">{ "No vehicle has paid yet." }</p>
             } else {
                 <ul>
-                    { for v.bills.iter().rev().map(|b| html! {
+                    <>{ for v.bills.iter().rev().map(|b| html! {
                         <li data-testid="bill">
                             <span class="parking-bill-head">
                                 <strong>{ money(b.bill.total_cents as i64) }</strong>
                                 <span class="muted">{ format!(" T{} · V{}", b.ticket, b.vehicle) }</span>
                             </span>
                             <span class="parking-bill-lines">
-                                { for b.bill.lines.iter().map(|l| html! {
+                                <>{ for b.bill.lines.iter().map(|l| html! {
                                     <span class="parking-bill-line">{ format!("{} {}", l.label, money(l.cents)) }</span>
-                                }) }
+                                }) }</>
                             </span>
                         </li>
-                    }) }
+                    }) }</>
                 </ul>
             }
         </section>
@@ -435,9 +435,9 @@ fn bills(v: &ParkingView) -> Html {
 fn legend() -> Html {
     html! {
         <div class="parking-legend small muted">
-            { for SpotType::ALL.into_iter().map(|t| html! {
+            <>{ for SpotType::ALL.into_iter().map(|t| html! {
                 <span><span class={classes!("parking-swatch", format!("kind-{}", t.name()))}>{ type_mark(t) }</span>{ type_label(t) }</span>
-            }) }
+            }) }</>
             <span><span class="parking-swatch taken">{ "c" }</span>{ "assigned (letter: m c v t b = vehicle)" }</span>
             <span><span class="parking-swatch taken arriving"></span>{ "driving to it" }</span>
             <span><span class="parking-swatch double"></span>{ "two vehicles" }</span>
@@ -504,7 +504,7 @@ fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
                 { gates(&v, on_command) }
                 <section class="parking-lot" aria-label="the lot">
                     { displays(&v) }
-                    { for (0..v.levels).map(|l| {
+                    <>{ for (0..v.levels).map(|l| {
                         let st = &levels[l as usize];
                         let size: u32 = st.size.iter().sum();
                         let free = v.free_in_table.get(l as usize).copied().unwrap_or(0);
@@ -522,7 +522,7 @@ fn view(run: &dyn LabRun, on_command: &Callback<Value>) -> Html {
                                 if drawn { { floor_plan(&v, l) } } else { { level_summary(st) } }
                             </figure>
                         }
-                    }) }
+                    }) }</>
                     if !drawn {
                         <p class="muted small">{ format!("{} spots: too many to draw one by one, so each level is summarised by spot type.", stats.spots) }</p>
                     }

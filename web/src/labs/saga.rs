@@ -232,11 +232,11 @@ fn invariants(run: &dyn LabRun, lab: &SagaLab) -> Html {
     html! {
         <div class="saga-invariants" data-testid="saga-invariants">
             <ul class="saga-checks">
-                { for items.iter().map(|(ok, text)| html! {
+                <>{ for items.iter().map(|(ok, text)| html! {
                     <li class={if *ok { "ok" } else { "bad" }} data-ok={ok.to_string()}>
                         <span aria-hidden="true">{ if *ok { "✓" } else { "✗" } }</span>{ " " }{ text }
                     </li>
-                }) }
+                }) }</>
             </ul>
             <dl class="saga-counts">
                 <div><dt>{ "completed" }</dt><dd data-testid="saga-completed">{ c.completed }</dd></div>
@@ -417,12 +417,12 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
                         <path d="M 0 0 L 10 5 L 0 10 z" fill="context-stroke" />
                     </marker>
                 </defs>
-                { for arrows.iter().enumerate().map(|(i, a)| html! {
+                <>{ for arrows.iter().enumerate().map(|(i, a)| html! {
                     <text class="saga-row-time" x="8" y={(row_y(i) + 3.0).to_string()}>
                         { format!("{} saga {}", fmt_time(a.sent), a.saga) }
                     </text>
-                }) }
-                { for lanes.iter().map(|&n| {
+                }) }</>
+                <>{ for lanes.iter().map(|&n| {
                     let x = lane_x(n).unwrap_or(0.0);
                     let up = node_up(lab, n);
                     html! {
@@ -434,8 +434,8 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
                                 y2={(h - 4.0).to_string()} />
                         </g>
                     }
-                }) }
-                { for arrows.iter().enumerate().rev().filter_map(|(i, a)| {
+                }) }</>
+                <>{ for arrows.iter().enumerate().rev().filter_map(|(i, a)| {
                     let (x1, x2) = (lane_x(a.from)?, lane_x(a.to)?);
                     let end = a.delivered.first().copied();
                     let y1 = row_y(i);
@@ -478,25 +478,25 @@ fn sequence(r: &Run<SagaLab>, lab: &SagaLab) -> Html {
                             </text>
                         </g>
                     })
-                }) }
+                }) }</>
                 <g class="saga-lane bus" data-testid="saga-lane" data-node="bus">
                     <text class="saga-lane-name" x={BUS_X.to_string()} y="16">{ "bus" }</text>
                     <line x1={BUS_X.to_string()} x2={BUS_X.to_string()} y1={(TOP - 8.0).to_string()}
                         y2={(h - 4.0).to_string()} />
                 </g>
-                { for bus_marks.iter().map(|(t, kind, text)| html! {
+                <>{ for bus_marks.iter().map(|(t, kind, text)| html! {
                     <circle class={classes!("saga-mark", *kind)} cx={BUS_X.to_string()} cy={y(*t).to_string()} r="4">
                         <title>{ format!("{} {text}", fmt_time(*t)) }</title>
                     </circle>
-                }) }
-                { for marks.iter().filter_map(|(t, n, kind, text)| {
+                }) }</>
+                <>{ for marks.iter().filter_map(|(t, n, kind, text)| {
                     let x = lane_x(*n)?;
                     Some(html! {
                         <circle class={classes!("saga-mark", *kind)} cx={x.to_string()} cy={y(*t).to_string()} r="4">
                             <title>{ format!("{} {text}", fmt_time(*t)) }</title>
                         </circle>
                     })
-                }) }
+                }) }</>
             </svg>
             </div>
             <ul class="saga-legend">
@@ -528,7 +528,7 @@ fn sagas(lab: &SagaLab) -> Html {
                 <p class="muted small">{ "No saga has started yet: press play, or Start a saga." }</p>
             }
             <ol class="saga-machines" data-testid="saga-machines">
-                { for recent.iter().map(|info| {
+                <>{ for recent.iter().map(|info| {
                     let visited: Vec<&str> = info.history.iter().map(|(_, s)| s.as_str()).collect();
                     let current = visited.last().copied().unwrap_or_default();
                     let status = if info.lost { "lost" } else if info.stuck { "stuck" } else { info.status.name() };
@@ -557,12 +557,12 @@ fn sagas(lab: &SagaLab) -> Html {
                                     if info.quantity == 1 { "item" } else { "items" }, info.price, fmt_time(info.started)) }</span>
                             </div>
                             <ol class="saga-states forward">
-                                { for steps.iter().map(|s| state(s.to_string(), "step")) }
+                                <>{ for steps.iter().map(|s| state(s.to_string(), "step")) }</>
                                 { state("completed".into(), "end ok") }
                             </ol>
                             if ended_badly || !undo.is_empty() {
                                 <ol class="saga-states backward" data-testid="saga-undo-chain">
-                                    { for undo.iter().map(|s| state(s.to_string(), "undo")) }
+                                    <>{ for undo.iter().map(|s| state(s.to_string(), "undo")) }</>
                                     { if info.status == SagaStatus::RollbackIncomplete {
                                         state("rollback incomplete".into(), "end bad")
                                     } else {
@@ -572,7 +572,7 @@ fn sagas(lab: &SagaLab) -> Html {
                             }
                         </li>
                     }
-                }) }
+                }) }</>
             </ol>
         </section>
     }
@@ -626,7 +626,7 @@ fn services(lab: &SagaLab) -> Html {
                 <h2 id="saga-services-title">{ "Services' local state" }</h2>
             </div>
             <div class="saga-services" data-testid="saga-services">
-                { for used.iter().map(|&s| {
+                <>{ for used.iter().map(|&s| {
                     let svc = &lab.services[s.index()];
                     let processed: Vec<String> = svc.inbox.keys().rev().take(3)
                         .map(|k| key_label(lab, k.saga, k.step, k.phase)).collect();
@@ -639,9 +639,9 @@ fn services(lab: &SagaLab) -> Html {
                                 <span class={if svc.up { "up" } else { "down" }}>{ if svc.up { "up" } else { "down" } }</span>
                             </div>
                             <dl>
-                                { for Pool::ALL.iter().filter(|p| p.service() == s).map(|p| html! {
+                                <>{ for Pool::ALL.iter().filter(|p| p.service() == s).map(|p| html! {
                                     <div><dt>{ p.name() }</dt><dd data-pool={p.name()}>{ lab.pool(*p) }</dd></div>
-                                }) }
+                                }) }</>
                             </dl>
                             if s == ServiceName::Orders {
                                 <p class="small" data-testid="saga-orders">
@@ -658,7 +658,7 @@ fn services(lab: &SagaLab) -> Html {
                             }
                         </div>
                     }
-                }) }
+                }) }</>
             </div>
         </section>
     }
@@ -1131,25 +1131,25 @@ fn saga_history(props: &HistoryProps) -> Html {
                 <label>{ "Saga" }
                     <select data-testid="saga-filter-saga" onchange={on_select(saga.clone())}>
                         <option value="" selected={saga.is_empty()}>{ "all" }</option>
-                        { for log.sagas.keys().map(|s| html! {
+                        <>{ for log.sagas.keys().map(|s| html! {
                             <option value={s.to_string()} selected={*saga == s.to_string()}>{ s }</option>
-                        }) }
+                        }) }</>
                     </select>
                 </label>
                 <label>{ "Service" }
                     <select data-testid="saga-filter-node" onchange={on_select(node.clone())}>
                         <option value="" selected={node.is_empty()}>{ "all" }</option>
-                        { for props.lanes.iter().map(|n| html! {
+                        <>{ for props.lanes.iter().map(|n| html! {
                             <option value={n.clone()} selected={*node == *n}>{ n }</option>
-                        }) }
+                        }) }</>
                     </select>
                 </label>
                 <label>{ "Kind" }
                     <select data-testid="saga-filter-kind" onchange={on_select(kind.clone())}>
                         <option value="" selected={kind.is_empty()}>{ "all" }</option>
-                        { for KINDS.iter().map(|k| html! {
+                        <>{ for KINDS.iter().map(|k| html! {
                             <option value={*k} selected={kind.as_str() == *k}>{ *k }</option>
-                        }) }
+                        }) }</>
                     </select>
                 </label>
                 <label>{ "From (s)" }
@@ -1167,7 +1167,7 @@ fn saga_history(props: &HistoryProps) -> Html {
                 <table>
                     <thead><tr><th>{ "time" }</th><th>{ "saga" }</th><th>{ "kind" }</th><th>{ "what happened" }</th></tr></thead>
                     <tbody>
-                        { for found[page.clone()].iter().map(|&i| {
+                        <>{ for found[page.clone()].iter().map(|&i| {
                             let r = &log.rows[i - log.start];
                             html! {
                                 <tr key={i} data-kind={r.kind} data-entry={i.to_string()}>
@@ -1177,7 +1177,7 @@ fn saga_history(props: &HistoryProps) -> Html {
                                     <td class="what">{ &r.text }</td>
                                 </tr>
                             }
-                        }) }
+                        }) }</>
                     </tbody>
                 </table>
             </div>
@@ -1461,7 +1461,7 @@ fn flow_editor(props: &FlowEditorProps) -> Html {
             <summary><h2>{ "Flow editor" }</h2>
                 <span class="muted small">{ "build a flow from steps and run it" }</span></summary>
             <ol class="saga-editor-steps">
-                { for steps.iter().enumerate().map(|(i, s)| {
+                <>{ for steps.iter().enumerate().map(|(i, s)| {
                     let undo: Vec<Action> = Action::ALL.into_iter().filter(|c| c.reverses(s.action)).collect();
                     html! {
                         <li class="saga-editor-step" data-testid="saga-editor-step">
@@ -1475,11 +1475,11 @@ fn flow_editor(props: &FlowEditorProps) -> Html {
                                         s.compensation = Action::ALL.into_iter().find(|c| c.reverses(a));
                                     }
                                 })}>
-                                    { for Action::ALL.iter().map(|a| html! {
+                                    <>{ for Action::ALL.iter().map(|a| html! {
                                         <option value={a.name()} selected={*a == s.action}>
                                             { format!("{} ({})", a.name(), a.service().name()) }
                                         </option>
-                                    }) }
+                                    }) }</>
                                 </select>
                             </label>
                             <label>{ "kind" }
@@ -1493,17 +1493,17 @@ fn flow_editor(props: &FlowEditorProps) -> Html {
                                         };
                                     }
                                 })}>
-                                    { for KIND_NAMES.iter().map(|k| html! {
+                                    <>{ for KIND_NAMES.iter().map(|k| html! {
                                         <option value={k.name()} selected={*k == s.kind}>{ k.name() }</option>
-                                    }) }
+                                    }) }</>
                                 </select>
                             </label>
                             <label>{ "compensation" }
                                 <select onchange={edit(i, |s, v| s.compensation = action(&v))}>
                                     <option value="" selected={s.compensation.is_none()}>{ "none" }</option>
-                                    { for undo.iter().map(|a| html! {
+                                    <>{ for undo.iter().map(|a| html! {
                                         <option value={a.name()} selected={s.compensation == Some(*a)}>{ a.name() }</option>
-                                    }) }
+                                    }) }</>
                                 </select>
                             </label>
                             <span class="saga-editor-moves">
@@ -1516,7 +1516,7 @@ fn flow_editor(props: &FlowEditorProps) -> Html {
                             </span>
                         </li>
                     }
-                }) }
+                }) }</>
             </ol>
             <div class="saga-editor-actions">
                 <button onclick={change(n, |v, i| v.push(Step {
@@ -1569,9 +1569,9 @@ fn mode_switch(props: &ModeSwitchProps) -> Html {
         <label class="saga-mode-switch">
             <span class="muted small">{ "mode" }</span>
             <select data-testid="saga-mode-select" {onchange}>
-                { for MODES.iter().map(|m| html! {
+                <>{ for MODES.iter().map(|m| html! {
                     <option value={*m} selected={*m == props.mode}>{ m.replace('_', " ") }</option>
-                }) }
+                }) }</>
             </select>
             if let Some(e) = &*error {
                 <span class="saga-editor-error" role="alert">{ e }</span>

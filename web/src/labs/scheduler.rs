@@ -746,7 +746,7 @@ fn cron_box(props: &CronBoxProps) -> Html {
     let fields = field_names(words.len()).map(|names| {
         html! {
             <ol class="scheduler-fields" data-testid="cron-fields" aria-label="fields">
-                { for names.iter().zip(&words).map(|(f, w)| {
+                <>{ for names.iter().zip(&words).map(|(f, w)| {
                     let bad = Some(*f) == bad_field;
                     html! {
                         <li class={classes!(bad.then_some("bad"))}
@@ -755,7 +755,7 @@ fn cron_box(props: &CronBoxProps) -> Html {
                             <span>{ f.name() }</span>
                         </li>
                     }
-                }) }
+                }) }</>
             </ol>
         }
     });
@@ -790,7 +790,7 @@ fn cron_box(props: &CronBoxProps) -> Html {
                         <p class="muted" data-testid="cron-none">{ "It never fires after this day." }</p>
                     } else {
                         <ol class="scheduler-next" data-testid="cron-next">
-                            { for times.iter().map(|t| html! { <li><time>{ z.format(*t) }</time></li> }) }
+                            <>{ for times.iter().map(|t| html! { <li><time>{ z.format(*t) }</time></li> }) }</>
                         </ol>
                     }
                 </>
@@ -823,13 +823,13 @@ fn cron_box(props: &CronBoxProps) -> Html {
                 <label title="A local time that spring-forward skips">
                     <span>{ "DST gap" }</span>
                     <select data-testid="cron-gap" onchange={on_value(gap.clone())}>
-                        { for GAPS.iter().map(|(v, l)| html! { <option value={*v} selected={*v == gap.as_str()}>{ *l }</option> }) }
+                        <>{ for GAPS.iter().map(|(v, l)| html! { <option value={*v} selected={*v == gap.as_str()}>{ *l }</option> }) }</>
                     </select>
                 </label>
                 <label title="A local time that fall-back repeats">
                     <span>{ "DST fold" }</span>
                     <select data-testid="cron-fold" onchange={on_value(fold.clone())}>
-                        { for FOLDS.iter().map(|(v, l)| html! { <option value={*v} selected={*v == fold.as_str()}>{ *l }</option> }) }
+                        <>{ for FOLDS.iter().map(|(v, l)| html! { <option value={*v} selected={*v == fold.as_str()}>{ *l }</option> }) }</>
                     </select>
                 </label>
             </div>
@@ -952,9 +952,9 @@ fn heatmap(props: &HeatmapProps) -> Html {
                 <label class="scheduler-heat-zone" title="The wall clock the hours are shown in; each job still fires on its own zone's clock">
                     <span>{ "hours in" }</span>
                     <select data-testid="heatmap-zone" onchange={on_value(display.clone())}>
-                        { for zones.iter().map(|(z, label)| html! {
+                        <>{ for zones.iter().map(|(z, label)| html! {
                             <option value={z.clone()} selected={*z == *display}>{ label.clone() }</option>
-                        }) }
+                        }) }</>
                     </select>
                 </label>
             </div>
@@ -963,13 +963,13 @@ fn heatmap(props: &HeatmapProps) -> Html {
             }
             <div class="scheduler-heat" role="img" aria-label={format!("fires per day and hour over the first week, in {zone_name}")}>
                 <span />
-                { for (0..24).map(|h| html! { <span class="scheduler-hour">{ if h % 3 == 0 { format!("{h}") } else { String::new() } }</span> }) }
-                { for week.cells.iter().enumerate().map(|(d, row)| {
+                <>{ for (0..24).map(|h| html! { <span class="scheduler-hour">{ if h % 3 == 0 { format!("{h}") } else { String::new() } }</span> }) }</>
+                <>{ for week.cells.iter().enumerate().map(|(d, row)| {
                     let day = DAYS[week.weekdays[d] as usize];
                     html! {
                         <>
                             <span class="scheduler-day">{ day }</span>
-                            { for row.iter().enumerate().map(|(h, c)| {
+                            <>{ for row.iter().enumerate().map(|(h, c)| {
                                 let level = if c.fires == 0 { 0.0 } else { 0.15 + 0.85 * (f64::from(c.fires) / f64::from(max)).sqrt() };
                                 let more = if c.capped { " or more" } else { "" };
                                 let clash = if c.collision { "; two jobs at the same second" } else { "" };
@@ -986,10 +986,10 @@ fn heatmap(props: &HeatmapProps) -> Html {
                                         title={format!("{day} {h:02}:00 {zone_name}{clock}: {}{more} fires from {} job(s){clash}", c.fires, c.jobs)}
                                         style={format!("--level:{level:.2}")} />
                                 }
-                            }) }
+                            }) }</>
                         </>
                     }
-                }) }
+                }) }</>
             </div>
             <p class="scheduler-legend muted">
                 <span class="scheduler-cell" style="--level:.3" />{ " few " }
@@ -1037,7 +1037,7 @@ fn gantt(v: &SchedulerView, jobs: &[HeatJob], bars: &[Execution], from: Time, to
         <section class="scheduler-panel scheduler-gantt" data-testid="gantt">
             <h2>{ "Executions per job" }</h2>
             <div class="scheduler-gantt-rows">
-                { for names.iter().map(|name| {
+                <>{ for names.iter().map(|name| {
                     let row: Vec<&Execution> = bars.iter()
                         .filter(|b| *b.run.job == **name && b.end.is_none_or(|e| e >= from))
                         .collect();
@@ -1052,7 +1052,7 @@ fn gantt(v: &SchedulerView, jobs: &[HeatJob], bars: &[Execution], from: Time, to
                                 }
                             </span>
                             <div class="scheduler-gantt-track">
-                                { for row.iter().map(|b| {
+                                <>{ for row.iter().map(|b| {
                                     let end = b.end.unwrap_or(v.now);
                                     let left = pct(b.start);
                                     let width = (pct(end) - left).max(0.6);
@@ -1067,11 +1067,11 @@ fn gantt(v: &SchedulerView, jobs: &[HeatJob], bars: &[Execution], from: Time, to
                                             if b.attempt > 1 { { format!(" #{}", b.attempt) } }
                                         </span>
                                     }
-                                }) }
+                                }) }</>
                             </div>
                         </div>
                     }
-                }) }
+                }) }</>
             </div>
             <div class="scheduler-gantt-axis muted" aria-hidden="true">
                 <span>{ fmt_ms(from) }</span>
@@ -1102,24 +1102,24 @@ fn utilisation_strip(v: &SchedulerView, charts: &Charts) -> Html {
         <div class="scheduler-strip" data-testid="util-strip" role="img"
             aria-label="each worker's busy share per time bucket">
             <span class="scheduler-strip-title muted">{ "busy over time · darker = busier" }</span>
-            { for charts.busy.iter().enumerate().map(|(w, row)| {
+            <>{ for charts.busy.iter().enumerate().map(|(w, row)| {
                 let down = v.workers.get(w).is_some_and(|x| !x.up);
                 html! {
                     <div class="scheduler-strip-row" data-testid={format!("util-row-{w}")}>
                         <span class={classes!("scheduler-strip-name", down.then_some("down"))}>{ format!("w{w}") }</span>
                         <span class="scheduler-strip-cells">
-                            { for row.iter().enumerate().map(|(b, &permille)| {
+                            <>{ for row.iter().enumerate().map(|(b, &permille)| {
                                 let title = format!("worker {w}, {} to {}: {}% busy",
                                     fmt_ms(edge(b as u64)), fmt_ms(edge(b as u64 + 1)), permille / 10);
                                 html! {
                                     <span class="scheduler-strip-cell" data-permille={permille.to_string()} {title}
                                         style={format!("--level:{:.2}", f64::from(permille) / 1000.0)} />
                                 }
-                            }) }
+                            }) }</>
                         </span>
                     </div>
                 }
-            }) }
+            }) }</>
             <div class="scheduler-strip-axis muted" aria-hidden="true">
                 <span>{ "0s" }</span>
                 <span>{ format!("{} per cell · {}", fmt_ms(to / buckets), fmt_ms(to)) }</span>
@@ -1138,14 +1138,14 @@ fn tenant_lag(charts: &Charts) -> Html {
             <caption class="muted">{ "schedule lag per tenant" }</caption>
             <thead><tr><th>{ "tenant" }</th><th>{ "runs" }</th><th>{ "p50" }</th><th>{ "p99" }</th></tr></thead>
             <tbody>
-                { for charts.tenant_lag.iter().map(|(tenant, s)| html! {
+                <>{ for charts.tenant_lag.iter().map(|(tenant, s)| html! {
                     <tr data-testid={format!("tenant-lag-{tenant}")}>
                         <td>{ tenant }</td>
                         <td>{ s.count }</td>
                         <td>{ fmt_ms(s.p50) }</td>
                         <td>{ fmt_ms(s.p99) }</td>
                     </tr>
-                }) }
+                }) }</>
             </tbody>
         </table>
     }
@@ -1197,7 +1197,7 @@ fn cluster(
             <section class="scheduler-panel">
                 <h2>{ "Scheduler nodes" }</h2>
                 <ul class="scheduler-nodes" data-testid="nodes">
-                    { for v.nodes.iter().enumerate().map(|(i, n)| {
+                    <>{ for v.nodes.iter().enumerate().map(|(i, n)| {
                         let role = if !n.up { "down" } else if n.leading { "leader" } else { "follower" };
                         let token = n.lease.map(|(t, _)| t);
                         html! {
@@ -1213,7 +1213,7 @@ fn cluster(
                                 if n.skew_ms != 0 { <span class="scheduler-badge warn">{ format!("clock {:+} s", n.skew_ms as f64 / 1000.0) }</span> }
                             </li>
                         }
-                    }) }
+                    }) }</>
                 </ul>
             </section>
             <section class="scheduler-panel" data-testid="queue">
@@ -1227,7 +1227,7 @@ fn cluster(
                     <p class="muted">{ "Empty." }</p>
                 } else {
                     <ol class="scheduler-queue">
-                        { for v.queue.iter().take(QUEUE_LISTED).map(|q| html! {
+                        <>{ for v.queue.iter().take(QUEUE_LISTED).map(|q| html! {
                             <li class={classes!(q.worker.is_some().then_some("taken"))}>
                                 <code>{ q.run.to_string() }</code>
                                 <span class="muted">{ format!("p{} · try {} · token {}", q.priority, q.attempts, q.token) }</span>
@@ -1237,7 +1237,7 @@ fn cluster(
                                     None => "ready".to_string(),
                                 } }</span>
                             </li>
-                        }) }
+                        }) }</>
                     </ol>
                     if v.queue_depth > QUEUE_LISTED {
                         <p class="muted small">{ format!("and {} more", v.queue_depth - QUEUE_LISTED) }</p>
@@ -1247,7 +1247,7 @@ fn cluster(
             <section class="scheduler-panel" data-testid="workers">
                 <h2>{ format!("Workers · {busy} of {} busy", v.workers.len()) }</h2>
                 <ul class="scheduler-workers">
-                    { for v.workers.iter().enumerate().map(|(i, w)| {
+                    <>{ for v.workers.iter().enumerate().map(|(i, w)| {
                         let util = (w.busy_ms * 100).checked_div(v.now).unwrap_or(0);
                         let (state, text, progress) = match (&w.run, w.up) {
                             (_, false) => ("down", "crashed".to_string(), 0),
@@ -1267,7 +1267,7 @@ fn cluster(
                                 <span class="scheduler-util" title="time busy since the start">{ format!("{util}% used") }</span>
                             </li>
                         }
-                    }) }
+                    }) }</>
                 </ul>
                 { utilisation_strip(v, charts) }
             </section>
@@ -1276,7 +1276,7 @@ fn cluster(
                 if dead.is_empty() {
                     <p class="muted">{ "Nothing dead-lettered." }</p>
                 } else {
-                    <p class="scheduler-dlq">{ for dead.iter().map(|d| html! { <code>{ d }</code> }) }</p>
+                    <p class="scheduler-dlq"><>{ for dead.iter().map(|d| html! { <code>{ d }</code> }) }</></p>
                 }
             </section>
             <div class="scheduler-invariants">

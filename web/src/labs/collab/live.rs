@@ -326,7 +326,7 @@ fn status(l: &Live) -> Html {
             </div>
             if !peers.is_empty() {
                 <ul class="collab-live-peers" data-testid="live-peers">
-                    { for peers.iter().map(|(&a, p)| {
+                    <>{ for peers.iter().map(|(&a, p)| {
                         let same = &p.presence.version == tab.replica().version();
                         let caret = tab.peer_caret(a).map_or("caret not here yet".to_string(), |c| format!("caret at {c}"));
                         html! {
@@ -335,7 +335,7 @@ fn status(l: &Live) -> Html {
                                 { format!(" {} chars, {caret}, {}", p.presence.chars, if same { "same version" } else { "other version" }) }
                             </li>
                         }
-                    }) }
+                    }) }</>
                 </ul>
                 <div class="collab-live-carets" aria-label="the text with other tabs' carets" data-testid="live-carets">
                     { carets_view(tab, &text_now, &carets) }
