@@ -126,6 +126,10 @@ export async function screenshot(page, name) {
   await mkdir(ARTIFACTS_DIR, { recursive: true });
   const safe = String(name).replace(/[^A-Za-z0-9._-]+/g, '-');
   const file = join(ARTIFACTS_DIR, `${safe}.png`);
+  // Parts of a page skip rendering while out of view (`content-visibility: auto`); a person
+  // scrolling sees them drawn, so the full-page picture draws them too.
+  const shown = await page.addStyleTag({ content: '* { content-visibility: visible !important; }' });
   await page.screenshot({ path: file, fullPage: true });
+  await shown.evaluate((el) => el.remove());
   return file;
 }
