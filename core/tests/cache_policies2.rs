@@ -259,7 +259,7 @@ fn key_trace() -> impl Strategy<Value = Vec<u64>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 256, rng_seed: proptest::test_runner::RngSeed::Fixed(92323), failure_persistence: None, ..ProptestConfig::default() })]
 
     /// For every policy: `contains` before a request predicts a hit; an admitted key is then
     /// cached and evicted keys are not; `used` counts exactly the cached keys and stays within

@@ -424,6 +424,8 @@ fn apply(old: &str, (pos, del, ins): &(usize, usize, String)) -> String {
 }
 
 proptest! {
+    #![proptest_config(proptest::test_runner::Config { rng_seed: proptest::test_runner::RngSeed::Fixed(88437), failure_persistence: None, ..proptest::test_runner::Config::default() })]
+
     /// Whatever the texts and the caret, the splice turns old into new; when new was made by
     /// typing at a place, the splice types there (up to equal neighbours, which it places at
     /// the caret).

@@ -172,7 +172,7 @@ fn backlogged(workers: u32, weight_a: u32, weight_b: u32) -> Scenario {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(24))]
+    #![proptest_config(ProptestConfig { cases: 24, rng_seed: proptest::test_runner::RngSeed::Fixed(62266), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn fair_share_gives_each_backlogged_tenant_its_weight(

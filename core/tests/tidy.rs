@@ -95,3 +95,41 @@ fn core_stays_pure() {
     }
     assert!(problems.is_empty(), "{problems:#?}");
 }
+
+/// Tests are deterministic: every property test runs from a fixed seed (proptest's default is
+/// a fresh random seed per run).
+#[test]
+fn every_property_test_has_a_fixed_seed() {
+    let mut files = Vec::new();
+    for dir in [
+        "core/src",
+        "core/tests",
+        "cli/src",
+        "cli/tests",
+        "web/src",
+        "web/tests",
+    ] {
+        rust_files(&root().join(dir), &mut files);
+    }
+    let mut unseeded = Vec::new();
+    let mut checked = 0;
+    for f in &files {
+        let text = std::fs::read_to_string(f).unwrap();
+        if !text.contains("proptest! {") || f.ends_with("tidy.rs") {
+            continue;
+        }
+        checked += 1;
+        let seeds = text.matches("RngSeed::Fixed(").count();
+        if seeds == 0 {
+            unseeded.push(f.strip_prefix(root()).unwrap_or(f).display().to_string());
+        }
+    }
+    assert!(
+        checked > 10,
+        "only {checked} files with property tests found"
+    );
+    assert!(
+        unseeded.is_empty(),
+        "property tests without `rng_seed: RngSeed::Fixed(..)`: {unseeded:?}"
+    );
+}
