@@ -422,7 +422,8 @@ pub enum OtEvent {
         revision: u64,
         op: Op,
     },
-    Transform(TransformStep),
+    /// Boxed: a step holds three operations, and the log keeps every event.
+    Transform(Box<TransformStep>),
     Acked {
         client: u32,
         revision: u64,
@@ -470,7 +471,7 @@ impl From<ot::Event> for OtEvent {
                 revision,
                 op,
             },
-            ot::Event::Transform(s) => OtEvent::Transform(s),
+            ot::Event::Transform(s) => OtEvent::Transform(Box::new(s)),
             ot::Event::Acked {
                 client,
                 revision,
