@@ -1034,6 +1034,9 @@ struct Burst {
 /// One request as the page draws it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RequestView {
+    /// Its place among every request and write remembered so far, from 0: stable while it is
+    /// shown, so the page can key it.
+    pub seq: u64,
     pub time: Time,
     pub key: u64,
     /// `"hit"`, `"miss"`, `"coalesced"`, `"failed"`, `"stale"` (expired, served while
@@ -1945,7 +1948,9 @@ impl CacheLab {
     }
 
     fn remember(&mut self, key: u64, outcome: &str, evicted: Vec<u64>, stale: bool) {
+        let seq = self.recent.back().map_or(0, |r| r.seq + 1);
         self.recent.push_back(RequestView {
+            seq,
             time: self.now,
             key,
             outcome: outcome.to_string(),

@@ -211,6 +211,7 @@ struct Segment {
 
 #[derive(Clone, Debug, PartialEq)]
 struct Request {
+    seq: u64,
     time: Time,
     key: u64,
     outcome: String,
@@ -326,6 +327,7 @@ fn from_view(v: CacheView, latency: Time) -> Snapshot {
             v.recent
                 .into_iter()
                 .map(|r| Request {
+                    seq: r.seq,
                     time: r.time,
                     key: r.key,
                     outcome: r.outcome,
@@ -789,7 +791,7 @@ fn segments(props: &SegmentsProps) -> Html {
                         </span>
                         <div class="slots">
                             <>{ for s.keys.iter().take(cap).map(|k| html! {
-                                <span class="slot" style={key_style(*k)}>{ k }</span>
+                                <span key={*k} class="slot" style={key_style(*k)}>{ k }</span>
                             }) }</>
                             if more > 0 {
                                 <span class="more">{ format!("+{more} more") }</span>
@@ -836,7 +838,7 @@ fn stream(props: &StreamProps) -> Html {
                         if r.stale { ", STALE: older than the store's version" } else { "" }
                     );
                     html! {
-                        <li class={classes!("request-chip", r.outcome.clone(), r.stale.then_some("stale"))}
+                        <li key={r.seq} class={classes!("request-chip", r.outcome.clone(), r.stale.then_some("stale"))}
                             data-testid="request-chip" title={title} style={chip_style(r)}>
                             if r.outcome == "write" { <b>{ "w" }</b> }
                             { r.key }
