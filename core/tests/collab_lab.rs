@@ -911,6 +911,9 @@ fn a_caret_placed_while_behind_makes_the_next_edit_concurrent() {
         jitter_ms: 165,
         duplicate_permille: 0,
         burst_ms: 488,
+        // The fuzzer found this schedule before CRDT presence existed; presence messages draw
+        // latencies from the same network, so it is off to keep the schedule.
+        crdt_presence: false,
         ..Scenario::default()
     };
     let (run, _) = run_of(

@@ -110,27 +110,31 @@ fn a_remote_caret_moves_with_a_remote_insert_before_it() {
         ],
         3_000,
         expect![[r#"
+            0.000s #1 c0->c1 sent: c0's caret #1: start
+            0.000s #2 c1->c0 sent: c1's caret #1: start
             0.000s c0 types "hello" at crdt 0, ot 0
-            0.000s #1 c0->c1 sent: ins 0@0 "hello" after - before -
-            0.000s #3 c0->c1 sent: c0's caret #1: after 0@4
-            0.100s #1 c0->c1 delivered: applied
+            0.000s #3 c0->c1 sent: ins 0@0 "hello" after - before -
+            0.100s #1 c0->c1 delivered: shown at 0
+            0.100s #5 c0->c1 sent: c0's caret #2: after 0@4
+            0.100s #2 c1->c0 delivered: shown at 0
+            0.100s #3 c0->c1 delivered: applied
             0.100s crdt converged 100 ms after the last edit: 5 chars everywhere
-            0.100s #3 c0->c1 delivered: shown at 5
+            0.200s #5 c0->c1 delivered: shown at 5
             0.200s crdt and ot agree: the same 5 chars
             1.000s c0 moves the caret to 3
-            1.000s #9 c0->c1 sent: c0's caret #2: after 0@2
-            1.100s #9 c0->c1 delivered: shown at 3
+            1.000s #11 c0->c1 sent: c0's caret #3: after 0@2
+            1.100s #11 c0->c1 delivered: shown at 3
             2.000s c1 types "XY" at crdt 0, ot 0
-            2.000s #11 c1->c0 sent: ins 1@0 "XY" after - before 0@0
-            2.000s #13 c1->c0 sent: c1's caret #1: after 1@1
-            2.100s #11 c1->c0 delivered: applied
+            2.000s #13 c1->c0 sent: ins 1@0 "XY" after - before 0@0
+            2.000s #15 c1->c0 sent: c1's caret #2: after 1@1
+            2.100s #13 c1->c0 delivered: applied
             2.100s crdt converged 100 ms after the last edit: 7 chars everywhere
-            2.100s #13 c1->c0 delivered: shown at 2
+            2.100s #15 c1->c0 delivered: shown at 2
             2.200s crdt and ot agree: the same 7 chars
             at the end:
-            c0: "XYhello" own 5, sees c1 #1 at 2
-            c1: "XYhello" own 2, sees c0 #2 at 5
-            crdt presence: 3 messages, 21 bytes; ot presence: 6 messages, 27 bytes
+            c0: "XYhello" own 5, sees c1 #2 at 2
+            c1: "XYhello" own 2, sees c0 #3 at 5
+            crdt presence: 5 messages, 31 bytes; ot presence: 6 messages, 27 bytes
         "#]],
     );
 }
@@ -144,43 +148,49 @@ fn a_presence_ahead_of_its_character_waits_and_then_shows() {
         },
         &[
             (0, r#"{"type": {"client": 0, "text": "ab"}}"#),
-            (100, r#"{"deliver": {"id": 3}}"#),
+            // c0's first caret (#1, announced at the start) lets its newer one (#5) go.
+            (100, r#"{"deliver": {"id": 1}}"#),
+            (120, r#"{"deliver": {"id": 5}}"#),
             (150, "carets"),
-            (200, r#"{"deliver": {"id": 1}}"#),
+            (200, r#"{"deliver": {"id": 3}}"#),
             (300, r#""deliver_all""#),
             (400, r#"{"type": {"client": 0, "text": "c"}}"#),
-            (500, r#"{"deliver": {"id": 10}}"#),
+            (500, r#"{"deliver": {"id": 12}}"#),
             (550, "carets"),
             (600, r#""deliver_all""#),
         ],
         1_000,
         expect![[r#"
+            0.000s #1 c0->c1 sent: c0's caret #1: start
+            0.000s #2 c1->c0 sent: c1's caret #1: start
             0.000s c0 types "ab" at crdt 0, ot 0
-            0.000s #1 c0->c1 sent: ins 0@0 "ab" after - before -
-            0.000s #3 c0->c1 sent: c0's caret #1: after 0@1
-            0.100s #3 c0->c1 delivered: pending until 0@1 arrives (nothing shown yet)
-            0.200s #1 c0->c1 delivered: applied
-            0.200s c1 shows c0's presence #1 at 2: its characters arrived
+            0.000s #3 c0->c1 sent: ins 0@0 "ab" after - before -
+            0.100s #1 c0->c1 delivered: shown at 0
+            0.100s #5 c0->c1 sent: c0's caret #2: after 0@1
+            0.120s #5 c0->c1 delivered: pending until 0@1 arrives (#1 still shown, at 0)
+            0.200s #3 c0->c1 delivered: applied
+            0.200s c1 shows c0's presence #2 at 2: its characters arrived
             0.200s crdt converged 200 ms after the last edit: 2 chars everywhere
+            0.300s #2 c1->c0 delivered: shown at 0
             0.300s crdt and ot agree: the same 2 chars
             0.400s c0 types "c" at crdt 2, ot 2
-            0.400s #8 c0->c1 sent: ins 0@2 "c" after 0@1 before -
-            0.400s #10 c0->c1 sent: c0's caret #2: after 0@2
-            0.500s #10 c0->c1 delivered: pending until 0@2 arrives (#1 still shown, at 2)
-            0.600s #8 c0->c1 delivered: applied
-            0.600s c1 shows c0's presence #2 at 3: its characters arrived
+            0.400s #10 c0->c1 sent: ins 0@2 "c" after 0@1 before -
+            0.400s #12 c0->c1 sent: c0's caret #3: after 0@2
+            0.500s #12 c0->c1 delivered: pending until 0@2 arrives (#2 still shown, at 2)
+            0.600s #10 c0->c1 delivered: applied
+            0.600s c1 shows c0's presence #3 at 3: its characters arrived
             0.600s crdt converged 200 ms after the last edit: 3 chars everywhere
             0.600s crdt and ot agree: the same 3 chars
             at 150 ms:
             c0: "ab" own 2
-            c1: "" own 0, sees c0 nowhere (#1 waits for 0@1)
+            c1: "" own 0, sees c0 #1 at 0 (#2 waits for 0@1)
             at 550 ms:
-            c0: "abc" own 3
-            c1: "ab" own 0, sees c0 #1 at 2 (#2 waits for 0@2)
+            c0: "abc" own 3, sees c1 #1 at 0
+            c1: "ab" own 0, sees c0 #2 at 2 (#3 waits for 0@2)
             at the end:
-            c0: "abc" own 3
-            c1: "abc" own 0, sees c0 #2 at 3
-            crdt presence: 2 messages, 14 bytes; ot presence: 4 messages, 18 bytes
+            c0: "abc" own 3, sees c1 #1 at 0
+            c1: "abc" own 0, sees c0 #3 at 3
+            crdt presence: 4 messages, 24 bytes; ot presence: 4 messages, 18 bytes
         "#]],
     );
 }
@@ -195,35 +205,46 @@ fn an_older_presence_after_a_newer_one_is_ignored() {
         },
         &[
             (0, r#"{"type": {"client": 0, "text": "abcd"}}"#),
+            // The first carets (announced at the start), the text, then c0's caret #2.
             (100, r#"{"deliver": {"id": 1}}"#),
-            (100, r#"{"deliver": {"id": 4}}"#),
+            (100, r#"{"deliver": {"id": 5}}"#),
+            (100, r#"{"deliver": {"id": 8}}"#),
             (200, r#"{"select": {"client": 0, "pos": 1}}"#),
-            (300, r#"{"deliver": {"id": 6}}"#),
-            (400, r#"{"deliver": {"id": 5}}"#),
+            // c0's caret #3, then the network's late copy of #2.
+            (300, r#"{"deliver": {"id": 10}}"#),
+            (400, r#"{"deliver": {"id": 9}}"#),
             (500, r#""deliver_all""#),
         ],
         1_000,
         expect![[r#"
-            0.000s c0 types "abcd" at crdt 0, ot 0
-            0.000s #1 c0->c1 sent: ins 0@0 "abcd" after - before -
+            0.000s #1 c0->c1 sent: c0's caret #1: start
             0.000s #1 duplicated by the network as #2
-            0.000s #4 c0->c1 sent: c0's caret #1: after 0@3
-            0.000s #4 duplicated by the network as #5
-            0.100s #1 c0->c1 delivered: applied
+            0.000s #3 c1->c0 sent: c1's caret #1: start
+            0.000s #3 duplicated by the network as #4
+            0.000s c0 types "abcd" at crdt 0, ot 0
+            0.000s #5 c0->c1 sent: ins 0@0 "abcd" after - before -
+            0.000s #5 duplicated by the network as #6
+            0.100s #1 c0->c1 delivered: shown at 0
+            0.100s #8 c0->c1 sent: c0's caret #2: after 0@3
+            0.100s #8 duplicated by the network as #9
+            0.100s #5 c0->c1 delivered: applied
             0.100s crdt converged 100 ms after the last edit: 4 chars everywhere
-            0.100s #4 c0->c1 delivered: shown at 4
+            0.100s #8 c0->c1 delivered: shown at 4
             0.200s c0 moves the caret to 1
-            0.200s #6 c0->c1 sent: c0's caret #2: after 0@0
-            0.200s #6 duplicated by the network as #7
-            0.300s #6 c0->c1 delivered: shown at 1
-            0.400s #5 c0->c1 delivered: older than #2, ignored
-            0.500s #2 c0->c1 delivered: duplicate, ignored
-            0.500s #7 c0->c1 delivered: duplicate, ignored
+            0.200s #10 c0->c1 sent: c0's caret #3: after 0@0
+            0.200s #10 duplicated by the network as #11
+            0.300s #10 c0->c1 delivered: shown at 1
+            0.400s #9 c0->c1 delivered: older than #3, ignored
+            0.500s #2 c0->c1 delivered: older than #3, ignored
+            0.500s #3 c1->c0 delivered: shown at 0
+            0.500s #4 c1->c0 delivered: duplicate, ignored
+            0.500s #6 c0->c1 delivered: duplicate, ignored
+            0.500s #11 c0->c1 delivered: duplicate, ignored
             0.500s crdt and ot agree: the same 4 chars
             at the end:
-            c0: "abcd" own 1
-            c1: "abcd" own 0, sees c0 #2 at 1
-            crdt presence: 2 messages, 14 bytes; ot presence: 2 messages, 9 bytes
+            c0: "abcd" own 1, sees c1 #1 at 0
+            c1: "abcd" own 0, sees c0 #3 at 1
+            crdt presence: 4 messages, 24 bytes; ot presence: 2 messages, 9 bytes
         "#]],
     );
 }
@@ -241,35 +262,39 @@ fn a_caret_on_a_deleted_character_stays_at_its_tombstone() {
         ],
         3_000,
         expect![[r#"
+            0.000s #1 c0->c1 sent: c0's caret #1: start
+            0.000s #2 c1->c0 sent: c1's caret #1: start
             0.000s c0 types "hello" at crdt 0, ot 0
-            0.000s #1 c0->c1 sent: ins 0@0 "hello" after - before -
-            0.000s #3 c0->c1 sent: c0's caret #1: after 0@4
-            0.100s #1 c0->c1 delivered: applied
+            0.000s #3 c0->c1 sent: ins 0@0 "hello" after - before -
+            0.100s #1 c0->c1 delivered: shown at 0
+            0.100s #5 c0->c1 sent: c0's caret #2: after 0@4
+            0.100s #2 c1->c0 delivered: shown at 0
+            0.100s #3 c0->c1 delivered: applied
             0.100s crdt converged 100 ms after the last edit: 5 chars everywhere
-            0.100s #3 c0->c1 delivered: shown at 5
+            0.200s #5 c0->c1 delivered: shown at 5
             0.200s crdt and ot agree: the same 5 chars
             1.000s c0 moves the caret to 4
-            1.000s #9 c0->c1 sent: c0's caret #2: after 0@3
-            1.100s #9 c0->c1 delivered: shown at 4
+            1.000s #11 c0->c1 sent: c0's caret #3: after 0@3
+            1.100s #11 c0->c1 delivered: shown at 4
             2.000s c1 moves the caret to 4
-            2.000s #12 c1->c0 sent: c1's caret #1: after 0@3
+            2.000s #14 c1->c0 sent: c1's caret #2: after 0@3
             2.000s c1 erases 2 at crdt 2, 2 at ot 2
-            2.000s #13 c1->c0 sent: del 1@0 of 0@2+2
-            2.100s #12 c1->c0 delivered: shown at 4
-            2.100s #16 c1->c0 sent: c1's caret #2: after 0@1
-            2.100s #13 c1->c0 delivered: applied
-            2.100s #17 c0->c1 sent: c0's caret #3: after 0@1
+            2.000s #15 c1->c0 sent: del 1@0 of 0@2+2
+            2.100s #14 c1->c0 delivered: shown at 4
+            2.100s #18 c1->c0 sent: c1's caret #3: after 0@1
+            2.100s #15 c1->c0 delivered: applied
+            2.100s #19 c0->c1 sent: c0's caret #4: after 0@1
             2.100s crdt converged 100 ms after the last edit: 3 chars everywhere
-            2.200s #16 c1->c0 delivered: shown at 2
-            2.200s #17 c0->c1 delivered: shown at 2
+            2.200s #18 c1->c0 delivered: shown at 2
+            2.200s #19 c0->c1 delivered: shown at 2
             2.200s crdt and ot agree: the same 3 chars
             at 2050 ms:
-            c0: "hello" own 4
-            c1: "heo" own 2, sees c0 #2 at 2
-            at the end:
-            c0: "heo" own 2, sees c1 #2 at 2
+            c0: "hello" own 4, sees c1 #1 at 0
             c1: "heo" own 2, sees c0 #3 at 2
-            crdt presence: 5 messages, 35 bytes; ot presence: 8 messages, 36 bytes
+            at the end:
+            c0: "heo" own 2, sees c1 #3 at 2
+            c1: "heo" own 2, sees c0 #4 at 2
+            crdt presence: 7 messages, 45 bytes; ot presence: 8 messages, 36 bytes
         "#]],
     );
 }
@@ -290,44 +315,48 @@ fn a_selection_keeps_its_characters_and_typing_over_it_collapses_it() {
         ],
         4_000,
         expect![[r#"
+            0.000s #1 c0->c1 sent: c0's caret #1: start
+            0.000s #2 c1->c0 sent: c1's caret #1: start
             0.000s c0 types "hello" at crdt 0, ot 0
-            0.000s #1 c0->c1 sent: ins 0@0 "hello" after - before -
-            0.000s #3 c0->c1 sent: c0's caret #1: after 0@4
-            0.100s #1 c0->c1 delivered: applied
+            0.000s #3 c0->c1 sent: ins 0@0 "hello" after - before -
+            0.100s #1 c0->c1 delivered: shown at 0
+            0.100s #5 c0->c1 sent: c0's caret #2: after 0@4
+            0.100s #2 c1->c0 delivered: shown at 0
+            0.100s #3 c0->c1 delivered: applied
             0.100s crdt converged 100 ms after the last edit: 5 chars everywhere
-            0.100s #3 c0->c1 delivered: shown at 5
+            0.200s #5 c0->c1 delivered: shown at 5
             0.200s crdt and ot agree: the same 5 chars
             1.000s c0 selects 1..4
-            1.000s #9 c0->c1 sent: c0's selection #2: before 0@1 .. after 0@3
-            1.100s #9 c0->c1 delivered: shown at 1..4
+            1.000s #11 c0->c1 sent: c0's selection #3: before 0@1 .. after 0@3
+            1.100s #11 c0->c1 delivered: shown at 1..4
             2.000s c1 moves the caret to 1
-            2.000s #12 c1->c0 sent: c1's caret #1: after 0@0
+            2.000s #14 c1->c0 sent: c1's caret #2: after 0@0
             2.000s c1 types "<" at crdt 1, ot 1
-            2.000s #13 c1->c0 sent: ins 1@0 "<" after 0@0 before 0@1
+            2.000s #15 c1->c0 sent: ins 1@0 "<" after 0@0 before 0@1
             2.000s c1 moves the caret to 5
             2.000s c1 types ">" at crdt 5, ot 5
-            2.000s #15 c1->c0 sent: ins 1@1 ">" after 0@3 before 0@4
-            2.100s #12 c1->c0 delivered: shown at 1
-            2.100s #17 c1->c0 sent: c1's caret #4: after 1@1
-            2.100s #13 c1->c0 delivered: applied
+            2.000s #17 c1->c0 sent: ins 1@1 ">" after 0@3 before 0@4
+            2.100s #14 c1->c0 delivered: shown at 1
+            2.100s #19 c1->c0 sent: c1's caret #5: after 1@1
             2.100s #15 c1->c0 delivered: applied
+            2.100s #17 c1->c0 delivered: applied
             2.100s crdt converged 100 ms after the last edit: 7 chars everywhere
-            2.200s #17 c1->c0 delivered: shown at 6
+            2.200s #19 c1->c0 delivered: shown at 6
             2.400s crdt and ot agree: the same 7 chars
             3.000s c0 erases 3 at crdt 2, 3 at ot 2
-            3.000s #25 c0->c1 sent: del 0@5 of 0@1+3
-            3.000s #27 c0->c1 sent: c0's caret #3: after 1@0
-            3.100s #25 c0->c1 delivered: applied
+            3.000s #27 c0->c1 sent: del 0@5 of 0@1+3
+            3.000s #29 c0->c1 sent: c0's caret #4: after 1@0
+            3.100s #27 c0->c1 delivered: applied
             3.100s crdt converged 100 ms after the last edit: 4 chars everywhere
-            3.100s #27 c0->c1 delivered: shown at 2
+            3.100s #29 c0->c1 delivered: shown at 2
             3.200s crdt and ot agree: the same 4 chars
             at 2500 ms:
-            c0: "h<ell>o" own 2..5, sees c1 #4 at 6
-            c1: "h<ell>o" own 6, sees c0 #2 at 2..5
+            c0: "h<ell>o" own 2..5, sees c1 #5 at 6
+            c1: "h<ell>o" own 6, sees c0 #3 at 2..5
             at the end:
-            c0: "h<>o" own 2, sees c1 #4 at 3
-            c1: "h<>o" own 3, sees c0 #3 at 2
-            crdt presence: 5 messages, 37 bytes; ot presence: 10 messages, 45 bytes
+            c0: "h<>o" own 2, sees c1 #5 at 3
+            c1: "h<>o" own 3, sees c0 #4 at 2
+            crdt presence: 7 messages, 47 bytes; ot presence: 10 messages, 45 bytes
         "#]],
     );
 }
@@ -347,29 +376,33 @@ fn presence_is_dropped_on_a_cut_link_and_the_newest_sent_on_reconnect() {
         ],
         3_000,
         expect![[r#"
+            0.000s #1 c0->c1 sent: c0's caret #1: start
+            0.000s #2 c1->c0 sent: c1's caret #1: start
             0.000s c0 types "hello" at crdt 0, ot 0
-            0.000s #1 c0->c1 sent: ins 0@0 "hello" after - before -
-            0.000s #3 c0->c1 sent: c0's caret #1: after 0@4
-            0.100s #1 c0->c1 delivered: applied
+            0.000s #3 c0->c1 sent: ins 0@0 "hello" after - before -
+            0.100s #1 c0->c1 delivered: shown at 0
+            0.100s #5 c0->c1 sent: c0's caret #2: after 0@4
+            0.100s #2 c1->c0 delivered: shown at 0
+            0.100s #3 c0->c1 delivered: applied
             0.100s crdt converged 100 ms after the last edit: 5 chars everywhere
-            0.100s #3 c0->c1 delivered: shown at 5
+            0.200s #5 c0->c1 delivered: shown at 5
             0.200s crdt and ot agree: the same 5 chars
             1.000s c0 moves the caret to 1
-            1.000s #9 c0->c1 sent: c0's caret #2: after 0@0
+            1.000s #11 c0->c1 sent: c0's caret #3: after 0@0
             1.050s c1 goes offline
-            1.050s #9 c0->c1 dropped: presence is not held on a cut link
+            1.050s #11 c0->c1 dropped: presence is not held on a cut link
             1.500s c0 moves the caret to 2
             1.600s c0 moves the caret to 3
             2.000s c1 is back online
-            2.000s #15 c0->c1 sent: c0's caret #4: after 0@2
-            2.100s #15 c0->c1 delivered: shown at 3
+            2.000s #17 c0->c1 sent: c0's caret #5: after 0@2
+            2.100s #17 c0->c1 delivered: shown at 3
             at 1900 ms:
-            c0: "hello" own 3
-            c1: "hello" own 0, sees c0 #1 at 5
+            c0: "hello" own 3, sees c1 #1 at 0
+            c1: "hello" own 0, sees c0 #2 at 5
             at the end:
-            c0: "hello" own 3
-            c1: "hello" own 0, sees c0 #4 at 3
-            crdt presence: 3 messages, 21 bytes; ot presence: 8 messages, 36 bytes
+            c0: "hello" own 3, sees c1 #1 at 0
+            c1: "hello" own 0, sees c0 #5 at 3
+            crdt presence: 5 messages, 31 bytes; ot presence: 8 messages, 36 bytes
         "#]],
     );
 }

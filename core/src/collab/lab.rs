@@ -66,6 +66,7 @@
 //!
 //! | when | what happens |
 //! |---|---|
+//! | the run starts (t=0) | every client announces its caret at the start (counter 1), so each caret shows everywhere before anyone moves one |
 //! | a client's anchors change (a caret move, an edit, its caret's character deleted) | its counter grows; each open link to a peer gets the newest presence unless one is in flight on it |
 //! | that presence is delivered | the link gets the newest presence, if a newer one is due |
 //! | a link is cut (offline, partition) | presence in flight on it is dropped, never held |
@@ -860,6 +861,9 @@ pub struct CollabLab {
     tails: Vec<Option<Anchor>>,
     /// Per client: its CRDT presence counter and the selection it announced last.
     published: Vec<(u64, AnchoredSelection)>,
+    /// Whether the clients announced their first carets (at t=0, with `crdt_presence`), so
+    /// that every caret is shown everywhere before anyone moves one.
+    announced: bool,
     /// Per client: the other clients' CRDT presence as it knows it.
     presences: Vec<Presences>,
     /// Per peer link, at `from * clients + to`: presence sending on it.
@@ -2214,9 +2218,10 @@ impl Simulation for CollabLab {
             .collect();
         let mut replicas: Vec<Replica> = (0..n).map(|i| Replica::new(i as u32)).collect();
         let carets: Vec<Anchor> = replicas.iter_mut().map(|r| r.anchor(0)).collect();
+        // Counter 1: the caret at the start is announced at t=0 (see `announced`).
         let published = carets
             .iter()
-            .map(|&a| (0, AnchoredSelection::caret(a)))
+            .map(|&a| (u64::from(s.crdt_presence), AnchoredSelection::caret(a)))
             .collect();
         Ok(CollabLab {
             scenario: s.clone(),
@@ -2225,6 +2230,7 @@ impl Simulation for CollabLab {
             carets,
             tails: vec![None; n],
             published,
+            announced: !s.crdt_presence,
             presences: vec![Presences::new(); n],
             presence_links: vec![PresenceLink::default(); n * n],
             crdt_undo: vec![CrdtUndo::default(); n],
@@ -2268,12 +2274,19 @@ impl Simulation for CollabLab {
     }
 
     fn next_deadline(&self) -> Option<Time> {
+        if !self.announced {
+            return Some(self.now);
+        }
         let msg = self.next_due().map(|(t, _)| t);
         let key = self.next_keystroke().map(|(t, _)| t.max(self.now));
         [msg, key].into_iter().flatten().min()
     }
 
     fn advance_to(&mut self, t: Time, out: &mut dyn Emit<Event>) {
+        if !self.announced {
+            self.announced = true;
+            self.share_presence(out);
+        }
         loop {
             let msg = self.next_due().filter(|&(d, _)| d <= t);
             let key = self

@@ -860,19 +860,25 @@ fn marked_text(
     engine: &str,
     viewer: u32,
 ) -> Html {
+    // Carets at the same place come one after another; each one's name tag moves right by
+    // its place in that run, so the tags sit side by side instead of on top of each other.
+    let mut stacked = 0;
     html! {
         <>
-            { for pieces(text, own, peers).into_iter().map(|p| match p {
-                Piece::Text(t, None) => html! { { t } },
-                Piece::Text(t, Some(c)) => html! {
-                    <span class="collab-sel" style={format!("--peer: {}", colour(c))}>{ t }</span>
-                },
-                Piece::Caret { client, at, pending } => html! {
-                    <span class={classes!("collab-caret", pending.then_some("pending"))}
-                        style={format!("--peer: {}", colour(client))} data-name={format!("c{client}")}
-                        data-testid={format!("{engine}-caret-{viewer}-{client}")} data-pos={at.to_string()} />
-                },
-                Piece::Own => html! { { "|" } },
+            { for pieces(text, own, peers).into_iter().map(|p| {
+                stacked = if matches!(p, Piece::Caret { .. }) { stacked + 1 } else { 0 };
+                match p {
+                    Piece::Text(t, None) => html! { { t } },
+                    Piece::Text(t, Some(c)) => html! {
+                        <span class="collab-sel" style={format!("--peer: {}", colour(c))}>{ t }</span>
+                    },
+                    Piece::Caret { client, at, pending } => html! {
+                        <span class={classes!("collab-caret", pending.then_some("pending"))}
+                            style={format!("--peer: {}; --stack: {}", colour(client), stacked - 1)} data-name={format!("c{client}")}
+                            data-testid={format!("{engine}-caret-{viewer}-{client}")} data-pos={at.to_string()} />
+                    },
+                    Piece::Own => html! { { "|" } },
+                }
             }) }
         </>
     }
