@@ -34,8 +34,8 @@ pub enum Access {
 }
 
 impl Access {
-    /// The access for a sized policy that reports `None` on a hit and `Some(admitted)` on a
-    /// miss, having pushed its victims onto `evicted`.
+    /// The access for a [`Policy::serve`] outcome (`None` on a hit, `Some(admitted)` on a
+    /// miss), with the victims it pushed onto `evicted`.
     pub(crate) fn from_sized(outcome: Option<bool>, evicted: Vec<u64>) -> Access {
         match outcome {
             None => Access::Hit,
@@ -54,8 +54,16 @@ impl Access {
 pub trait Policy: PolicyClone {
     /// The stable name used on the command line and in links: `lru`, `arc`, …
     fn name(&self) -> &'static str;
+    /// Serves one request for `key` of `size` units: `None` on a hit, `Some(admitted)` on a
+    /// miss. The keys evicted to make room are pushed onto `evicted`, in eviction order, when
+    /// it is given ([`Policy::request`] does not ask for them).
+    fn serve(&mut self, key: u64, size: u64, evicted: Option<&mut Vec<u64>>) -> Option<bool>;
     /// Serves one request for `key` of `size` units.
-    fn access(&mut self, key: u64, size: u64) -> Access;
+    fn access(&mut self, key: u64, size: u64) -> Access {
+        let mut evicted = Vec::new();
+        let outcome = self.serve(key, size, Some(&mut evicted));
+        Access::from_sized(outcome, evicted)
+    }
     /// How many units are cached now; never above the capacity.
     fn used(&self) -> u64;
     fn capacity(&self) -> u64;
@@ -73,11 +81,10 @@ pub trait Policy: PolicyClone {
     /// an eviction was a mistake when none was made. Each policy's module says where an
     /// object is unlinked from.
     fn remove(&mut self, key: u64) -> bool;
-    /// Serves one request exactly like [`Policy::access`] but reports only whether it hit.
-    /// Replaying a long trace calls this; policies override it to skip building the list of
-    /// evicted keys.
+    /// Serves one request exactly like [`Policy::access`] but reports only whether it hit,
+    /// without building the list of evicted keys. Replaying a long trace calls this.
     fn request(&mut self, key: u64, size: u64) -> bool {
-        matches!(self.access(key, size), Access::Hit)
+        self.serve(key, size, None).is_none()
     }
     /// The policy's internal lists for drawing, each named and listed most recent first (for
     /// example `T1`, `T2`, `B1`, `B2` for ARC, where the `B` lists are ghosts: keys only, not

@@ -63,7 +63,7 @@
 //! `2c` keys. Without removals this is exactly the paper's algorithm.
 
 use crate::cache::list::{Arena, List};
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 const T1: u32 = 0;
@@ -184,7 +184,12 @@ impl Arc {
             }
         }
     }
+}
 
+impl Policy for Arc {
+    fn name(&self) -> &'static str {
+        "arc"
+    }
     /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
     /// hit, else whether the object was admitted.
     #[inline]
@@ -254,20 +259,6 @@ impl Arc {
         self.map.insert(key, i);
         self.trim_ghosts();
         Some(true)
-    }
-}
-
-impl Policy for Arc {
-    fn name(&self) -> &'static str {
-        "arc"
-    }
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.len(T1) + self.len(T2)

@@ -29,7 +29,7 @@
 //!   queue, in O(1); the hand is unaffected (it is the queue's back).
 
 use crate::cache::list::{Arena, List};
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 #[derive(Clone)]
@@ -79,7 +79,12 @@ impl Clock {
             return Some(n.key);
         }
     }
+}
 
+impl Policy for Clock {
+    fn name(&self) -> &'static str {
+        "clock"
+    }
     #[inline]
     fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if let Some(&i) = self.map.get(&key) {
@@ -102,20 +107,6 @@ impl Clock {
         self.map.insert(key, i);
         self.used += size;
         Some(true)
-    }
-}
-
-impl Policy for Clock {
-    fn name(&self) -> &'static str {
-        "clock"
-    }
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used

@@ -22,7 +22,7 @@
 //! middle of the queue in O(1), as a hash map to its node finds it.
 
 use crate::cache::list::{Arena, List};
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 #[derive(Clone)]
@@ -54,7 +54,12 @@ impl Fifo {
             queue: List::default(),
         }
     }
+}
 
+impl Policy for Fifo {
+    fn name(&self) -> &'static str {
+        "fifo"
+    }
     #[inline]
     fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if self.map.contains_key(&key) {
@@ -80,20 +85,6 @@ impl Fifo {
         self.map.insert(key, i);
         self.used += size;
         Some(true)
-    }
-}
-
-impl Policy for Fifo {
-    fn name(&self) -> &'static str {
-        "fifo"
-    }
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used

@@ -33,7 +33,7 @@
 //! (there are few: a count `f` exists only after `f - 1` hits on one key); requests stay O(1).
 
 use crate::cache::list::{Arena, List};
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 #[derive(Clone)]
@@ -102,7 +102,12 @@ impl Lfu {
         self.arena.release(v);
         Some(k)
     }
+}
 
+impl Policy for Lfu {
+    fn name(&self) -> &'static str {
+        "lfu"
+    }
     /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
     /// hit, else whether the object was admitted.
     #[inline]
@@ -143,20 +148,6 @@ impl Lfu {
         self.used += size;
         self.min = 1;
         Some(true)
-    }
-}
-
-impl Policy for Lfu {
-    fn name(&self) -> &'static str {
-        "lfu"
-    }
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used

@@ -74,7 +74,7 @@
 use std::collections::BTreeMap;
 
 use super::index_list::IndexList;
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 /// The status of a block that LIRS knows about.
@@ -269,6 +269,12 @@ impl Lirs {
             self.demote_bottom_lir();
         }
     }
+}
+
+impl Policy for Lirs {
+    fn name(&self) -> &'static str {
+        "lirs"
+    }
 
     /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
     /// hit, else whether the object was admitted.
@@ -346,22 +352,6 @@ impl Lirs {
             self.queue.push_front(i);
         }
         Some(true)
-    }
-}
-
-impl Policy for Lirs {
-    fn name(&self) -> &'static str {
-        "lirs"
-    }
-
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
 
     fn used(&self) -> u64 {

@@ -23,7 +23,7 @@
 //! size freed, in O(1).
 
 use crate::cache::list::{Arena, List};
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 #[derive(Clone)]
@@ -53,7 +53,12 @@ impl Lru {
             list: List::default(),
         }
     }
+}
 
+impl Policy for Lru {
+    fn name(&self) -> &'static str {
+        "lru"
+    }
     /// Serves a request; evicted keys are appended to `evicted` when given (replay passes `None`
     /// and so allocates nothing). Returns `None` on a hit, else
     /// whether the object was admitted.
@@ -83,20 +88,6 @@ impl Lru {
         self.map.insert(key, i);
         self.used += size;
         Some(true)
-    }
-}
-
-impl Policy for Lru {
-    fn name(&self) -> &'static str {
-        "lru"
-    }
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used

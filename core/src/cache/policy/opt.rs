@@ -44,7 +44,7 @@
 
 use std::collections::BTreeSet;
 
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 /// The next use of a key that is never requested again.
@@ -101,7 +101,7 @@ impl Policy for Opt {
         "opt"
     }
 
-    fn access(&mut self, key: u64, _size: u64) -> Access {
+    fn serve(&mut self, key: u64, _size: u64, evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         let t = self.position;
         self.position += 1;
         let next = match self.keys.get(t) {
@@ -111,37 +111,27 @@ impl Policy for Opt {
         if let Some(old) = self.cached.insert(key, next) {
             self.by_next_use.remove(&(old, key));
             self.by_next_use.insert((next, key));
-            return Access::Hit;
+            return None;
         }
         self.cached.remove(&key);
         if self.capacity == 0 {
-            return Access::Miss {
-                admitted: false,
-                evicted: Vec::new(),
-            };
+            return Some(false);
         }
-        let mut evicted = Vec::new();
         if self.cached.len() as u64 >= self.capacity {
             match self.by_next_use.last() {
-                Some(&(far, _)) if far <= next => {
-                    return Access::Miss {
-                        admitted: false,
-                        evicted,
-                    };
-                }
+                Some(&(far, _)) if far <= next => return Some(false),
                 _ => {}
             }
             if let Some((_, victim)) = self.by_next_use.pop_last() {
                 self.cached.remove(&victim);
-                evicted.push(victim);
+                if let Some(e) = evicted {
+                    e.push(victim);
+                }
             }
         }
         self.cached.insert(key, next);
         self.by_next_use.insert((next, key));
-        Access::Miss {
-            admitted: true,
-            evicted,
-        }
+        Some(true)
     }
 
     fn used(&self) -> u64 {

@@ -62,7 +62,7 @@
 
 use std::collections::VecDeque;
 
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 #[derive(Clone, Copy, Debug)]
@@ -257,6 +257,12 @@ impl S3Fifo {
             self.main.retain(live);
         }
     }
+}
+
+impl Policy for S3Fifo {
+    fn name(&self) -> &'static str {
+        "s3fifo"
+    }
 
     fn serve(&mut self, key: u64, size: u64, evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if let Some(e) = self.resident.get_mut(&key) {
@@ -304,22 +310,6 @@ impl S3Fifo {
         );
         self.compact();
         Some(true)
-    }
-}
-
-impl Policy for S3Fifo {
-    fn name(&self) -> &'static str {
-        "s3fifo"
-    }
-
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
 
     fn used(&self) -> u64 {

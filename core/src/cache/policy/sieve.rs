@@ -26,7 +26,7 @@
 //! at it, the hand moves to the object's newer neighbour, the one it would have examined next.
 
 use crate::cache::list::{Arena, List, NIL};
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 #[derive(Clone)]
@@ -91,7 +91,12 @@ impl Sieve {
         self.used -= n.aux;
         Some(n.key)
     }
+}
 
+impl Policy for Sieve {
+    fn name(&self) -> &'static str {
+        "sieve"
+    }
     #[inline]
     fn serve(&mut self, key: u64, size: u64, mut evicted: Option<&mut Vec<u64>>) -> Option<bool> {
         if let Some(&i) = self.map.get(&key) {
@@ -116,20 +121,6 @@ impl Sieve {
         self.map.insert(key, i);
         self.used += size;
         Some(true)
-    }
-}
-
-impl Policy for Sieve {
-    fn name(&self) -> &'static str {
-        "sieve"
-    }
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.used

@@ -39,7 +39,7 @@
 //! only on `A1out` is not cached, so removing it changes nothing; its ghost stays.
 
 use crate::cache::list::{Arena, List};
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 const A1IN: u32 = 0;
@@ -132,7 +132,12 @@ impl TwoQ {
             }
         }
     }
+}
 
+impl Policy for TwoQ {
+    fn name(&self) -> &'static str {
+        "2q"
+    }
     /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
     /// hit, else whether the object was admitted.
     #[inline]
@@ -174,20 +179,6 @@ impl TwoQ {
                 Some(true)
             }
         }
-    }
-}
-
-impl Policy for TwoQ {
-    fn name(&self) -> &'static str {
-        "2q"
-    }
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
     fn used(&self) -> u64 {
         self.resident()

@@ -80,7 +80,7 @@
 //! candidate the main area has room for.
 
 use super::index_list::IndexList;
-use crate::cache::{Access, Policy};
+use crate::cache::Policy;
 use crate::hash::FixedMap;
 
 /// Fixed odd multipliers for the four sketch rows.
@@ -359,6 +359,12 @@ impl WTinyLfu {
             }
         }
     }
+}
+
+impl Policy for WTinyLfu {
+    fn name(&self) -> &'static str {
+        "wtinylfu"
+    }
 
     /// Serves a request; evicted keys are appended to `evicted` when given. Returns `None` on a
     /// hit, else whether the object was admitted (to the window).
@@ -413,22 +419,6 @@ impl WTinyLfu {
             }
         }
         Some(admitted)
-    }
-}
-
-impl Policy for WTinyLfu {
-    fn name(&self) -> &'static str {
-        "wtinylfu"
-    }
-
-    fn access(&mut self, key: u64, size: u64) -> Access {
-        let mut evicted = Vec::new();
-        let outcome = self.serve(key, size, Some(&mut evicted));
-        Access::from_sized(outcome, evicted)
-    }
-
-    fn request(&mut self, key: u64, size: u64) -> bool {
-        self.serve(key, size, None).is_none()
     }
 
     fn used(&self) -> u64 {
